@@ -1,0 +1,203 @@
+//! The typed environment configuration: what `environments/defaults.yaml`
+//! merged with `environments/<env>.yaml` must deserialize into. Unknown keys
+//! are errors (`deny_unknown_fields`); semantic rules live in `validate.rs`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One environment's settings after merging defaults and the env file.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The AWS account pricewatch may change (deploy refuses any other).
+    pub account_id: String,
+    pub region: String,
+    /// First part of every stack and resource name: `<prefix>-<env>-...`.
+    pub stack_prefix: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub aws: AwsSettings,
+    pub streams: StreamSettings,
+    pub ingest: IngestSettings,
+    pub warehouse: WarehouseSettings,
+    pub refresh: RefreshSettings,
+    #[serde(default)]
+    pub alarms: AlarmSettings,
+    #[serde(default)]
+    pub quicksight: QuickSightSettings,
+    pub pricing: PricingSettings,
+    #[serde(default)]
+    pub deploy: DeploySettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSettings {
+    /// Named profile from the shared AWS config; none means the default chain.
+    pub profile: Option<String>,
+    /// Endpoint for every AWS client (moto in `local`); `AWS_ENDPOINT_URL` overrides it.
+    pub endpoint_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamMode {
+    OnDemand,
+    Provisioned,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSettings {
+    pub mode: StreamMode,
+    /// Shards per stream; required (and only allowed) when `mode: provisioned`.
+    pub shards: Option<u32>,
+    pub retention_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    /// EventBridge schedule expression: `rate(5 minutes)` or `cron(...)`.
+    pub schedule: String,
+    pub memory_mb: u32,
+    pub timeout_seconds: u32,
+    pub log_retention_days: u32,
+    pub products_url: String,
+    pub vendors_url: String,
+    /// Key prefix in the artifacts bucket where page hashes are kept.
+    pub state_prefix: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WarehouseEngine {
+    RedshiftServerless,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseSettings {
+    pub engine: WarehouseEngine,
+    pub database: String,
+    /// Admin user name; its password is generated and kept by Secrets Manager.
+    pub admin_username: String,
+    pub base_capacity_rpu: u32,
+    pub max_capacity_rpu: Option<u32>,
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default)]
+    pub security_group_ids: Vec<String>,
+    /// PostgreSQL connection for `engine: postgres` (no password: use
+    /// `PRICEWATCH_DATABASE_URL` or a `.pgpass` for credentials).
+    pub postgres_url: Option<String>,
+    /// When not empty, product rows of other categories are quarantined.
+    #[serde(default)]
+    pub allowed_categories: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshSettings {
+    pub schedule: String,
+    /// How many models `refresh` runs at once.
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSettings {
+    /// E-mail addresses subscribed to the env's alarm topic.
+    #[serde(default)]
+    pub email: Vec<String>,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+}
+
+impl Default for AlarmSettings {
+    fn default() -> Self {
+        AlarmSettings {
+            email: Vec::new(),
+            evaluation_periods: 1,
+            datapoints_to_alarm: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ImportMode {
+    #[default]
+    DirectQuery,
+    Spice,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QuickSightSettings {
+    /// QuickSight user or group ARNs granted access to the dashboard.
+    #[serde(default)]
+    pub principals: Vec<String>,
+    #[serde(default)]
+    pub import_mode: ImportMode,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PricingSettings {
+    /// Robust z-score above which a price is an anomaly.
+    pub anomaly_threshold: f64,
+    /// Hours of history the rolling price trend looks back over.
+    pub trend_window_hours: u32,
+    /// ElectroWorld's pricing rules; the first matching rule wins.
+    #[serde(default)]
+    pub rules: Vec<PricingRule>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PricingStrategy {
+    /// Lowest competitor price minus `percent`.
+    UndercutLowest,
+    /// The median competitor price.
+    MatchMedian,
+    /// Median plus `percent`.
+    PremiumOverMedian,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PricingRule {
+    pub name: String,
+    /// Category the rule applies to; none means every category.
+    pub category: Option<String>,
+    pub strategy: PricingStrategy,
+    #[serde(default)]
+    pub percent: f64,
+    pub floor: Option<f64>,
+    pub ceiling: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySettings {
+    /// Stacks deployed at once within a wave.
+    pub parallelism: u32,
+    /// Keep stateful resources (key, bucket, streams, namespace) when a stack is deleted.
+    pub retain_data: bool,
+    /// Termination protection and a stack policy guarding stateful resources.
+    pub protect_stacks: bool,
+}
+
+impl Default for DeploySettings {
+    fn default() -> Self {
+        DeploySettings {
+            parallelism: 4,
+            retain_data: false,
+            protect_stacks: false,
+        }
+    }
+}

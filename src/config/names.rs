@@ -1,0 +1,78 @@
+//! Resource names derived deterministically from the env name and config,
+//! so templates, SQL and commands agree without copying ARNs by hand.
+
+use serde::Serialize;
+
+use super::Settings;
+
+/// The data sources pricewatch ingests; one Kinesis stream each.
+pub const SOURCES: [&str; 2] = ["products", "vendors"];
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Names {
+    /// `<prefix>-<env>`, the start of every name.
+    pub base: String,
+    pub artifacts_bucket: String,
+    pub alarm_topic: String,
+    pub key_alias: String,
+    pub products_stream: String,
+    pub vendors_stream: String,
+    pub ingest_function: String,
+    pub ingest_role: String,
+    pub streaming_role: String,
+    pub streaming_role_arn: String,
+    pub namespace: String,
+    pub workgroup: String,
+    /// CloudWatch namespace for pricewatch's own metrics.
+    pub metrics_namespace: String,
+}
+
+impl Names {
+    pub fn new(env: &str, settings: &Settings) -> Names {
+        let base = format!("{}-{}", settings.stack_prefix, env);
+        let streaming_role = format!("{base}-redshift-streaming");
+        Names {
+            artifacts_bucket: format!("{base}-artifacts-{}", settings.account_id),
+            alarm_topic: format!("{base}-alarms"),
+            key_alias: format!("alias/{base}"),
+            products_stream: format!("{base}-products"),
+            vendors_stream: format!("{base}-vendors"),
+            ingest_function: format!("{base}-ingest"),
+            ingest_role: format!("{base}-ingest"),
+            streaming_role_arn: format!(
+                "arn:{}:iam::{}:role/{streaming_role}",
+                partition(&settings.region),
+                settings.account_id
+            ),
+            streaming_role,
+            namespace: base.clone(),
+            workgroup: base.clone(),
+            metrics_namespace: "Pricewatch".into(),
+            base,
+        }
+    }
+
+    /// The CloudFormation stack name of a stack in this env.
+    pub fn stack(&self, stack: &str) -> String {
+        format!("{}-{stack}", self.base)
+    }
+
+    pub fn stream(&self, source: &str) -> Option<&str> {
+        match source {
+            "products" => Some(&self.products_stream),
+            "vendors" => Some(&self.vendors_stream),
+            _ => None,
+        }
+    }
+}
+
+/// The ARN partition of a region.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}

@@ -1,0 +1,191 @@
+use super::*;
+
+const DEFAULTS: &str = include_str!("../../environments/defaults.yaml");
+
+fn load(env_text: &str) -> Result<Environment, ConfigError> {
+    load_named("dev", DEFAULTS, env_text)
+}
+
+fn load_named(name: &str, defaults: &str, env_text: &str) -> Result<Environment, ConfigError> {
+    let defaults = SourceFile::from_text("environments/defaults.yaml".into(), defaults.into());
+    let env = SourceFile::from_text(format!("environments/{name}.yaml").into(), env_text.into());
+    load_from(name, &defaults, &env)
+}
+
+fn issues(result: Result<Environment, ConfigError>) -> Vec<ConfigIssue> {
+    match result {
+        Err(ConfigError::Invalid(issues)) => issues,
+        other => panic!("expected invalid config, got {other:?}"),
+    }
+}
+
+const MINIMAL: &str = "account_id: '111111111111'\nregion: eu-west-1\n";
+
+#[test]
+fn env_inherits_defaults_and_overrides_them() {
+    let env = load("account_id: '111111111111'\nregion: eu-central-1\nstreams:\n  mode: provisioned\n  shards: 3\ntags:\n  environment: dev\n").unwrap();
+    let s = &env.settings;
+    assert_eq!(s.region, "eu-central-1");
+    assert_eq!(s.streams.mode, StreamMode::Provisioned);
+    assert_eq!(s.streams.shards, Some(3));
+    // Inherited from defaults inside a merged map.
+    assert_eq!(s.streams.retention_hours, 24);
+    assert_eq!(s.tags.get("project").map(String::as_str), Some("pricewatch"));
+    assert_eq!(s.tags.get("environment").map(String::as_str), Some("dev"));
+    assert_eq!(s.pricing.rules.len(), 3);
+}
+
+#[test]
+fn lists_replace_rather_than_append() {
+    let env = load(&format!(
+        "{MINIMAL}pricing:\n  rules:\n    - name: only\n      strategy: match_median\n"
+    ))
+    .unwrap();
+    assert_eq!(env.settings.pricing.rules.len(), 1);
+    assert_eq!(env.settings.pricing.anomaly_threshold, 3.5);
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let found = issues(load(&format!("{MINIMAL}streams:\n  shrads: 2\n")));
+    assert_eq!(found.len(), 1, "{found:?}");
+    let issue = &found[0];
+    assert_eq!(issue.file, PathBuf::from("environments/dev.yaml"));
+    assert_eq!(issue.line, Some(4));
+    assert_eq!(issue.key, "streams.shrads");
+    assert!(issue.message.contains("unknown key `shrads`"), "{}", issue.message);
+    assert!(issue.to_string().starts_with("environments/dev.yaml:4: streams.shrads:"));
+}
+
+#[test]
+fn several_schema_errors_are_reported_together() {
+    let found = issues(load(&format!(
+        "{MINIMAL}streams:\n  shrads: 2\n  retention_hours: lots\ningest:\n  memory_mb: -5\nbogus: 1\n"
+    )));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert!(keys.contains(&"streams.shrads"), "{keys:?}");
+    assert!(keys.contains(&"streams.retention_hours"), "{keys:?}");
+    assert!(keys.contains(&"ingest.memory_mb"), "{keys:?}");
+    assert!(keys.contains(&"bogus"), "{keys:?}");
+    // Removing a mistyped key must not add a spurious "missing" error.
+    assert!(!found.iter().any(|i| i.message.contains("missing")), "{found:?}");
+}
+
+#[test]
+fn wrong_type_names_the_line() {
+    let found = issues(load(&format!("{MINIMAL}refresh:\n  parallelism: many\n")));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].key, "refresh.parallelism");
+    assert_eq!(found[0].line, Some(4));
+}
+
+#[test]
+fn semantic_errors_are_all_reported_with_lines() {
+    let found = issues(load(
+        "account_id: '12345'\nregion: Europe\nstreams:\n  mode: provisioned\ningest:\n  schedule: every minute\n  log_retention_days: 10\nwarehouse:\n  base_capacity_rpu: 0\n",
+    ));
+    let by_key = |key: &str| {
+        found
+            .iter()
+            .find(|i| i.key == key)
+            .unwrap_or_else(|| panic!("no issue for {key}: {found:?}"))
+    };
+    assert_eq!(by_key("account_id").line, Some(1));
+    assert_eq!(by_key("region").line, Some(2));
+    // Missing in the file: points at the parent key that is written.
+    assert_eq!(by_key("streams.shards").line, Some(3));
+    assert_eq!(by_key("ingest.schedule").line, Some(6));
+    assert_eq!(by_key("ingest.log_retention_days").line, Some(7));
+    assert_eq!(by_key("warehouse.base_capacity_rpu").line, Some(9));
+}
+
+#[test]
+fn errors_inherited_from_defaults_blame_defaults() {
+    let defaults = DEFAULTS.replace("retention_hours: 24", "retention_hours: 2");
+    let found = issues(load_named("dev", &defaults, MINIMAL));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].file, PathBuf::from("environments/defaults.yaml"));
+    assert_eq!(found[0].key, "streams.retention_hours");
+    assert!(found[0].line.is_some());
+}
+
+#[test]
+fn yaml_syntax_error_names_the_line() {
+    let found = issues(load("account_id: '1'\nregion: [eu-west-1\nstreams: {}\n"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].message.starts_with("YAML syntax error"), "{found:?}");
+    assert!(found[0].line.is_some());
+}
+
+#[test]
+fn empty_file_is_an_error() {
+    let found = issues(load(""));
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("empty"));
+    let found = issues(load("# only a comment\n"));
+    assert!(found[0].message.contains("empty"));
+}
+
+#[test]
+fn account_and_region_must_be_in_the_env_file() {
+    let found = issues(load("tags:\n  environment: dev\n"));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(keys, ["account_id", "region"]);
+}
+
+#[test]
+fn missing_required_section_is_named() {
+    let defaults = DEFAULTS.replace("refresh:\n  schedule: rate(15 minutes)\n  parallelism: 4\n", "");
+    let found = issues(load_named("dev", &defaults, MINIMAL));
+    assert_eq!(found[0].key, "refresh", "{found:?}");
+    assert!(found[0].message.contains("missing"));
+}
+
+#[test]
+fn access_keys_and_passwords_are_refused() {
+    let found = issues(load(&format!(
+        "{MINIMAL}tags:\n  leaked: AKIAIOSFODNN7EXAMPLE\nwarehouse:\n  engine: postgres\n  postgres_url: postgres://u:hunter2@db/pricewatch\n"
+    )));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert!(keys.contains(&"tags.leaked"), "{keys:?}");
+    assert!(keys.contains(&"warehouse.postgres_url"), "{keys:?}");
+}
+
+#[test]
+fn bad_env_name_is_reported() {
+    let found = issues(load_named("Bad_Name", DEFAULTS, MINIMAL));
+    assert!(found[0].message.contains("env name"), "{found:?}");
+}
+
+#[test]
+fn pricing_rules_are_checked() {
+    let found = issues(load(&format!(
+        "{MINIMAL}pricing:\n  rules:\n    - name: a\n      strategy: match_median\n      floor: 10\n      ceiling: 5\n    - name: a\n      strategy: undercut_lowest\n      percent: 150\n"
+    )));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert!(keys.contains(&"pricing.rules[0].floor"), "{keys:?}");
+    assert!(keys.contains(&"pricing.rules[1].name"), "{keys:?}");
+    assert!(keys.contains(&"pricing.rules[1].percent"), "{keys:?}");
+    let line = found.iter().find(|i| i.key == "pricing.rules[1].percent").unwrap().line;
+    assert_eq!(line, Some(11));
+}
+
+#[test]
+fn shipped_environments_load() {
+    let envs = Environments::new(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let names = envs.list().unwrap();
+    assert_eq!(names, ["dev", "local", "prod", "test"]);
+    for name in names {
+        let env = envs.load(&name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(env.name, name);
+    }
+}
+
+#[test]
+fn unknown_env_lists_the_existing_ones() {
+    let envs = Environments::new(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let err = envs.load("nosuchenv").unwrap_err();
+    assert!(err.is_usage());
+    let text = err.to_string();
+    assert!(text.contains("nosuchenv") && text.contains("dev, local, prod, test"), "{text}");
+}
