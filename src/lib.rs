@@ -2,4 +2,10 @@
 //! pipeline: per-environment CloudFormation and Redshift/PostgreSQL SQL from
 //! Tera templates, and the commands that run it.
 
+pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod error;
+pub mod output;
+pub mod plan;
+pub mod render;

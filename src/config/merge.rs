@@ -41,7 +41,10 @@ mod tests {
     #[test]
     fn scalar_replaces_map_and_back() {
         assert_eq!(deep_merge(yaml("m: {x: 1}"), yaml("m: 3")), yaml("m: 3"));
-        assert_eq!(deep_merge(yaml("m: 3"), yaml("m: {x: 1}")), yaml("m: {x: 1}"));
+        assert_eq!(
+            deep_merge(yaml("m: 3"), yaml("m: {x: 1}")),
+            yaml("m: {x: 1}")
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 mod lines;
 mod merge;
 pub mod model;
-mod names;
+pub mod names;
 mod validate;
 
 use std::fmt;
@@ -112,7 +112,11 @@ fn list_or_none(names: &[String]) -> String {
 }
 
 fn render_issues(issues: &[ConfigIssue]) -> String {
-    let noun = if issues.len() == 1 { "problem" } else { "problems" };
+    let noun = if issues.len() == 1 {
+        "problem"
+    } else {
+        "problems"
+    };
     let mut text = format!("invalid configuration ({} {noun}):", issues.len());
     for issue in issues {
         text.push_str(&format!("\n  {issue}"));
@@ -301,7 +305,10 @@ fn deserialize_all(mut merged: Value) -> Result<Settings, Vec<validate::Problem>
         let key = path_string(error.path());
         let message = error.inner().to_string();
         if let Some(field) = missing_field(&message) {
-            problems.push((join_key(&key, field), "missing; this key is required".into()));
+            problems.push((
+                join_key(&key, field),
+                "missing; this key is required".into(),
+            ));
             return Err(problems);
         }
         let attempt = match &mut patching {

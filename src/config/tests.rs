@@ -30,7 +30,10 @@ fn env_inherits_defaults_and_overrides_them() {
     assert_eq!(s.streams.shards, Some(3));
     // Inherited from defaults inside a merged map.
     assert_eq!(s.streams.retention_hours, 24);
-    assert_eq!(s.tags.get("project").map(String::as_str), Some("pricewatch"));
+    assert_eq!(
+        s.tags.get("project").map(String::as_str),
+        Some("pricewatch")
+    );
     assert_eq!(s.tags.get("environment").map(String::as_str), Some("dev"));
     assert_eq!(s.pricing.rules.len(), 3);
 }
@@ -53,8 +56,14 @@ fn unknown_key_names_file_line_and_key() {
     assert_eq!(issue.file, PathBuf::from("environments/dev.yaml"));
     assert_eq!(issue.line, Some(4));
     assert_eq!(issue.key, "streams.shrads");
-    assert!(issue.message.contains("unknown key `shrads`"), "{}", issue.message);
-    assert!(issue.to_string().starts_with("environments/dev.yaml:4: streams.shrads:"));
+    assert!(
+        issue.message.contains("unknown key `shrads`"),
+        "{}",
+        issue.message
+    );
+    assert!(issue
+        .to_string()
+        .starts_with("environments/dev.yaml:4: streams.shrads:"));
 }
 
 #[test]
@@ -68,7 +77,10 @@ fn several_schema_errors_are_reported_together() {
     assert!(keys.contains(&"ingest.memory_mb"), "{keys:?}");
     assert!(keys.contains(&"bogus"), "{keys:?}");
     // Removing a mistyped key must not add a spurious "missing" error.
-    assert!(!found.iter().any(|i| i.message.contains("missing")), "{found:?}");
+    assert!(
+        !found.iter().any(|i| i.message.contains("missing")),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -113,7 +125,10 @@ fn errors_inherited_from_defaults_blame_defaults() {
 fn yaml_syntax_error_names_the_line() {
     let found = issues(load("account_id: '1'\nregion: [eu-west-1\nstreams: {}\n"));
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].message.starts_with("YAML syntax error"), "{found:?}");
+    assert!(
+        found[0].message.starts_with("YAML syntax error"),
+        "{found:?}"
+    );
     assert!(found[0].line.is_some());
 }
 
@@ -135,7 +150,10 @@ fn account_and_region_must_be_in_the_env_file() {
 
 #[test]
 fn missing_required_section_is_named() {
-    let defaults = DEFAULTS.replace("refresh:\n  schedule: rate(15 minutes)\n  parallelism: 4\n", "");
+    let defaults = DEFAULTS.replace(
+        "refresh:\n  schedule: rate(15 minutes)\n  parallelism: 4\n",
+        "",
+    );
     let found = issues(load_named("dev", &defaults, MINIMAL));
     assert_eq!(found[0].key, "refresh", "{found:?}");
     assert!(found[0].message.contains("missing"));
@@ -166,7 +184,11 @@ fn pricing_rules_are_checked() {
     assert!(keys.contains(&"pricing.rules[0].floor"), "{keys:?}");
     assert!(keys.contains(&"pricing.rules[1].name"), "{keys:?}");
     assert!(keys.contains(&"pricing.rules[1].percent"), "{keys:?}");
-    let line = found.iter().find(|i| i.key == "pricing.rules[1].percent").unwrap().line;
+    let line = found
+        .iter()
+        .find(|i| i.key == "pricing.rules[1].percent")
+        .unwrap()
+        .line;
     assert_eq!(line, Some(11));
 }
 
@@ -187,5 +209,8 @@ fn unknown_env_lists_the_existing_ones() {
     let err = envs.load("nosuchenv").unwrap_err();
     assert!(err.is_usage());
     let text = err.to_string();
-    assert!(text.contains("nosuchenv") && text.contains("dev, local, prod, test"), "{text}");
+    assert!(
+        text.contains("nosuchenv") && text.contains("dev, local, prod, test"),
+        "{text}"
+    );
 }

@@ -67,7 +67,12 @@ pub fn check_settings(s: &Settings) -> Vec<Problem> {
         ),
         _ => {}
     }
-    p.range("streams.retention_hours", s.streams.retention_hours, 24, 8760);
+    p.range(
+        "streams.retention_hours",
+        s.streams.retention_hours,
+        24,
+        8760,
+    );
 
     p.schedule("ingest.schedule", &s.ingest.schedule);
     p.range("ingest.memory_mb", s.ingest.memory_mb, 128, 10240);
@@ -106,7 +111,12 @@ pub fn check_settings(s: &Settings) -> Vec<Problem> {
             format!("`{email}` is not an e-mail address")
         });
     }
-    p.range("alarms.evaluation_periods", s.alarms.evaluation_periods, 1, 100);
+    p.range(
+        "alarms.evaluation_periods",
+        s.alarms.evaluation_periods,
+        1,
+        100,
+    );
     p.range(
         "alarms.datapoints_to_alarm",
         s.alarms.datapoints_to_alarm,
@@ -129,18 +139,31 @@ pub fn check_settings(s: &Settings) -> Vec<Problem> {
 fn check_warehouse(s: &Settings, p: &mut Problems) {
     let w = &s.warehouse;
     p.require(is_sql_identifier(&w.database), "warehouse.database", || {
-        format!("`{}` must be a lowercase SQL identifier (a-z, 0-9, _)", w.database)
+        format!(
+            "`{}` must be a lowercase SQL identifier (a-z, 0-9, _)",
+            w.database
+        )
     });
     p.require(
         is_sql_identifier(&w.admin_username),
         "warehouse.admin_username",
-        || format!("`{}` must be a lowercase SQL identifier (a-z, 0-9, _)", w.admin_username),
+        || {
+            format!(
+                "`{}` must be a lowercase SQL identifier (a-z, 0-9, _)",
+                w.admin_username
+            )
+        },
     );
     if w.engine == WarehouseEngine::RedshiftServerless {
         p.require(
             (8..=512).contains(&w.base_capacity_rpu) && w.base_capacity_rpu % 8 == 0,
             "warehouse.base_capacity_rpu",
-            || format!("{} must be a multiple of 8 between 8 and 512", w.base_capacity_rpu),
+            || {
+                format!(
+                    "{} must be a multiple of 8 between 8 and 512",
+                    w.base_capacity_rpu
+                )
+            },
         );
         if let Some(max) = w.max_capacity_rpu {
             p.require(
@@ -151,9 +174,11 @@ fn check_warehouse(s: &Settings, p: &mut Problems) {
         }
     }
     for (i, id) in w.subnet_ids.iter().enumerate() {
-        p.require(is_aws_id(id, "subnet-"), &format!("warehouse.subnet_ids[{i}]"), || {
-            format!("`{id}` is not a subnet id (subnet-...)")
-        });
+        p.require(
+            is_aws_id(id, "subnet-"),
+            &format!("warehouse.subnet_ids[{i}]"),
+            || format!("`{id}` is not a subnet id (subnet-...)"),
+        );
     }
     for (i, id) in w.security_group_ids.iter().enumerate() {
         p.require(
@@ -169,14 +194,19 @@ fn check_warehouse(s: &Settings, p: &mut Problems) {
             || "must be a postgres:// or postgresql:// URL".into(),
         );
         p.require(!url_has_password(url), "warehouse.postgres_url", || {
-            "must not contain a password; put credentials in PRICEWATCH_DATABASE_URL or ~/.pgpass".into()
+            "must not contain a password; put credentials in PRICEWATCH_DATABASE_URL or ~/.pgpass"
+                .into()
         });
     }
     let mut seen = BTreeSet::new();
     for (i, category) in w.allowed_categories.iter().enumerate() {
         let key = format!("warehouse.allowed_categories[{i}]");
-        p.require(!category.trim().is_empty(), &key, || "must not be empty".into());
-        p.require(seen.insert(category), &key, || format!("`{category}` is listed twice"));
+        p.require(!category.trim().is_empty(), &key, || {
+            "must not be empty".into()
+        });
+        p.require(seen.insert(category), &key, || {
+            format!("`{category}` is listed twice")
+        });
     }
 }
 
@@ -187,12 +217,20 @@ fn check_pricing(s: &Settings, p: &mut Problems) {
         "pricing.anomaly_threshold",
         || "must be a positive number".into(),
     );
-    p.range("pricing.trend_window_hours", pricing.trend_window_hours, 1, 24 * 366);
+    p.range(
+        "pricing.trend_window_hours",
+        pricing.trend_window_hours,
+        1,
+        24 * 366,
+    );
     let mut names = BTreeSet::new();
     for (i, rule) in pricing.rules.iter().enumerate() {
         let at = |key: &str| format!("pricing.rules[{i}].{key}");
         p.require(is_rule_name(&rule.name), &at("name"), || {
-            format!("`{}` must be 1-64 characters of a-z, 0-9, `-` and `_`", rule.name)
+            format!(
+                "`{}` must be 1-64 characters of a-z, 0-9, `-` and `_`",
+                rule.name
+            )
         });
         p.require(names.insert(&rule.name), &at("name"), || {
             format!("rule `{}` is defined twice", rule.name)
@@ -266,7 +304,10 @@ impl Problems {
 
     fn schedule(&mut self, key: &str, expression: &str) {
         if let Err(why) = check_schedule(expression) {
-            self.push(key, format!("`{expression}` is not a schedule expression: {why}"));
+            self.push(
+                key,
+                format!("`{expression}` is not a schedule expression: {why}"),
+            );
         }
     }
 }
@@ -274,7 +315,10 @@ impl Problems {
 /// EventBridge schedule expressions: `rate(1 hour)`, `rate(5 minutes)`,
 /// `cron(0/15 * * * ? *)`.
 pub fn check_schedule(expression: &str) -> Result<(), String> {
-    if let Some(body) = expression.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
+    if let Some(body) = expression
+        .strip_prefix("rate(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
         let (number, unit) = body
             .split_once(' ')
             .ok_or("rate needs a number and a unit, like rate(5 minutes)")?;
@@ -287,12 +331,18 @@ pub fn check_schedule(expression: &str) -> Result<(), String> {
         let plural = matches!(unit, "minutes" | "hours" | "days");
         return match (n == 1, singular, plural) {
             (true, true, _) | (false, _, true) => Ok(()),
-            (true, false, true) => Err(format!("use the singular unit with 1 (rate(1 {}))", unit.trim_end_matches('s'))),
+            (true, false, true) => Err(format!(
+                "use the singular unit with 1 (rate(1 {}))",
+                unit.trim_end_matches('s')
+            )),
             (false, true, _) => Err(format!("use the plural unit with {n} (rate({n} {unit}s))")),
             _ => Err("the unit must be minute(s), hour(s) or day(s)".into()),
         };
     }
-    if let Some(body) = expression.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
+    if let Some(body) = expression
+        .strip_prefix("cron(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
         let fields: Vec<&str> = body.split(' ').collect();
         if fields.len() != 6 {
             return Err(format!(
@@ -301,7 +351,10 @@ pub fn check_schedule(expression: &str) -> Result<(), String> {
             ));
         }
         let allowed = |c: char| c.is_ascii_alphanumeric() || ",-*/?#".contains(c);
-        if let Some(bad) = fields.iter().find(|f| f.is_empty() || !f.chars().all(allowed)) {
+        if let Some(bad) = fields
+            .iter()
+            .find(|f| f.is_empty() || !f.chars().all(allowed))
+        {
             return Err(format!("field `{bad}` has characters cron does not accept"));
         }
         if (fields[2] == "?") == (fields[4] == "?") {
@@ -334,29 +387,35 @@ pub fn is_name(s: &str, max_len: usize) -> bool {
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn is_sql_identifier(s: &str) -> bool {
     (1..=63).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn is_rule_name(s: &str) -> bool {
     (1..=64).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 fn is_http_url(s: &str) -> bool {
-    let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
     rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
 }
 
 fn is_key_prefix(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('/')
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
 }
 
 fn is_email(s: &str) -> bool {
@@ -381,7 +440,9 @@ fn looks_like_access_key(s: &str) -> bool {
     s.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| {
         word.len() == 20
             && (word.starts_with("AKIA") || word.starts_with("ASIA"))
-            && word.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
     })
 }
 

@@ -1,0 +1,31 @@
+{#- Runs before every model: schemas, and where the streams land. -#}
+{% for schema in schemas -%}
+CREATE SCHEMA IF NOT EXISTS {{ schema }};
+{% endfor -%}
+CREATE SCHEMA IF NOT EXISTS pricewatch_meta;
+{% if dialect == "redshift" -%}
+CREATE EXTERNAL SCHEMA IF NOT EXISTS kinesis
+FROM KINESIS
+IAM_ROLE '{{ names.streaming_role_arn }}';
+{%- else -%}
+{#- PostgreSQL has no streaming ingestion: pricewatch reads each stream from
+    its last checkpoint into these tables, the same contract as a streaming
+    materialized view. `payload` is NULL when the record is not JSON. -#}
+{% for source in sources -%}
+CREATE TABLE IF NOT EXISTS pricewatch_meta.kinesis_{{ source.name }} (
+    shard_id VARCHAR(64) NOT NULL,
+    sequence_number VARCHAR(128) NOT NULL,
+    partition_key VARCHAR(256) NOT NULL,
+    approximate_arrival_timestamp TIMESTAMP NOT NULL,
+    kinesis_data TEXT NOT NULL,
+    payload JSONB,
+    PRIMARY KEY (shard_id, sequence_number)
+);
+{% endfor -%}
+CREATE TABLE IF NOT EXISTS pricewatch_meta.kinesis_checkpoints (
+    stream_name VARCHAR(128) NOT NULL,
+    shard_id VARCHAR(64) NOT NULL,
+    sequence_number VARCHAR(128) NOT NULL,
+    PRIMARY KEY (stream_name, shard_id)
+);
+{%- endif %}

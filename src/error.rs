@@ -1,0 +1,46 @@
+//! Error classification at the command edge: what the user can do about a
+//! failure decides the exit code (2 for usage errors, 1 for everything else).
+
+use std::process::ExitCode;
+
+use crate::config::ConfigError;
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Done; also "no changes".
+    Success,
+    /// The operation failed or needs action.
+    Failure,
+    /// The command line was wrong.
+    Usage,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Failure => ExitCode::from(1),
+            ExitStatus::Usage => ExitCode::from(2),
+        }
+    }
+}
+
+/// A mistake in how pricewatch was called, not in the project or in AWS.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+pub fn exit_status(error: &anyhow::Error) -> ExitStatus {
+    let usage = error.chain().any(|cause| {
+        cause.is::<UsageError>()
+            || cause
+                .downcast_ref::<ConfigError>()
+                .is_some_and(ConfigError::is_usage)
+    });
+    if usage {
+        ExitStatus::Usage
+    } else {
+        ExitStatus::Failure
+    }
+}

@@ -1,0 +1,250 @@
+//! Rendering: turns an [`Environment`] and the project's Tera templates into
+//! a [`Bundle`] — every stack template (with its wiring and deploy waves),
+//! the setup SQL and every SQL model in DAG order — and writes it to disk
+//! with a manifest. Everything is checked on the way; no AWS call is made.
+
+pub mod cfn;
+mod functions;
+mod manifest;
+pub mod sql;
+pub mod stacks;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::config::{names::SOURCES, Environment};
+pub use manifest::{Manifest, WriteError};
+pub use sql::{Materialization, Model};
+pub use stacks::{OutputRef, RenderedStack};
+
+/// One problem found while rendering or checking, with where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub location: String,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(location: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("env `{env}` does not render ({} {}):{}", .problems.len(), if .problems.len() == 1 { "problem" } else { "problems" }, list(.problems))]
+pub struct RenderError {
+    pub env: String,
+    pub problems: Vec<Problem>,
+}
+
+fn list(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("\n  {p}")).collect()
+}
+
+/// Tera's error plus its causes, which carry the template line.
+pub(crate) fn tera_message(error: &tera::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+        .replace('\n', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Everything rendered for one env.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub env: Environment,
+    /// In deploy order.
+    pub stacks: Vec<RenderedStack>,
+    /// Stack names grouped in waves that can deploy in parallel.
+    pub waves: Vec<Vec<String>>,
+    pub setup_sql: String,
+    /// In DAG order.
+    pub models: Vec<Model>,
+}
+
+#[derive(Serialize)]
+struct Source {
+    name: &'static str,
+    logical: String,
+    stream: String,
+}
+
+/// Renders and checks every template and model of the project for `env`.
+pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderError> {
+    let fail = |problems: Vec<Problem>| RenderError {
+        env: env.name.clone(),
+        problems,
+    };
+    let names = env.names();
+    let dialect = env.dialect();
+
+    let wiring = stacks::load_wiring(project_dir).map_err(fail)?;
+    let stack_files = stack_template_files(project_dir).map_err(fail)?;
+    let model_files = sql::discover(&project_dir.join("sql")).map_err(fail)?;
+    let mut problems =
+        stacks::check_templates_match(&wiring, &stack_files.keys().cloned().collect());
+
+    let recorder = functions::Recorder::default();
+    let mut tera = Tera::default();
+    functions::register(&mut tera, dialect, &names, &recorder);
+    let mut templates: Vec<(String, String)> = stack_files
+        .iter()
+        .map(|(stack, text)| (stacks::template_name(stack), text.clone()))
+        .collect();
+    templates.extend(
+        model_files
+            .iter()
+            .map(|m| (m.template.clone(), m.text.clone())),
+    );
+    let setup_path = project_dir.join("sql").join(sql::SETUP_TEMPLATE);
+    let setup_text = std::fs::read_to_string(&setup_path).map_err(|e| {
+        fail(vec![Problem::new(
+            "sql/setup.sql",
+            format!("cannot read: {e}"),
+        )])
+    })?;
+    templates.push((sql::SETUP_TEMPLATE.to_string(), setup_text));
+    // Templates are added one by one so a syntax error names its file.
+    for (name, text) in &templates {
+        if let Err(e) = tera.add_raw_template(name, text) {
+            problems.push(Problem::new(template_path(name), tera_message(&e)));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+
+    let schemas: BTreeSet<&str> = model_files
+        .iter()
+        .filter_map(|m| m.name.split('.').next())
+        .collect();
+    let mut context = Context::new();
+    context.insert("env", &env.name);
+    context.insert("settings", &env.settings);
+    context.insert("names", &names);
+    context.insert("dialect", &dialect);
+    context.insert("schemas", &schemas);
+    context.insert(
+        "retain_policy",
+        if env.settings.deploy.retain_data {
+            "Retain"
+        } else {
+            "Delete"
+        },
+    );
+    let sources: Vec<Source> = SOURCES
+        .iter()
+        .map(|name| Source {
+            name,
+            logical: capitalize(name),
+            stream: names
+                .stream(name)
+                .expect("every source has a stream")
+                .to_string(),
+        })
+        .collect();
+    context.insert("sources", &sources);
+
+    let mut rendered_stacks = BTreeMap::new();
+    for stack in stack_files.keys() {
+        match tera.render(&stacks::template_name(stack), &context) {
+            Ok(text) => {
+                rendered_stacks.insert(stack.clone(), text);
+            }
+            Err(e) => problems.push(Problem::new(
+                template_path(&stacks::template_name(stack)),
+                tera_message(&e),
+            )),
+        }
+    }
+    let setup_sql = tera
+        .render(sql::SETUP_TEMPLATE, &context)
+        .map_err(|e| problems.push(Problem::new("sql/setup.sql", tera_message(&e))))
+        .ok();
+    let models = sql::render_models(&tera, &context, &recorder, &model_files, dialect)
+        .map_err(|found| problems.extend(found))
+        .ok();
+    let wired = match stacks::analyze_all(rendered_stacks) {
+        Ok(analyzed) => stacks::wire(&wiring, analyzed, |s| names.stack(s))
+            .map_err(|found| problems.extend(found))
+            .ok(),
+        Err(found) => {
+            problems.extend(found);
+            None
+        }
+    };
+    match (wired, setup_sql, models) {
+        (Some((stacks, waves)), Some(setup_sql), Some(models)) if problems.is_empty() => {
+            Ok(Bundle {
+                env: env.clone(),
+                stacks,
+                waves,
+                setup_sql: setup_sql.trim().to_string() + "\n",
+                models,
+            })
+        }
+        _ => Err(fail(problems)),
+    }
+}
+
+/// `templates/stacks/<stack>.yaml.tera`, by stack name.
+fn stack_template_files(project_dir: &Path) -> Result<BTreeMap<String, String>, Vec<Problem>> {
+    let dir = project_dir.join("templates/stacks");
+    let entries = std::fs::read_dir(&dir).map_err(|e| {
+        vec![Problem::new(
+            "templates/stacks",
+            format!("cannot read: {e}"),
+        )]
+    })?;
+    let mut files = BTreeMap::new();
+    for entry in entries.filter_map(Result::ok) {
+        let file_name = entry.file_name().to_string_lossy().to_string();
+        if let Some(stack) = file_name.strip_suffix(".yaml.tera") {
+            let text = std::fs::read_to_string(entry.path()).map_err(|e| {
+                vec![Problem::new(
+                    format!("templates/stacks/{file_name}"),
+                    format!("cannot read: {e}"),
+                )]
+            })?;
+            files.insert(stack.to_string(), text);
+        }
+    }
+    Ok(files)
+}
+
+/// The project-relative path of a Tera template name.
+fn template_path(name: &str) -> String {
+    if name.starts_with("stacks/") {
+        format!("templates/{name}")
+    } else {
+        format!("sql/{name}")
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}

@@ -1,0 +1,373 @@
+//! SQL models: discovers `sql/<schema>/<name>.sql`, renders each with the
+//! env's dialect, records its `ref()`s and `config()`, builds the model DAG
+//! (unknown refs and cycles are errors) and wraps each query in the DDL its
+//! materialization needs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use serde::Serialize;
+use tera::{Context, Tera, Value};
+
+use super::functions::Recorder;
+use super::Problem;
+use crate::config::Dialect;
+use crate::plan::Dag;
+
+pub const SETUP_TEMPLATE: &str = "setup.sql";
+
+/// How a model is stored in the warehouse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Materialization {
+    /// Bronze: a streaming materialized view over a Kinesis stream (Redshift),
+    /// or a materialized view over the table pricewatch loads the stream into
+    /// (PostgreSQL).
+    Stream,
+    View,
+    MaterializedView,
+}
+
+impl Materialization {
+    fn parse(text: &str) -> Option<Materialization> {
+        match text {
+            "stream" => Some(Materialization::Stream),
+            "view" => Some(Materialization::View),
+            "materialized_view" => Some(Materialization::MaterializedView),
+            _ => None,
+        }
+    }
+
+    /// Whether `refresh` has to refresh it.
+    pub fn is_materialized(self) -> bool {
+        !matches!(self, Materialization::View)
+    }
+}
+
+impl fmt::Display for Materialization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Materialization::Stream => "stream",
+            Materialization::View => "view",
+            Materialization::MaterializedView => "materialized_view",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// `schema.name`.
+    pub name: String,
+    /// Source template, relative to the project: `sql/silver/products.sql`.
+    pub source: String,
+    pub materialized: Materialization,
+    pub description: String,
+    pub depends_on: Vec<String>,
+    /// The rendered query (no DDL around it).
+    pub query: String,
+    /// The complete DDL statement that creates the model.
+    pub ddl: String,
+}
+
+/// A model template found on disk.
+pub struct ModelFile {
+    pub name: String,
+    /// Name of the template inside Tera: `silver/products.sql`.
+    pub template: String,
+    pub text: String,
+}
+
+/// Finds `sql/<schema>/<name>.sql`; the directory is the schema.
+pub fn discover(sql_dir: &Path) -> Result<Vec<ModelFile>, Vec<Problem>> {
+    let read_dir = |dir: &Path| {
+        std::fs::read_dir(dir).map_err(|e| {
+            vec![Problem::new(
+                dir.display().to_string(),
+                format!("cannot read: {e}"),
+            )]
+        })
+    };
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for schema_entry in read_dir(sql_dir)?.filter_map(Result::ok) {
+        if !schema_entry.path().is_dir() {
+            continue;
+        }
+        let schema = schema_entry.file_name().to_string_lossy().to_string();
+        for entry in read_dir(&schema_entry.path())?.filter_map(Result::ok) {
+            let file_name = entry.file_name().to_string_lossy().to_string();
+            let Some(stem) = file_name.strip_suffix(".sql") else {
+                continue;
+            };
+            let template = format!("{schema}/{file_name}");
+            if !is_identifier(&schema) || !is_identifier(stem) {
+                problems.push(Problem::new(
+                    format!("sql/{template}"),
+                    "model schema and file names must be lowercase identifiers (a-z, 0-9, _)",
+                ));
+                continue;
+            }
+            match std::fs::read_to_string(entry.path()) {
+                Ok(text) => files.push(ModelFile {
+                    name: format!("{schema}.{stem}"),
+                    template,
+                    text,
+                }),
+                Err(e) => problems.push(Problem::new(
+                    format!("sql/{template}"),
+                    format!("cannot read: {e}"),
+                )),
+            }
+        }
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    if files.is_empty() {
+        problems.push(Problem::new(
+            "sql/",
+            "no models found (expected sql/<schema>/<name>.sql)",
+        ));
+    }
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(problems)
+    }
+}
+
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && text.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// Renders every model and returns them in DAG order.
+pub fn render_models(
+    tera: &Tera,
+    context: &Context,
+    recorder: &Recorder,
+    files: &[ModelFile],
+    dialect: Dialect,
+) -> Result<Vec<Model>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut models = BTreeMap::new();
+    let mut dag = Dag::new();
+    for file in files {
+        let source = format!("sql/{}", file.template);
+        recorder.take();
+        let rendered = tera.render(&file.template, context);
+        let recorded = recorder.take();
+        let query = match rendered {
+            Ok(text) => text.trim().trim_end_matches(';').trim_end().to_string(),
+            Err(e) => {
+                problems.push(Problem::new(&source, super::tera_message(&e)));
+                continue;
+            }
+        };
+        let (materialized, description) = match model_config(&recorded.configs) {
+            Ok(config) => config,
+            Err(message) => {
+                problems.push(Problem::new(&source, message));
+                continue;
+            }
+        };
+        let head = query
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if head != "SELECT" && head != "WITH" {
+            problems.push(Problem::new(&source, "a model is one query starting with SELECT or WITH; pricewatch writes the CREATE statement"));
+            continue;
+        }
+        let mut depends_on = recorded.refs;
+        depends_on.sort();
+        depends_on.dedup();
+        for target in &depends_on {
+            if !files.iter().any(|f| &f.name == target) {
+                problems.push(Problem::new(&source, format!(
+                    "model {} refers to ref(model=\"{target}\"), which is not a model (expected sql/{}.sql)",
+                    file.name,
+                    target.replacen('.', "/", 1)
+                )));
+            }
+        }
+        dag.add(file.name.clone(), depends_on.clone());
+        let ddl = ddl(
+            dialect,
+            &file.name,
+            materialized,
+            &description,
+            &depends_on,
+            &query,
+        );
+        models.insert(
+            file.name.clone(),
+            Model {
+                name: file.name.clone(),
+                source,
+                materialized,
+                description,
+                depends_on,
+                query,
+                ddl,
+            },
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let order = dag
+        .order()
+        .map_err(|e| vec![Problem::new("sql/", format!("model graph: {e}"))])?;
+    Ok(order
+        .into_iter()
+        .map(|name| models.remove(&name).expect("ordered models were rendered"))
+        .collect())
+}
+
+/// Reads the one `config(materialized=..., description=...)` call of a model.
+fn model_config(configs: &[HashMap<String, Value>]) -> Result<(Materialization, String), String> {
+    let [config] = configs else {
+        return Err(format!(
+            "a model calls config(materialized=..., description=...) exactly once; found {} calls",
+            configs.len()
+        ));
+    };
+    if let Some(unknown) = config
+        .keys()
+        .find(|k| *k != "materialized" && *k != "description")
+    {
+        return Err(format!(
+            "config(): unknown argument `{unknown}` (expected materialized, description)"
+        ));
+    }
+    let materialized = config
+        .get("materialized")
+        .and_then(Value::as_str)
+        .and_then(Materialization::parse)
+        .ok_or("config(): materialized must be one of stream, view, materialized_view")?;
+    let description = config
+        .get("description")
+        .and_then(Value::as_str)
+        .filter(|d| !d.trim().is_empty())
+        .ok_or("config(): description is required (it feeds the data catalog)")?;
+    Ok((materialized, description.to_string()))
+}
+
+/// The CREATE statement for a model, with a header saying where it comes from.
+pub fn ddl(
+    dialect: Dialect,
+    name: &str,
+    materialized: Materialization,
+    description: &str,
+    depends_on: &[String],
+    query: &str,
+) -> String {
+    let create = match (materialized, dialect) {
+        (Materialization::View, _) => format!("CREATE VIEW {name} AS"),
+        (Materialization::Stream, Dialect::Redshift) => {
+            format!("CREATE MATERIALIZED VIEW {name}\nAUTO REFRESH YES\nAS")
+        }
+        // pricewatch orchestrates refreshes in DAG order; Redshift must not
+        // refresh on its own schedule in between.
+        (Materialization::MaterializedView, Dialect::Redshift) => {
+            format!("CREATE MATERIALIZED VIEW {name}\nAUTO REFRESH NO\nAS")
+        }
+        (_, Dialect::Postgres) => format!("CREATE MATERIALIZED VIEW {name} AS"),
+    };
+    let deps = if depends_on.is_empty() {
+        "(stream)".to_string()
+    } else {
+        depends_on.join(", ")
+    };
+    format!(
+        "-- {name} ({materialized}): {}\n-- depends on: {deps}\n{create}\n{query};\n",
+        description.replace('\n', " ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_is_required_once_and_checked() {
+        let ok = HashMap::from([
+            ("materialized".to_string(), Value::String("view".into())),
+            ("description".to_string(), Value::String("d".into())),
+        ]);
+        assert_eq!(
+            model_config(std::slice::from_ref(&ok)).unwrap().0,
+            Materialization::View
+        );
+        assert!(model_config(&[]).unwrap_err().contains("found 0"));
+        assert!(model_config(&[ok.clone(), ok.clone()])
+            .unwrap_err()
+            .contains("found 2"));
+        let mut bad = ok.clone();
+        bad.insert("materialized".into(), Value::String("table".into()));
+        assert!(model_config(&[bad])
+            .unwrap_err()
+            .contains("materialized must be"));
+        let mut extra = ok.clone();
+        extra.insert("sort".into(), Value::String("x".into()));
+        assert!(model_config(&[extra])
+            .unwrap_err()
+            .contains("unknown argument `sort`"));
+        let mut no_description = ok;
+        no_description.remove("description");
+        assert!(model_config(&[no_description])
+            .unwrap_err()
+            .contains("description"));
+    }
+
+    #[test]
+    fn ddl_per_dialect_and_materialization() {
+        let deps = vec!["bronze.products".to_string()];
+        let mv = ddl(
+            Dialect::Redshift,
+            "silver.p",
+            Materialization::MaterializedView,
+            "d",
+            &deps,
+            "SELECT 1",
+        );
+        assert!(
+            mv.contains("CREATE MATERIALIZED VIEW silver.p\nAUTO REFRESH NO\nAS\nSELECT 1;\n"),
+            "{mv}"
+        );
+        assert!(
+            mv.starts_with("-- silver.p (materialized_view): d\n-- depends on: bronze.products\n")
+        );
+        let stream = ddl(
+            Dialect::Redshift,
+            "bronze.p",
+            Materialization::Stream,
+            "d",
+            &[],
+            "SELECT 1",
+        );
+        assert!(stream.contains("AUTO REFRESH YES"));
+        let pg = ddl(
+            Dialect::Postgres,
+            "bronze.p",
+            Materialization::Stream,
+            "d",
+            &[],
+            "SELECT 1",
+        );
+        assert!(pg.contains("CREATE MATERIALIZED VIEW bronze.p AS\nSELECT 1;"));
+        let view = ddl(
+            Dialect::Postgres,
+            "gold.v",
+            Materialization::View,
+            "d",
+            &deps,
+            "SELECT 1",
+        );
+        assert!(view.contains("CREATE VIEW gold.v AS\nSELECT 1;"));
+    }
+}

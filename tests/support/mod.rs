@@ -1,0 +1,292 @@
+//! Test services on loopback: a throwaway PostgreSQL cluster and a moto
+//! server, each on a free port, stopped when dropped. A service that is not
+//! installed skips the test locally and fails it when `CI` is set.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Skips (returns None) outside CI, fails the test in CI.
+fn unavailable<T>(service: &str, why: &str) -> Option<T> {
+    if std::env::var_os("CI").is_some() {
+        panic!("{service} is required under CI but unavailable: {why}");
+    }
+    eprintln!("skipping: {service} unavailable ({why}); run scripts/test.sh to install it");
+    None
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, what: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not listen on 127.0.0.1:{port} within {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A PostgreSQL cluster in a temp dir, listening on 127.0.0.1 only.
+pub struct Postgres {
+    pub port: u16,
+    bin: PathBuf,
+    data: PathBuf,
+    run_as: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Postgres {
+    pub fn start() -> Option<Postgres> {
+        let Some(bin) = postgres_bin() else {
+            return unavailable(
+                "PostgreSQL",
+                "no /usr/lib/postgresql/*/bin/initdb (set PG_BIN)",
+            );
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("pricewatch-pg-")
+            .tempdir()
+            .expect("temp dir");
+        // initdb refuses to run as root: run the cluster as the postgres user.
+        let run_as = is_root().then(|| "postgres".to_string());
+        if let Some(user) = &run_as {
+            let uid = id_of(user, "-u");
+            let gid = id_of(user, "-g");
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
+                .expect("chown the cluster dir");
+        }
+        let data = dir.path().join("data");
+        let port = free_port();
+        let pg = Postgres {
+            port,
+            bin,
+            data,
+            run_as,
+            _dir: dir,
+        };
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                pg.data.to_str().unwrap(),
+                "-U",
+                "pricewatch",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        let options = format!(
+            "-h 127.0.0.1 -p {port} -k {} -F -c fsync=off -c full_page_writes=off",
+            pg._dir.path().display()
+        );
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D",
+                pg.data.to_str().unwrap(),
+                "-o",
+                &options,
+                "-l",
+                pg._dir.path().join("log").to_str().unwrap(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+        wait_for_port(port, "PostgreSQL", Duration::from_secs(30));
+        let mut admin = pg.connect("postgres");
+        admin
+            .batch_execute("CREATE DATABASE pricewatch")
+            .expect("create database");
+        Some(pg)
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://pricewatch@127.0.0.1:{}/pricewatch", self.port)
+    }
+
+    pub fn connect(&self, database: &str) -> postgres::Client {
+        let url = format!("postgres://pricewatch@127.0.0.1:{}/{database}", self.port);
+        postgres::Client::connect(&url, postgres::NoTls).expect("connect to the test PostgreSQL")
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let mut command = match &self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(&program);
+                c
+            }
+            None => Command::new(&program),
+        };
+        let output = command
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run a PostgreSQL tool");
+        assert!(
+            output.status.success(),
+            "{tool} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.data.to_str().unwrap().to_string();
+        let program = self.bin.join("pg_ctl");
+        let mut command = match &self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(&program);
+                c
+            }
+            None => Command::new(&program),
+        };
+        let _ = command
+            .args(["-D", &data, "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn postgres_bin() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("PG_BIN") {
+        return Some(PathBuf::from(dir));
+    }
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+fn is_root() -> bool {
+    id_of("", "-u") == 0
+}
+
+fn id_of(user: &str, flag: &str) -> u32 {
+    let mut command = Command::new("id");
+    command.arg(flag);
+    if !user.is_empty() {
+        command.arg(user);
+    }
+    let output = command.output().expect("run id");
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("numeric id")
+}
+
+/// moto in server mode from the project venv, on a free loopback port.
+pub struct Moto {
+    pub port: u16,
+    child: Child,
+}
+
+impl Moto {
+    pub fn start() -> Option<Moto> {
+        let venv = std::env::var_os("PRICEWATCH_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| project_dir().join(".venv"));
+        let server = venv.join("bin/moto_server");
+        if !server.exists() {
+            return unavailable("moto", &format!("{} not found", server.display()));
+        }
+        let port = free_port();
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let moto = Moto { port, child };
+        wait_for_port(port, "moto", Duration::from_secs(60));
+        Some(moto)
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A raw HTTP/1.1 request to moto; returns (status, body).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).expect("send to moto");
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .expect("read from moto");
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("an HTTP status line");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Loads and renders an env of this project.
+pub fn bundle(env: &str) -> pricewatch::render::Bundle {
+    let dir = project_dir();
+    let env = pricewatch::config::Environments::new(&dir)
+        .load(env)
+        .expect("env loads");
+    pricewatch::render::render(Path::new(&dir), &env).expect("env renders")
+}
