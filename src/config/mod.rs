@@ -129,10 +129,13 @@ pub struct Environments {
     dir: PathBuf,
 }
 
+/// How config files are named in messages: relative to the project.
+const ENV_DIR: &str = "environments";
+
 impl Environments {
     pub fn new(project_dir: &Path) -> Environments {
         Environments {
-            dir: project_dir.join("environments"),
+            dir: project_dir.join(ENV_DIR),
         }
     }
 
@@ -163,13 +166,23 @@ impl Environments {
                 available,
             });
         }
-        let defaults = SourceFile::read(self.dir.join(DEFAULTS_FILE))?;
-        let env_file = SourceFile::read(self.dir.join(format!("{name}.yaml")))?;
+        let defaults = self.read(DEFAULTS_FILE)?;
+        let env_file = self.read(&format!("{name}.yaml"))?;
         load_from(name, &defaults, &env_file)
+    }
+
+    fn read(&self, file_name: &str) -> Result<SourceFile, ConfigError> {
+        let path = self.dir.join(file_name);
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| ConfigError::Io { path, source })?;
+        Ok(SourceFile::from_text(
+            Path::new(ENV_DIR).join(file_name),
+            text,
+        ))
     }
 }
 
-/// A config file's path, text and key→line index.
+/// A config file's project-relative path, text and key→line index.
 struct SourceFile {
     path: PathBuf,
     text: String,
@@ -177,14 +190,6 @@ struct SourceFile {
 }
 
 impl SourceFile {
-    fn read(path: PathBuf) -> Result<SourceFile, ConfigError> {
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(SourceFile::from_text(path, text))
-    }
-
     fn from_text(path: PathBuf, text: String) -> SourceFile {
         let lines = LineIndex::build(&text);
         SourceFile { path, text, lines }

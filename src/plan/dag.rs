@@ -4,6 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Nodes grouped so each group only depends on the groups before it.
+pub type Waves = Vec<Vec<String>>;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DagError {
     #[error("dependency cycle: {}", .0.join(" -> "))]
@@ -54,7 +57,7 @@ impl Dag {
 
     /// Groups nodes into waves: a node's wave is one past the latest wave of
     /// its dependencies, so each wave only needs the waves before it.
-    pub fn waves(&self) -> Result<Vec<Vec<String>>, DagError> {
+    pub fn waves(&self) -> Result<Waves, DagError> {
         self.check_known()?;
         let mut wave_of: BTreeMap<&str, usize> = BTreeMap::new();
         let mut remaining: BTreeSet<&str> = self.nodes().collect();
@@ -77,7 +80,7 @@ impl Dag {
                 remaining.remove(node);
             }
         }
-        let mut waves: Vec<Vec<String>> = Vec::new();
+        let mut waves: Waves = Vec::new();
         for (node, wave) in wave_of {
             if waves.len() <= wave {
                 waves.resize(wave + 1, Vec::new());

@@ -3,4 +3,4 @@
 
 pub mod dag;
 
-pub use dag::{Dag, DagError};
+pub use dag::{Dag, DagError, Waves};

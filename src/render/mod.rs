@@ -17,6 +17,7 @@ use serde::Serialize;
 use tera::{Context, Tera};
 
 use crate::config::{names::SOURCES, Environment};
+use crate::plan::Waves;
 pub use manifest::{Manifest, WriteError};
 pub use sql::{Materialization, Model};
 pub use stacks::{OutputRef, RenderedStack};
@@ -76,7 +77,7 @@ pub struct Bundle {
     /// In deploy order.
     pub stacks: Vec<RenderedStack>,
     /// Stack names grouped in waves that can deploy in parallel.
-    pub waves: Vec<Vec<String>>,
+    pub waves: Waves,
     pub setup_sql: String,
     /// In DAG order.
     pub models: Vec<Model>,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cfn::{self, TemplateInfo};
 use super::Problem;
-use crate::plan::Dag;
+use crate::plan::{Dag, Waves};
 
 pub const WIRING_FILE: &str = "templates/stacks.yaml";
 
@@ -81,7 +81,7 @@ pub fn wire(
     wiring: &BTreeMap<String, StackSpec>,
     rendered: BTreeMap<String, (String, TemplateInfo)>,
     stack_name: impl Fn(&str) -> String,
-) -> Result<(Vec<RenderedStack>, Vec<Vec<String>>), Vec<Problem>> {
+) -> Result<(Vec<RenderedStack>, Waves), Vec<Problem>> {
     let mut problems = Vec::new();
     let mut dag = Dag::new();
     let mut stacks = BTreeMap::new();

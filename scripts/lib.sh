@@ -1,0 +1,41 @@
+# Shared set-up for the README's commands (sourced, not run): installs what
+# pricewatch's scripts need on a fresh machine, idempotently.
+#   ensure_venv      project-local .venv with the pinned Python tools
+#   ensure_postgres  PostgreSQL server binaries (Debian package) if absent
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+ensure_venv() {
+    local stamp="$VENV/.requirements.sha256"
+    local want
+    want="$(cat "$ROOT/scripts/requirements.txt" "$ROOT/scripts/constraints.txt" | sha256sum | cut -d' ' -f1)"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return 0
+    fi
+    log "installing Python tools into $VENV (cfn-lint, sqlfluff, moto)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+        -r "$ROOT/scripts/requirements.txt" -c "$ROOT/scripts/constraints.txt"
+    echo "$want" > "$stamp"
+}
+
+postgres_bin_dir() {
+    local dir
+    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    [[ -n "$dir" && -x "$dir/initdb" ]] && echo "$dir"
+}
+
+ensure_postgres() {
+    if postgres_bin_dir >/dev/null; then
+        return 0
+    fi
+    log "installing PostgreSQL from Debian packages"
+    local sudo=""
+    [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    postgres_bin_dir >/dev/null || { echo "PostgreSQL installation failed: no initdb under /usr/lib/postgresql" >&2; return 1; }
+}

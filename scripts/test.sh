@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The README's test command. On a fresh machine it installs what it needs
+# (project-local .venv with cfn-lint, sqlfluff and moto; PostgreSQL from
+# Debian packages), then runs, failing on the first problem:
+#   1. cargo fmt --check and clippy -D warnings
+#   2. render every env; cfn-lint must report 0 errors on every template and
+#      sqlfluff must find 0 unparsable statements in the Redshift SQL
+#   3. cargo test (unit, CLI, snapshot and moto/PostgreSQL integration tests;
+#      with CI set, a missing service fails the run)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_venv
+ensure_postgres
+export PRICEWATCH_VENV="$VENV"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+
+log "building pricewatch"
+cargo build --quiet
+pricewatch="${CARGO_TARGET_DIR:-$ROOT/target}/debug/pricewatch"
+out="$ROOT/build/test-render"
+rm -rf "$out"
+mapfile -t envs < <(ls environments/*.yaml | xargs -n1 basename | sed 's/\.yaml$//' | grep -vx defaults)
+for env in "${envs[@]}"; do
+    "$pricewatch" --quiet --env "$env" render --out "$out/$env" >/dev/null
+done
+
+log "cfn-lint on ${#envs[@]} envs' templates"
+set +e
+"$VENV/bin/cfn-lint" --format parseable -- "$out"/*/stacks/*.yaml
+lint_status=$?
+set -e
+# cfn-lint's exit code is a bit mask: 2 = errors (1 = fatal), 4 = warnings, 8 = info.
+if (( lint_status & 3 )); then
+    echo "cfn-lint found errors (exit $lint_status)" >&2
+    exit 1
+fi
+log "cfn-lint: 0 errors in $(ls "$out"/*/stacks/*.yaml | wc -l) templates"
+
+log "sqlfluff parse (dialect redshift)"
+parsed=0
+for env in "${envs[@]}"; do
+    grep -q '"dialect": "redshift"' "$out/$env/manifest.json" || continue
+    report="$out/$env/sqlfluff-parse.txt"
+    set +e
+    "$VENV/bin/sqlfluff" parse --dialect redshift "$out/$env/sql" > "$report" 2>&1
+    parse_status=$?
+    set -e
+    unparsable=$(grep -cE "\|\s+unparsable:" "$report" || true)
+    if (( parse_status != 0 || unparsable != 0 )); then
+        grep -A3 "parsing violations" "$report" >&2 || true
+        echo "sqlfluff: env $env has $unparsable unparsable sections (exit $parse_status); see $report" >&2
+        exit 1
+    fi
+    parsed=$((parsed + $(ls "$out/$env/sql"/*.sql | wc -l)))
+done
+(( parsed > 0 )) || { echo "sqlfluff: no Redshift env was rendered" >&2; exit 1; }
+log "sqlfluff: 0 unparsable statements in $parsed Redshift SQL files"
+
+log "cargo test"
+cargo test --quiet

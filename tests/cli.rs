@@ -1,0 +1,354 @@
+//! The `pricewatch` binary as users and pipelines run it: help texts,
+//! deterministic rendering, new envs without code changes, and clear exit
+//! codes and messages for every kind of bad config.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pricewatch(project: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(project)
+        .args(args)
+        .env_remove("PRICEWATCH_ENV")
+        .output()
+        .expect("run pricewatch")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// A copy of the project's environments, templates and SQL to break freely.
+fn project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["environments", "templates", "sql"] {
+        copy_dir(&support::project_dir().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&path).unwrap(),
+                ));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn help_names_every_command_in_one_line() {
+    let out = pricewatch(Path::new("."), &["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(
+        text.contains("render    Write an env's stack templates"),
+        "{text}"
+    );
+    assert!(text.contains("validate  Check config, templates"), "{text}");
+    for global in [
+        "--env",
+        "--output",
+        "--quiet",
+        "--verbose",
+        "--no-progress",
+        "--project-dir",
+    ] {
+        assert!(text.contains(global), "{global} missing from --help");
+    }
+    for command in ["render", "validate"] {
+        let out = pricewatch(Path::new("."), &[command, "--help"]);
+        assert!(out.status.success(), "{command} --help");
+    }
+}
+
+#[test]
+fn render_is_deterministic_and_complete_for_every_env() {
+    let project = support::project_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    for env in ["dev", "test", "prod", "local"] {
+        let first = tmp.path().join(format!("{env}-1"));
+        let second = tmp.path().join(format!("{env}-2"));
+        for out in [&first, &second] {
+            let result = pricewatch(
+                &project,
+                &["--env", env, "render", "--out", out.to_str().unwrap()],
+            );
+            assert!(result.status.success(), "{env}: {}", stderr(&result));
+        }
+        let a = files_under(&first);
+        assert_eq!(a, files_under(&second), "{env}: two renders differ");
+        let count = |prefix: &str| a.iter().filter(|(p, _)| p.starts_with(prefix)).count();
+        assert!(count("stacks") >= 5, "{env}: {} templates", count("stacks"));
+        assert!(count("sql") >= 6, "{env}: {} SQL files", count("sql"));
+        // SQL file names sort in DAG order: a model's deps come before it.
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(first.join("manifest.json")).unwrap()).unwrap();
+        let sql = manifest["sql"].as_array().unwrap();
+        let mut names: Vec<&str> = sql.iter().map(|s| s["file"].as_str().unwrap()).collect();
+        let unsorted = names.clone();
+        names.sort();
+        assert_eq!(names, unsorted);
+        for (i, entry) in sql.iter().enumerate() {
+            for dep in entry["depends_on"].as_array().unwrap() {
+                let at = sql.iter().position(|s| s["model"] == *dep).unwrap();
+                assert!(at < i, "{env}: {dep} after its dependent");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_new_env_needs_only_a_file() {
+    let project = project_copy();
+    let test_yaml = std::fs::read_to_string(project.path().join("environments/test.yaml")).unwrap();
+    let staging = test_yaml.replace("region: eu-west-1", "region: ap-southeast-2");
+    assert_ne!(staging, test_yaml);
+    std::fs::write(project.path().join("environments/staging.yaml"), staging).unwrap();
+    let out_dir = project.path().join("out");
+    let out = pricewatch(
+        project.path(),
+        &[
+            "--env",
+            "staging",
+            "--output",
+            "json",
+            "render",
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(result["manifest"]["region"], "ap-southeast-2");
+    assert_eq!(result["manifest"]["env"], "staging");
+    let manifest = std::fs::read_to_string(out_dir.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"region\": \"ap-southeast-2\""));
+    let streams = std::fs::read_to_string(out_dir.join("stacks/streams.yaml")).unwrap();
+    assert!(streams.contains("pricewatch-staging-products"));
+}
+
+/// Replaces an env file, runs `args`, and returns (exit code, stderr).
+fn with_dev_yaml(content: &str, args: &[&str]) -> (i32, String) {
+    let project = project_copy();
+    std::fs::write(project.path().join("environments/dev.yaml"), content).unwrap();
+    let out = pricewatch(project.path(), args);
+    (out.status.code().expect("exited, not killed"), stderr(&out))
+}
+
+const DEV_HEADER: &str = "account_id: \"111111111111\"\nregion: eu-west-1\n";
+
+#[test]
+fn bad_config_is_named_by_file_line_and_key() {
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "unknown key",
+            format!("{DEV_HEADER}streams:\n  shrads: 3\n"),
+            "environments/dev.yaml:4: streams.shrads: unknown key `shrads`",
+        ),
+        (
+            "syntax error",
+            format!("{DEV_HEADER}tags: [unclosed\n"),
+            "environments/dev.yaml:",
+        ),
+        (
+            "wrong type",
+            format!("{DEV_HEADER}refresh:\n  parallelism: lots\n"),
+            "environments/dev.yaml:4: refresh.parallelism: invalid type",
+        ),
+        (
+            "bad account id",
+            "account_id: \"12345\"\nregion: eu-west-1\n".into(),
+            "environments/dev.yaml:1: account_id: `12345` is not an AWS account id",
+        ),
+        (
+            "empty file",
+            String::new(),
+            "environments/dev.yaml: the file is empty",
+        ),
+    ];
+    for (what, content, expected) in cases {
+        for args in [
+            &["--env", "dev", "render"][..],
+            &["--env", "dev", "validate"][..],
+        ] {
+            let (code, err) = with_dev_yaml(content, args);
+            assert_eq!(code, 1, "{what} with {args:?}: {err}");
+            assert!(
+                err.contains(expected),
+                "{what} with {args:?}: expected `{expected}` in:\n{err}"
+            );
+            assert!(!err.contains("panicked"), "{what}: {err}");
+        }
+    }
+}
+
+#[test]
+fn several_config_errors_come_in_one_run() {
+    let (code, err) = with_dev_yaml(
+        "account_id: \"1\"\nregion: nowhere\nstreams:\n  mode: provisioned\ningest:\n  schedule: sometimes\n",
+        &["--env", "dev", "render"],
+    );
+    assert_eq!(code, 1);
+    for key in ["account_id", "region", "streams.shards", "ingest.schedule"] {
+        assert!(
+            err.contains(&format!(": {key}: ")),
+            "{key} missing in:\n{err}"
+        );
+    }
+    assert!(err.contains("4 problems"), "{err}");
+}
+
+#[test]
+fn unknown_env_is_a_usage_error_listing_the_envs() {
+    let out = pricewatch(&support::project_dir(), &["--env", "nosuchenv", "render"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown environment `nosuchenv`"), "{err}");
+    assert!(err.contains("dev, local, prod, test"), "{err}");
+}
+
+#[test]
+fn missing_env_is_a_usage_error() {
+    let out = pricewatch(&support::project_dir(), &["render"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("needs --env"));
+    let out = pricewatch(
+        &support::project_dir(),
+        &["validate", "--all-envs", "--env", "dev"],
+    );
+    assert_eq!(out.status.code(), Some(2), "clap rejects conflicting flags");
+}
+
+#[test]
+fn validate_all_envs_reports_each_env() {
+    let out = pricewatch(
+        &support::project_dir(),
+        &["validate", "--all-envs", "--output", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reports: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let envs: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["env"].as_str().unwrap())
+        .collect();
+    assert_eq!(envs, ["dev", "local", "prod", "test"]);
+    assert!(reports.as_array().unwrap().iter().all(|r| r["ok"] == true));
+
+    let project = project_copy();
+    std::fs::write(
+        project.path().join("environments/test.yaml"),
+        "account_id: nope\n",
+    )
+    .unwrap();
+    let out = pricewatch(project.path(), &["validate", "--all-envs"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("ok      dev") && text.contains("invalid test"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("test: environments/test.yaml"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn template_mistakes_are_caught_before_anything_is_written() {
+    let project = project_copy();
+    let ingest = project.path().join("templates/stacks/ingest.yaml.tera");
+    let text = std::fs::read_to_string(&ingest)
+        .unwrap()
+        .replace("!GetAtt Role.Arn", "!GetAtt Rolle.Arn");
+    std::fs::write(&ingest, text).unwrap();
+    let gold = project.path().join("sql/gold/hourly_prices.sql");
+    let text = std::fs::read_to_string(&gold)
+        .unwrap()
+        .replace("silver.products", "silver.prodcts");
+    std::fs::write(&gold, text).unwrap();
+    let out_dir = project.path().join("out");
+    let out = pricewatch(
+        project.path(),
+        &["--env", "dev", "render", "--out", out_dir.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("GetAtt Rolle does not resolve"), "{err}");
+    assert!(
+        err.contains("ref(model=\"silver.prodcts\"), which is not a model"),
+        "{err}"
+    );
+    assert!(!out_dir.exists(), "nothing is written when rendering fails");
+}
+
+#[test]
+fn a_model_cycle_is_named() {
+    let project = project_copy();
+    let path = project.path().join("sql/silver/products.sql");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "WHERE reason IS NULL",
+        "WHERE reason IS NULL AND item NOT IN (SELECT item FROM {{ ref(model=\"gold.hourly_prices\") }})",
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = pricewatch(project.path(), &["--env", "local", "validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "dependency cycle: gold.hourly_prices -> silver.products -> gold.hourly_prices"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn rendering_into_the_project_itself_is_refused() {
+    let project = project_copy();
+    let out = pricewatch(
+        project.path(),
+        &[
+            "--env",
+            "dev",
+            "render",
+            "--out",
+            project.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("it is the project directory"));
+}
