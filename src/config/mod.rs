@@ -270,20 +270,30 @@ fn load_from(
         file.issue(key, message)
     };
 
-    let merged = merge::deep_merge(base, overlay);
-    let (settings, problems) = match deserialize_all(merged) {
-        Ok(settings) => {
-            let problems = validate::check_settings(&settings);
-            (Some(settings), problems)
-        }
-        Err(problems) => (None, problems),
-    };
+    let Deserialized {
+        settings,
+        mut problems,
+    } = deserialize_all(merge::deep_merge(base, overlay));
+    if let Some(settings) = &settings {
+        // Rules on placeholder values would only repeat a schema problem.
+        let patched: Vec<String> = problems.iter().map(|(key, _)| key.clone()).collect();
+        problems.extend(
+            validate::check_settings(settings)
+                .into_iter()
+                .filter(|(key, _)| {
+                    !patched
+                        .iter()
+                        .any(|p| key == p || key.starts_with(&format!("{p}.")))
+                }),
+        );
+    }
     for (key, message) in problems {
         // The env file's own "missing account_id" already covers serde's.
         if !issues.iter().any(|i| i.key == key) {
             issues.push(blame(&key, message));
         }
     }
+    issues.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     match settings {
         Some(settings) if issues.is_empty() => Ok(Environment {
             name: name.to_string(),
@@ -293,18 +303,30 @@ fn load_from(
     }
 }
 
+/// The outcome of deserializing the merged config.
+struct Deserialized {
+    /// The settings, with unknown keys removed and mistyped values replaced
+    /// by placeholders when there were schema problems.
+    settings: Option<Settings>,
+    problems: Vec<validate::Problem>,
+}
+
 /// Deserializes the merged config, collecting every schema error: after an
 /// error, an unknown key is removed and a mistyped value is replaced by a
 /// placeholder of a fitting type, and deserialization is retried.
-fn deserialize_all(mut merged: Value) -> Result<Settings, Vec<validate::Problem>> {
+fn deserialize_all(mut merged: Value) -> Deserialized {
     const MAX_ERRORS: usize = 50;
     let mut problems: Vec<validate::Problem> = Vec::new();
     // The key being patched and which placeholder is tried next.
     let mut patching: Option<(String, usize)> = None;
     loop {
         let error = match serde_path_to_error::deserialize::<_, Settings>(merged.clone()) {
-            Ok(settings) if problems.is_empty() => return Ok(settings),
-            Ok(_) => return Err(problems),
+            Ok(settings) => {
+                return Deserialized {
+                    settings: Some(settings),
+                    problems,
+                }
+            }
             Err(error) => error,
         };
         let key = path_string(error.path());
@@ -314,7 +336,10 @@ fn deserialize_all(mut merged: Value) -> Result<Settings, Vec<validate::Problem>
                 join_key(&key, field),
                 "missing; this key is required".into(),
             ));
-            return Err(problems);
+            return Deserialized {
+                settings: None,
+                problems,
+            };
         }
         let attempt = match &mut patching {
             Some((patched, attempt)) if *patched == key => {
@@ -336,7 +361,10 @@ fn deserialize_all(mut merged: Value) -> Result<Settings, Vec<validate::Problem>
             }
         };
         if !patched || problems.len() >= MAX_ERRORS {
-            return Err(problems);
+            return Deserialized {
+                settings: None,
+                problems,
+            };
         }
     }
 }

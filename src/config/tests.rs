@@ -214,3 +214,16 @@ fn unknown_env_lists_the_existing_ones() {
         "{text}"
     );
 }
+
+#[test]
+fn schema_and_rule_problems_come_together_without_placeholder_noise() {
+    let found = issues(load(&format!(
+        "{MINIMAL}streams:\n  shrads: 3\nrefresh:\n  parallelism: lots\ningest:\n  schedule: every minute\n"
+    )));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["streams.shrads", "refresh.parallelism", "ingest.schedule"],
+        "{found:?}"
+    );
+}
