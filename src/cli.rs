@@ -59,6 +59,14 @@ pub enum Command {
     Render(RenderArgs),
     /// Check config, templates, stack wiring and the SQL model graph, without any AWS call
     Validate(ValidateArgs),
+    /// Show what deploy would change per stack (new, unchanged, or a change set summary)
+    Plan(PlanArgs),
+    /// Deploy the env's stacks in dependency waves, skipping unchanged ones
+    Deploy(DeployArgs),
+    /// Delete the env's stacks in reverse order
+    Destroy(DestroyArgs),
+    /// Show each stack's state, last failure and the command that fixes a stuck one
+    Status,
 }
 
 #[derive(Debug, Args)]
@@ -73,4 +81,66 @@ pub struct ValidateArgs {
     /// Validate every env in environments/ instead of --env
     #[arg(long, conflicts_with = "env")]
     pub all_envs: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ArtifactArgs {
+    /// Directory holding one folder of files per artifact (e.g. ingest-lambda/bootstrap) [default: build/artifacts]
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+
+    /// Allow replacing or deleting this stateful resource (logical id; repeatable)
+    #[arg(long, value_name = "LOGICAL_ID")]
+    pub allow_replace: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Keep the change sets and write the plan here, for `deploy --plan`
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Exit 0 when nothing would change, 2 when something would, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    #[command(flatten)]
+    pub artifacts: ArtifactArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Apply exactly the change sets of this plan file (from `plan --out`)
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// Deploy without asking (required when not on a terminal)
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Delete stacks whose creation failed and continue failed rollbacks first
+    #[arg(long)]
+    pub recover: bool,
+
+    /// Minutes one stack operation may take before pricewatch stops waiting
+    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    pub timeout: u64,
+
+    #[command(flatten)]
+    pub artifacts: ArtifactArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Really delete (required)
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Also required for protected envs (deploy.protect_stacks, e.g. prod)
+    #[arg(long)]
+    pub i_mean_prod: bool,
+
+    /// Turn termination protection off before deleting
+    #[arg(long)]
+    pub force: bool,
 }

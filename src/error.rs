@@ -14,6 +14,8 @@ pub enum ExitStatus {
     Failure,
     /// The command line was wrong.
     Usage,
+    /// `plan --detailed-exitcode`: there are changes.
+    Changes,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -21,7 +23,7 @@ impl From<ExitStatus> for ExitCode {
         match status {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Failure => ExitCode::from(1),
-            ExitStatus::Usage => ExitCode::from(2),
+            ExitStatus::Usage | ExitStatus::Changes => ExitCode::from(2),
         }
     }
 }

@@ -9,3 +9,5 @@ pub mod error;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod deploy;
+pub mod aws;

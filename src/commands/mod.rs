@@ -2,15 +2,23 @@
 //! own arguments and returns an [`ExitStatus`]; errors carry context for
 //! the user and are classified into exit codes in `main`.
 
+mod deploy;
+mod destroy;
+mod plan;
 mod render;
+mod status;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::cli::{Cli, Command};
+use crate::aws::{self, Clients};
+use crate::cli::{ArtifactArgs, Cli, Command};
 use crate::config::{Environment, Environments};
+use crate::deploy::artifacts::{self, Artifact};
+use crate::render::Bundle;
 use crate::error::{ExitStatus, UsageError};
 use crate::output::{Printer, Reporter, StderrReporter};
 
@@ -57,6 +65,22 @@ impl Session {
         }
     }
 
+    /// Loads the env and renders it: every input is checked here, before
+    /// any AWS call.
+    pub fn load_bundle(&self, command: &str) -> anyhow::Result<Bundle> {
+        let env = self.load_env(command)?;
+        Ok(crate::render::render(&self.project_dir, &env)?)
+    }
+
+    /// Packs the artifacts the bundle's stacks need.
+    pub fn artifacts(&self, bundle: &Bundle, args: &ArtifactArgs) -> anyhow::Result<BTreeMap<String, Artifact>> {
+        let dir = args
+            .artifacts
+            .clone()
+            .unwrap_or_else(|| self.project_dir.join("build/artifacts"));
+        Ok(artifacts::collect(bundle, &dir)?)
+    }
+
     /// Loads and validates the env named by `--env`.
     pub fn load_env(&self, command: &str) -> anyhow::Result<Environment> {
         let name = self.env_name(command)?;
@@ -71,5 +95,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Render(args) => render::run(&session, args),
         Command::Validate(args) => validate::run(&session, args),
+        Command::Plan(args) => plan::run(&session, args),
+        Command::Deploy(args) => deploy::run(&session, args),
+        Command::Destroy(args) => destroy::run(&session, args),
+        Command::Status => status::run(&session),
     }
+}
+
+/// Runs async AWS work: builds the clients and checks the account first.
+pub fn with_aws<T>(env: &Environment, work: impl AsyncFnOnce(&Clients) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let clients = Clients::new(env).await;
+        aws::guard_account(&clients.identity, env).await?;
+        work(&clients).await
+    })
 }

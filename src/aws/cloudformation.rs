@@ -1,0 +1,288 @@
+//! CloudFormation behind the [`Stacks`] trait; every call waits for the
+//! shared rate limiter first.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
+
+use super::{classify, RateLimiter};
+use crate::deploy::api::{AwsResult, ChangeSetOutcome, ResourceChange, StackEvent, StackRequest, StackState, Stacks};
+
+pub struct CfnStacks {
+    client: aws_sdk_cloudformation::Client,
+    limiter: Arc<RateLimiter>,
+}
+
+impl CfnStacks {
+    pub fn new(client: aws_sdk_cloudformation::Client, limiter: Arc<RateLimiter>) -> CfnStacks {
+        CfnStacks { client, limiter }
+    }
+}
+
+fn timestamp(time: Option<&DateTime>) -> Option<String> {
+    time.and_then(|t| t.fmt(Format::DateTime).ok())
+}
+
+fn inputs(request: &StackRequest<'_>) -> (Vec<Parameter>, Vec<Tag>) {
+    let parameters = request
+        .parameters
+        .iter()
+        .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+        .collect();
+    let tags = request
+        .tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    (parameters, tags)
+}
+
+/// How CloudFormation says a change set would change nothing: as the reason
+/// of a FAILED change set, or (moto) as the error of CreateChangeSet itself.
+fn is_nothing_to_change(message: &str) -> bool {
+    message.contains("didn't contain changes") || message.contains("No updates are to be performed")
+}
+
+/// CloudFormation answers a describe of a missing stack with a ValidationError.
+fn is_missing_stack(message: &str) -> bool {
+    message.contains("does not exist")
+}
+
+impl Stacks for CfnStacks {
+    async fn describe(&self, stack_name: &str) -> AwsResult<Option<StackState>> {
+        self.limiter.acquire().await;
+        let output = match self.client.describe_stacks().stack_name(stack_name).send().await {
+            Ok(output) => output,
+            Err(e) => {
+                let error = classify("cloudformation:DescribeStacks", e);
+                if is_missing_stack(&error.message) {
+                    return Ok(None);
+                }
+                return Err(error);
+            }
+        };
+        let Some(stack) = output.stacks().first() else {
+            return Ok(None);
+        };
+        let pairs = |items: Vec<(Option<&str>, Option<&str>)>| -> BTreeMap<String, String> {
+            items
+                .into_iter()
+                .filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or_default().to_string())))
+                .collect()
+        };
+        Ok(Some(StackState {
+            name: stack.stack_name().unwrap_or(stack_name).to_string(),
+            status: stack.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status_reason: stack.stack_status_reason().map(str::to_string),
+            outputs: pairs(stack.outputs().iter().map(|o| (o.output_key(), o.output_value())).collect()),
+            parameters: pairs(
+                stack
+                    .parameters()
+                    .iter()
+                    .map(|p| (p.parameter_key(), p.parameter_value()))
+                    .collect(),
+            ),
+            last_updated: timestamp(stack.last_updated_time().or(stack.creation_time())),
+            termination_protection: stack.enable_termination_protection().unwrap_or(false),
+            drift: stack
+                .drift_information()
+                .and_then(|d| d.stack_drift_status())
+                .map(|s| s.as_str().to_string()),
+        }))
+    }
+
+    async fn create_stack(&self, request: &StackRequest<'_>) -> AwsResult<()> {
+        self.limiter.acquire().await;
+        let (parameters, tags) = inputs(request);
+        self.client
+            .create_stack()
+            .stack_name(request.stack_name)
+            .template_body(request.template_body)
+            .set_parameters(Some(parameters))
+            .set_tags(Some(tags))
+            .capabilities(Capability::CapabilityNamedIam)
+            .set_stack_policy_body(request.policy.map(str::to_string))
+            .enable_termination_protection(request.policy.is_some())
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:CreateStack", e))?;
+        Ok(())
+    }
+
+    async fn create_change_set(&self, request: &StackRequest<'_>, change_set_name: &str) -> AwsResult<Option<String>> {
+        self.limiter.acquire().await;
+        let (parameters, tags) = inputs(request);
+        let result = self
+            .client
+            .create_change_set()
+            .stack_name(request.stack_name)
+            .change_set_name(change_set_name)
+            .change_set_type(ChangeSetType::Update)
+            .template_body(request.template_body)
+            .set_parameters(Some(parameters))
+            .set_tags(Some(tags))
+            .capabilities(Capability::CapabilityNamedIam)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Some(output.id().unwrap_or(change_set_name).to_string())),
+            Err(e) => {
+                let error = classify("cloudformation:CreateChangeSet", e);
+                if is_nothing_to_change(&error.message) {
+                    Ok(None)
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
+    async fn change_set(&self, stack_name: &str, change_set_id: &str) -> AwsResult<ChangeSetOutcome> {
+        let mut changes = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            self.limiter.acquire().await;
+            let output = self
+                .client
+                .describe_change_set()
+                .stack_name(stack_name)
+                .change_set_name(change_set_id)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|e| classify("cloudformation:DescribeChangeSet", e))?;
+            match output.status() {
+                Some(ChangeSetStatus::CreateComplete) => {}
+                Some(ChangeSetStatus::Failed) => {
+                    let reason = output.status_reason().unwrap_or("no reason given").to_string();
+                    return Ok(if is_nothing_to_change(&reason) {
+                        ChangeSetOutcome::Empty
+                    } else {
+                        ChangeSetOutcome::Failed(reason)
+                    });
+                }
+                _ => return Ok(ChangeSetOutcome::Pending),
+            }
+            for change in output.changes() {
+                let Some(rc) = change.resource_change() else { continue };
+                let recreating_properties = rc
+                    .details()
+                    .iter()
+                    .filter_map(|d| d.target())
+                    .filter(|t| t.requires_recreation().is_some_and(|r| r.as_str() != "Never"))
+                    .filter_map(|t| t.name().map(str::to_string))
+                    .collect();
+                changes.push(ResourceChange {
+                    action: rc.action().map(|a| a.as_str().to_string()).unwrap_or_default(),
+                    logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
+                    resource_type: rc.resource_type().unwrap_or_default().to_string(),
+                    replacement: rc.replacement().map(|r| r.as_str().to_string()),
+                    recreating_properties,
+                });
+            }
+            match output.next_token() {
+                Some(token) => next_token = Some(token.to_string()),
+                None => return Ok(ChangeSetOutcome::Ready(changes)),
+            }
+        }
+    }
+
+    async fn execute_change_set(&self, stack_name: &str, change_set_id: &str) -> AwsResult<()> {
+        self.limiter.acquire().await;
+        self.client
+            .execute_change_set()
+            .stack_name(stack_name)
+            .change_set_name(change_set_id)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:ExecuteChangeSet", e))?;
+        Ok(())
+    }
+
+    async fn delete_change_set(&self, stack_name: &str, change_set_id: &str) -> AwsResult<()> {
+        self.limiter.acquire().await;
+        self.client
+            .delete_change_set()
+            .stack_name(stack_name)
+            .change_set_name(change_set_id)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:DeleteChangeSet", e))?;
+        Ok(())
+    }
+
+    async fn events(&self, stack_name: &str) -> AwsResult<Vec<StackEvent>> {
+        self.limiter.acquire().await;
+        let output = match self.client.describe_stack_events().stack_name(stack_name).send().await {
+            Ok(output) => output,
+            Err(e) => {
+                let error = classify("cloudformation:DescribeStackEvents", e);
+                if is_missing_stack(&error.message) {
+                    return Ok(Vec::new());
+                }
+                return Err(error);
+            }
+        };
+        Ok(output
+            .stack_events()
+            .iter()
+            .map(|e| StackEvent {
+                id: e.event_id().unwrap_or_default().to_string(),
+                timestamp: timestamp(e.timestamp()).unwrap_or_default(),
+                logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+                resource_type: e.resource_type().unwrap_or_default().to_string(),
+                status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                reason: e.resource_status_reason().map(str::to_string),
+            })
+            .collect())
+    }
+
+    async fn delete_stack(&self, stack_name: &str) -> AwsResult<()> {
+        self.limiter.acquire().await;
+        self.client
+            .delete_stack()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:DeleteStack", e))?;
+        Ok(())
+    }
+
+    async fn set_termination_protection(&self, stack_name: &str, enabled: bool) -> AwsResult<()> {
+        self.limiter.acquire().await;
+        self.client
+            .update_termination_protection()
+            .stack_name(stack_name)
+            .enable_termination_protection(enabled)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:UpdateTerminationProtection", e))?;
+        Ok(())
+    }
+
+    async fn set_stack_policy(&self, stack_name: &str, policy: &str) -> AwsResult<()> {
+        self.limiter.acquire().await;
+        self.client
+            .set_stack_policy()
+            .stack_name(stack_name)
+            .stack_policy_body(policy)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:SetStackPolicy", e))?;
+        Ok(())
+    }
+
+    async fn continue_update_rollback(&self, stack_name: &str) -> AwsResult<()> {
+        self.limiter.acquire().await;
+        self.client
+            .continue_update_rollback()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| classify("cloudformation:ContinueUpdateRollback", e))?;
+        Ok(())
+    }
+}

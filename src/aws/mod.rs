@@ -1,0 +1,106 @@
+//! The one place that talks to AWS: builds SDK clients from an env
+//! (region, profile, endpoint), decides retries (adaptive) and rate limits,
+//! classifies errors, and implements the deploy engine's traits.
+
+mod cloudformation;
+mod error;
+mod limiter;
+mod s3;
+mod sts;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+
+pub use cloudformation::CfnStacks;
+pub use error::classify;
+pub use limiter::RateLimiter;
+pub use s3::S3Objects;
+pub use sts::StsIdentity;
+
+use crate::config::Environment;
+use crate::deploy::api::{AwsError, AwsErrorKind, Identity};
+
+/// CloudFormation calls per second across all parallel stacks.
+const CLOUDFORMATION_CALLS_PER_SECOND: u32 = 5;
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Where the clients point; `AWS_ENDPOINT_URL` wins over the env's setting.
+pub fn endpoint_override(env: &Environment) -> Option<String> {
+    std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| env.settings.aws.endpoint_url.clone())
+}
+
+/// The SDK configuration for an env.
+pub async fn sdk_config(env: &Environment) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(env.settings.region.clone()))
+        .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+    if let Some(profile) = &env.settings.aws.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(endpoint) = endpoint_override(env) {
+        loader = loader.endpoint_url(endpoint);
+        // A local endpoint (moto) accepts any credentials; use fixed ones
+        // when none are configured, so `local` needs no AWS account.
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && env.settings.aws.profile.is_none() {
+            loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+                "local", "local", None, None, "pricewatch-local",
+            ));
+        }
+    }
+    loader.load().await
+}
+
+/// Every client pricewatch uses, built once per command.
+pub struct Clients {
+    pub stacks: CfnStacks,
+    pub objects: S3Objects,
+    pub identity: StsIdentity,
+}
+
+impl Clients {
+    pub async fn new(env: &Environment) -> Clients {
+        let config = sdk_config(env).await;
+        let path_style = endpoint_override(env).is_some();
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(path_style)
+            .build();
+        Clients {
+            stacks: CfnStacks::new(
+                aws_sdk_cloudformation::Client::new(&config),
+                Arc::new(RateLimiter::per_second(CLOUDFORMATION_CALLS_PER_SECOND)),
+            ),
+            objects: S3Objects::new(aws_sdk_s3::Client::from_conf(s3_config)),
+            identity: StsIdentity::new(aws_sdk_sts::Client::new(&config)),
+        }
+    }
+}
+
+/// Refuses to go on unless the credentials belong to the env's account.
+pub async fn guard_account(identity: &impl Identity, env: &Environment) -> Result<(), AwsError> {
+    let actual = identity.account_id().await?;
+    if actual == env.settings.account_id {
+        Ok(())
+    } else {
+        Err(AwsError::new(
+            "account check",
+            AwsErrorKind::Credentials,
+            format!(
+                "the credentials belong to account {actual}, but env `{}` is account {}: nothing was changed",
+                env.name, env.settings.account_id
+            ),
+        ))
+    }
+}

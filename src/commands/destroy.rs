@@ -1,0 +1,42 @@
+//! `pricewatch destroy`: deletes the env's stacks, last wave first.
+
+use std::time::Duration;
+
+use super::{with_aws, Session};
+use crate::cli::DestroyArgs;
+use crate::deploy::wait::Polling;
+use crate::deploy::{Engine, Options, Target};
+use crate::error::{ExitStatus, UsageError};
+
+pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
+    let bundle = session.load_bundle("destroy")?;
+    let env = &bundle.env;
+    if !args.yes {
+        return Err(UsageError(format!("`destroy` deletes every stack of env `{}`; confirm with --yes", env.name)).into());
+    }
+    if env.settings.deploy.protect_stacks && !args.i_mean_prod {
+        return Err(UsageError(format!(
+            "env `{}` is protected (deploy.protect_stacks); destroying it also needs --i-mean-prod",
+            env.name
+        ))
+        .into());
+    }
+    let options = Options {
+        allow_replace: Vec::new(),
+        recover: false,
+        polling: Polling::standard(Duration::from_secs(3600)),
+        parallelism: env.settings.deploy.parallelism as usize,
+    };
+    let no_artifacts = Default::default();
+    let target = Target {
+        env,
+        bundle: &bundle,
+        artifacts: &no_artifacts,
+    };
+    let report = with_aws(env, async |clients| {
+        let engine = Engine::new(&clients.stacks, &clients.objects, session.reporter.as_ref(), &options);
+        Ok(engine.destroy(&target, args.force).await)
+    })?;
+    session.printer.result(|| super::deploy::report_text(&report, "destroyed"), &report);
+    Ok(if report.ok() { ExitStatus::Success } else { ExitStatus::Failure })
+}
