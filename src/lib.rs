@@ -2,12 +2,12 @@
 //! pipeline: per-environment CloudFormation and Redshift/PostgreSQL SQL from
 //! Tera templates, and the commands that run it.
 
+pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod output;
 pub mod plan;
 pub mod render;
-pub mod deploy;
-pub mod aws;

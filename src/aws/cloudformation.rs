@@ -9,7 +9,9 @@ use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use super::{classify, RateLimiter};
-use crate::deploy::api::{AwsResult, ChangeSetOutcome, ResourceChange, StackEvent, StackRequest, StackState, Stacks};
+use crate::deploy::api::{
+    AwsResult, ChangeSetOutcome, ResourceChange, StackEvent, StackRequest, StackState, Stacks,
+};
 
 pub struct CfnStacks {
     client: aws_sdk_cloudformation::Client,
@@ -30,7 +32,12 @@ fn inputs(request: &StackRequest<'_>) -> (Vec<Parameter>, Vec<Tag>) {
     let parameters = request
         .parameters
         .iter()
-        .map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build())
+        .map(|(k, v)| {
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build()
+        })
         .collect();
     let tags = request
         .tags
@@ -54,7 +61,13 @@ fn is_missing_stack(message: &str) -> bool {
 impl Stacks for CfnStacks {
     async fn describe(&self, stack_name: &str) -> AwsResult<Option<StackState>> {
         self.limiter.acquire().await;
-        let output = match self.client.describe_stacks().stack_name(stack_name).send().await {
+        let output = match self
+            .client
+            .describe_stacks()
+            .stack_name(stack_name)
+            .send()
+            .await
+        {
             Ok(output) => output,
             Err(e) => {
                 let error = classify("cloudformation:DescribeStacks", e);
@@ -75,9 +88,18 @@ impl Stacks for CfnStacks {
         };
         Ok(Some(StackState {
             name: stack.stack_name().unwrap_or(stack_name).to_string(),
-            status: stack.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status: stack
+                .stack_status()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
             status_reason: stack.stack_status_reason().map(str::to_string),
-            outputs: pairs(stack.outputs().iter().map(|o| (o.output_key(), o.output_value())).collect()),
+            outputs: pairs(
+                stack
+                    .outputs()
+                    .iter()
+                    .map(|o| (o.output_key(), o.output_value()))
+                    .collect(),
+            ),
             parameters: pairs(
                 stack
                     .parameters()
@@ -112,7 +134,11 @@ impl Stacks for CfnStacks {
         Ok(())
     }
 
-    async fn create_change_set(&self, request: &StackRequest<'_>, change_set_name: &str) -> AwsResult<Option<String>> {
+    async fn create_change_set(
+        &self,
+        request: &StackRequest<'_>,
+        change_set_name: &str,
+    ) -> AwsResult<Option<String>> {
         self.limiter.acquire().await;
         let (parameters, tags) = inputs(request);
         let result = self
@@ -140,7 +166,11 @@ impl Stacks for CfnStacks {
         }
     }
 
-    async fn change_set(&self, stack_name: &str, change_set_id: &str) -> AwsResult<ChangeSetOutcome> {
+    async fn change_set(
+        &self,
+        stack_name: &str,
+        change_set_id: &str,
+    ) -> AwsResult<ChangeSetOutcome> {
         let mut changes = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
@@ -157,7 +187,10 @@ impl Stacks for CfnStacks {
             match output.status() {
                 Some(ChangeSetStatus::CreateComplete) => {}
                 Some(ChangeSetStatus::Failed) => {
-                    let reason = output.status_reason().unwrap_or("no reason given").to_string();
+                    let reason = output
+                        .status_reason()
+                        .unwrap_or("no reason given")
+                        .to_string();
                     return Ok(if is_nothing_to_change(&reason) {
                         ChangeSetOutcome::Empty
                     } else {
@@ -167,16 +200,24 @@ impl Stacks for CfnStacks {
                 _ => return Ok(ChangeSetOutcome::Pending),
             }
             for change in output.changes() {
-                let Some(rc) = change.resource_change() else { continue };
+                let Some(rc) = change.resource_change() else {
+                    continue;
+                };
                 let recreating_properties = rc
                     .details()
                     .iter()
                     .filter_map(|d| d.target())
-                    .filter(|t| t.requires_recreation().is_some_and(|r| r.as_str() != "Never"))
+                    .filter(|t| {
+                        t.requires_recreation()
+                            .is_some_and(|r| r.as_str() != "Never")
+                    })
                     .filter_map(|t| t.name().map(str::to_string))
                     .collect();
                 changes.push(ResourceChange {
-                    action: rc.action().map(|a| a.as_str().to_string()).unwrap_or_default(),
+                    action: rc
+                        .action()
+                        .map(|a| a.as_str().to_string())
+                        .unwrap_or_default(),
                     logical_id: rc.logical_resource_id().unwrap_or_default().to_string(),
                     resource_type: rc.resource_type().unwrap_or_default().to_string(),
                     replacement: rc.replacement().map(|r| r.as_str().to_string()),
@@ -216,7 +257,13 @@ impl Stacks for CfnStacks {
 
     async fn events(&self, stack_name: &str) -> AwsResult<Vec<StackEvent>> {
         self.limiter.acquire().await;
-        let output = match self.client.describe_stack_events().stack_name(stack_name).send().await {
+        let output = match self
+            .client
+            .describe_stack_events()
+            .stack_name(stack_name)
+            .send()
+            .await
+        {
             Ok(output) => output,
             Err(e) => {
                 let error = classify("cloudformation:DescribeStackEvents", e);
@@ -234,7 +281,10 @@ impl Stacks for CfnStacks {
                 timestamp: timestamp(e.timestamp()).unwrap_or_default(),
                 logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
                 resource_type: e.resource_type().unwrap_or_default().to_string(),
-                status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                status: e
+                    .resource_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
                 reason: e.resource_status_reason().map(str::to_string),
             })
             .collect())

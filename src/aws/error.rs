@@ -17,7 +17,9 @@ where
         .map(str::to_string)
         .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
     let kind = match (&error, code.as_deref()) {
-        (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _) if message.contains("credentials") => {
+        (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _)
+            if message.contains("credentials") =>
+        {
             AwsErrorKind::Credentials
         }
         (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _) => AwsErrorKind::Unavailable,
@@ -35,15 +37,24 @@ where
 
 fn kind_of(code: &str) -> AwsErrorKind {
     match code {
-        "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" | "UnrecognizedClientException"
-        | "SignatureDoesNotMatch" | "InvalidAccessKeyId" => AwsErrorKind::Credentials,
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => AwsErrorKind::AccessDenied,
-        "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" | "SlowDown" => {
-            AwsErrorKind::Throttled
+        "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidClientTokenId"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch"
+        | "InvalidAccessKeyId" => AwsErrorKind::Credentials,
+        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" => {
+            AwsErrorKind::AccessDenied
         }
-        "ValidationError" | "InvalidParameterValue" | "InvalidParameterCombination" | "InsufficientCapabilitiesException" => {
-            AwsErrorKind::Invalid
-        }
+        "Throttling"
+        | "ThrottlingException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
+        | "SlowDown" => AwsErrorKind::Throttled,
+        "ValidationError"
+        | "InvalidParameterValue"
+        | "InvalidParameterCombination"
+        | "InsufficientCapabilitiesException" => AwsErrorKind::Invalid,
         "ServiceUnavailable" | "InternalFailure" | "InternalError" => AwsErrorKind::Unavailable,
         _ => AwsErrorKind::Other,
     }

@@ -56,7 +56,11 @@ pub async fn sdk_config(env: &Environment) -> aws_config::SdkConfig {
         // when none are configured, so `local` needs no AWS account.
         if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() && env.settings.aws.profile.is_none() {
             loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
-                "local", "local", None, None, "pricewatch-local",
+                "local",
+                "local",
+                None,
+                None,
+                "pricewatch-local",
             ));
         }
     }

@@ -1,7 +1,7 @@
 //! S3: the artifacts bucket (content-addressed uploads, emptying on destroy).
 
-use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use super::classify;
@@ -19,14 +19,27 @@ impl S3Objects {
 
 impl ObjectStore for S3Objects {
     async fn exists(&self, bucket: &str, key: &str) -> AwsResult<bool> {
-        match self.client.head_object().bucket(bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
             Err(e) => Err(classify("s3:HeadObject", e)),
         }
     }
 
-    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) -> AwsResult<()> {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> AwsResult<()> {
         self.client
             .put_object()
             .bucket(bucket)
@@ -44,7 +57,13 @@ impl ObjectStore for S3Objects {
         // Bounded: each round deletes up to 1000 versions; a bucket that
         // keeps refilling is reported instead of looping for ever.
         for _ in 0..1000 {
-            let listing = match self.client.list_object_versions().bucket(bucket).send().await {
+            let listing = match self
+                .client
+                .list_object_versions()
+                .bucket(bucket)
+                .send()
+                .await
+            {
                 Ok(listing) => listing,
                 Err(e) if e.code() == Some("NoSuchBucket") => return Ok(removed),
                 Err(e) => return Err(classify("s3:ListObjectVersions", e)),
@@ -53,7 +72,12 @@ impl ObjectStore for S3Objects {
                 .versions()
                 .iter()
                 .map(|v| (v.key(), v.version_id()))
-                .chain(listing.delete_markers().iter().map(|m| (m.key(), m.version_id())))
+                .chain(
+                    listing
+                        .delete_markers()
+                        .iter()
+                        .map(|m| (m.key(), m.version_id())),
+                )
                 .filter_map(|(key, version)| {
                     ObjectIdentifier::builder()
                         .key(key?)
@@ -70,7 +94,9 @@ impl ObjectStore for S3Objects {
                 .set_objects(Some(identifiers))
                 .quiet(true)
                 .build()
-                .map_err(|e| AwsError::new("s3:DeleteObjects", AwsErrorKind::Other, e.to_string()))?;
+                .map_err(|e| {
+                    AwsError::new("s3:DeleteObjects", AwsErrorKind::Other, e.to_string())
+                })?;
             let output = self
                 .client
                 .delete_objects()

@@ -21,9 +21,12 @@ impl Identity for StsIdentity {
             .send()
             .await
             .map_err(|e| classify("sts:GetCallerIdentity", e))?;
-        output
-            .account()
-            .map(str::to_string)
-            .ok_or_else(|| AwsError::new("sts:GetCallerIdentity", AwsErrorKind::Other, "no account in the answer"))
+        output.account().map(str::to_string).ok_or_else(|| {
+            AwsError::new(
+                "sts:GetCallerIdentity",
+                AwsErrorKind::Other,
+                "no account in the answer",
+            )
+        })
     }
 }

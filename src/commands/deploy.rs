@@ -39,7 +39,12 @@ pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
         artifacts: &artifacts,
     };
     let report = with_aws(env, async |clients| {
-        let engine = Engine::new(&clients.stacks, &clients.objects, session.reporter.as_ref(), &options);
+        let engine = Engine::new(
+            &clients.stacks,
+            &clients.objects,
+            session.reporter.as_ref(),
+            &options,
+        );
         if !args.yes {
             let preview = match &plan {
                 Some(plan) => plan.clone(),
@@ -48,22 +53,38 @@ pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
             eprintln!("{}", super::plan::plan_text(&preview));
             if !preview.has_changes() {
                 eprintln!("Nothing to deploy.");
-            } else if !confirm(&format!("Deploy env {} to account {}?", env.name, env.settings.account_id))? {
+            } else if !confirm(&format!(
+                "Deploy env {} to account {}?",
+                env.name, env.settings.account_id
+            ))? {
                 anyhow::bail!("deploy cancelled; nothing was changed");
             }
         }
         let planned = plan.as_ref().map(|p| p.stacks.as_slice());
         Ok(engine.deploy(&target, planned).await)
     })?;
-    session.printer.result(|| report_text(&report, "deployed"), &report);
-    Ok(if report.ok() { ExitStatus::Success } else { ExitStatus::Failure })
+    session
+        .printer
+        .result(|| report_text(&report, "deployed"), &report);
+    Ok(if report.ok() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }
 
 fn read_plan(path: &std::path::Path, env: &str) -> anyhow::Result<PlanFile> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read plan {}", path.display()))?;
-    let plan: PlanFile = serde_json::from_str(&text).with_context(|| format!("{} is not a pricewatch plan", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read plan {}", path.display()))?;
+    let plan: PlanFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a pricewatch plan", path.display()))?;
     if plan.env != env {
-        return Err(UsageError(format!("plan {} is for env `{}`, not `{env}`", path.display(), plan.env)).into());
+        return Err(UsageError(format!(
+            "plan {} is for env `{}`, not `{env}`",
+            path.display(),
+            plan.env
+        ))
+        .into());
     }
     Ok(plan)
 }
@@ -72,13 +93,19 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
     eprint!("{question} [y/N] ");
     std::io::stderr().flush().ok();
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).context("cannot read the answer")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
 /// The per-stack table and a one-line summary.
 pub(super) fn report_text(report: &DeployReport, verb: &str) -> String {
-    let mut lines = vec![format!("{:<12} {:<11} {:>8}", "stack", "outcome", "seconds")];
+    let mut lines = vec![format!(
+        "{:<12} {:<11} {:>8}",
+        "stack", "outcome", "seconds"
+    )];
     for stack in &report.stacks {
         lines.push(format!(
             "{:<12} {:<11} {:>8.1}",

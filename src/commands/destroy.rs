@@ -12,7 +12,11 @@ pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("destroy")?;
     let env = &bundle.env;
     if !args.yes {
-        return Err(UsageError(format!("`destroy` deletes every stack of env `{}`; confirm with --yes", env.name)).into());
+        return Err(UsageError(format!(
+            "`destroy` deletes every stack of env `{}`; confirm with --yes",
+            env.name
+        ))
+        .into());
     }
     if env.settings.deploy.protect_stacks && !args.i_mean_prod {
         return Err(UsageError(format!(
@@ -34,9 +38,20 @@ pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
         artifacts: &no_artifacts,
     };
     let report = with_aws(env, async |clients| {
-        let engine = Engine::new(&clients.stacks, &clients.objects, session.reporter.as_ref(), &options);
+        let engine = Engine::new(
+            &clients.stacks,
+            &clients.objects,
+            session.reporter.as_ref(),
+            &options,
+        );
         Ok(engine.destroy(&target, args.force).await)
     })?;
-    session.printer.result(|| super::deploy::report_text(&report, "destroyed"), &report);
-    Ok(if report.ok() { ExitStatus::Success } else { ExitStatus::Failure })
+    session
+        .printer
+        .result(|| super::deploy::report_text(&report, "destroyed"), &report);
+    Ok(if report.ok() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }

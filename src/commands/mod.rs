@@ -18,9 +18,9 @@ use crate::aws::{self, Clients};
 use crate::cli::{ArtifactArgs, Cli, Command};
 use crate::config::{Environment, Environments};
 use crate::deploy::artifacts::{self, Artifact};
-use crate::render::Bundle;
 use crate::error::{ExitStatus, UsageError};
 use crate::output::{Printer, Reporter, StderrReporter};
+use crate::render::Bundle;
 
 /// What every command gets: the project, where results and logs go, and the env asked for.
 pub struct Session {
@@ -73,7 +73,11 @@ impl Session {
     }
 
     /// Packs the artifacts the bundle's stacks need.
-    pub fn artifacts(&self, bundle: &Bundle, args: &ArtifactArgs) -> anyhow::Result<BTreeMap<String, Artifact>> {
+    pub fn artifacts(
+        &self,
+        bundle: &Bundle,
+        args: &ArtifactArgs,
+    ) -> anyhow::Result<BTreeMap<String, Artifact>> {
         let dir = args
             .artifacts
             .clone()
@@ -103,7 +107,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
 }
 
 /// Runs async AWS work: builds the clients and checks the account first.
-pub fn with_aws<T>(env: &Environment, work: impl AsyncFnOnce(&Clients) -> anyhow::Result<T>) -> anyhow::Result<T> {
+pub fn with_aws<T>(
+    env: &Environment,
+    work: impl AsyncFnOnce(&Clients) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

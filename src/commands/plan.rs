@@ -24,13 +24,24 @@ pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
         artifacts: &artifacts,
     };
     let plan = with_aws(env, async |clients| {
-        let engine = Engine::new(&clients.stacks, &clients.objects, session.reporter.as_ref(), &options);
+        let engine = Engine::new(
+            &clients.stacks,
+            &clients.objects,
+            session.reporter.as_ref(),
+            &options,
+        );
         Ok(engine.plan(&target, args.out.is_some()).await?)
     })?;
     if let Some(path) = &args.out {
         let json = serde_json::to_string_pretty(&plan).expect("plans serialize");
-        std::fs::write(path, json + "\n").with_context(|| format!("cannot write the plan to {}", path.display()))?;
-        session.reporter.info(&format!("plan written to {}; apply it with `pricewatch deploy --env {} --plan {}`", path.display(), env.name, path.display()));
+        std::fs::write(path, json + "\n")
+            .with_context(|| format!("cannot write the plan to {}", path.display()))?;
+        session.reporter.info(&format!(
+            "plan written to {}; apply it with `pricewatch deploy --env {} --plan {}`",
+            path.display(),
+            env.name,
+            path.display()
+        ));
     }
     session.printer.result(|| plan_text(&plan), &plan);
     Ok(if plan.has_blocked() {
@@ -43,7 +54,10 @@ pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
 }
 
 pub(super) fn plan_text(plan: &PlanFile) -> String {
-    let mut lines = vec![format!("env {} (account {}, {})", plan.env, plan.account_id, plan.region)];
+    let mut lines = vec![format!(
+        "env {} (account {}, {})",
+        plan.env, plan.account_id, plan.region
+    )];
     let count = |action: Action| plan.stacks.iter().filter(|s| s.action == action).count();
     for stack in &plan.stacks {
         let action = match stack.action {
@@ -53,7 +67,9 @@ pub(super) fn plan_text(plan: &PlanFile) -> String {
             Action::Blocked => "BLOCKED",
         };
         let detail = match stack.action {
-            Action::Create | Action::Update => format!("{} resource change(s)", stack.changes.len()),
+            Action::Create | Action::Update => {
+                format!("{} resource change(s)", stack.changes.len())
+            }
             _ => String::new(),
         };
         lines.push(format!("  {:<12} {:<10} {detail}", stack.name, action));
@@ -66,7 +82,9 @@ pub(super) fn plan_text(plan: &PlanFile) -> String {
             lines.push(format!("      {sign} {change}"));
         }
         for refusal in &stack.refusals {
-            lines.push(format!("      ! refused: {refusal} (allow with --allow-replace)"));
+            lines.push(format!(
+                "      ! refused: {refusal} (allow with --allow-replace)"
+            ));
         }
         if let Some(note) = &stack.note {
             lines.push(format!("      note: {note}"));

@@ -23,11 +23,20 @@ pub fn run(session: &Session) -> anyhow::Result<ExitStatus> {
         artifacts: &no_artifacts,
     };
     let report = with_aws(env, async |clients| {
-        let engine = Engine::new(&clients.stacks, &clients.objects, session.reporter.as_ref(), &options);
+        let engine = Engine::new(
+            &clients.stacks,
+            &clients.objects,
+            session.reporter.as_ref(),
+            &options,
+        );
         Ok(engine.status(&target).await?)
     })?;
     session.printer.result(|| status_text(&report), &report);
-    Ok(if report.healthy() { ExitStatus::Success } else { ExitStatus::Failure })
+    Ok(if report.healthy() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
 }
 
 fn status_text(report: &StatusReport) -> String {
@@ -43,7 +52,11 @@ fn status_text(report: &StatusReport) -> String {
             s.status,
             s.drift.as_deref().unwrap_or("-"),
             s.last_updated.as_deref().unwrap_or("-"),
-            if s.termination_protection { "  [protected]" } else { "" }
+            if s.termination_protection {
+                "  [protected]"
+            } else {
+                ""
+            }
         ));
         if let Some(failure) = &s.failure {
             lines.push(format!("    last failure: {failure}"));

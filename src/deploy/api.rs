@@ -125,8 +125,16 @@ pub trait Stacks {
     async fn create_stack(&self, request: &StackRequest<'_>) -> AwsResult<()>;
     /// An UPDATE change set for an existing stack; returns its id, or None
     /// when CloudFormation refuses it because nothing would change.
-    async fn create_change_set(&self, request: &StackRequest<'_>, change_set_name: &str) -> AwsResult<Option<String>>;
-    async fn change_set(&self, stack_name: &str, change_set_id: &str) -> AwsResult<ChangeSetOutcome>;
+    async fn create_change_set(
+        &self,
+        request: &StackRequest<'_>,
+        change_set_name: &str,
+    ) -> AwsResult<Option<String>>;
+    async fn change_set(
+        &self,
+        stack_name: &str,
+        change_set_id: &str,
+    ) -> AwsResult<ChangeSetOutcome>;
     async fn execute_change_set(&self, stack_name: &str, change_set_id: &str) -> AwsResult<()>;
     async fn delete_change_set(&self, stack_name: &str, change_set_id: &str) -> AwsResult<()>;
     /// Newest first; the most recent page is enough to follow an operation.
@@ -141,7 +149,13 @@ pub trait Stacks {
 #[allow(async_fn_in_trait)]
 pub trait ObjectStore {
     async fn exists(&self, bucket: &str, key: &str) -> AwsResult<bool>;
-    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) -> AwsResult<()>;
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> AwsResult<()>;
     /// Deletes every object version and delete marker; returns how many.
     async fn empty(&self, bucket: &str) -> AwsResult<usize>;
 }
@@ -154,7 +168,11 @@ pub trait Identity {
 
 impl fmt::Display for ResourceChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} ({})", self.action, self.logical_id, self.resource_type)?;
+        write!(
+            f,
+            "{} {} ({})",
+            self.action, self.logical_id, self.resource_type
+        )?;
         match self.replacement.as_deref() {
             Some("True") => write!(f, " REPLACE"),
             Some("Conditional") => write!(f, " may REPLACE"),

@@ -25,7 +25,11 @@ pub struct Artifact {
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
     #[error("artifact `{name}` is missing: no files in {dir} ({hint})")]
-    Missing { name: String, dir: PathBuf, hint: String },
+    Missing {
+        name: String,
+        dir: PathBuf,
+        hint: String,
+    },
     #[error("cannot read artifact `{name}` from {path}: {source}")]
     Io {
         name: String,
@@ -68,7 +72,8 @@ pub fn package(name: &str, dir: &Path) -> Result<Artifact, ArtifactError> {
             .compression_method(zip::CompressionMethod::Deflated)
             .last_modified_time(zip::DateTime::default())
             .unix_permissions(if executable { 0o755 } else { 0o644 });
-        zip.start_file(relative.as_str(), options).expect("zip entry starts");
+        zip.start_file(relative.as_str(), options)
+            .expect("zip entry starts");
         zip.write_all(&bytes).expect("zip writes to memory");
     }
     zip.finish().expect("zip finishes in memory");
@@ -126,12 +131,21 @@ fn is_executable(path: &Path) -> bool {
 
 /// Uploads an artifact unless its content-addressed key is already there.
 /// Returns whether it uploaded.
-pub async fn upload(store: &impl ObjectStore, bucket: &str, artifact: &Artifact) -> AwsResult<bool> {
+pub async fn upload(
+    store: &impl ObjectStore,
+    bucket: &str,
+    artifact: &Artifact,
+) -> AwsResult<bool> {
     if store.exists(bucket, &artifact.key).await? {
         return Ok(false);
     }
     store
-        .put(bucket, &artifact.key, artifact.zip.clone(), "application/zip")
+        .put(
+            bucket,
+            &artifact.key,
+            artifact.zip.clone(),
+            "application/zip",
+        )
         .await?;
     Ok(true)
 }

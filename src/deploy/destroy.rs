@@ -16,10 +16,24 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
         for wave in target.bundle.waves.iter().rev() {
             let stacks: Vec<&RenderedStack> = wave
                 .iter()
-                .map(|name| target.bundle.stacks.iter().find(|s| &s.name == name).expect("waves name rendered stacks"))
+                .map(|name| {
+                    target
+                        .bundle
+                        .stacks
+                        .iter()
+                        .find(|s| &s.name == name)
+                        .expect("waves name rendered stacks")
+                })
                 .collect();
             if failed {
-                results.extend(stacks.iter().map(|s| result(s, Outcome::NotStarted, 0.0, Some("a later stack could not be deleted".into()))));
+                results.extend(stacks.iter().map(|s| {
+                    result(
+                        s,
+                        Outcome::NotStarted,
+                        0.0,
+                        Some("a later stack could not be deleted".into()),
+                    )
+                }));
                 continue;
             }
             let runs = stacks.iter().map(|stack| async move {
@@ -34,7 +48,11 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
             for (stack, outcome, seconds) in finished {
                 match outcome {
                     Ok(outcome) => {
-                        self.reporter.info(&format!("{}: {}", stack.name, super::engine::outcome_text(outcome)));
+                        self.reporter.info(&format!(
+                            "{}: {}",
+                            stack.name,
+                            super::engine::outcome_text(outcome)
+                        ));
                         results.push(result(stack, outcome, seconds, None));
                     }
                     Err(e) => {
@@ -53,7 +71,12 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
         }
     }
 
-    async fn destroy_stack(&self, target: &Target<'_>, stack: &RenderedStack, force: bool) -> Result<Outcome, DeployError> {
+    async fn destroy_stack(
+        &self,
+        target: &Target<'_>,
+        stack: &RenderedStack,
+        force: bool,
+    ) -> Result<Outcome, DeployError> {
         let env = &target.env.name;
         let Some(state) = self.stacks.describe(&stack.stack_name).await? else {
             return Ok(Outcome::Unchanged);
@@ -67,15 +90,25 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                     command: format!("pricewatch destroy --env {env} --yes --i-mean-prod --force"),
                 });
             }
-            self.stacks.set_termination_protection(&stack.stack_name, false).await?;
+            self.stacks
+                .set_termination_protection(&stack.stack_name, false)
+                .await?;
         }
-        let owns_bucket = stack.info.resources.values().any(|kind| kind == "AWS::S3::Bucket");
+        let owns_bucket = stack
+            .info
+            .resources
+            .values()
+            .any(|kind| kind == "AWS::S3::Bucket");
         if owns_bucket && !target.env.settings.deploy.retain_data {
             let bucket = target.env.names().artifacts_bucket;
             let removed = self.objects.empty(&bucket).await?;
-            self.reporter.info(&format!("{}: emptied s3://{bucket} ({removed} object versions)", stack.name));
+            self.reporter.info(&format!(
+                "{}: emptied s3://{bucket} ({removed} object versions)",
+                stack.name
+            ));
         }
-        self.reporter.info(&format!("{}: deleting {}", stack.name, stack.stack_name));
+        self.reporter
+            .info(&format!("{}: deleting {}", stack.name, stack.stack_name));
         self.delete_and_wait(stack, env).await?;
         Ok(Outcome::Deleted)
     }

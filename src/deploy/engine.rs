@@ -8,7 +8,10 @@ use std::time::Instant;
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
-use super::api::{AwsError, ChangeSetOutcome, ObjectStore, ResourceChange, StackEvent, StackRequest, StackState, Stacks};
+use super::api::{
+    AwsError, ChangeSetOutcome, ObjectStore, ResourceChange, StackEvent, StackRequest, StackState,
+    Stacks,
+};
 use super::artifacts::{self, Artifact};
 use super::plan::{Action, PlannedStack};
 use super::rules::{self, Condition, Refusal};
@@ -83,7 +86,10 @@ pub enum DeployError {
         command: String,
     },
     #[error("refusing to change stack {stack}:{}", describe_refusals(.refused))]
-    Refused { stack: String, refused: Vec<Refusal> },
+    Refused {
+        stack: String,
+        refused: Vec<Refusal>,
+    },
     #[error("stack {stack} failed ({status}):{}", describe_causes(.causes, .reason))]
     Failed {
         stack: String,
@@ -130,7 +136,10 @@ fn describe_refusals(refused: &[Refusal]) -> String {
 
 fn describe_causes(causes: &[StackEvent], reason: &Option<String>) -> String {
     if causes.is_empty() {
-        return format!(" {}", reason.as_deref().unwrap_or("no failure event was recorded"));
+        return format!(
+            " {}",
+            reason.as_deref().unwrap_or("no failure event was recorded")
+        );
     }
     causes
         .iter()
@@ -165,7 +174,12 @@ pub struct Engine<'a, S, O> {
 pub(super) type Outputs = BTreeMap<String, BTreeMap<String, String>>;
 
 impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
-    pub fn new(stacks: &'a S, objects: &'a O, reporter: &'a dyn Reporter, options: &'a Options) -> Self {
+    pub fn new(
+        stacks: &'a S,
+        objects: &'a O,
+        reporter: &'a dyn Reporter,
+        options: &'a Options,
+    ) -> Self {
         Engine {
             stacks,
             objects,
@@ -183,15 +197,36 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         for wave in &target.bundle.waves {
             let wave_stacks: Vec<&RenderedStack> = wave
                 .iter()
-                .map(|name| target.bundle.stacks.iter().find(|s| &s.name == name).expect("waves name rendered stacks"))
+                .map(|name| {
+                    target
+                        .bundle
+                        .stacks
+                        .iter()
+                        .find(|s| &s.name == name)
+                        .expect("waves name rendered stacks")
+                })
                 .collect();
             if failed {
-                results.extend(wave_stacks.iter().map(|s| result(s, Outcome::NotStarted, 0.0, Some("an earlier wave failed".into()))));
+                results.extend(wave_stacks.iter().map(|s| {
+                    result(
+                        s,
+                        Outcome::NotStarted,
+                        0.0,
+                        Some("an earlier wave failed".into()),
+                    )
+                }));
                 continue;
             }
-            if let Err(e) = self.upload_artifacts(target, &wave_stacks, &mut uploaded).await {
+            if let Err(e) = self
+                .upload_artifacts(target, &wave_stacks, &mut uploaded)
+                .await
+            {
                 failed = true;
-                results.extend(wave_stacks.iter().map(|s| result(s, Outcome::Failed, 0.0, Some(e.to_string()))));
+                results.extend(
+                    wave_stacks
+                        .iter()
+                        .map(|s| result(s, Outcome::Failed, 0.0, Some(e.to_string()))),
+                );
                 continue;
             }
             let current = &outputs;
@@ -208,7 +243,8 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             for (stack, outcome, seconds) in finished {
                 match outcome {
                     Ok((outcome, stack_outputs)) => {
-                        self.reporter.info(&format!("{}: {}", stack.name, outcome_text(outcome)));
+                        self.reporter
+                            .info(&format!("{}: {}", stack.name, outcome_text(outcome)));
                         outputs.insert(stack.name.clone(), stack_outputs);
                         results.push(result(stack, outcome, seconds, None));
                     }
@@ -241,9 +277,15 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             }
             let artifact = &target.artifacts[name];
             if artifacts::upload(self.objects, &bucket, artifact).await? {
-                self.reporter.info(&format!("uploaded artifact {name} to s3://{bucket}/{}", artifact.key));
+                self.reporter.info(&format!(
+                    "uploaded artifact {name} to s3://{bucket}/{}",
+                    artifact.key
+                ));
             } else {
-                self.reporter.debug(&format!("artifact {name} already in s3://{bucket}/{}", artifact.key));
+                self.reporter.debug(&format!(
+                    "artifact {name} already in s3://{bucket}/{}",
+                    artifact.key
+                ));
             }
             uploaded.insert(name.clone());
         }
@@ -260,13 +302,14 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
     ) -> Result<Resolved, DeployError> {
         let mut parameters = BTreeMap::new();
         for (parameter, source) in &stack.parameters {
-            let value = outputs.get(&source.stack).and_then(|o| o.get(&source.output)).ok_or_else(|| {
-                DeployError::MissingOutput {
+            let value = outputs
+                .get(&source.stack)
+                .and_then(|o| o.get(&source.output))
+                .ok_or_else(|| DeployError::MissingOutput {
                     stack: stack.name.clone(),
                     from: source.stack.clone(),
                     output: source.output.clone(),
-                }
-            })?;
+                })?;
             parameters.insert(parameter.clone(), value.clone());
         }
         for (parameter, artifact) in &stack.artifacts {
@@ -287,7 +330,8 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         } else {
             None
         };
-        let fingerprint = rules::fingerprint(&stack.template, &parameters, &tags, policy.as_deref());
+        let fingerprint =
+            rules::fingerprint(&stack.template, &parameters, &tags, policy.as_deref());
         Ok(Resolved {
             parameters,
             tags,
@@ -298,9 +342,16 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
 
     /// Brings a stack to a state where it can be changed, recovering it
     /// when allowed. Returns its state (None when it does not exist).
-    pub(super) async fn settle(&self, stack: &RenderedStack, env: &str) -> Result<Option<StackState>, DeployError> {
+    pub(super) async fn settle(
+        &self,
+        stack: &RenderedStack,
+        env: &str,
+    ) -> Result<Option<StackState>, DeployError> {
         let mut state = self.stacks.describe(&stack.stack_name).await?;
-        if state.as_ref().is_some_and(|s| rules::condition(&s.status) == Condition::InProgress) {
+        if state
+            .as_ref()
+            .is_some_and(|s| rules::condition(&s.status) == Condition::InProgress)
+        {
             self.reporter.info(&format!(
                 "{}: an operation is already in progress ({}), probably an interrupted deploy; waiting for it",
                 stack.name,
@@ -308,11 +359,16 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             ));
             state = self.follow(stack, None, env).await?;
         }
-        let Some(current) = &state else { return Ok(None) };
+        let Some(current) = &state else {
+            return Ok(None);
+        };
         if current.status == "REVIEW_IN_PROGRESS" {
             // A change set was created for a new stack but never executed:
             // an empty shell that would block creating the stack.
-            self.reporter.info(&format!("{}: removing an unexecuted change set's empty stack", stack.name));
+            self.reporter.info(&format!(
+                "{}: removing an unexecuted change set's empty stack",
+                stack.name
+            ));
             self.delete_and_wait(stack, env).await?;
             return Ok(None);
         }
@@ -320,32 +376,45 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             stack: stack.stack_name.clone(),
             status: current.status.clone(),
             why: why.to_string(),
-            command: rules::recovery_command(rules::condition(&current.status), env).unwrap_or_default(),
+            command: rules::recovery_command(rules::condition(&current.status), env)
+                .unwrap_or_default(),
         };
         match rules::condition(&current.status) {
             Condition::Missing => Ok(None),
             Condition::Ready => Ok(state),
             Condition::FailedCreate if self.options.recover => {
-                self.reporter.info(&format!("{}: deleting the failed create ({})", stack.name, current.status));
+                self.reporter.info(&format!(
+                    "{}: deleting the failed create ({})",
+                    stack.name, current.status
+                ));
                 self.delete_and_wait(stack, env).await?;
                 Ok(None)
             }
-            Condition::FailedCreate => Err(stuck("its creation failed and it must be deleted before it can be created again")),
+            Condition::FailedCreate => Err(stuck(
+                "its creation failed and it must be deleted before it can be created again",
+            )),
             Condition::RollbackFailed if self.options.recover => {
-                self.reporter.info(&format!("{}: continuing the failed rollback", stack.name));
-                self.stacks.continue_update_rollback(&stack.stack_name).await?;
+                self.reporter
+                    .info(&format!("{}: continuing the failed rollback", stack.name));
+                self.stacks
+                    .continue_update_rollback(&stack.stack_name)
+                    .await?;
                 let after = self.follow(stack, None, env).await?;
                 match after {
                     Some(s) if rules::condition(&s.status) == Condition::Ready => Ok(Some(s)),
                     other => Err(DeployError::Failed {
                         stack: stack.stack_name.clone(),
                         status: other.map(|s| s.status).unwrap_or_else(|| "gone".into()),
-                        reason: Some("the rollback could not be continued; see the stack events".into()),
+                        reason: Some(
+                            "the rollback could not be continued; see the stack events".into(),
+                        ),
                         causes: Vec::new(),
                     }),
                 }
             }
-            Condition::RollbackFailed => Err(stuck("an update rolled back and the rollback failed")),
+            Condition::RollbackFailed => {
+                Err(stuck("an update rolled back and the rollback failed"))
+            }
             Condition::DeleteFailed => Err(stuck("a deletion failed")),
             Condition::InProgress => unreachable!("followed to the end above"),
         }
@@ -370,7 +439,10 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             if planned.action == Action::Blocked {
                 return Err(DeployError::PlanMismatch {
                     stack: stack.name.clone(),
-                    why: planned.note.clone().unwrap_or_else(|| "the plan could not plan it".into()),
+                    why: planned
+                        .note
+                        .clone()
+                        .unwrap_or_else(|| "the plan could not plan it".into()),
                 });
             }
         }
@@ -396,23 +468,38 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             Some(id) => id,
             None => match self.create_change_set(stack, &resolved).await? {
                 Some(id) => id,
-                None => return Ok((Outcome::Unchanged, state.map(|s| s.outputs).unwrap_or_default())),
+                None => {
+                    return Ok((
+                        Outcome::Unchanged,
+                        state.map(|s| s.outputs).unwrap_or_default(),
+                    ))
+                }
             },
         };
         let changes = match self.wait_for_change_set(stack, &change_set_id).await {
             Ok(Some(changes)) => changes,
             Ok(None) => {
-                self.stacks.delete_change_set(&stack.stack_name, &change_set_id).await?;
-                return Ok((Outcome::Unchanged, state.map(|s| s.outputs).unwrap_or_default()));
+                self.stacks
+                    .delete_change_set(&stack.stack_name, &change_set_id)
+                    .await?;
+                return Ok((
+                    Outcome::Unchanged,
+                    state.map(|s| s.outputs).unwrap_or_default(),
+                ));
             }
             Err(e) => {
-                let _ = self.stacks.delete_change_set(&stack.stack_name, &change_set_id).await;
+                let _ = self
+                    .stacks
+                    .delete_change_set(&stack.stack_name, &change_set_id)
+                    .await;
                 return Err(e);
             }
         };
         let refused = rules::dangerous_changes(&changes, &self.options.allow_replace);
         if !refused.is_empty() {
-            self.stacks.delete_change_set(&stack.stack_name, &change_set_id).await?;
+            self.stacks
+                .delete_change_set(&stack.stack_name, &change_set_id)
+                .await?;
             return Err(DeployError::Refused {
                 stack: stack.stack_name.clone(),
                 refused,
@@ -421,12 +508,16 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         for change in &changes {
             self.reporter.debug(&format!("{}: {change}", stack.name));
         }
-        let allowed_replacement =
-            resolved.policy.is_some() && changes.iter().any(|c| self.options.allow_replace.contains(&c.logical_id));
+        let allowed_replacement = resolved.policy.is_some()
+            && changes
+                .iter()
+                .any(|c| self.options.allow_replace.contains(&c.logical_id));
         if allowed_replacement {
             // The stack policy denies replacing stateful resources; this
             // replacement was explicitly allowed, so lift it for this update.
-            self.stacks.set_stack_policy(&stack.stack_name, rules::ALLOW_ALL_POLICY).await?;
+            self.stacks
+                .set_stack_policy(&stack.stack_name, rules::ALLOW_ALL_POLICY)
+                .await?;
         }
         let since = self.latest_event_time(stack).await?;
         self.reporter.info(&format!(
@@ -436,13 +527,19 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             changes.len(),
             if changes.len() == 1 { "" } else { "s" }
         ));
-        self.stacks.execute_change_set(&stack.stack_name, &change_set_id).await?;
+        self.stacks
+            .execute_change_set(&stack.stack_name, &change_set_id)
+            .await?;
         let finished = self.finish(stack, since, env).await?;
         if let Some(policy) = &resolved.policy {
             if !finished.termination_protection {
-                self.stacks.set_termination_protection(&stack.stack_name, true).await?;
+                self.stacks
+                    .set_termination_protection(&stack.stack_name, true)
+                    .await?;
             }
-            self.stacks.set_stack_policy(&stack.stack_name, policy).await?;
+            self.stacks
+                .set_stack_policy(&stack.stack_name, policy)
+                .await?;
         }
         Ok((Outcome::Updated, finished.outputs))
     }
@@ -476,7 +573,12 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
     }
 
     /// Follows an operation to its end and turns a failure into its root causes.
-    async fn finish(&self, stack: &RenderedStack, since: Option<String>, env: &str) -> Result<StackState, DeployError> {
+    async fn finish(
+        &self,
+        stack: &RenderedStack,
+        since: Option<String>,
+        env: &str,
+    ) -> Result<StackState, DeployError> {
         let Some(finished) = self.follow(stack, since.clone(), env).await? else {
             return Err(DeployError::Failed {
                 stack: stack.stack_name.clone(),
@@ -497,14 +599,24 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         })
     }
 
-    fn submitted_template(&self, stack: &RenderedStack, resolved: &Resolved) -> Result<String, DeployError> {
-        rules::with_fingerprint_output(&stack.template, &resolved.fingerprint).map_err(|message| DeployError::Template {
-            stack: stack.name.clone(),
-            message,
+    fn submitted_template(
+        &self,
+        stack: &RenderedStack,
+        resolved: &Resolved,
+    ) -> Result<String, DeployError> {
+        rules::with_fingerprint_output(&stack.template, &resolved.fingerprint).map_err(|message| {
+            DeployError::Template {
+                stack: stack.name.clone(),
+                message,
+            }
         })
     }
 
-    pub(super) async fn create_change_set(&self, stack: &RenderedStack, resolved: &Resolved) -> Result<Option<String>, DeployError> {
+    pub(super) async fn create_change_set(
+        &self,
+        stack: &RenderedStack,
+        resolved: &Resolved,
+    ) -> Result<Option<String>, DeployError> {
         let body = self.submitted_template(stack, resolved)?;
         let seconds = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -529,7 +641,11 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
     ) -> Result<Option<Vec<ResourceChange>>, DeployError> {
         let mut poller = self.options.polling.start();
         loop {
-            match self.stacks.change_set(&stack.stack_name, change_set_id).await? {
+            match self
+                .stacks
+                .change_set(&stack.stack_name, change_set_id)
+                .await?
+            {
                 ChangeSetOutcome::Ready(changes) => return Ok(Some(changes)),
                 ChangeSetOutcome::Empty => return Ok(None),
                 ChangeSetOutcome::Failed(reason) => {
@@ -549,7 +665,10 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         }
     }
 
-    async fn latest_event_time(&self, stack: &RenderedStack) -> Result<Option<String>, DeployError> {
+    async fn latest_event_time(
+        &self,
+        stack: &RenderedStack,
+    ) -> Result<Option<String>, DeployError> {
         let events = self.stacks.events(&stack.stack_name).await?;
         Ok(events.first().map(|e| e.timestamp.clone()))
     }
@@ -566,9 +685,15 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         let mut poller = self.options.polling.start();
         loop {
             let state = self.stacks.describe(&stack.stack_name).await?;
-            let events = self.stacks.events(&stack.stack_name).await.unwrap_or_default();
+            let events = self
+                .stacks
+                .events(&stack.stack_name)
+                .await
+                .unwrap_or_default();
             for event in events.iter().rev() {
-                let new = since.as_deref().is_none_or(|s| event.timestamp.as_str() > s);
+                let new = since
+                    .as_deref()
+                    .is_none_or(|s| event.timestamp.as_str() > s);
                 if new && seen.insert(event.id.clone()) {
                     self.reporter.info(&format!(
                         "{}: {} {} {}{}",
@@ -576,7 +701,11 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                         event.logical_id,
                         event.resource_type,
                         event.status,
-                        event.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        event
+                            .reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
                     ));
                 }
             }
@@ -596,7 +725,11 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
     }
 
     /// Deletes a stack and waits until it is gone.
-    pub(super) async fn delete_and_wait(&self, stack: &RenderedStack, env: &str) -> Result<(), DeployError> {
+    pub(super) async fn delete_and_wait(
+        &self,
+        stack: &RenderedStack,
+        env: &str,
+    ) -> Result<(), DeployError> {
         let since = self.latest_event_time(stack).await?;
         self.stacks.delete_stack(&stack.stack_name).await?;
         match self.follow(stack, since.clone(), env).await? {
@@ -626,10 +759,17 @@ fn check_plan(
         why,
     };
     match (planned.action, state) {
-        (Action::Create, Some(s)) => Err(mismatch(format!("it was planned as new but now exists ({})", s.status))),
-        (Action::Update | Action::Unchanged, None) => Err(mismatch("it was deployed when planned but is gone now".into())),
+        (Action::Create, Some(s)) => Err(mismatch(format!(
+            "it was planned as new but now exists ({})",
+            s.status
+        ))),
+        (Action::Update | Action::Unchanged, None) => Err(mismatch(
+            "it was deployed when planned but is gone now".into(),
+        )),
         (Action::Update | Action::Unchanged, Some(s)) => {
-            if s.last_updated != planned.last_updated || *deployed_fingerprint != planned.deployed_fingerprint {
+            if s.last_updated != planned.last_updated
+                || *deployed_fingerprint != planned.deployed_fingerprint
+            {
                 Err(mismatch(format!(
                     "it was updated since the plan (last update {} , planned against {})",
                     s.last_updated.as_deref().unwrap_or("?"),
@@ -643,7 +783,12 @@ fn check_plan(
     }
 }
 
-pub(super) fn result(stack: &RenderedStack, outcome: Outcome, seconds: f64, detail: Option<String>) -> StackResult {
+pub(super) fn result(
+    stack: &RenderedStack,
+    outcome: Outcome,
+    seconds: f64,
+    detail: Option<String>,
+) -> StackResult {
     StackResult {
         stack: stack.name.clone(),
         stack_name: stack.stack_name.clone(),

@@ -13,6 +13,14 @@ pub mod rules;
 mod status;
 pub mod wait;
 
-pub use engine::{outcome_text as engine_outcome_text, DeployError, DeployReport, Engine, Options, Outcome, StackResult, Target};
+pub use engine::{
+    outcome_text as engine_outcome_text, DeployError, DeployReport, Engine, Options, Outcome,
+    StackResult, Target,
+};
 pub use plan::{Action, PlanFile, PlannedStack};
 pub use status::{StackStatus, StatusReport};
+
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;

@@ -48,11 +48,15 @@ pub struct PlanFile {
 
 impl PlanFile {
     pub fn has_changes(&self) -> bool {
-        self.stacks.iter().any(|s| matches!(s.action, Action::Create | Action::Update))
+        self.stacks
+            .iter()
+            .any(|s| matches!(s.action, Action::Create | Action::Update))
     }
 
     pub fn has_blocked(&self) -> bool {
-        self.stacks.iter().any(|s| s.action == Action::Blocked || !s.refusals.is_empty())
+        self.stacks
+            .iter()
+            .any(|s| s.action == Action::Blocked || !s.refusals.is_empty())
     }
 }
 
@@ -76,7 +80,9 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                 note: None,
             };
             let state = self.stacks.describe(&stack.stack_name).await?;
-            let condition = state.as_ref().map_or(Condition::Missing, |s| rules::condition(&s.status));
+            let condition = state
+                .as_ref()
+                .map_or(Condition::Missing, |s| rules::condition(&s.status));
             if let Some(state) = &state {
                 entry.deployed_fingerprint = state.outputs.get(rules::FINGERPRINT_OUTPUT).cloned();
                 entry.last_updated = state.last_updated.clone();
@@ -99,7 +105,10 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                         .collect();
                 }
                 Condition::Ready => match self.resolve(target, stack, &outputs) {
-                    Ok(resolved) if entry.deployed_fingerprint.as_deref() == Some(resolved.fingerprint.as_str()) => {
+                    Ok(resolved)
+                        if entry.deployed_fingerprint.as_deref()
+                            == Some(resolved.fingerprint.as_str()) =>
+                    {
                         entry.action = Action::Unchanged;
                     }
                     Ok(resolved) => {
@@ -111,31 +120,44 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                         match self.wait_for_change_set(stack, &id).await? {
                             Some(changes) => {
                                 entry.action = Action::Update;
-                                entry.refusals = rules::dangerous_changes(&changes, &self.options.allow_replace)
-                                    .into_iter()
-                                    .map(|r| format!("would {} {} ({}): {}", r.what, r.logical_id, r.resource_type, r.why))
-                                    .collect();
+                                entry.refusals =
+                                    rules::dangerous_changes(&changes, &self.options.allow_replace)
+                                        .into_iter()
+                                        .map(|r| {
+                                            format!(
+                                                "would {} {} ({}): {}",
+                                                r.what, r.logical_id, r.resource_type, r.why
+                                            )
+                                        })
+                                        .collect();
                                 entry.changes = changes;
                                 if keep {
                                     entry.change_set_id = Some(id);
                                 } else {
-                                    self.stacks.delete_change_set(&stack.stack_name, &id).await?;
+                                    self.stacks
+                                        .delete_change_set(&stack.stack_name, &id)
+                                        .await?;
                                 }
                             }
                             None => {
-                                self.stacks.delete_change_set(&stack.stack_name, &id).await?;
+                                self.stacks
+                                    .delete_change_set(&stack.stack_name, &id)
+                                    .await?;
                                 entry.action = Action::Unchanged;
                             }
                         }
                     }
                     Err(DeployError::MissingOutput { from, .. }) => {
-                        entry.note = Some(format!("depends on stack {from}, which is not deployed yet"));
+                        entry.note = Some(format!(
+                            "depends on stack {from}, which is not deployed yet"
+                        ));
                     }
                     Err(e) => return Err(e),
                 },
                 other => {
                     let status = state.as_ref().map(|s| s.status.clone()).unwrap_or_default();
-                    let command = rules::recovery_command(other, &target.env.name).unwrap_or_default();
+                    let command =
+                        rules::recovery_command(other, &target.env.name).unwrap_or_default();
                     entry.note = Some(format!("stack is {status}; {command}"));
                 }
             }

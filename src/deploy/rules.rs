@@ -48,7 +48,10 @@ pub fn condition(status: &str) -> Condition {
 
 /// Whether a finished operation succeeded.
 pub fn succeeded(status: &str) -> bool {
-    matches!(status, "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE")
+    matches!(
+        status,
+        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
+    )
 }
 
 /// The command that gets a stuck stack going again, if any.
@@ -58,7 +61,9 @@ pub fn recovery_command(condition: Condition, env: &str) -> Option<String> {
             Some(format!("pricewatch deploy --env {env} --recover"))
         }
         Condition::DeleteFailed => Some(format!("pricewatch destroy --env {env} --yes")),
-        Condition::InProgress => Some(format!("pricewatch status --env {env} (wait for it to finish)")),
+        Condition::InProgress => Some(format!(
+            "pricewatch status --env {env} (wait for it to finish)"
+        )),
         Condition::Missing | Condition::Ready => None,
     }
 }
@@ -95,9 +100,15 @@ pub fn with_fingerprint_output(template: &str, fingerprint: &str) -> Result<Stri
         .or_insert_with(|| serde_yaml_ng::Value::Mapping(Default::default()));
     let outputs = outputs.as_mapping_mut().ok_or("Outputs is not a mapping")?;
     let mut output = serde_yaml_ng::Mapping::new();
-    output.insert("Description".into(), "pricewatch: what this deploy was (template, parameters, tags, policy)".into());
+    output.insert(
+        "Description".into(),
+        "pricewatch: what this deploy was (template, parameters, tags, policy)".into(),
+    );
     output.insert("Value".into(), fingerprint.into());
-    outputs.insert(FINGERPRINT_OUTPUT.into(), serde_yaml_ng::Value::Mapping(output));
+    outputs.insert(
+        FINGERPRINT_OUTPUT.into(),
+        serde_yaml_ng::Value::Mapping(output),
+    );
     serde_yaml_ng::to_string(&root).map_err(|e| format!("template does not serialize: {e}"))
 }
 
@@ -128,7 +139,10 @@ pub fn dangerous_changes(changes: &[ResourceChange], allowed: &[String]) -> Vec<
             } else if c.recreating_properties.is_empty() {
                 "a change to it requires a new resource".to_string()
             } else {
-                format!("changing {} requires a new resource", c.recreating_properties.join(", "))
+                format!(
+                    "changing {} requires a new resource",
+                    c.recreating_properties.join(", ")
+                )
             };
             Some(Refusal {
                 logical_id: c.logical_id.clone(),
@@ -201,9 +215,15 @@ mod tests {
         assert_eq!(condition("CREATE_COMPLETE"), Condition::Ready);
         assert_eq!(condition("UPDATE_ROLLBACK_COMPLETE"), Condition::Ready);
         assert_eq!(condition("UPDATE_IN_PROGRESS"), Condition::InProgress);
-        assert_eq!(condition("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"), Condition::InProgress);
+        assert_eq!(
+            condition("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+            Condition::InProgress
+        );
         assert_eq!(condition("ROLLBACK_COMPLETE"), Condition::FailedCreate);
-        assert_eq!(condition("UPDATE_ROLLBACK_FAILED"), Condition::RollbackFailed);
+        assert_eq!(
+            condition("UPDATE_ROLLBACK_FAILED"),
+            Condition::RollbackFailed
+        );
         assert_eq!(condition("REVIEW_IN_PROGRESS"), Condition::Missing);
         assert_eq!(condition("DELETE_FAILED"), Condition::DeleteFailed);
         assert!(succeeded("UPDATE_COMPLETE"));
@@ -227,12 +247,15 @@ mod tests {
         assert_ne!(base, fingerprint("T", &p, &BTreeMap::new(), None));
         assert_ne!(base, fingerprint("T", &p, &t, Some("{}")));
         // A parameter cannot masquerade as a tag.
-        assert_ne!(fingerprint("T", &p, &BTreeMap::new(), None), fingerprint("T", &BTreeMap::new(), &p, None));
+        assert_ne!(
+            fingerprint("T", &p, &BTreeMap::new(), None),
+            fingerprint("T", &BTreeMap::new(), &p, None)
+        );
     }
 
     #[test]
     fn fingerprint_output_is_added_and_tags_survive() {
-        let template = "Resources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      KmsMasterKeyId: !Ref Key\nOutputs:\n  A:\n    Value: !GetAtt T.Arn\n";
+        let template = "Parameters:\n  Key:\n    Type: String\nResources:\n  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      KmsMasterKeyId: !Ref Key\nOutputs:\n  A:\n    Value: !GetAtt T.Arn\n";
         let out = with_fingerprint_output(template, "abc").unwrap();
         assert!(out.contains("!Ref Key"), "{out}");
         assert!(out.contains("!GetAtt T.Arn"), "{out}");
@@ -240,18 +263,29 @@ mod tests {
         assert!(out.contains("Value: abc"), "{out}");
         let info = crate::render::cfn::analyze(&out).unwrap();
         assert!(info.outputs.contains(FINGERPRINT_OUTPUT) && info.outputs.contains("A"));
-        let no_outputs = with_fingerprint_output("Resources:\n  T:\n    Type: AWS::SNS::Topic\n", "x").unwrap();
+        let no_outputs =
+            with_fingerprint_output("Resources:\n  T:\n    Type: AWS::SNS::Topic\n", "x").unwrap();
         assert!(no_outputs.contains("PricewatchFingerprint"));
     }
 
     #[test]
     fn stateful_replacements_and_removals_are_refused_unless_allowed() {
         let changes = vec![
-            change("Modify", "ProductsStream", "AWS::Kinesis::Stream", Some("True")),
+            change(
+                "Modify",
+                "ProductsStream",
+                "AWS::Kinesis::Stream",
+                Some("True"),
+            ),
             change("Modify", "Bucket", "AWS::S3::Bucket", Some("Conditional")),
             change("Remove", "Key", "AWS::KMS::Key", None),
             change("Modify", "Topic", "AWS::SNS::Topic", Some("True")),
-            change("Modify", "Namespace", "AWS::RedshiftServerless::Namespace", Some("False")),
+            change(
+                "Modify",
+                "Namespace",
+                "AWS::RedshiftServerless::Namespace",
+                Some("False"),
+            ),
             change("Add", "NewStream", "AWS::Kinesis::Stream", None),
         ];
         let refused = dangerous_changes(&changes, &[]);
@@ -270,7 +304,10 @@ mod tests {
         let policy = protective_policy(&["Key".into(), "ArtifactsBucket".into()]).unwrap();
         let json: serde_json::Value = serde_json::from_str(&policy).unwrap();
         assert_eq!(json["Statement"][1]["Effect"], "Deny");
-        assert_eq!(json["Statement"][1]["Resource"][1], "LogicalResourceId/ArtifactsBucket");
+        assert_eq!(
+            json["Statement"][1]["Resource"][1],
+            "LogicalResourceId/ArtifactsBucket"
+        );
         assert_eq!(protective_policy(&[]), None);
     }
 
@@ -286,10 +323,25 @@ mod tests {
         };
         let events = vec![
             event("2026-01-01T00:00:09Z", "Stack", "ROLLBACK_COMPLETE", ""),
-            event("2026-01-01T00:00:05Z", "Other", "CREATE_FAILED", "Resource creation cancelled"),
-            event("2026-01-01T00:00:04Z", "Stream", "CREATE_FAILED", "Invalid ShardCount"),
+            event(
+                "2026-01-01T00:00:05Z",
+                "Other",
+                "CREATE_FAILED",
+                "Resource creation cancelled",
+            ),
+            event(
+                "2026-01-01T00:00:04Z",
+                "Stream",
+                "CREATE_FAILED",
+                "Invalid ShardCount",
+            ),
             event("2026-01-01T00:00:03Z", "Stream", "CREATE_IN_PROGRESS", ""),
-            event("2025-12-31T00:00:00Z", "Old", "CREATE_FAILED", "an older failure"),
+            event(
+                "2025-12-31T00:00:00Z",
+                "Old",
+                "CREATE_FAILED",
+                "an older failure",
+            ),
         ];
         let causes = root_causes(&events, "2026-01-01T00:00:00Z");
         assert_eq!(causes.len(), 1);

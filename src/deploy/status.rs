@@ -54,16 +54,27 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                 },
                 Some(state) => {
                     let condition = rules::condition(&state.status);
-                    let failed = state.status.contains("ROLLBACK") || state.status.ends_with("_FAILED");
+                    let failed =
+                        state.status.contains("ROLLBACK") || state.status.ends_with("_FAILED");
                     let failure = if failed {
                         let events = self.stacks.events(&stack.stack_name).await?;
                         let causes = rules::root_causes(&events, "");
                         let described: Vec<String> = causes
                             .iter()
-                            .map(|e| format!("{} {}: {}", e.logical_id, e.status, e.reason.as_deref().unwrap_or("no reason given")))
+                            .map(|e| {
+                                format!(
+                                    "{} {}: {}",
+                                    e.logical_id,
+                                    e.status,
+                                    e.reason.as_deref().unwrap_or("no reason given")
+                                )
+                            })
                             .collect();
                         Some(if described.is_empty() {
-                            state.status_reason.clone().unwrap_or_else(|| state.status.clone())
+                            state
+                                .status_reason
+                                .clone()
+                                .unwrap_or_else(|| state.status.clone())
                         } else {
                             described.join("; ")
                         })
