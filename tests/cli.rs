@@ -25,28 +25,6 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()
 }
 
-/// A copy of the project's environments, templates and SQL to break freely.
-fn project_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for sub in ["environments", "templates", "sql"] {
-        copy_dir(&support::project_dir().join(sub), &dir.path().join(sub));
-    }
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -77,6 +55,10 @@ fn help_names_every_command_in_one_line() {
         "{text}"
     );
     assert!(text.contains("validate  Check config, templates"), "{text}");
+    assert!(text.contains("plan      Show what deploy would change"), "{text}");
+    assert!(text.contains("deploy    Deploy the env's stacks"), "{text}");
+    assert!(text.contains("destroy   Delete the env's stacks"), "{text}");
+    assert!(text.contains("status    Show each stack's state"), "{text}");
     for global in [
         "--env",
         "--output",
@@ -87,7 +69,7 @@ fn help_names_every_command_in_one_line() {
     ] {
         assert!(text.contains(global), "{global} missing from --help");
     }
-    for command in ["render", "validate"] {
+    for command in ["render", "validate", "plan", "deploy", "destroy", "status"] {
         let out = pricewatch(Path::new("."), &[command, "--help"]);
         assert!(out.status.success(), "{command} --help");
     }
@@ -131,7 +113,7 @@ fn render_is_deterministic_and_complete_for_every_env() {
 
 #[test]
 fn a_new_env_needs_only_a_file() {
-    let project = project_copy();
+    let project = support::project_copy();
     let test_yaml = std::fs::read_to_string(project.path().join("environments/test.yaml")).unwrap();
     let staging = test_yaml.replace("region: eu-west-1", "region: ap-southeast-2");
     assert_ne!(staging, test_yaml);
@@ -161,7 +143,7 @@ fn a_new_env_needs_only_a_file() {
 
 /// Replaces an env file, runs `args`, and returns (exit code, stderr).
 fn with_dev_yaml(content: &str, args: &[&str]) -> (i32, String) {
-    let project = project_copy();
+    let project = support::project_copy();
     std::fs::write(project.path().join("environments/dev.yaml"), content).unwrap();
     let out = pricewatch(project.path(), args);
     (out.status.code().expect("exited, not killed"), stderr(&out))
@@ -268,7 +250,7 @@ fn validate_all_envs_reports_each_env() {
     assert_eq!(envs, ["dev", "local", "prod", "test"]);
     assert!(reports.as_array().unwrap().iter().all(|r| r["ok"] == true));
 
-    let project = project_copy();
+    let project = support::project_copy();
     std::fs::write(
         project.path().join("environments/test.yaml"),
         "account_id: nope\n",
@@ -290,7 +272,7 @@ fn validate_all_envs_reports_each_env() {
 
 #[test]
 fn template_mistakes_are_caught_before_anything_is_written() {
-    let project = project_copy();
+    let project = support::project_copy();
     let ingest = project.path().join("templates/stacks/ingest.yaml.tera");
     let text = std::fs::read_to_string(&ingest)
         .unwrap()
@@ -318,7 +300,7 @@ fn template_mistakes_are_caught_before_anything_is_written() {
 
 #[test]
 fn a_model_cycle_is_named() {
-    let project = project_copy();
+    let project = support::project_copy();
     let path = project.path().join("sql/silver/products.sql");
     let text = std::fs::read_to_string(&path).unwrap().replace(
         "WHERE reason IS NULL",
@@ -338,7 +320,7 @@ fn a_model_cycle_is_named() {
 
 #[test]
 fn rendering_into_the_project_itself_is_refused() {
-    let project = project_copy();
+    let project = support::project_copy();
     let out = pricewatch(
         project.path(),
         &[

@@ -13,6 +13,28 @@ pub fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A copy of the project's environments, templates and SQL to break freely.
+pub fn project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for sub in ["environments", "templates", "sql"] {
+        copy_dir(&project_dir().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}
+
 /// Skips (returns None) outside CI, fails the test in CI.
 fn unavailable<T>(service: &str, why: &str) -> Option<T> {
     if std::env::var_os("CI").is_some() {
@@ -205,10 +227,12 @@ fn id_of(user: &str, flag: &str) -> u32 {
         .expect("numeric id")
 }
 
-/// moto in server mode from the project venv, on a free loopback port.
+/// moto in server mode from the project venv, on a free loopback port,
+/// with its request recorder writing to a file of its own.
 pub struct Moto {
     pub port: u16,
     child: Child,
+    _recording_dir: tempfile::TempDir,
 }
 
 impl Moto {
@@ -221,14 +245,23 @@ impl Moto {
             return unavailable("moto", &format!("{} not found", server.display()));
         }
         let port = free_port();
+        let recording_dir = tempfile::tempdir().expect("temp dir");
         let child = Command::new(&server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env(
+                "MOTO_RECORDER_FILEPATH",
+                recording_dir.path().join("recording.jsonl"),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start moto_server");
-        let moto = Moto { port, child };
+        let moto = Moto {
+            port,
+            child,
+            _recording_dir: recording_dir,
+        };
         wait_for_port(port, "moto", Duration::from_secs(60));
         Some(moto)
     }
@@ -279,6 +312,77 @@ impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Moto {
+    /// Forgets earlier requests and records from now on.
+    pub fn start_recording(&self) {
+        for action in ["reset-recording", "start-recording"] {
+            let (status, body) =
+                self.request("POST", &format!("/moto-api/recorder/{action}"), &[], "");
+            assert_eq!(status, 200, "{action}: {body}");
+        }
+    }
+
+    /// The AWS actions recorded since `start_recording`, e.g. `CreateStack`
+    /// (query protocols) or `Kinesis_20131202.PutRecords` (JSON protocols).
+    pub fn recorded_actions(&self) -> Vec<String> {
+        use base64::Engine as _;
+        let (status, body) = self.request("GET", "/moto-api/recorder/download-recording", &[], "");
+        assert_eq!(status, 200, "{body}");
+        body.lines()
+            .filter(|line| !line.trim().is_empty())
+            .filter_map(|line| {
+                let entry: serde_json::Value = serde_json::from_str(line).ok()?;
+                let headers = &entry["headers"];
+                if let Some(target) = headers["X-Amz-Target"].as_str() {
+                    return Some(target.to_string());
+                }
+                let raw = entry["body"].as_str().unwrap_or_default();
+                let text = if entry["body_encoded"].as_bool() == Some(true) {
+                    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(raw).ok()?)
+                        .ok()?
+                } else {
+                    raw.to_string()
+                };
+                let query = entry["url"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .split_once('?')
+                    .map(|(_, q)| q.to_string())
+                    .unwrap_or_default();
+                text.split('&')
+                    .chain(query.split('&'))
+                    .find_map(|pair| pair.strip_prefix("Action=").map(str::to_string))
+                    .or_else(|| {
+                        Some(format!(
+                            "{} {}",
+                            entry["method"].as_str()?,
+                            entry["url"].as_str()?
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// A JSON-protocol call (Kinesis, ...), e.g. `Kinesis_20131202.ListStreams`.
+    pub fn json_call(&self, service: &str, target: &str, body: &str) -> serde_json::Value {
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let (status, response) = self.request(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", target),
+                ("Authorization", &authorization),
+            ],
+            body,
+        );
+        assert_eq!(status, 200, "{target}: {response}");
+        serde_json::from_str(&response).expect("a JSON answer")
     }
 }
 

@@ -1,0 +1,294 @@
+//! The deploy engine against moto: a first deploy creates every stack, a
+//! second one makes no change call at all, plan sees nothing to do,
+//! destroy removes everything; failures and bad config behave.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::Moto;
+
+fn pricewatch(project: &Path, moto: &Moto, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(project)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env_remove("PRICEWATCH_ENV")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run pricewatch")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}
+
+/// A stand-in Lambda artifact: moto stores Lambda code but never runs it.
+fn artifacts_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let lambda = dir.path().join("ingest-lambda");
+    std::fs::create_dir_all(&lambda).unwrap();
+    std::fs::write(lambda.join("bootstrap"), b"#!/bin/sh\n").unwrap();
+    dir
+}
+
+const CHANGE_CALLS: [&str; 5] = [
+    "CreateStack",
+    "CreateChangeSet",
+    "ExecuteChangeSet",
+    "UpdateStack",
+    "DeleteStack",
+];
+
+#[test]
+fn deploy_redeploy_plan_and_destroy_local() {
+    let Some(moto) = Moto::start() else { return };
+    let project = support::project_dir();
+    let artifacts = artifacts_dir();
+    let art = artifacts.path().to_str().unwrap();
+
+    let out = pricewatch(
+        &project,
+        &moto,
+        &["--env", "local", "deploy", "--yes", "--artifacts", art],
+    );
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+
+    let out = pricewatch(
+        &project,
+        &moto,
+        &["--env", "local", "--output", "json", "status"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stacks = status["stacks"].as_array().unwrap();
+    assert!(stacks.len() >= 5);
+    assert!(
+        stacks.iter().all(|s| s["status"] == "CREATE_COMPLETE"),
+        "{status}"
+    );
+
+    let streams = moto.json_call("kinesis", "Kinesis_20131202.ListStreams", "{}");
+    let names: Vec<&str> = streams["StreamNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert!(
+        names.contains(&"pricewatch-local-products") && names.contains(&"pricewatch-local-vendors"),
+        "{names:?}"
+    );
+
+    moto.start_recording();
+    let out = pricewatch(
+        &project,
+        &moto,
+        &[
+            "--env",
+            "local",
+            "--output",
+            "json",
+            "deploy",
+            "--yes",
+            "--artifacts",
+            art,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let actions = moto.recorded_actions();
+    assert!(
+        actions.iter().any(|a| a == "DescribeStacks"),
+        "the recorder saw the deploy: {actions:?}"
+    );
+    for call in CHANGE_CALLS.iter().chain(&["PutObject"]) {
+        assert!(
+            !actions.iter().any(|a| a == call),
+            "second deploy made a {call} call: {actions:?}"
+        );
+    }
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["stacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["outcome"] == "unchanged"),
+        "{report}"
+    );
+
+    let out = pricewatch(
+        &project,
+        &moto,
+        &[
+            "--env",
+            "local",
+            "plan",
+            "--detailed-exitcode",
+            "--artifacts",
+            art,
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("Plan: 0 to create, 0 to update, 5 unchanged."));
+
+    let out = pricewatch(&project, &moto, &["--env", "local", "destroy", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = pricewatch(
+        &project,
+        &moto,
+        &["--env", "local", "--output", "json", "status"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "status needs action when nothing is deployed"
+    );
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        status["stacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "NOT_DEPLOYED"),
+        "{status}"
+    );
+}
+
+#[test]
+fn plan_on_an_empty_account_reports_changes() {
+    let Some(moto) = Moto::start() else { return };
+    let artifacts = artifacts_dir();
+    let out = pricewatch(
+        &support::project_dir(),
+        &moto,
+        &[
+            "--env",
+            "local",
+            "plan",
+            "--detailed-exitcode",
+            "--artifacts",
+            artifacts.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Plan: 5 to create"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_failing_stack_exits_1_naming_the_resource_and_reason() {
+    let Some(moto) = Moto::start() else { return };
+    let project = support::project_copy();
+    let streams = project.path().join("templates/stacks/streams.yaml.tera");
+    let text_before = std::fs::read_to_string(&streams).unwrap();
+    std::fs::write(
+        &streams,
+        text_before.replace("Stream.Arn", "Stream.NoSuchAttribute"),
+    )
+    .unwrap();
+    let artifacts = artifacts_dir();
+    let out = pricewatch(
+        project.path(),
+        &moto,
+        &[
+            "--env",
+            "local",
+            "deploy",
+            "--yes",
+            "--artifacts",
+            artifacts.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("streams      FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("does not support attribute type NoSuchAttribute"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ingest       not started"), "{stdout}");
+}
+
+#[test]
+fn bad_config_makes_no_aws_call() {
+    let Some(moto) = Moto::start() else { return };
+    let project = support::project_copy();
+    std::fs::write(
+        project.path().join("environments/local.yaml"),
+        "account_id: \"123456789012\"\nregion: us-east-1\nstreams:\n  shrads: 2\n",
+    )
+    .unwrap();
+    let artifacts = artifacts_dir();
+    moto.start_recording();
+    for command in [
+        &["deploy", "--yes"][..],
+        &["plan"][..],
+        &["destroy", "--yes"][..],
+        &["status"][..],
+    ] {
+        let mut args = vec!["--env", "local"];
+        args.extend_from_slice(command);
+        if command[0] != "destroy" && command[0] != "status" {
+            args.extend_from_slice(&["--artifacts", artifacts.path().to_str().unwrap()]);
+        }
+        let out = pricewatch(project.path(), &moto, &args);
+        assert_eq!(out.status.code(), Some(1), "{command:?}");
+        assert!(
+            text(&out.stderr).contains("environments/local.yaml:4: streams.shrads"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(moto.recorded_actions(), Vec::<String>::new());
+}
+
+#[test]
+fn the_wrong_account_is_refused_before_any_change() {
+    let Some(moto) = Moto::start() else { return };
+    let project = support::project_copy();
+    let local = project.path().join("environments/local.yaml");
+    let text_before = std::fs::read_to_string(&local).unwrap();
+    std::fs::write(
+        &local,
+        text_before.replace("\"123456789012\"", "\"999999999999\""),
+    )
+    .unwrap();
+    let artifacts = artifacts_dir();
+    moto.start_recording();
+    let out = pricewatch(
+        project.path(),
+        &moto,
+        &[
+            "--env",
+            "local",
+            "deploy",
+            "--yes",
+            "--artifacts",
+            artifacts.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("account 123456789012") && stderr.contains("999999999999"),
+        "{stderr}"
+    );
+    assert_eq!(moto.recorded_actions(), ["GetCallerIdentity"]);
+}
