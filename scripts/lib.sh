@@ -39,3 +39,30 @@ ensure_postgres() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
     postgres_bin_dir >/dev/null || { echo "PostgreSQL installation failed: no initdb under /usr/lib/postgresql" >&2; return 1; }
 }
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_moto DIR: moto_server on a free loopback port, recording requests to
+# DIR/recording.jsonl; sets MOTO_PORT and MOTO_PID. Stop it with stop_moto.
+start_moto() {
+    MOTO_PORT="$(free_port)"
+    MOTO_RECORDER_FILEPATH="$1/recording.jsonl" \
+        "$VENV/bin/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" >"$1/moto.log" 2>&1 &
+    MOTO_PID=$!
+    local tries=0
+    until "$VENV/bin/python" -c "import socket,sys; socket.create_connection(('127.0.0.1', $MOTO_PORT), 1)" 2>/dev/null; do
+        tries=$((tries + 1))
+        if (( tries > 100 )); then
+            echo "moto did not start; see $1/moto.log" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+stop_moto() {
+    [[ -n "${MOTO_PID:-}" ]] && kill "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
+    MOTO_PID=""
+}

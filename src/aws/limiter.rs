@@ -1,6 +1,7 @@
 //! One rate limiter shared by every CloudFormation call of a command, so
 //! stacks deployed in parallel do not throttle each other (the SDK's
-//! adaptive retry still handles throttling that gets through).
+//! adaptive retry still handles throttling that gets through). A token
+//! bucket: short bursts go at once, sustained traffic at the set rate.
 
 use std::time::Duration;
 
@@ -8,28 +9,38 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 pub struct RateLimiter {
-    interval: Duration,
-    next_slot: Mutex<Option<Instant>>,
+    per_second: f64,
+    burst: f64,
+    /// Tokens left and when they were counted.
+    bucket: Mutex<(f64, Option<Instant>)>,
 }
 
 impl RateLimiter {
-    pub fn per_second(calls: u32) -> RateLimiter {
+    pub fn new(per_second: u32, burst: u32) -> RateLimiter {
         RateLimiter {
-            interval: Duration::from_secs(1) / calls.max(1),
-            next_slot: Mutex::new(None),
+            per_second: f64::from(per_second.max(1)),
+            burst: f64::from(burst.max(1)),
+            bucket: Mutex::new((f64::from(burst.max(1)), None)),
         }
     }
 
-    /// Waits for this call's slot.
+    /// Waits until a call may go. Waiters are served in order (the lock is
+    /// fair), so a long deploy cannot starve a stack.
     pub async fn acquire(&self) {
-        let slot = {
-            let mut next = self.next_slot.lock().await;
-            let now = Instant::now();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + self.interval);
-            slot
+        let mut bucket = self.bucket.lock().await;
+        let now = Instant::now();
+        let (tokens, counted) = *bucket;
+        let refilled = match counted {
+            Some(at) => (tokens + now.duration_since(at).as_secs_f64() * self.per_second).min(self.burst),
+            None => tokens,
         };
-        tokio::time::sleep_until(slot).await;
+        if refilled >= 1.0 {
+            *bucket = (refilled - 1.0, Some(now));
+            return;
+        }
+        let wait = Duration::from_secs_f64((1.0 - refilled) / self.per_second);
+        tokio::time::sleep(wait).await;
+        *bucket = (0.0, Some(now + wait));
     }
 }
 
@@ -38,13 +49,31 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn calls_are_spaced_evenly() {
-        let limiter = RateLimiter::per_second(5);
+    async fn a_burst_goes_at_once_then_calls_follow_the_rate() {
+        let limiter = RateLimiter::new(5, 3);
         let start = Instant::now();
-        for _ in 0..6 {
+        for _ in 0..3 {
             limiter.acquire().await;
         }
-        // The first call goes at once; five more take 5 × 200 ms.
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        for _ in 0..5 {
+            limiter.acquire().await;
+        }
         assert_eq!(start.elapsed(), Duration::from_millis(1000));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_bucket_refills_up_to_the_burst() {
+        let limiter = RateLimiter::new(10, 2);
+        for _ in 0..2 {
+            limiter.acquire().await;
+        }
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        let start = Instant::now();
+        limiter.acquire().await;
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        limiter.acquire().await;
+        assert_eq!(start.elapsed(), Duration::from_millis(100));
     }
 }

@@ -24,8 +24,10 @@ pub use sts::StsIdentity;
 use crate::config::Environment;
 use crate::deploy::api::{AwsError, AwsErrorKind, Identity};
 
-/// CloudFormation calls per second across all parallel stacks.
+/// CloudFormation calls per second across all parallel stacks, and the
+/// burst allowed on top (a small deploy or a no-op is never paced).
 const CLOUDFORMATION_CALLS_PER_SECOND: u32 = 5;
+const CLOUDFORMATION_BURST: u32 = 20;
 const MAX_ATTEMPTS: u32 = 8;
 
 /// Where the clients point; `AWS_ENDPOINT_URL` wins over the env's setting.
@@ -84,7 +86,7 @@ impl Clients {
         Clients {
             stacks: CfnStacks::new(
                 aws_sdk_cloudformation::Client::new(&config),
-                Arc::new(RateLimiter::per_second(CLOUDFORMATION_CALLS_PER_SECOND)),
+                Arc::new(RateLimiter::new(CLOUDFORMATION_CALLS_PER_SECOND, CLOUDFORMATION_BURST)),
             ),
             objects: S3Objects::new(aws_sdk_s3::Client::from_conf(s3_config)),
             identity: StsIdentity::new(aws_sdk_sts::Client::new(&config)),
