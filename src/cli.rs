@@ -67,6 +67,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Show each stack's state, last failure and the command that fixes a stuck one
     Status,
+    /// Fetch the vendor pages and push changed snapshots to Kinesis (the ingest Lambda's code, in-process)
+    Ingest(IngestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -143,4 +145,19 @@ pub struct DestroyArgs {
     /// Turn termination protection off before deleting
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Products page to read instead of the env's ingest.products_url
+    #[arg(long, value_name = "URL|FILE")]
+    pub products: Option<String>,
+
+    /// Vendors page to read instead of the env's ingest.vendors_url
+    #[arg(long, value_name = "URL|FILE")]
+    pub vendors: Option<String>,
+
+    /// Seconds to keep retrying records Kinesis did not accept
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub retry_for: u64,
 }

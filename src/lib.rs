@@ -4,10 +4,12 @@
 
 pub mod aws;
 pub mod cli;
+pub mod cloud;
 pub mod commands;
 pub mod config;
 pub mod deploy;
 pub mod error;
+pub mod ingest;
 pub mod output;
 pub mod plan;
 pub mod render;

@@ -55,7 +55,10 @@ fn help_names_every_command_in_one_line() {
         "{text}"
     );
     assert!(text.contains("validate  Check config, templates"), "{text}");
-    assert!(text.contains("plan      Show what deploy would change"), "{text}");
+    assert!(
+        text.contains("plan      Show what deploy would change"),
+        "{text}"
+    );
     assert!(text.contains("deploy    Deploy the env's stacks"), "{text}");
     assert!(text.contains("destroy   Delete the env's stacks"), "{text}");
     assert!(text.contains("status    Show each stack's state"), "{text}");

@@ -4,7 +4,7 @@ use aws_sdk_sts::error::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::deploy::api::{AwsError, AwsErrorKind};
+use crate::cloud::{AwsError, AwsErrorKind};
 
 pub fn classify<E, R>(operation: &str, error: SdkError<E, R>) -> AwsError
 where

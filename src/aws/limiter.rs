@@ -31,7 +31,9 @@ impl RateLimiter {
         let now = Instant::now();
         let (tokens, counted) = *bucket;
         let refilled = match counted {
-            Some(at) => (tokens + now.duration_since(at).as_secs_f64() * self.per_second).min(self.burst),
+            Some(at) => {
+                (tokens + now.duration_since(at).as_secs_f64() * self.per_second).min(self.burst)
+            }
             None => tokens,
         };
         if refilled >= 1.0 {

@@ -4,6 +4,7 @@
 
 mod cloudformation;
 mod error;
+mod kinesis;
 mod limiter;
 mod s3;
 mod sts;
@@ -17,12 +18,13 @@ use aws_config::{BehaviorVersion, Region};
 
 pub use cloudformation::CfnStacks;
 pub use error::classify;
+pub use kinesis::KinesisStreams;
 pub use limiter::RateLimiter;
 pub use s3::S3Objects;
 pub use sts::StsIdentity;
 
+use crate::cloud::{AwsError, AwsErrorKind, Identity};
 use crate::config::Environment;
-use crate::deploy::api::{AwsError, AwsErrorKind, Identity};
 
 /// CloudFormation calls per second across all parallel stacks, and the
 /// burst allowed on top (a small deploy or a no-op is never paced).
@@ -38,17 +40,27 @@ pub fn endpoint_override(env: &Environment) -> Option<String> {
         .or_else(|| env.settings.aws.endpoint_url.clone())
 }
 
-/// The SDK configuration for an env.
-pub async fn sdk_config(env: &Environment) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(env.settings.region.clone()))
+/// The retry and timeout settings every client uses.
+fn loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(10))
                 .operation_attempt_timeout(Duration::from_secs(60))
                 .build(),
-        );
+        )
+}
+
+/// The SDK configuration inside a Lambda: region and credentials from its
+/// environment.
+pub async fn lambda_sdk_config() -> aws_config::SdkConfig {
+    loader().load().await
+}
+
+/// The SDK configuration for an env.
+pub async fn sdk_config(env: &Environment) -> aws_config::SdkConfig {
+    let mut loader = loader().region(Region::new(env.settings.region.clone()));
     if let Some(profile) = &env.settings.aws.profile {
         loader = loader.profile_name(profile);
     }
@@ -74,22 +86,33 @@ pub struct Clients {
     pub stacks: CfnStacks,
     pub objects: S3Objects,
     pub identity: StsIdentity,
+    pub streams: KinesisStreams,
 }
 
 impl Clients {
     pub async fn new(env: &Environment) -> Clients {
         let config = sdk_config(env).await;
         let path_style = endpoint_override(env).is_some();
-        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+        Clients::from_config(&config, path_style)
+    }
+
+    /// Clients from a loaded configuration; `path_style` S3 addressing for
+    /// endpoints that cannot serve bucket subdomains (moto).
+    pub fn from_config(config: &aws_config::SdkConfig, path_style: bool) -> Clients {
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
             .force_path_style(path_style)
             .build();
         Clients {
             stacks: CfnStacks::new(
-                aws_sdk_cloudformation::Client::new(&config),
-                Arc::new(RateLimiter::new(CLOUDFORMATION_CALLS_PER_SECOND, CLOUDFORMATION_BURST)),
+                aws_sdk_cloudformation::Client::new(config),
+                Arc::new(RateLimiter::new(
+                    CLOUDFORMATION_CALLS_PER_SECOND,
+                    CLOUDFORMATION_BURST,
+                )),
             ),
             objects: S3Objects::new(aws_sdk_s3::Client::from_conf(s3_config)),
-            identity: StsIdentity::new(aws_sdk_sts::Client::new(&config)),
+            identity: StsIdentity::new(aws_sdk_sts::Client::new(config)),
+            streams: KinesisStreams::new(aws_sdk_kinesis::Client::new(config)),
         }
     }
 }

@@ -5,7 +5,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use super::classify;
-use crate::deploy::api::{AwsError, AwsErrorKind, AwsResult, ObjectStore};
+use crate::cloud::{AwsError, AwsErrorKind, AwsResult, ObjectStore};
 
 pub struct S3Objects {
     client: aws_sdk_s3::Client,
@@ -30,6 +30,30 @@ impl ObjectStore for S3Objects {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
             Err(e) => Err(classify("s3:HeadObject", e)),
+        }
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
+        match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => {
+                let bytes = output.body.collect().await.map_err(|e| {
+                    AwsError::new(
+                        "s3:GetObject",
+                        AwsErrorKind::Unavailable,
+                        format!("reading s3://{bucket}/{key}: {e}"),
+                    )
+                })?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(classify("s3:GetObject", e)),
         }
     }
 

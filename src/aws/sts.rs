@@ -1,7 +1,7 @@
 //! STS: whose credentials these are, for the account guard.
 
 use super::classify;
-use crate::deploy::api::{AwsError, AwsErrorKind, AwsResult, Identity};
+use crate::cloud::{AwsError, AwsErrorKind, AwsResult, Identity};
 
 pub struct StsIdentity {
     client: aws_sdk_sts::Client,

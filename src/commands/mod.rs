@@ -4,6 +4,7 @@
 
 mod deploy;
 mod destroy;
+mod ingest;
 mod plan;
 mod render;
 mod status;
@@ -103,6 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Deploy(args) => deploy::run(&session, args),
         Command::Destroy(args) => destroy::run(&session, args),
         Command::Status => status::run(&session),
+        Command::Ingest(args) => ingest::run(&session, args),
     }
 }
 

@@ -5,6 +5,9 @@ use serde::Serialize;
 
 use super::Settings;
 
+/// CloudWatch namespace of every metric pricewatch publishes.
+pub const METRICS_NAMESPACE: &str = "Pricewatch";
+
 /// The data sources pricewatch ingests; one Kinesis stream each.
 pub const SOURCES: [&str; 2] = ["products", "vendors"];
 
@@ -47,7 +50,7 @@ impl Names {
             streaming_role,
             namespace: base.clone(),
             workgroup: base.clone(),
-            metrics_namespace: "Pricewatch".into(),
+            metrics_namespace: METRICS_NAMESPACE.into(),
             base,
         }
     }

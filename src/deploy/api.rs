@@ -1,8 +1,10 @@
-//! The small interfaces the deploy engine needs from AWS, as plain data and
-//! traits. `aws/` implements them against the SDK; tests implement fakes.
+//! The CloudFormation interface the deploy engine needs, as plain data and
+//! a trait. `aws/` implements it against the SDK; tests implement a fake.
 
 use std::collections::BTreeMap;
 use std::fmt;
+
+pub use crate::cloud::{AwsError, AwsErrorKind, AwsResult, Identity, ObjectStore};
 
 /// A deployed stack as DescribeStacks reports it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -65,57 +67,6 @@ pub struct StackRequest<'a> {
     pub policy: Option<&'a str>,
 }
 
-/// A failed AWS call, classified by what the user can do about it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{operation} failed: {message}{}", self.kind.advice())]
-pub struct AwsError {
-    pub operation: String,
-    pub kind: AwsErrorKind,
-    pub code: Option<String>,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AwsErrorKind {
-    /// Missing or expired credentials, or a wrong account.
-    Credentials,
-    AccessDenied,
-    /// Still throttled after the retries: try again later.
-    Throttled,
-    /// The request was refused as invalid (a bug or a bad template).
-    Invalid,
-    /// Network or service trouble: try again.
-    Unavailable,
-    Other,
-}
-
-impl AwsErrorKind {
-    fn advice(self) -> &'static str {
-        match self {
-            AwsErrorKind::Credentials => {
-                " (check your AWS credentials: AWS_PROFILE, aws sso login, or the env's aws.profile)"
-            }
-            AwsErrorKind::AccessDenied => " (the credentials lack a permission: see docs/operations.md)",
-            AwsErrorKind::Throttled => " (still throttled after retries: try again in a minute)",
-            AwsErrorKind::Unavailable => " (AWS did not answer: check the network or endpoint, then retry)",
-            AwsErrorKind::Invalid | AwsErrorKind::Other => "",
-        }
-    }
-}
-
-impl AwsError {
-    pub fn new(operation: &str, kind: AwsErrorKind, message: impl Into<String>) -> AwsError {
-        AwsError {
-            operation: operation.to_string(),
-            kind,
-            code: None,
-            message: message.into(),
-        }
-    }
-}
-
-pub type AwsResult<T> = Result<T, AwsError>;
-
 /// CloudFormation, as much of it as pricewatch uses.
 #[allow(async_fn_in_trait)] // used through generics in one runtime, never boxed
 pub trait Stacks {
@@ -143,27 +94,6 @@ pub trait Stacks {
     async fn set_termination_protection(&self, stack_name: &str, enabled: bool) -> AwsResult<()>;
     async fn set_stack_policy(&self, stack_name: &str, policy: &str) -> AwsResult<()>;
     async fn continue_update_rollback(&self, stack_name: &str) -> AwsResult<()>;
-}
-
-/// The artifacts bucket.
-#[allow(async_fn_in_trait)]
-pub trait ObjectStore {
-    async fn exists(&self, bucket: &str, key: &str) -> AwsResult<bool>;
-    async fn put(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: Vec<u8>,
-        content_type: &str,
-    ) -> AwsResult<()>;
-    /// Deletes every object version and delete marker; returns how many.
-    async fn empty(&self, bucket: &str) -> AwsResult<usize>;
-}
-
-/// Who the credentials belong to.
-#[allow(async_fn_in_trait)]
-pub trait Identity {
-    async fn account_id(&self) -> AwsResult<String>;
 }
 
 impl fmt::Display for ResourceChange {

@@ -376,6 +376,17 @@ impl ObjectStore for FakeCloud {
             .contains(&(bucket.to_string(), key.to_string())))
     }
 
+    async fn get(&self, bucket: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
+        self.record("GetObject", key)?;
+        let found = self
+            .state
+            .lock()
+            .unwrap()
+            .objects
+            .contains(&(bucket.to_string(), key.to_string()));
+        Ok(found.then(Vec::new))
+    }
+
     async fn put(
         &self,
         bucket: &str,

@@ -1,0 +1,89 @@
+//! The small interfaces pricewatch needs from AWS beyond CloudFormation,
+//! and the error every AWS call returns, classified by what the user can
+//! do about it. `aws/` implements them against the SDK; tests use fakes.
+
+/// A failed AWS call, classified by what the user can do about it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{operation} failed: {message}{}", self.kind.advice())]
+pub struct AwsError {
+    pub operation: String,
+    pub kind: AwsErrorKind,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    /// Missing or expired credentials, or a wrong account.
+    Credentials,
+    AccessDenied,
+    /// Still throttled after the retries: try again later.
+    Throttled,
+    /// The request was refused as invalid (a bug or a bad template).
+    Invalid,
+    /// Network or service trouble: try again.
+    Unavailable,
+    Other,
+}
+
+impl AwsErrorKind {
+    fn advice(self) -> &'static str {
+        match self {
+            AwsErrorKind::Credentials => {
+                " (check your AWS credentials: AWS_PROFILE, aws sso login, or the env's aws.profile)"
+            }
+            AwsErrorKind::AccessDenied => " (the credentials lack a permission: see docs/operations.md)",
+            AwsErrorKind::Throttled => " (still throttled after retries: try again in a minute)",
+            AwsErrorKind::Unavailable => " (AWS did not answer: check the network or endpoint, then retry)",
+            AwsErrorKind::Invalid | AwsErrorKind::Other => "",
+        }
+    }
+}
+
+impl AwsError {
+    pub fn new(operation: &str, kind: AwsErrorKind, message: impl Into<String>) -> AwsError {
+        AwsError {
+            operation: operation.to_string(),
+            kind,
+            code: None,
+            message: message.into(),
+        }
+    }
+}
+
+pub type AwsResult<T> = Result<T, AwsError>;
+
+/// S3 buckets: the artifacts bucket and the ingest state in it.
+#[allow(async_fn_in_trait)]
+pub trait ObjectStore {
+    async fn exists(&self, bucket: &str, key: &str) -> AwsResult<bool>;
+    /// None when there is no such object.
+    async fn get(&self, bucket: &str, key: &str) -> AwsResult<Option<Vec<u8>>>;
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> AwsResult<()>;
+    /// Deletes every object version and delete marker; returns how many.
+    async fn empty(&self, bucket: &str) -> AwsResult<usize>;
+}
+
+/// Who the credentials belong to.
+#[allow(async_fn_in_trait)]
+pub trait Identity {
+    async fn account_id(&self) -> AwsResult<String>;
+}
+
+/// Kinesis streams.
+#[allow(async_fn_in_trait)]
+pub trait RecordSink {
+    /// Puts one batch of (partition key, data) to a stream (name or ARN).
+    /// Per record: None when accepted, else the error code it came back with.
+    async fn put_records(
+        &self,
+        stream: &str,
+        records: &[(&str, &[u8])],
+    ) -> AwsResult<Vec<Option<String>>>;
+}

@@ -1,0 +1,88 @@
+//! `pricewatch ingest`: the ingest Lambda's code, run in-process.
+
+use std::time::Duration;
+
+use super::{with_aws, Session};
+use crate::cli::IngestArgs;
+use crate::config::Environment;
+use crate::error::ExitStatus;
+use crate::ingest::{self, Outcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
+
+/// The ingest plan of an env, as the Lambda gets it from its stack.
+pub fn plan(env: &Environment, args: &IngestArgs) -> Plan {
+    let names = env.names();
+    let ingest = &env.settings.ingest;
+    let location = |source: Source| match source {
+        Source::Products => args
+            .products
+            .clone()
+            .unwrap_or_else(|| ingest.products_url.clone()),
+        Source::Vendors => args
+            .vendors
+            .clone()
+            .unwrap_or_else(|| ingest.vendors_url.clone()),
+    };
+    Plan {
+        sources: Source::ALL
+            .iter()
+            .map(|&source| SourcePlan {
+                source,
+                location: location(source),
+                stream: names
+                    .stream(source.name())
+                    .expect("every source has a stream")
+                    .to_string(),
+            })
+            .collect(),
+        state_bucket: names.artifacts_bucket.clone(),
+        state_prefix: ingest.state_prefix.clone(),
+        retry: RetryPolicy::standard(Duration::from_secs(args.retry_for)),
+    }
+}
+
+pub fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
+    let env = session.load_env("ingest")?;
+    let plan = plan(&env, &args);
+    let reports = with_aws(&env, async |clients| {
+        Ok(ingest::run(
+            &plan,
+            ingest::now_unix(),
+            &clients.streams,
+            &clients.objects,
+        )
+        .await)
+    })?;
+    for report in reports.iter().filter(|r| r.outcome == Outcome::Failed) {
+        session.reporter.warn(&format!(
+            "{}: {}",
+            report.source,
+            report.error.as_deref().unwrap_or("failed")
+        ));
+    }
+    session.printer.result(|| text(&reports), &reports);
+    let failed = reports.iter().any(|r| r.outcome == Outcome::Failed);
+    Ok(if failed {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn text(reports: &[SourceReport]) -> String {
+    let mut lines = vec![format!(
+        "{:<9} {:>6} {:>8} {:>7}  {}",
+        "source", "rows", "pushed", "failed", "snapshot"
+    )];
+    for r in reports {
+        let snapshot = match r.outcome {
+            Outcome::Unchanged => "unchanged".to_string(),
+            Outcome::Pushed => r.snapshot_id.clone().unwrap_or_default(),
+            Outcome::Failed => format!("FAILED {}", r.snapshot_id.clone().unwrap_or_default()),
+        };
+        lines.push(format!(
+            "{:<9} {:>6} {:>8} {:>7}  {snapshot}",
+            r.source, r.rows, r.records_pushed, r.failed_records
+        ));
+    }
+    lines.join("\n")
+}

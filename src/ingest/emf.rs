@@ -1,0 +1,75 @@
+//! CloudWatch Embedded Metric Format: one JSON log line per source that
+//! CloudWatch turns into the RecordsPushed, PagesUnchanged and FailedRecords
+//! metrics (namespace Pricewatch, dimensions Env and Source) without any
+//! PutMetricData call from the Lambda.
+
+use serde_json::json;
+
+use super::{Outcome, SourceReport};
+
+pub use crate::config::names::METRICS_NAMESPACE as NAMESPACE;
+
+pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Env", "Source"]],
+                "Metrics": [
+                    {"Name": "RecordsPushed", "Unit": "Count"},
+                    {"Name": "PagesUnchanged", "Unit": "Count"},
+                    {"Name": "FailedRecords", "Unit": "Count"}
+                ]
+            }]
+        },
+        "Env": env,
+        "Source": report.source,
+        "RecordsPushed": report.records_pushed,
+        "PagesUnchanged": u8::from(report.outcome == Outcome::Unchanged),
+        "FailedRecords": report.failed_records,
+        "Outcome": report.outcome,
+        "SnapshotId": report.snapshot_id,
+        "Error": report.error,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_declares_its_metrics_and_carries_their_values() {
+        let report = SourceReport {
+            source: "products",
+            location: "x".into(),
+            outcome: Outcome::Failed,
+            rows: 10,
+            records_pushed: 7,
+            failed_records: 3,
+            snapshot_id: Some("s".into()),
+            error: Some("e".into()),
+        };
+        let value: serde_json::Value = serde_json::from_str(&line("dev", &report, 42)).unwrap();
+        assert_eq!(
+            value["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "Pricewatch"
+        );
+        assert_eq!(value["_aws"]["Timestamp"], 42);
+        assert_eq!(value["Env"], "dev");
+        assert_eq!(value["Source"], "products");
+        assert_eq!(value["RecordsPushed"], 7);
+        assert_eq!(value["FailedRecords"], 3);
+        assert_eq!(value["PagesUnchanged"], 0);
+        let declared: Vec<&str> = value["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
+        for name in declared {
+            assert!(value.get(name).is_some(), "{name} has no value");
+        }
+    }
+}
