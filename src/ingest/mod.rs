@@ -207,3 +207,194 @@ pub fn now_unix() -> u64 {
         .map(|d| d.as_secs())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::cloud::{AwsError, AwsErrorKind, AwsResult};
+    use crate::ingest::fixtures::{product_page, PageSpec};
+
+    #[derive(Default)]
+    struct Bucket(Mutex<BTreeMap<String, Vec<u8>>>);
+
+    impl ObjectStore for Bucket {
+        async fn exists(&self, _: &str, key: &str) -> AwsResult<bool> {
+            Ok(self.0.lock().unwrap().contains_key(key))
+        }
+        async fn get(&self, _: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
+            Ok(self.0.lock().unwrap().get(key).cloned())
+        }
+        async fn put(&self, _: &str, key: &str, body: Vec<u8>, _: &str) -> AwsResult<()> {
+            self.0.lock().unwrap().insert(key.to_string(), body);
+            Ok(())
+        }
+        async fn empty(&self, _: &str) -> AwsResult<usize> {
+            Ok(0)
+        }
+    }
+
+    /// Accepts everything, or throttles every record.
+    struct Stream {
+        throttle_all: bool,
+        accepted: Mutex<usize>,
+    }
+
+    impl RecordSink for Stream {
+        async fn put_records(
+            &self,
+            _: &str,
+            records: &[(&str, &[u8])],
+        ) -> AwsResult<Vec<Option<String>>> {
+            if self.throttle_all {
+                return Ok(records
+                    .iter()
+                    .map(|_| Some("ProvisionedThroughputExceededException".into()))
+                    .collect());
+            }
+            *self.accepted.lock().unwrap() += records.len();
+            Ok(vec![None; records.len()])
+        }
+    }
+
+    fn plan() -> (Plan, SourcePlan) {
+        let source = SourcePlan {
+            source: Source::Products,
+            location: "page".into(),
+            stream: "s".into(),
+        };
+        let plan = Plan {
+            sources: vec![source.clone()],
+            state_bucket: "b".into(),
+            state_prefix: "state/ingest/".into(),
+            retry: RetryPolicy {
+                first_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(1),
+                deadline: Duration::from_millis(20),
+            },
+        };
+        (plan, source)
+    }
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn the_page_hash_advances_only_after_every_record_was_accepted() {
+        let (plan, source) = plan();
+        let page = product_page(&PageSpec {
+            rows: 50,
+            ..PageSpec::default()
+        });
+        let bucket = Bucket::default();
+        let failing = Stream {
+            throttle_all: true,
+            accepted: Mutex::new(0),
+        };
+        let report = run(ingest_page(
+            &plan,
+            &source,
+            Ok(page.clone()),
+            0,
+            &failing,
+            &bucket,
+        ));
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!((report.records_pushed, report.failed_records), (0, 50));
+        assert!(report
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("50 of 50 records were not accepted"));
+        assert!(
+            bucket.0.lock().unwrap().is_empty(),
+            "the hash was not advanced"
+        );
+
+        let working = Stream {
+            throttle_all: false,
+            accepted: Mutex::new(0),
+        };
+        let report = run(ingest_page(
+            &plan,
+            &source,
+            Ok(page.clone()),
+            0,
+            &working,
+            &bucket,
+        ));
+        assert_eq!(report.outcome, Outcome::Pushed);
+        assert_eq!(*working.accepted.lock().unwrap(), 50);
+        assert!(bucket
+            .0
+            .lock()
+            .unwrap()
+            .contains_key("state/ingest/products.sha256"));
+
+        let report = run(ingest_page(&plan, &source, Ok(page), 0, &working, &bucket));
+        assert_eq!(report.outcome, Outcome::Unchanged);
+        assert_eq!(
+            *working.accepted.lock().unwrap(),
+            50,
+            "nothing sent for an unchanged page"
+        );
+    }
+
+    #[test]
+    fn a_state_read_failure_sends_nothing() {
+        struct Broken;
+        impl ObjectStore for Broken {
+            async fn exists(&self, _: &str, _: &str) -> AwsResult<bool> {
+                unreachable!()
+            }
+            async fn get(&self, _: &str, _: &str) -> AwsResult<Option<Vec<u8>>> {
+                Err(AwsError::new(
+                    "s3:GetObject",
+                    AwsErrorKind::AccessDenied,
+                    "denied",
+                ))
+            }
+            async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> AwsResult<()> {
+                unreachable!()
+            }
+            async fn empty(&self, _: &str) -> AwsResult<usize> {
+                unreachable!()
+            }
+        }
+        let (plan, source) = plan();
+        let stream = Stream {
+            throttle_all: false,
+            accepted: Mutex::new(0),
+        };
+        let page = product_page(&PageSpec {
+            rows: 5,
+            ..PageSpec::default()
+        });
+        let report = run(ingest_page(&plan, &source, Ok(page), 0, &stream, &Broken));
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert!(report
+            .error
+            .unwrap()
+            .contains("cannot read the last page hash"));
+        assert_eq!(*stream.accepted.lock().unwrap(), 0);
+    }
+
+    #[test]
+    fn state_keys() {
+        assert_eq!(
+            state_key("state/ingest/", Source::Vendors),
+            "state/ingest/vendors.sha256"
+        );
+        assert_eq!(
+            state_key("state/ingest", Source::Products),
+            "state/ingest/products.sha256"
+        );
+    }
+}

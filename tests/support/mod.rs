@@ -394,3 +394,120 @@ pub fn bundle(env: &str) -> pricewatch::render::Bundle {
         .expect("env loads");
     pricewatch::render::render(Path::new(&dir), &env).expect("env renders")
 }
+
+/// Serves the files of a directory over HTTP on a free loopback port.
+pub struct PageServer {
+    pub port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl PageServer {
+    pub fn start(dir: &Path) -> PageServer {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (dir, stopping) = (dir.to_path_buf(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let mut request_line = String::new();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                // Drain the headers.
+                let mut line = String::new();
+                while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                    line.clear();
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .trim_start_matches('/')
+                    .to_string();
+                let response = match std::fs::read(dir.join(&path)) {
+                    Ok(body) => {
+                        let mut r = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+                        r.extend(body);
+                        r
+                    }
+                    Err(_) => {
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .to_vec()
+                    }
+                };
+                let _ = stream.write_all(&response);
+            }
+        });
+        PageServer {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, file: &str) -> String {
+        format!("http://127.0.0.1:{}/{file}", self.port)
+    }
+}
+
+impl Drop for PageServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Moto {
+    /// Every record in a stream, from the start of each shard.
+    pub fn stream_records(&self, stream: &str) -> Vec<serde_json::Value> {
+        use base64::Engine as _;
+        let shards = self.json_call(
+            "kinesis",
+            "Kinesis_20131202.ListShards",
+            &serde_json::json!({"StreamName": stream}).to_string(),
+        );
+        let mut records = Vec::new();
+        for shard in shards["Shards"].as_array().into_iter().flatten() {
+            let shard_id = shard["ShardId"].as_str().unwrap();
+            let iterator = self.json_call(
+                "kinesis",
+                "Kinesis_20131202.GetShardIterator",
+                &serde_json::json!({"StreamName": stream, "ShardId": shard_id, "ShardIteratorType": "TRIM_HORIZON"}).to_string(),
+            );
+            let mut next = iterator["ShardIterator"].as_str().map(str::to_string);
+            while let Some(it) = next.take() {
+                let page = self.json_call(
+                    "kinesis",
+                    "Kinesis_20131202.GetRecords",
+                    &serde_json::json!({"ShardIterator": it, "Limit": 10000}).to_string(),
+                );
+                let batch = page["Records"].as_array().cloned().unwrap_or_default();
+                if batch.is_empty() {
+                    break;
+                }
+                for record in batch {
+                    let data = base64::engine::general_purpose::STANDARD
+                        .decode(record["Data"].as_str().unwrap())
+                        .unwrap();
+                    let mut payload: serde_json::Value =
+                        serde_json::from_slice(&data).expect("records are JSON");
+                    payload["_partition_key"] = record["PartitionKey"].clone();
+                    records.push(payload);
+                }
+                next = page["NextShardIterator"].as_str().map(str::to_string);
+            }
+        }
+        records
+    }
+}

@@ -1,0 +1,224 @@
+//! `pricewatch ingest` end to end: pages served on loopback, streams and
+//! state bucket deployed on moto. One record per table row, bad rows
+//! included; nothing on an unchanged page; exactly one new snapshot when a
+//! page changes; a failed delivery does not advance the page hash.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use pricewatch::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
+use support::{Moto, PageServer};
+
+fn pricewatch(moto: &Moto, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(support::project_dir())
+        .args(args)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env_remove("PRICEWATCH_ENV")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run pricewatch")
+}
+
+fn write_pages(dir: &Path, spec: &PageSpec) {
+    std::fs::write(dir.join("product_data.html"), product_page(spec)).unwrap();
+    std::fs::write(dir.join("vendor_data.html"), vendor_page(spec)).unwrap();
+}
+
+fn ingest(moto: &Moto, server: &PageServer) -> (Output, serde_json::Value) {
+    let out = pricewatch(
+        moto,
+        &[
+            "--env",
+            "local",
+            "--output",
+            "json",
+            "ingest",
+            "--products",
+            &server.url("product_data.html"),
+            "--vendors",
+            &server.url("vendor_data.html"),
+            "--retry-for",
+            "5",
+        ],
+    );
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out, report)
+}
+
+fn deploy(moto: &Moto) {
+    let artifacts = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(artifacts.path().join("ingest-lambda")).unwrap();
+    std::fs::write(
+        artifacts.path().join("ingest-lambda/bootstrap"),
+        b"#!/bin/sh\n",
+    )
+    .unwrap();
+    let out = pricewatch(
+        moto,
+        &[
+            "--env",
+            "local",
+            "deploy",
+            "--yes",
+            "--artifacts",
+            artifacts.path().to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn ingest_pushes_each_snapshot_once_and_only_on_change() {
+    let Some(moto) = Moto::start() else { return };
+    deploy(&moto);
+    let pages = tempfile::tempdir().unwrap();
+    let spec = PageSpec {
+        rows: 300,
+        broken_ratio: 0.1,
+        ..PageSpec::default()
+    };
+    write_pages(pages.path(), &spec);
+    let server = PageServer::start(pages.path());
+    let product_rows = parsed_rows(&product_page(&spec));
+    let vendor_rows = parsed_rows(&vendor_page(&spec));
+
+    let (out, report) = ingest(&moto, &server);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report[0]["outcome"], "pushed");
+    assert_eq!(report[0]["rows"], 300);
+    let products = moto.stream_records("pricewatch-local-products");
+    let vendors = moto.stream_records("pricewatch-local-vendors");
+    assert_eq!(
+        products.len(),
+        product_rows.len(),
+        "one record per table row, bad rows included"
+    );
+    assert_eq!(vendors.len(), vendor_rows.len());
+    // Records carry the raw cells, in page order per row number.
+    let mut by_row: Vec<&serde_json::Value> = products.iter().collect();
+    by_row.sort_by_key(|r| r["row_number"].as_u64());
+    for (record, row) in by_row.iter().zip(&product_rows) {
+        assert_eq!(record["item"], row[0].as_str());
+        assert_eq!(record["sale_price"], row[3].as_str());
+        assert_eq!(record["source"], "products");
+    }
+    let first_snapshot = products[0]["snapshot_id"].as_str().unwrap().to_string();
+    assert!(products
+        .iter()
+        .all(|r| r["snapshot_id"] == first_snapshot.as_str()));
+    // A row's partition key is stable: item and vendor.
+    let laptop = by_row
+        .iter()
+        .find(|r| r["item"] != "" && r["vendor"].as_str().is_some_and(|v| !v.trim().is_empty()))
+        .unwrap();
+    assert_eq!(
+        laptop["_partition_key"],
+        format!(
+            "{}|{}",
+            laptop["item"].as_str().unwrap(),
+            laptop["vendor"].as_str().unwrap()
+        )
+    );
+
+    let (out, report) = ingest(&moto, &server);
+    assert!(out.status.success());
+    assert_eq!(report[0]["outcome"], "unchanged");
+    assert_eq!(report[1]["outcome"], "unchanged");
+    assert_eq!(
+        moto.stream_records("pricewatch-local-products").len(),
+        product_rows.len(),
+        "an unchanged page adds nothing"
+    );
+
+    write_pages(pages.path(), &PageSpec { variant: 1, ..spec });
+    std::fs::write(pages.path().join("vendor_data.html"), vendor_page(&spec)).unwrap();
+    let (out, report) = ingest(&moto, &server);
+    assert!(out.status.success());
+    assert_eq!(report[0]["outcome"], "pushed");
+    assert_eq!(report[1]["outcome"], "unchanged");
+    let products = moto.stream_records("pricewatch-local-products");
+    assert_eq!(products.len(), 2 * product_rows.len());
+    let snapshots: std::collections::BTreeSet<&str> = products
+        .iter()
+        .map(|r| r["snapshot_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(snapshots.len(), 2, "exactly one new snapshot");
+    assert_eq!(
+        moto.stream_records("pricewatch-local-vendors").len(),
+        vendor_rows.len(),
+        "the vendor stream is left alone"
+    );
+}
+
+#[test]
+fn a_failed_delivery_exits_1_and_is_retried_by_the_next_run() {
+    let Some(moto) = Moto::start() else { return };
+    let pages = tempfile::tempdir().unwrap();
+    let spec = PageSpec {
+        rows: 20,
+        ..PageSpec::default()
+    };
+    write_pages(pages.path(), &spec);
+    let server = PageServer::start(pages.path());
+
+    // Nothing deployed: no streams, no state bucket.
+    let (out, report) = ingest(&moto, &server);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(report[0]["outcome"], "failed");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("products:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    deploy(&moto);
+    let (out, report) = ingest(&moto, &server);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(report[0]["outcome"], "pushed");
+    assert_eq!(moto.stream_records("pricewatch-local-products").len(), 20);
+}
+
+#[test]
+fn a_page_that_is_not_a_price_table_fails_loudly() {
+    let Some(moto) = Moto::start() else { return };
+    deploy(&moto);
+    let pages = tempfile::tempdir().unwrap();
+    std::fs::write(
+        pages.path().join("product_data.html"),
+        "<html><body>Down for maintenance</body></html>",
+    )
+    .unwrap();
+    std::fs::write(
+        pages.path().join("vendor_data.html"),
+        "<table><tr><th>Vendor</th></tr></table>",
+    )
+    .unwrap();
+    let server = PageServer::start(pages.path());
+    let (out, report) = ingest(&moto, &server);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(report[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("has no <table>"));
+    assert!(report[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("lacks column(s) vendor name"));
+    assert!(moto.stream_records("pricewatch-local-products").is_empty());
+}
