@@ -66,3 +66,11 @@ stop_moto() {
     [[ -n "${MOTO_PID:-}" ]] && kill "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
     MOTO_PID=""
 }
+
+ensure_lambda_tools() {
+    if [[ -x "$VENV/bin/cargo-zigbuild" && -x "$VENV/bin/python-zig" ]]; then
+        return 0
+    fi
+    log "installing cargo-zigbuild and ziglang into $VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-lambda.txt"
+}

@@ -69,6 +69,8 @@ pub enum Command {
     Status,
     /// Fetch the vendor pages and push changed snapshots to Kinesis (the ingest Lambda's code, in-process)
     Ingest(IngestArgs),
+    /// Pack the artifacts the env's stacks need into deterministic zips and print their content-addressed keys
+    Package(PackageArgs),
 }
 
 #[derive(Debug, Args)]
@@ -160,4 +162,15 @@ pub struct IngestArgs {
     /// Seconds to keep retrying records Kinesis did not accept
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub retry_for: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// Directory holding one folder of files per artifact [default: build/artifacts]
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+
+    /// Also write each zip here, named <artifact>.zip
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

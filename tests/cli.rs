@@ -62,6 +62,8 @@ fn help_names_every_command_in_one_line() {
     assert!(text.contains("deploy    Deploy the env's stacks"), "{text}");
     assert!(text.contains("destroy   Delete the env's stacks"), "{text}");
     assert!(text.contains("status    Show each stack's state"), "{text}");
+    assert!(text.contains("ingest    Fetch the vendor pages"), "{text}");
+    assert!(text.contains("package   Pack the artifacts"), "{text}");
     for global in [
         "--env",
         "--output",
@@ -72,7 +74,9 @@ fn help_names_every_command_in_one_line() {
     ] {
         assert!(text.contains(global), "{global} missing from --help");
     }
-    for command in ["render", "validate", "plan", "deploy", "destroy", "status"] {
+    for command in [
+        "render", "validate", "plan", "deploy", "destroy", "status", "ingest", "package",
+    ] {
         let out = pricewatch(Path::new("."), &[command, "--help"]);
         assert!(out.status.success(), "{command} --help");
     }

@@ -13,7 +13,7 @@ use crate::error::{ExitStatus, UsageError};
 
 pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("deploy")?;
-    let artifacts = session.artifacts(&bundle, &args.artifacts)?;
+    let artifacts = session.artifacts(&bundle, args.artifacts.artifacts.as_deref())?;
     let env = &bundle.env;
     let plan = match &args.plan {
         Some(path) => Some(read_plan(path, &env.name)?),

@@ -5,18 +5,19 @@
 mod deploy;
 mod destroy;
 mod ingest;
+mod package;
 mod plan;
 mod render;
 mod status;
 mod validate;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
 use crate::aws::{self, Clients};
-use crate::cli::{ArtifactArgs, Cli, Command};
+use crate::cli::{Cli, Command};
 use crate::config::{Environment, Environments};
 use crate::deploy::artifacts::{self, Artifact};
 use crate::error::{ExitStatus, UsageError};
@@ -73,16 +74,17 @@ impl Session {
         Ok(crate::render::render(&self.project_dir, &env)?)
     }
 
-    /// Packs the artifacts the bundle's stacks need.
+    /// Packs the artifacts the bundle's stacks need from `dir` (default
+    /// `build/artifacts`).
     pub fn artifacts(
         &self,
         bundle: &Bundle,
-        args: &ArtifactArgs,
+        dir: Option<&Path>,
     ) -> anyhow::Result<BTreeMap<String, Artifact>> {
-        let dir = args
-            .artifacts
-            .clone()
-            .unwrap_or_else(|| self.project_dir.join("build/artifacts"));
+        let dir = dir.map_or_else(
+            || self.project_dir.join("build/artifacts"),
+            Path::to_path_buf,
+        );
         Ok(artifacts::collect(bundle, &dir)?)
     }
 
@@ -105,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Destroy(args) => destroy::run(&session, args),
         Command::Status => status::run(&session),
         Command::Ingest(args) => ingest::run(&session, args),
+        Command::Package(args) => package::run(&session, args),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::error::ExitStatus;
 
 pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("plan")?;
-    let artifacts = session.artifacts(&bundle, &args.artifacts)?;
+    let artifacts = session.artifacts(&bundle, args.artifacts.artifacts.as_deref())?;
     let env = &bundle.env;
     let options = Options {
         allow_replace: args.artifacts.allow_replace.clone(),

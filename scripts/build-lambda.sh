@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the ingest Lambda for the provided.al2023 runtime (x86_64, linked
+# against glibc 2.34 with cargo-zigbuild + ziglang from PyPI) and puts it at
+# build/artifacts/ingest-lambda/bootstrap, where `pricewatch deploy` packs it
+# into a deterministic zip under a content-addressed key.
+#   scripts/build-lambda.sh           build
+#   scripts/build-lambda.sh --verify  rebuild the crate from scratch and check
+#                                     that the zip's sha256 is the same
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_venv
+ensure_lambda_tools
+export PATH="$VENV/bin:$PATH"
+target=x86_64-unknown-linux-gnu
+target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+# Source paths end up in the binary (panic locations): make them independent
+# of where the clone and the cargo registry live.
+export RUSTFLAGS="--remap-path-prefix=$ROOT=/pricewatch --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
+
+build() {
+    log "cargo zigbuild --release --bin pricewatch-ingest --target $target.2.34"
+    cargo zigbuild --release --quiet --bin pricewatch-ingest --target "$target.2.34"
+    install -D -m 0755 "$target_dir/$target/release/pricewatch-ingest" build/artifacts/ingest-lambda/bootstrap
+}
+
+zip_sha() {
+    # The remapping is for the Lambda only: host builds keep their cache.
+    env -u RUSTFLAGS cargo run --quiet --bin pricewatch -- --quiet --env local --output json package \
+        | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[0]["sha256"])'
+}
+
+build
+first="$(zip_sha)"
+log "ingest-lambda zip sha256 $first"
+if [[ "${1:-}" == "--verify" ]]; then
+    cargo clean --quiet --release --target "$target" -p pricewatch
+    rm -rf build/artifacts/ingest-lambda
+    build
+    second="$(zip_sha)"
+    if [[ "$first" != "$second" ]]; then
+        echo "not reproducible: $first then $second" >&2
+        exit 1
+    fi
+    log "reproducible: the rebuilt zip has the same sha256"
+fi
+echo "build/artifacts/ingest-lambda/bootstrap ($first)"
