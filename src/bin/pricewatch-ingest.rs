@@ -89,6 +89,8 @@ async fn handle(
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let config = lambda_sdk_config().await;
-    let clients = Clients::from_config(&config, false);
+    // An endpoint override (a local emulator) cannot serve bucket subdomains.
+    let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    let clients = Clients::from_config(&config, path_style);
     lambda_runtime::run(service_fn(|event| handle(&clients, event))).await
 }
