@@ -13,3 +13,13 @@ pub mod ingest;
 pub mod output;
 pub mod plan;
 pub mod render;
+
+/// Runs a future to completion in unit tests.
+#[cfg(test)]
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a test runtime starts")
+        .block_on(future)
+}

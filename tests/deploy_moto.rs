@@ -4,34 +4,10 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-use support::Moto;
-
-fn pricewatch(project: &Path, moto: &Moto, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pricewatch"))
-        .arg("--project-dir")
-        .arg(project)
-        .args(args)
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .env_remove("PRICEWATCH_ENV")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run pricewatch")
-}
+use support::{pricewatch_on as pricewatch, Moto};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).to_string()
-}
-
-/// A stand-in Lambda artifact: moto stores Lambda code but never runs it.
-fn artifacts_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let lambda = dir.path().join("ingest-lambda");
-    std::fs::create_dir_all(&lambda).unwrap();
-    std::fs::write(lambda.join("bootstrap"), b"#!/bin/sh\n").unwrap();
-    dir
 }
 
 const CHANGE_CALLS: [&str; 5] = [
@@ -46,7 +22,7 @@ const CHANGE_CALLS: [&str; 5] = [
 fn deploy_redeploy_plan_and_destroy_local() {
     let Some(moto) = Moto::start() else { return };
     let project = support::project_dir();
-    let artifacts = artifacts_dir();
+    let artifacts = support::placeholder_artifacts();
     let art = artifacts.path().to_str().unwrap();
 
     let out = pricewatch(
@@ -171,7 +147,7 @@ fn deploy_redeploy_plan_and_destroy_local() {
 #[test]
 fn plan_on_an_empty_account_reports_changes() {
     let Some(moto) = Moto::start() else { return };
-    let artifacts = artifacts_dir();
+    let artifacts = support::placeholder_artifacts();
     let out = pricewatch(
         &support::project_dir(),
         &moto,
@@ -203,7 +179,7 @@ fn a_failing_stack_exits_1_naming_the_resource_and_reason() {
         text_before.replace("Stream.Arn", "Stream.NoSuchAttribute"),
     )
     .unwrap();
-    let artifacts = artifacts_dir();
+    let artifacts = support::placeholder_artifacts();
     let out = pricewatch(
         project.path(),
         &moto,
@@ -235,7 +211,7 @@ fn bad_config_makes_no_aws_call() {
         "account_id: \"123456789012\"\nregion: us-east-1\nstreams:\n  shrads: 2\n",
     )
     .unwrap();
-    let artifacts = artifacts_dir();
+    let artifacts = support::placeholder_artifacts();
     moto.start_recording();
     for command in [
         &["deploy", "--yes"][..],
@@ -270,7 +246,7 @@ fn the_wrong_account_is_refused_before_any_change() {
         text_before.replace("\"123456789012\"", "\"999999999999\""),
     )
     .unwrap();
-    let artifacts = artifacts_dir();
+    let artifacts = support::placeholder_artifacts();
     moto.start_recording();
     let out = pricewatch(
         project.path(),

@@ -6,21 +6,13 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use pricewatch::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
 use support::{Moto, PageServer};
 
 fn pricewatch(moto: &Moto, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pricewatch"))
-        .arg("--project-dir")
-        .arg(support::project_dir())
-        .args(args)
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .env_remove("PRICEWATCH_ENV")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run pricewatch")
+    support::pricewatch_on(&support::project_dir(), moto, args)
 }
 
 fn write_pages(dir: &Path, spec: &PageSpec) {
@@ -49,36 +41,10 @@ fn ingest(moto: &Moto, server: &PageServer) -> (Output, serde_json::Value) {
     (out, report)
 }
 
-fn deploy(moto: &Moto) {
-    let artifacts = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(artifacts.path().join("ingest-lambda")).unwrap();
-    std::fs::write(
-        artifacts.path().join("ingest-lambda/bootstrap"),
-        b"#!/bin/sh\n",
-    )
-    .unwrap();
-    let out = pricewatch(
-        moto,
-        &[
-            "--env",
-            "local",
-            "deploy",
-            "--yes",
-            "--artifacts",
-            artifacts.path().to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn ingest_pushes_each_snapshot_once_and_only_on_change() {
     let Some(moto) = Moto::start() else { return };
-    deploy(&moto);
+    support::deploy_local(&moto);
     let pages = tempfile::tempdir().unwrap();
     let spec = PageSpec {
         rows: 300,
@@ -183,7 +149,7 @@ fn a_failed_delivery_exits_1_and_is_retried_by_the_next_run() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    deploy(&moto);
+    support::deploy_local(&moto);
     let (out, report) = ingest(&moto, &server);
     assert!(
         out.status.success(),
@@ -197,7 +163,7 @@ fn a_failed_delivery_exits_1_and_is_retried_by_the_next_run() {
 #[test]
 fn a_page_that_is_not_a_price_table_fails_loudly() {
     let Some(moto) = Moto::start() else { return };
-    deploy(&moto);
+    support::deploy_local(&moto);
     let pages = tempfile::tempdir().unwrap();
     std::fs::write(
         pages.path().join("product_data.html"),

@@ -94,33 +94,7 @@ fn invoke_once(env: &[(&str, String)]) -> (String, String, String) {
 #[test]
 fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api() {
     let Some(moto) = Moto::start() else { return };
-    let project = support::project_dir();
-    let artifacts = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(artifacts.path().join("ingest-lambda")).unwrap();
-    std::fs::write(
-        artifacts.path().join("ingest-lambda/bootstrap"),
-        b"#!/bin/sh\n",
-    )
-    .unwrap();
-    let deploy = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
-        .args([
-            "--project-dir",
-            project.to_str().unwrap(),
-            "--env",
-            "local",
-            "deploy",
-            "--yes",
-            "--artifacts",
-        ])
-        .arg(artifacts.path())
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
-        .output()
-        .unwrap();
-    assert!(
-        deploy.status.success(),
-        "{}",
-        String::from_utf8_lossy(&deploy.stderr)
-    );
+    support::deploy_local(&moto);
 
     let pages = tempfile::tempdir().unwrap();
     let spec = PageSpec {

@@ -7,7 +7,6 @@ use anyhow::Context as _;
 
 use super::{with_aws, Session};
 use crate::cli::DeployArgs;
-use crate::deploy::wait::Polling;
 use crate::deploy::{DeployReport, Engine, Options, Outcome, PlanFile, Target};
 use crate::error::{ExitStatus, UsageError};
 
@@ -30,8 +29,7 @@ pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
     let options = Options {
         allow_replace: args.artifacts.allow_replace.clone(),
         recover: args.recover,
-        polling: Polling::standard(Duration::from_secs(args.timeout * 60)),
-        parallelism: env.settings.deploy.parallelism as usize,
+        ..Options::for_env(env, Duration::from_secs(args.timeout * 60))
     };
     let target = Target {
         env,

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use super::{with_aws, Session};
 use crate::cli::DestroyArgs;
-use crate::deploy::wait::Polling;
 use crate::deploy::{Engine, Options, Target};
 use crate::error::{ExitStatus, UsageError};
 
@@ -25,12 +24,7 @@ pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
         ))
         .into());
     }
-    let options = Options {
-        allow_replace: Vec::new(),
-        recover: false,
-        polling: Polling::standard(Duration::from_secs(3600)),
-        parallelism: env.settings.deploy.parallelism as usize,
-    };
+    let options = Options::for_env(env, Duration::from_secs(3600));
     let no_artifacts = Default::default();
     let target = Target {
         env,

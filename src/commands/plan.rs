@@ -4,7 +4,6 @@ use anyhow::Context as _;
 
 use super::{with_aws, Session};
 use crate::cli::PlanArgs;
-use crate::deploy::wait::Polling;
 use crate::deploy::{Action, Engine, Options, PlanFile, Target};
 use crate::error::ExitStatus;
 
@@ -14,9 +13,7 @@ pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let env = &bundle.env;
     let options = Options {
         allow_replace: args.artifacts.allow_replace.clone(),
-        recover: false,
-        polling: Polling::standard(std::time::Duration::from_secs(600)),
-        parallelism: env.settings.deploy.parallelism as usize,
+        ..Options::for_env(env, std::time::Duration::from_secs(600))
     };
     let target = Target {
         env,

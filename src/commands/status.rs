@@ -3,19 +3,13 @@
 use std::time::Duration;
 
 use super::{with_aws, Session};
-use crate::deploy::wait::Polling;
 use crate::deploy::{Engine, Options, StatusReport, Target};
 use crate::error::ExitStatus;
 
 pub fn run(session: &Session) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("status")?;
     let env = &bundle.env;
-    let options = Options {
-        allow_replace: Vec::new(),
-        recover: false,
-        polling: Polling::standard(Duration::from_secs(60)),
-        parallelism: 1,
-    };
+    let options = Options::for_env(env, Duration::from_secs(60));
     let no_artifacts = Default::default();
     let target = Target {
         env,

@@ -2,10 +2,10 @@
 //! artifacts bucket first when the stack owns it (it cannot be deleted with
 //! objects in it). Protected stacks stay unless forced.
 
-use futures::stream::{self, StreamExt};
-
 use super::api::{ObjectStore, Stacks};
-use super::engine::{result, DeployError, DeployReport, Engine, Outcome, Target};
+use super::engine::{
+    in_stack_order, result, wave_stacks, DeployError, DeployReport, Engine, Outcome, Target,
+};
 use crate::render::RenderedStack;
 
 impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
@@ -14,17 +14,7 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
         let mut results = Vec::new();
         let mut failed = false;
         for wave in target.bundle.waves.iter().rev() {
-            let stacks: Vec<&RenderedStack> = wave
-                .iter()
-                .map(|name| {
-                    target
-                        .bundle
-                        .stacks
-                        .iter()
-                        .find(|s| &s.name == name)
-                        .expect("waves name rendered stacks")
-                })
-                .collect();
+            let stacks = wave_stacks(target.bundle, wave);
             if failed {
                 results.extend(stacks.iter().map(|s| {
                     result(
@@ -36,38 +26,16 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                 }));
                 continue;
             }
-            let runs = stacks.iter().map(|stack| async move {
-                let started = std::time::Instant::now();
-                let outcome = self.destroy_stack(target, stack, force).await;
-                (*stack, outcome, started.elapsed().as_secs_f64())
-            });
-            let finished: Vec<_> = stream::iter(runs)
-                .buffer_unordered(self.options.parallelism.max(1))
-                .collect()
+            let finished = self
+                .in_parallel(&stacks, |stack| self.destroy_stack(target, stack, force))
                 .await;
             for (stack, outcome, seconds) in finished {
-                match outcome {
-                    Ok(outcome) => {
-                        self.reporter.info(&format!(
-                            "{}: {}",
-                            stack.name,
-                            super::engine::outcome_text(outcome)
-                        ));
-                        results.push(result(stack, outcome, seconds, None));
-                    }
-                    Err(e) => {
-                        failed = true;
-                        self.reporter.warn(&format!("{}: {e}", stack.name));
-                        results.push(result(stack, Outcome::Failed, seconds, Some(e.to_string())));
-                    }
-                }
+                failed |= self.record(&mut results, stack, outcome, seconds);
             }
         }
-        let order: Vec<&String> = target.bundle.stacks.iter().map(|s| &s.name).collect();
-        results.sort_by_key(|r| order.iter().position(|n| **n == r.stack));
         DeployReport {
             env: target.env.name.clone(),
-            stacks: results,
+            stacks: in_stack_order(target.bundle, results),
         }
     }
 

@@ -38,6 +38,19 @@ pub struct Options {
     pub parallelism: usize,
 }
 
+impl Options {
+    /// No replacement allowed, no recovery, the env's parallelism, and
+    /// `timeout` for each stack operation.
+    pub fn for_env(env: &Environment, timeout: std::time::Duration) -> Options {
+        Options {
+            allow_replace: Vec::new(),
+            recover: false,
+            polling: Polling::standard(timeout),
+            parallelism: env.settings.deploy.parallelism as usize,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -195,19 +208,9 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         let mut results = Vec::new();
         let mut failed = false;
         for wave in &target.bundle.waves {
-            let wave_stacks: Vec<&RenderedStack> = wave
-                .iter()
-                .map(|name| {
-                    target
-                        .bundle
-                        .stacks
-                        .iter()
-                        .find(|s| &s.name == name)
-                        .expect("waves name rendered stacks")
-                })
-                .collect();
+            let stacks = wave_stacks(target.bundle, wave);
             if failed {
-                results.extend(wave_stacks.iter().map(|s| {
+                results.extend(stacks.iter().map(|s| {
                     result(
                         s,
                         Outcome::NotStarted,
@@ -217,50 +220,78 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                 }));
                 continue;
             }
-            if let Err(e) = self
-                .upload_artifacts(target, &wave_stacks, &mut uploaded)
-                .await
-            {
+            if let Err(e) = self.upload_artifacts(target, &stacks, &mut uploaded).await {
                 failed = true;
                 results.extend(
-                    wave_stacks
+                    stacks
                         .iter()
                         .map(|s| result(s, Outcome::Failed, 0.0, Some(e.to_string()))),
                 );
                 continue;
             }
             let current = &outputs;
-            let runs = wave_stacks.iter().map(|stack| async move {
-                let started = Instant::now();
-                let planned = plan.and_then(|p| p.iter().find(|ps| ps.name == stack.name));
-                let outcome = self.deploy_stack(target, stack, current, planned).await;
-                (*stack, outcome, started.elapsed().as_secs_f64())
-            });
-            let finished: Vec<_> = stream::iter(runs)
-                .buffer_unordered(self.options.parallelism.max(1))
-                .collect()
+            let finished = self
+                .in_parallel(&stacks, |stack| {
+                    let planned = plan.and_then(|p| p.iter().find(|ps| ps.name == stack.name));
+                    self.deploy_stack(target, stack, current, planned)
+                })
                 .await;
             for (stack, outcome, seconds) in finished {
-                match outcome {
-                    Ok((outcome, stack_outputs)) => {
-                        self.reporter
-                            .info(&format!("{}: {}", stack.name, outcome_text(outcome)));
-                        outputs.insert(stack.name.clone(), stack_outputs);
-                        results.push(result(stack, outcome, seconds, None));
-                    }
-                    Err(e) => {
-                        failed = true;
-                        self.reporter.warn(&format!("{}: {e}", stack.name));
-                        results.push(result(stack, Outcome::Failed, seconds, Some(e.to_string())));
-                    }
-                }
+                let outcome = outcome.map(|(outcome, stack_outputs)| {
+                    outputs.insert(stack.name.clone(), stack_outputs);
+                    outcome
+                });
+                failed |= self.record(&mut results, stack, outcome, seconds);
             }
         }
-        let order: Vec<&String> = target.bundle.stacks.iter().map(|s| &s.name).collect();
-        results.sort_by_key(|r| order.iter().position(|n| **n == r.stack));
         DeployReport {
             env: target.env.name.clone(),
-            stacks: results,
+            stacks: in_stack_order(target.bundle, results),
+        }
+    }
+
+    /// Runs `work` on each stack of a wave, at most `parallelism` at once.
+    pub(super) async fn in_parallel<'s, T, F, Fut>(
+        &self,
+        stacks: &[&'s RenderedStack],
+        work: F,
+    ) -> Vec<(&'s RenderedStack, Result<T, DeployError>, f64)>
+    where
+        F: Fn(&'s RenderedStack) -> Fut,
+        Fut: std::future::Future<Output = Result<T, DeployError>>,
+    {
+        let work = &work;
+        let runs = stacks.iter().map(|stack| async move {
+            let started = Instant::now();
+            let outcome = work(stack).await;
+            (*stack, outcome, started.elapsed().as_secs_f64())
+        });
+        stream::iter(runs)
+            .buffer_unordered(self.options.parallelism.max(1))
+            .collect()
+            .await
+    }
+
+    /// Reports and records a stack's outcome; true when it failed.
+    pub(super) fn record(
+        &self,
+        results: &mut Vec<StackResult>,
+        stack: &RenderedStack,
+        outcome: Result<Outcome, DeployError>,
+        seconds: f64,
+    ) -> bool {
+        match outcome {
+            Ok(outcome) => {
+                self.reporter
+                    .info(&format!("{}: {}", stack.name, outcome_text(outcome)));
+                results.push(result(stack, outcome, seconds, None));
+                false
+            }
+            Err(e) => {
+                self.reporter.warn(&format!("{}: {e}", stack.name));
+                results.push(result(stack, Outcome::Failed, seconds, Some(e.to_string())));
+                true
+            }
         }
     }
 
@@ -781,6 +812,25 @@ fn check_plan(
         }
         _ => Ok(()),
     }
+}
+
+/// The rendered stacks of a wave.
+pub(super) fn wave_stacks<'b>(bundle: &'b Bundle, wave: &[String]) -> Vec<&'b RenderedStack> {
+    wave.iter()
+        .map(|name| {
+            bundle
+                .stacks
+                .iter()
+                .find(|s| &s.name == name)
+                .expect("waves name rendered stacks")
+        })
+        .collect()
+}
+
+/// Results in deploy order, whatever order they finished in.
+pub(super) fn in_stack_order(bundle: &Bundle, mut results: Vec<StackResult>) -> Vec<StackResult> {
+    results.sort_by_key(|r| bundle.stacks.iter().position(|s| s.name == r.stack));
+    results
 }
 
 pub(super) fn result(

@@ -47,14 +47,6 @@ fn options() -> Options {
     }
 }
 
-fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
 fn deploy_with(cloud: &FakeCloud, bundle: &Bundle, options: &Options) -> DeployReport {
     let artifacts = artifacts();
     let target = Target {
@@ -62,7 +54,7 @@ fn deploy_with(cloud: &FakeCloud, bundle: &Bundle, options: &Options) -> DeployR
         bundle,
         artifacts: &artifacts,
     };
-    run(Engine::new(cloud, cloud, &Quiet, options).deploy(&target, None))
+    crate::block_on(Engine::new(cloud, cloud, &Quiet, options).deploy(&target, None))
 }
 
 fn outcomes(report: &DeployReport) -> Vec<(String, Outcome)> {
@@ -309,13 +301,13 @@ fn protected_envs_get_termination_protection_and_a_stack_policy() {
     };
     let opts = options();
     let engine = Engine::new(&cloud, &cloud, &Quiet, &opts);
-    let report = run(engine.destroy(&target, false));
+    let report = crate::block_on(engine.destroy(&target, false));
     assert!(!report.ok());
     assert!(report.stacks.iter().any(|s| s
         .detail
         .as_deref()
         .is_some_and(|d| d.contains("termination protection is on"))));
-    let report = run(engine.destroy(&target, true));
+    let report = crate::block_on(engine.destroy(&target, true));
     assert!(report.ok(), "{report:?}");
     assert!(cloud.state.lock().unwrap().stacks.is_empty());
 }
@@ -331,7 +323,8 @@ fn destroy_goes_in_reverse_order_and_empties_the_bucket() {
         bundle: &bundle,
         artifacts: &artifacts,
     };
-    let report = run(Engine::new(&cloud, &cloud, &Quiet, &options()).destroy(&target, false));
+    let report =
+        crate::block_on(Engine::new(&cloud, &cloud, &Quiet, &options()).destroy(&target, false));
     assert!(report.ok(), "{report:?}");
     let deletes: Vec<String> = cloud
         .calls()
@@ -359,7 +352,7 @@ fn plan_summarises_and_deploy_applies_exactly_the_planned_change_set() {
     };
     let opts = options();
     let engine = Engine::new(&cloud, &cloud, &Quiet, &opts);
-    let plan = run(engine.plan(&fresh_target, false)).unwrap();
+    let plan = crate::block_on(engine.plan(&fresh_target, false)).unwrap();
     assert!(plan.stacks.iter().all(|s| s.action == Action::Create));
     assert!(plan.stacks[0]
         .changes
@@ -379,7 +372,7 @@ fn plan_summarises_and_deploy_applies_exactly_the_planned_change_set() {
         bundle: &changed,
         artifacts: &artifacts,
     };
-    let plan = run(engine.plan(&target, true)).unwrap();
+    let plan = crate::block_on(engine.plan(&target, true)).unwrap();
     let actions: Vec<Action> = plan.stacks.iter().map(|s| s.action).collect();
     assert_eq!(
         actions,
@@ -394,7 +387,7 @@ fn plan_summarises_and_deploy_applies_exactly_the_planned_change_set() {
     assert!(plan.has_changes());
     let planned_id = plan.stacks[2].change_set_id.clone().unwrap();
 
-    let report = run(engine.deploy(&target, Some(&plan.stacks)));
+    let report = crate::block_on(engine.deploy(&target, Some(&plan.stacks)));
     assert!(report.ok(), "{report:?}");
     assert_eq!(
         cloud.count("CreateChangeSet"),
@@ -412,7 +405,7 @@ fn plan_summarises_and_deploy_applies_exactly_the_planned_change_set() {
         .contains_key(&planned_id));
 
     // A plan made before the stack moved is refused.
-    let report = run(engine.deploy(&target, Some(&plan.stacks)));
+    let report = crate::block_on(engine.deploy(&target, Some(&plan.stacks)));
     let detail = report.stacks[2].detail.as_deref().unwrap_or_default();
     assert!(detail.contains("the plan no longer matches"), "{report:?}");
 }
@@ -429,7 +422,7 @@ fn a_plan_refuses_when_the_templates_changed_since() {
     };
     let opts = options();
     let engine = Engine::new(&cloud, &cloud, &Quiet, &opts);
-    let plan = run(engine.plan(&target, true)).unwrap();
+    let plan = crate::block_on(engine.plan(&target, true)).unwrap();
     let mut changed = bundle.clone();
     changed.stacks[0]
         .template
@@ -439,7 +432,7 @@ fn a_plan_refuses_when_the_templates_changed_since() {
         bundle: &changed,
         artifacts: &artifacts,
     };
-    let report = run(engine.deploy(&target, Some(&plan.stacks)));
+    let report = crate::block_on(engine.deploy(&target, Some(&plan.stacks)));
     assert!(report.stacks[0]
         .detail
         .as_deref()
@@ -463,7 +456,8 @@ fn status_names_the_next_command() {
         bundle: &bundle,
         artifacts: &artifacts,
     };
-    let report = run(Engine::new(&cloud, &cloud, &Quiet, &options()).status(&target)).unwrap();
+    let report =
+        crate::block_on(Engine::new(&cloud, &cloud, &Quiet, &options()).status(&target)).unwrap();
     assert!(!report.healthy());
     let foundation = &report.stacks[0];
     assert_eq!(foundation.status, "ROLLBACK_COMPLETE");

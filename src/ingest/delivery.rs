@@ -263,14 +263,6 @@ mod tests {
         }
     }
 
-    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
-
     #[test]
     fn batches_respect_count_and_byte_limits() {
         let many = records(1201, 10);
@@ -305,7 +297,7 @@ mod tests {
             .collect();
         let fail_refs: Vec<(&str, usize)> = fail.iter().map(|(k, n)| (k.as_str(), *n)).collect();
         let stream = FlakyStream::new(&fail_refs);
-        let delivery = run(deliver(&stream, "s", &recs, quick()));
+        let delivery = crate::block_on(deliver(&stream, "s", &recs, quick()));
         assert!(delivery.complete(), "{delivery:?}");
         assert_eq!(delivery.accepted, 100);
         assert_eq!(delivery.retried, 30 + 10);
@@ -326,7 +318,7 @@ mod tests {
             max_backoff: Duration::from_millis(2),
             deadline: Duration::from_millis(30),
         };
-        let delivery = run(deliver(&stream, "s", &recs, policy));
+        let delivery = crate::block_on(deliver(&stream, "s", &recs, policy));
         assert_eq!(delivery.accepted, 8);
         assert_eq!(delivery.failed, 2);
         assert!(!delivery.complete());
@@ -341,7 +333,7 @@ mod tests {
         let recs = records(10, 50);
         let mut stream = FlakyStream::new(&[]);
         stream.whole_call_error = Some(AwsErrorKind::AccessDenied);
-        let delivery = run(deliver(&stream, "s", &recs, quick()));
+        let delivery = crate::block_on(deliver(&stream, "s", &recs, quick()));
         assert_eq!(delivery.failed, 10);
         assert_eq!(delivery.calls, 1);
     }
@@ -376,7 +368,7 @@ mod tests {
             inner: &stream,
             left: &throttled,
         };
-        let delivery = run(deliver(&sink, "s", &recs, quick()));
+        let delivery = crate::block_on(deliver(&sink, "s", &recs, quick()));
         assert!(delivery.complete());
         assert_eq!(delivery.calls, 3);
     }
@@ -386,7 +378,7 @@ mod tests {
         let mut recs = records(3, 50);
         recs[0].data = vec![b'x'; MAX_BYTES_PER_RECORD + 1];
         let stream = FlakyStream::new(&[]);
-        let delivery = run(deliver(&stream, "s", &recs, quick()));
+        let delivery = crate::block_on(deliver(&stream, "s", &recs, quick()));
         assert_eq!((delivery.accepted, delivery.failed), (2, 1));
         assert!(delivery.last_error.unwrap().contains("record limit"));
     }

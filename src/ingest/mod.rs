@@ -278,14 +278,6 @@ mod tests {
         (plan, source)
     }
 
-    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
-
     #[test]
     fn the_page_hash_advances_only_after_every_record_was_accepted() {
         let (plan, source) = plan();
@@ -298,7 +290,7 @@ mod tests {
             throttle_all: true,
             accepted: Mutex::new(0),
         };
-        let report = run(ingest_page(
+        let report = crate::block_on(ingest_page(
             &plan,
             &source,
             Ok(page.clone()),
@@ -322,7 +314,7 @@ mod tests {
             throttle_all: false,
             accepted: Mutex::new(0),
         };
-        let report = run(ingest_page(
+        let report = crate::block_on(ingest_page(
             &plan,
             &source,
             Ok(page.clone()),
@@ -338,7 +330,7 @@ mod tests {
             .unwrap()
             .contains_key("state/ingest/products.sha256"));
 
-        let report = run(ingest_page(&plan, &source, Ok(page), 0, &working, &bucket));
+        let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 0, &working, &bucket));
         assert_eq!(report.outcome, Outcome::Unchanged);
         assert_eq!(
             *working.accepted.lock().unwrap(),
@@ -377,7 +369,7 @@ mod tests {
             rows: 5,
             ..PageSpec::default()
         });
-        let report = run(ingest_page(&plan, &source, Ok(page), 0, &stream, &Broken));
+        let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &Broken));
         assert_eq!(report.outcome, Outcome::Failed);
         assert!(report
             .error

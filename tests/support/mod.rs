@@ -386,6 +386,47 @@ impl Moto {
     }
 }
 
+/// Runs the pricewatch binary on `project` with AWS pointed at moto.
+pub fn pricewatch_on(project: &Path, moto: &Moto, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(project)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env_remove("PRICEWATCH_ENV")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run pricewatch")
+}
+
+/// A stand-in Lambda artifact: moto stores Lambda code but never runs it.
+pub fn placeholder_artifacts() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lambda = dir.path().join("ingest-lambda");
+    std::fs::create_dir_all(&lambda).expect("create dir");
+    std::fs::write(lambda.join("bootstrap"), b"#!/bin/sh\n").expect("write bootstrap");
+    dir
+}
+
+/// Deploys env `local` of this project to moto.
+pub fn deploy_local(moto: &Moto) {
+    let artifacts = placeholder_artifacts();
+    let args = [
+        "--env",
+        "local",
+        "deploy",
+        "--yes",
+        "--artifacts",
+        artifacts.path().to_str().unwrap(),
+    ];
+    let out = pricewatch_on(&project_dir(), moto, &args);
+    assert!(
+        out.status.success(),
+        "deploy failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Loads and renders an env of this project.
 pub fn bundle(env: &str) -> pricewatch::render::Bundle {
     let dir = project_dir();
