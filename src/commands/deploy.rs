@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use super::{with_aws, Session};
+use super::{with_engine, Session};
 use crate::cli::DeployArgs;
-use crate::deploy::{DeployReport, Engine, Options, Outcome, PlanFile, Target};
+use crate::deploy::{DeployReport, Options, Outcome, PlanFile, Target};
 use crate::error::{ExitStatus, UsageError};
 
 pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
@@ -36,13 +36,7 @@ pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &artifacts,
     };
-    let report = with_aws(env, async |clients| {
-        let engine = Engine::new(
-            &clients.stacks,
-            &clients.objects,
-            session.reporter.as_ref(),
-            &options,
-        );
+    let report = with_engine(session, env, &options, async |engine| {
         if !args.yes {
             let preview = match &plan {
                 Some(plan) => plan.clone(),

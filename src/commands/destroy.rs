@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use super::{with_aws, Session};
+use super::{with_engine, Session};
 use crate::cli::DestroyArgs;
-use crate::deploy::{Engine, Options, Target};
+use crate::deploy::{Options, Target};
 use crate::error::{ExitStatus, UsageError};
 
 pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
@@ -31,13 +31,7 @@ pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &no_artifacts,
     };
-    let report = with_aws(env, async |clients| {
-        let engine = Engine::new(
-            &clients.stacks,
-            &clients.objects,
-            session.reporter.as_ref(),
-            &options,
-        );
+    let report = with_engine(session, env, &options, async |engine| {
         Ok(engine.destroy(&target, args.force).await)
     })?;
     session

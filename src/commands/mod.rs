@@ -16,10 +16,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::aws::{self, Clients};
+use crate::aws::{self, CfnStacks, Clients, S3Objects};
 use crate::cli::{Cli, Command};
 use crate::config::{Environment, Environments};
 use crate::deploy::artifacts::{self, Artifact};
+use crate::deploy::{Engine, Options};
 use crate::error::{ExitStatus, UsageError};
 use crate::output::{Printer, Reporter, StderrReporter};
 use crate::render::Bundle;
@@ -109,6 +110,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Ingest(args) => ingest::run(&session, args),
         Command::Package(args) => package::run(&session, args),
     }
+}
+
+/// Runs the deploy engine with the env's AWS clients (account checked first).
+pub fn with_engine<T>(
+    session: &Session,
+    env: &Environment,
+    options: &Options,
+    work: impl AsyncFnOnce(&Engine<'_, CfnStacks, S3Objects>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    with_aws(env, async |clients| {
+        let engine = Engine::new(
+            &clients.stacks,
+            &clients.objects,
+            session.reporter.as_ref(),
+            options,
+        );
+        work(&engine).await
+    })
 }
 
 /// Runs async AWS work: builds the clients and checks the account first.

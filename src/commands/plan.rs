@@ -2,9 +2,9 @@
 
 use anyhow::Context as _;
 
-use super::{with_aws, Session};
+use super::{with_engine, Session};
 use crate::cli::PlanArgs;
-use crate::deploy::{Action, Engine, Options, PlanFile, Target};
+use crate::deploy::{Action, Options, PlanFile, Target};
 use crate::error::ExitStatus;
 
 pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
@@ -20,13 +20,7 @@ pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &artifacts,
     };
-    let plan = with_aws(env, async |clients| {
-        let engine = Engine::new(
-            &clients.stacks,
-            &clients.objects,
-            session.reporter.as_ref(),
-            &options,
-        );
+    let plan = with_engine(session, env, &options, async |engine| {
         Ok(engine.plan(&target, args.out.is_some()).await?)
     })?;
     if let Some(path) = &args.out {

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use super::{with_aws, Session};
-use crate::deploy::{Engine, Options, StatusReport, Target};
+use super::{with_engine, Session};
+use crate::deploy::{Options, StatusReport, Target};
 use crate::error::ExitStatus;
 
 pub fn run(session: &Session) -> anyhow::Result<ExitStatus> {
@@ -16,13 +16,7 @@ pub fn run(session: &Session) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &no_artifacts,
     };
-    let report = with_aws(env, async |clients| {
-        let engine = Engine::new(
-            &clients.stacks,
-            &clients.objects,
-            session.reporter.as_ref(),
-            &options,
-        );
+    let report = with_engine(session, env, &options, async |engine| {
         Ok(engine.status(&target).await?)
     })?;
     session.printer.result(|| status_text(&report), &report);
