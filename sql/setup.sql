@@ -3,6 +3,13 @@
 CREATE SCHEMA IF NOT EXISTS {{ schema }};
 {% endfor -%}
 CREATE SCHEMA IF NOT EXISTS pricewatch_meta;
+CREATE TABLE IF NOT EXISTS pricewatch_meta.applied_models (
+    model VARCHAR(256) NOT NULL,
+    checksum VARCHAR(64) NOT NULL,
+    materialized VARCHAR(32) NOT NULL,
+    applied_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (model)
+);
 {% if dialect == "redshift" -%}
 CREATE EXTERNAL SCHEMA IF NOT EXISTS kinesis
 FROM KINESIS

@@ -71,6 +71,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Pack the artifacts the env's stacks need into deterministic zips and print their content-addressed keys
     Package(PackageArgs),
+    /// Manage the warehouse's SQL models
+    Sql(SqlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -173,4 +175,23 @@ pub struct PackageArgs {
     /// Also write each zip here, named <artifact>.zip
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    #[command(subcommand)]
+    pub command: SqlCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SqlCommand {
+    /// Create schemas and models in DAG order; recreate changed models with everything downstream
+    Apply(SqlApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SqlApplyArgs {
+    /// Print what would run and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }

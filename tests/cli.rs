@@ -64,6 +64,10 @@ fn help_names_every_command_in_one_line() {
     assert!(text.contains("status    Show each stack's state"), "{text}");
     assert!(text.contains("ingest    Fetch the vendor pages"), "{text}");
     assert!(text.contains("package   Pack the artifacts"), "{text}");
+    assert!(
+        text.contains("sql       Manage the warehouse's SQL models"),
+        "{text}"
+    );
     for global in [
         "--env",
         "--output",

@@ -8,6 +8,7 @@ mod ingest;
 mod package;
 mod plan;
 mod render;
+mod sql;
 mod status;
 mod validate;
 
@@ -18,12 +19,13 @@ use anyhow::Context as _;
 
 use crate::aws::{self, CfnStacks, Clients, S3Objects};
 use crate::cli::{Cli, Command};
-use crate::config::{Environment, Environments};
+use crate::config::{Dialect, Environment, Environments};
 use crate::deploy::artifacts::{self, Artifact};
 use crate::deploy::{Engine, Options};
 use crate::error::{ExitStatus, UsageError};
 use crate::output::{Printer, Reporter, StderrReporter};
 use crate::render::Bundle;
+use crate::warehouse::postgres::{self, Postgres};
 
 /// What every command gets: the project, where results and logs go, and the env asked for.
 pub struct Session {
@@ -109,6 +111,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Status => status::run(&session),
         Command::Ingest(args) => ingest::run(&session, args),
         Command::Package(args) => package::run(&session, args),
+        Command::Sql(args) => sql::run(&session, args),
     }
 }
 
@@ -130,16 +133,43 @@ pub fn with_engine<T>(
     })
 }
 
+/// Runs async work on the env's warehouse.
+pub fn with_warehouse<T>(
+    env: &Environment,
+    work: impl AsyncFnOnce(&Postgres) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let url = match env.dialect() {
+        Dialect::Postgres => postgres::database_url(env).ok_or_else(|| {
+            anyhow::anyhow!(
+                "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
+                env.name,
+                postgres::DATABASE_URL_VARIABLE
+            )
+        })?,
+        Dialect::Redshift => anyhow::bail!(
+            "env `{}` uses Redshift Serverless: pricewatch cannot run SQL there yet (the Redshift Data API client is not built); nothing was changed",
+            env.name
+        ),
+    };
+    runtime()?.block_on(async {
+        let warehouse = Postgres::connect(&url).await?;
+        work(&warehouse).await
+    })
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 /// Runs async AWS work: builds the clients and checks the account first.
 pub fn with_aws<T>(
     env: &Environment,
     work: impl AsyncFnOnce(&Clients) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let clients = Clients::new(env).await;
         aws::guard_account(&clients.identity, env).await?;
         work(&clients).await

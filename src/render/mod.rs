@@ -18,6 +18,7 @@ use tera::{Context, Tera};
 
 use crate::config::{names::SOURCES, Environment};
 use crate::plan::Waves;
+pub use functions::sql_string;
 pub use manifest::{sha256_hex, Manifest, WriteError};
 pub use sql::{Materialization, Model};
 pub use stacks::{OutputRef, RenderedStack};

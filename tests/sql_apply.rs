@@ -1,0 +1,158 @@
+//! `pricewatch sql apply` on PostgreSQL: a first apply creates every model,
+//! a second changes nothing, a changed model is recreated with exactly its
+//! downstream (the others keep their identity), and a dry run changes
+//! nothing.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::Postgres;
+
+fn apply(project: &Path, pg: &Postgres, extra: &[&str]) -> (Output, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(project)
+        .args(["--env", "local", "--output", "json", "sql", "apply"])
+        .args(extra)
+        .env("PRICEWATCH_DATABASE_URL", pg.url())
+        .output()
+        .expect("run pricewatch");
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out, json)
+}
+
+fn names(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The OID of each materialized view: it changes when a view is recreated.
+fn identities(pg: &Postgres) -> std::collections::BTreeMap<String, u32> {
+    let mut client = pg.connect("pricewatch");
+    client
+        .query("SELECT schemaname || '.' || matviewname, (schemaname || '.' || matviewname)::regclass::oid FROM pg_matviews", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+#[test]
+fn apply_creates_then_changes_only_what_changed() {
+    let Some(pg) = Postgres::start() else { return };
+    let project = support::project_copy();
+
+    let (out, first) = apply(project.path(), &pg, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created = names(&first["plan"]["create"]);
+    assert_eq!(created.len(), 11, "{created:?}");
+    assert_eq!(created[0], "bronze.products");
+    assert_eq!(identities(&pg).len(), 11);
+    let mut client = pg.connect("pricewatch");
+    let recorded: i64 = client
+        .query_one("SELECT COUNT(*) FROM pricewatch_meta.applied_models", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 11);
+
+    let before = identities(&pg);
+    let (out, second) = apply(project.path(), &pg, &[]);
+    assert!(out.status.success());
+    assert!(names(&second["plan"]["create"]).is_empty(), "{second}");
+    assert_eq!(names(&second["plan"]["unchanged"]).len(), 11);
+    assert_eq!(identities(&pg), before, "a second apply touches nothing");
+
+    let model = project.path().join("sql/silver/products_validated.sql");
+    let text = std::fs::read_to_string(&model).unwrap().replace(
+        "'few left', 'limited'",
+        "'few left', 'limited', 'last items'",
+    );
+    std::fs::write(&model, text).unwrap();
+
+    let (out, dry) = apply(project.path(), &pg, &["--dry-run"]);
+    assert!(out.status.success());
+    assert_eq!(identities(&pg), before, "a dry run changes nothing");
+    let expected_downstream = [
+        "silver.products_validated",
+        "silver.products",
+        "silver.quarantine",
+        "gold.hourly_prices",
+        "gold.price_evolution",
+        "gold.vendor_scorecard",
+        "gold.vendor_stock_status",
+    ];
+    let mut planned = names(&dry["plan"]["create"]);
+    planned.sort();
+    let mut expected: Vec<String> = expected_downstream.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(planned, expected);
+    assert!(dry["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["sql"].as_str().unwrap().contains("'last items'")));
+
+    let (out, third) = apply(project.path(), &pg, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        names(&third["plan"]["create"]).len(),
+        expected_downstream.len()
+    );
+    let after = identities(&pg);
+    for (view, oid) in &before {
+        let recreated = expected_downstream.contains(&view.as_str());
+        assert_eq!(
+            after[view] != *oid,
+            recreated,
+            "{view} recreated: {}",
+            after[view] != *oid
+        );
+    }
+}
+
+#[test]
+fn redshift_envs_say_they_cannot_run_sql_yet() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(support::project_dir())
+        .args(["--env", "dev", "sql", "apply"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Redshift Data API"));
+}
+
+#[test]
+fn an_unreachable_database_is_named_without_its_password() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(support::project_dir())
+        .args(["--env", "local", "sql", "apply"])
+        .env(
+            "PRICEWATCH_DATABASE_URL",
+            format!("postgres://u:hunter2@127.0.0.1:{}/x", support::free_port()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot reach the warehouse (postgres://…@127.0.0.1:"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
