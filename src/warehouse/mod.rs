@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod postgres;
+pub mod refresh;
 
 /// A failed warehouse statement or connection, with what was being done.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
