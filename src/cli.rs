@@ -73,6 +73,8 @@ pub enum Command {
     Package(PackageArgs),
     /// Manage the warehouse's SQL models
     Sql(SqlArgs),
+    /// Refresh materialized models in DAG order, independent ones in parallel
+    Refresh(RefreshArgs),
 }
 
 #[derive(Debug, Args)]
@@ -194,4 +196,11 @@ pub struct SqlApplyArgs {
     /// Print what would run and change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Only this model (`schema.name`), or with `+` it and everything downstream
+    #[arg(long, value_name = "MODEL[+]")]
+    pub select: Option<String>,
 }

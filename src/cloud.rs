@@ -87,3 +87,27 @@ pub trait RecordSink {
         records: &[(&str, &[u8])],
     ) -> AwsResult<Vec<Option<String>>>;
 }
+
+/// A record read back from a stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamRecord {
+    pub shard_id: String,
+    pub sequence_number: String,
+    pub partition_key: String,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    pub arrival: String,
+    pub data: Vec<u8>,
+}
+
+/// Reading Kinesis streams (the local warehouse's stand-in for streaming ingestion).
+#[allow(async_fn_in_trait)]
+pub trait RecordSource {
+    async fn shards(&self, stream: &str) -> AwsResult<Vec<String>>;
+    /// Every record of a shard after `after` (from the start when None), in order.
+    async fn read(
+        &self,
+        stream: &str,
+        shard: &str,
+        after: Option<&str>,
+    ) -> AwsResult<Vec<StreamRecord>>;
+}

@@ -7,6 +7,7 @@ mod destroy;
 mod ingest;
 mod package;
 mod plan;
+mod refresh;
 mod render;
 mod sql;
 mod status;
@@ -112,6 +113,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Ingest(args) => ingest::run(&session, args),
         Command::Package(args) => package::run(&session, args),
         Command::Sql(args) => sql::run(&session, args),
+        Command::Refresh(args) => refresh::run(&session, args),
     }
 }
 
@@ -138,6 +140,14 @@ pub fn with_warehouse<T>(
     env: &Environment,
     work: impl AsyncFnOnce(&Postgres) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
+    runtime()?.block_on(async {
+        let warehouse = connect_warehouse(env).await?;
+        work(&warehouse).await
+    })
+}
+
+/// A connection to the env's warehouse.
+pub async fn connect_warehouse(env: &Environment) -> anyhow::Result<Postgres> {
     let url = match env.dialect() {
         Dialect::Postgres => postgres::database_url(env).ok_or_else(|| {
             anyhow::anyhow!(
@@ -151,10 +161,7 @@ pub fn with_warehouse<T>(
             env.name
         ),
     };
-    runtime()?.block_on(async {
-        let warehouse = Postgres::connect(&url).await?;
-        work(&warehouse).await
-    })
+    Ok(Postgres::connect(&url).await?)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

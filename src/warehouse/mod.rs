@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod postgres;
 pub mod refresh;
+pub mod stream_load;
 
 /// A failed warehouse statement or connection, with what was being done.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -1,0 +1,188 @@
+//! The local pipeline end to end: deploy (moto) → ingest (pages on
+//! loopback) → sql apply → refresh (PostgreSQL, reading the streams from
+//! their checkpoints). Counts are computed from the page itself.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Output;
+
+use pricewatch::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
+use support::{Moto, PageServer, Postgres};
+
+fn pricewatch(moto: &Moto, pg: &Postgres, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(support::project_dir())
+        .args(args)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("PRICEWATCH_DATABASE_URL", pg.url())
+        .env_remove("PRICEWATCH_ENV")
+        .output()
+        .expect("run pricewatch")
+}
+
+fn ok(out: Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+fn write_pages(dir: &Path, spec: &PageSpec) {
+    std::fs::write(dir.join("product_data.html"), product_page(spec)).unwrap();
+    std::fs::write(dir.join("vendor_data.html"), vendor_page(spec)).unwrap();
+}
+
+fn count(pg: &Postgres, sql: &str) -> i64 {
+    pg.connect("pricewatch").query_one(sql, &[]).unwrap().get(0)
+}
+
+#[test]
+fn ingest_then_refresh_fills_bronze_silver_and_gold() {
+    let Some(moto) = Moto::start() else { return };
+    let Some(pg) = Postgres::start() else { return };
+    support::deploy_local(&moto);
+    ok(pricewatch(&moto, &pg, &["--env", "local", "sql", "apply"]));
+
+    let pages = tempfile::tempdir().unwrap();
+    let spec = PageSpec {
+        rows: 240,
+        ..PageSpec::default()
+    };
+    write_pages(pages.path(), &spec);
+    let server = PageServer::start(pages.path());
+    let ingest_args = [
+        "--env",
+        "local",
+        "--output",
+        "json",
+        "ingest",
+        "--products",
+        &server.url("product_data.html"),
+        "--vendors",
+        &server.url("vendor_data.html"),
+    ];
+    ok(pricewatch(&moto, &pg, &ingest_args));
+
+    let report = ok(pricewatch(
+        &moto,
+        &pg,
+        &["--env", "local", "--output", "json", "refresh"],
+    ));
+    let models = report["models"].as_array().unwrap();
+    assert_eq!(models.len(), 11);
+    assert!(
+        models.iter().all(|m| m["status"] == "refreshed"),
+        "{report}"
+    );
+
+    let rows = parsed_rows(&product_page(&spec));
+    let distinct: BTreeSet<&Vec<String>> = rows.iter().collect();
+    assert!(distinct.len() < rows.len(), "the page has exact duplicates");
+    assert_eq!(
+        count(&pg, "SELECT COUNT(*) FROM bronze.products") as usize,
+        rows.len()
+    );
+    assert_eq!(
+        count(&pg, "SELECT COUNT(*) FROM silver.products") as usize,
+        distinct.len(),
+        "duplicates collapse"
+    );
+    assert_eq!(count(&pg, "SELECT COUNT(*) FROM silver.quarantine"), 0);
+    assert_eq!(
+        count(&pg, "SELECT COUNT(*) FROM silver.vendors") as usize,
+        parsed_rows(&vendor_page(&spec)).len()
+    );
+    let vendors_with_items = count(
+        &pg,
+        "SELECT COUNT(*) FROM gold.vendor_scorecard WHERE items > 0",
+    );
+    let expected_vendors: BTreeSet<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(vendors_with_items as usize, expected_vendors.len());
+
+    // A changed page with broken rows: a second snapshot, some quarantined.
+    let changed = PageSpec {
+        variant: 1,
+        broken_ratio: 0.2,
+        ..spec
+    };
+    write_pages(pages.path(), &changed);
+    ok(pricewatch(&moto, &pg, &ingest_args));
+    let report = ok(pricewatch(
+        &moto,
+        &pg,
+        &["--env", "local", "--output", "json", "refresh"],
+    ));
+    let loaded: i64 = report["loaded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l[1].as_i64().unwrap())
+        .sum();
+    assert_eq!(
+        loaded as usize,
+        rows.len() + parsed_rows(&vendor_page(&changed)).len(),
+        "only the new records are loaded"
+    );
+    assert!(
+        count(
+            &pg,
+            "SELECT COUNT(*) FROM silver.quarantine WHERE source = 'products'"
+        ) > 0
+    );
+    assert_eq!(
+        count(
+            &pg,
+            "SELECT COUNT(DISTINCT snapshot_id) FROM silver.products"
+        ),
+        2
+    );
+    assert!(count(&pg, "SELECT COUNT(*) FROM gold.price_evolution WHERE previous_price IS NOT NULL AND price_change <> 0") > 0);
+
+    let report = ok(pricewatch(
+        &moto,
+        &pg,
+        &[
+            "--env",
+            "local",
+            "--output",
+            "json",
+            "refresh",
+            "--select",
+            "silver.products+",
+        ],
+    ));
+    let refreshed: Vec<&str> = report["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        refreshed,
+        [
+            "silver.products",
+            "gold.hourly_prices",
+            "gold.price_evolution",
+            "gold.vendor_scorecard",
+            "gold.vendor_stock_status"
+        ]
+    );
+    assert!(
+        report["loaded"].as_array().unwrap().is_empty(),
+        "bronze was not selected"
+    );
+
+    let out = pricewatch(
+        &moto,
+        &pg,
+        &["--env", "local", "refresh", "--select", "gold.nope"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no model `gold.nope`"));
+}
