@@ -388,7 +388,8 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                 stack.name,
                 state.as_ref().map(|s| s.status.as_str()).unwrap_or_default()
             ));
-            state = self.follow(stack, None, env).await?;
+            let since = self.latest_event_time(stack).await?;
+            state = self.follow(stack, since, env).await?;
         }
         let Some(current) = &state else {
             return Ok(None);
@@ -427,10 +428,11 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             Condition::RollbackFailed if self.options.recover => {
                 self.reporter
                     .info(&format!("{}: continuing the failed rollback", stack.name));
+                let since = self.latest_event_time(stack).await?;
                 self.stacks
                     .continue_update_rollback(&stack.stack_name)
                     .await?;
-                let after = self.follow(stack, None, env).await?;
+                let after = self.follow(stack, since, env).await?;
                 match after {
                     Some(s) if rules::condition(&s.status) == Condition::Ready => Ok(Some(s)),
                     other => Err(DeployError::Failed {

@@ -472,3 +472,48 @@ fn status_names_the_next_command() {
     );
     assert_eq!(report.stacks[1].status, "NOT_DEPLOYED");
 }
+
+/// Keeps every line reported.
+#[derive(Default)]
+struct Lines(std::sync::Mutex<Vec<String>>);
+impl Reporter for Lines {
+    fn info(&self, line: &str) {
+        self.0.lock().unwrap().push(line.to_string());
+    }
+    fn warn(&self, line: &str) {
+        self.0.lock().unwrap().push(line.to_string());
+    }
+    fn debug(&self, _: &str) {}
+}
+
+#[test]
+fn waiting_on_a_busy_stack_reports_only_new_events() {
+    let bundle = bundle("local");
+    let cloud = FakeCloud::default();
+    deploy_with(&cloud, &bundle, &options());
+    let mut foundation = cloud.stack("pricewatch-local-foundation").unwrap();
+    foundation.status = "UPDATE_IN_PROGRESS".into();
+    foundation.busy_for = 2;
+    cloud.put_stack("pricewatch-local-foundation", foundation);
+    let artifacts = artifacts();
+    let target = Target {
+        env: &bundle.env,
+        bundle: &bundle,
+        artifacts: &artifacts,
+    };
+    let lines = Lines::default();
+    let opts = options();
+    let report = crate::block_on(Engine::new(&cloud, &cloud, &lines, &opts).deploy(&target, None));
+    assert!(report.ok(), "{report:?}");
+    let lines = lines.0.lock().unwrap();
+    assert!(
+        lines.iter().any(|l| l.contains("already in progress")),
+        "{lines:?}"
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("CREATE_IN_PROGRESS") || l.contains("CREATE_COMPLETE")),
+        "the first deploy's events were reported again: {lines:?}"
+    );
+}
