@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Output;
 
 use pricewatch::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
@@ -13,11 +12,6 @@ use support::{Moto, PageServer};
 
 fn pricewatch(moto: &Moto, args: &[&str]) -> Output {
     support::pricewatch_on(&support::project_dir(), moto, args)
-}
-
-fn write_pages(dir: &Path, spec: &PageSpec) {
-    std::fs::write(dir.join("product_data.html"), product_page(spec)).unwrap();
-    std::fs::write(dir.join("vendor_data.html"), vendor_page(spec)).unwrap();
 }
 
 fn ingest(moto: &Moto, server: &PageServer) -> (Output, serde_json::Value) {
@@ -51,7 +45,7 @@ fn ingest_pushes_each_snapshot_once_and_only_on_change() {
         broken_ratio: 0.1,
         ..PageSpec::default()
     };
-    write_pages(pages.path(), &spec);
+    support::write_pages(pages.path(), &spec);
     let server = PageServer::start(pages.path());
     let product_rows = parsed_rows(&product_page(&spec));
     let vendor_rows = parsed_rows(&vendor_page(&spec));
@@ -108,7 +102,7 @@ fn ingest_pushes_each_snapshot_once_and_only_on_change() {
         "an unchanged page adds nothing"
     );
 
-    write_pages(pages.path(), &PageSpec { variant: 1, ..spec });
+    support::write_pages(pages.path(), &PageSpec { variant: 1, ..spec });
     std::fs::write(pages.path().join("vendor_data.html"), vendor_page(&spec)).unwrap();
     let (out, report) = ingest(&moto, &server);
     assert!(out.status.success());
@@ -136,7 +130,7 @@ fn a_failed_delivery_exits_1_and_is_retried_by_the_next_run() {
         rows: 20,
         ..PageSpec::default()
     };
-    write_pages(pages.path(), &spec);
+    support::write_pages(pages.path(), &spec);
     let server = PageServer::start(pages.path());
 
     // Nothing deployed: no streams, no state bucket.

@@ -5,20 +5,14 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Output;
 
 use pricewatch::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
 use support::{Moto, PageServer, Postgres};
 
 fn pricewatch(moto: &Moto, pg: &Postgres, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
-        .arg("--project-dir")
-        .arg(support::project_dir())
-        .args(args)
-        .env("AWS_ENDPOINT_URL", moto.endpoint())
+    support::pricewatch_command(&support::project_dir(), moto, args)
         .env("PRICEWATCH_DATABASE_URL", pg.url())
-        .env_remove("PRICEWATCH_ENV")
         .output()
         .expect("run pricewatch")
 }
@@ -31,11 +25,6 @@ fn ok(out: Output) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
-}
-
-fn write_pages(dir: &Path, spec: &PageSpec) {
-    std::fs::write(dir.join("product_data.html"), product_page(spec)).unwrap();
-    std::fs::write(dir.join("vendor_data.html"), vendor_page(spec)).unwrap();
 }
 
 fn count(pg: &Postgres, sql: &str) -> i64 {
@@ -54,7 +43,7 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         rows: 240,
         ..PageSpec::default()
     };
-    write_pages(pages.path(), &spec);
+    support::write_pages(pages.path(), &spec);
     let server = PageServer::start(pages.path());
     let ingest_args = [
         "--env",
@@ -111,7 +100,7 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         broken_ratio: 0.2,
         ..spec
     };
-    write_pages(pages.path(), &changed);
+    support::write_pages(pages.path(), &changed);
     ok(pricewatch(&moto, &pg, &ingest_args));
     let report = ok(pricewatch(
         &moto,

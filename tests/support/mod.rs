@@ -388,15 +388,29 @@ impl Moto {
 
 /// Runs the pricewatch binary on `project` with AWS pointed at moto.
 pub fn pricewatch_on(project: &Path, moto: &Moto, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+    pricewatch_command(project, moto, args)
+        .output()
+        .expect("run pricewatch")
+}
+
+/// The pricewatch command `pricewatch_on` runs, to add to before running.
+pub fn pricewatch_command(project: &Path, moto: &Moto, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pricewatch"));
+    command
         .arg("--project-dir")
         .arg(project)
         .args(args)
         .env("AWS_ENDPOINT_URL", moto.endpoint())
         .env_remove("PRICEWATCH_ENV")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .expect("run pricewatch")
+        .env_remove("AWS_PROFILE");
+    command
+}
+
+/// Writes generated product_data.html and vendor_data.html into `dir`.
+pub fn write_pages(dir: &Path, spec: &pricewatch::ingest::fixtures::PageSpec) {
+    use pricewatch::ingest::fixtures::{product_page, vendor_page};
+    std::fs::write(dir.join("product_data.html"), product_page(spec)).expect("write products page");
+    std::fs::write(dir.join("vendor_data.html"), vendor_page(spec)).expect("write vendors page");
 }
 
 /// A stand-in Lambda artifact: moto stores Lambda code but never runs it.
