@@ -11,21 +11,10 @@ use pricewatch::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageS
 use support::{Moto, PageServer, Postgres};
 
 fn pricewatch(moto: &Moto, pg: &Postgres, args: &[&str]) -> Output {
-    support::pricewatch_command(&support::project_dir(), moto, args)
-        .env("PRICEWATCH_DATABASE_URL", pg.url())
-        .output()
-        .expect("run pricewatch")
+    support::pricewatch_with_warehouse(&support::project_dir(), moto, pg, args)
 }
 
-fn ok(out: Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
-}
+use support::succeeded as ok;
 
 fn count(pg: &Postgres, sql: &str) -> i64 {
     pg.connect("pricewatch").query_one(sql, &[]).unwrap().get(0)
@@ -64,7 +53,7 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         &["--env", "local", "--output", "json", "refresh"],
     ));
     let models = report["models"].as_array().unwrap();
-    assert_eq!(models.len(), 11);
+    assert_eq!(models.len(), 14);
     assert!(
         models.iter().all(|m| m["status"] == "refreshed"),
         "{report}"
@@ -158,8 +147,11 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
             "silver.products",
             "gold.hourly_prices",
             "gold.price_evolution",
+            "gold.price_recommendations",
             "gold.vendor_scorecard",
-            "gold.vendor_stock_status"
+            "gold.vendor_stock_status",
+            "gold.price_anomalies",
+            "gold.price_trends"
         ]
     );
     assert!(
@@ -174,4 +166,74 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no model `gold.nope`"));
+}
+
+#[test]
+fn a_failing_model_skips_its_downstream_and_exits_1() {
+    let Some(moto) = Moto::start() else { return };
+    let Some(pg) = Postgres::start() else { return };
+    support::deploy_local(&moto);
+    // Creates fine while silver is empty; divides by zero once it has rows.
+    let project = support::project_copy();
+    std::fs::write(
+        project.path().join("sql/gold/fragile.sql"),
+        "{{ config(materialized=\"materialized_view\", description=\"Breaks on data.\") }}\n\
+         SELECT item, 1 / (COUNT(*) - COUNT(*)) AS boom FROM {{ ref(model=\"silver.products\") }} GROUP BY item\n",
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("sql/gold/fragile_child.sql"),
+        "{{ config(materialized=\"materialized_view\", description=\"Reads the fragile one.\") }}\n\
+         SELECT item FROM {{ ref(model=\"gold.fragile\") }}\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| support::pricewatch_with_warehouse(project.path(), &moto, &pg, args);
+    ok(run(&["--env", "local", "sql", "apply"]));
+    let pages = tempfile::tempdir().unwrap();
+    support::write_pages(
+        pages.path(),
+        &PageSpec {
+            rows: 40,
+            ..PageSpec::default()
+        },
+    );
+    let server = PageServer::start(pages.path());
+    ok(run(&[
+        "--env",
+        "local",
+        "ingest",
+        "--products",
+        &server.url("product_data.html"),
+        "--vendors",
+        &server.url("vendor_data.html"),
+    ]));
+
+    let out = run(&["--env", "local", "refresh"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let line = |model: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{model} ")))
+            .unwrap_or_else(|| panic!("no line for {model} in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(line("gold.fragile").contains("FAILED"), "{stdout}");
+    assert!(line("gold.fragile_child").contains("skipped"), "{stdout}");
+    assert!(
+        line("gold.price_evolution").contains("refreshed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("gold.fragile did not refresh"), "{stdout}");
+    assert!(
+        stdout.contains("14 refreshed, 1 failed, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("gold.fragile") && stderr.contains("division by zero"),
+        "{stderr}"
+    );
+    // The rest of gold is current: the failure did not hold it back.
+    assert!(count(&pg, "SELECT COUNT(*) FROM gold.price_recommendations") > 0);
 }

@@ -48,6 +48,7 @@ fn apply_creates_then_changes_only_what_changed() {
     let Some(pg) = Postgres::start() else { return };
     let project = support::project_copy();
 
+    let models = support::bundle("local").models.len();
     let (out, first) = apply(project.path(), &pg, &[]);
     assert!(
         out.status.success(),
@@ -55,21 +56,21 @@ fn apply_creates_then_changes_only_what_changed() {
         String::from_utf8_lossy(&out.stderr)
     );
     let created = names(&first["plan"]["create"]);
-    assert_eq!(created.len(), 11, "{created:?}");
+    assert_eq!(created.len(), models, "{created:?}");
     assert_eq!(created[0], "bronze.products");
-    assert_eq!(identities(&pg).len(), 11);
+    assert_eq!(identities(&pg).len(), models);
     let mut client = pg.connect("pricewatch");
     let recorded: i64 = client
         .query_one("SELECT COUNT(*) FROM pricewatch_meta.applied_models", &[])
         .unwrap()
         .get(0);
-    assert_eq!(recorded, 11);
+    assert_eq!(recorded as usize, models);
 
     let before = identities(&pg);
     let (out, second) = apply(project.path(), &pg, &[]);
     assert!(out.status.success());
     assert!(names(&second["plan"]["create"]).is_empty(), "{second}");
-    assert_eq!(names(&second["plan"]["unchanged"]).len(), 11);
+    assert_eq!(names(&second["plan"]["unchanged"]).len(), models);
     assert_eq!(identities(&pg), before, "a second apply touches nothing");
 
     let model = project.path().join("sql/silver/products_validated.sql");
@@ -88,6 +89,9 @@ fn apply_creates_then_changes_only_what_changed() {
         "silver.quarantine",
         "gold.hourly_prices",
         "gold.price_evolution",
+        "gold.price_recommendations",
+        "gold.price_anomalies",
+        "gold.price_trends",
         "gold.vendor_scorecard",
         "gold.vendor_stock_status",
     ];

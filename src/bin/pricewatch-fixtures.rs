@@ -24,6 +24,9 @@ struct Args {
     /// Leave out pandas' index column
     #[arg(long)]
     no_index: bool,
+    /// Price every 23rd offer at three times its usual price (an outlier)
+    #[arg(long)]
+    spikes: bool,
     /// Directory to write the pages into
     #[arg(long)]
     out: PathBuf,
@@ -37,6 +40,7 @@ fn main() -> std::io::Result<()> {
         variant: args.variant,
         broken_ratio: args.broken.clamp(0.0, 1.0),
         index_column: !args.no_index,
+        spikes: args.spikes,
     };
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(args.out.join("product_data.html"), product_page(&spec))?;

@@ -15,6 +15,9 @@ pub struct PageSpec {
     /// Share of product rows written broken (0.0 to 1.0).
     pub broken_ratio: f64,
     pub index_column: bool,
+    /// Every 23rd offer priced at three times its usual price: the kind of
+    /// outlier anomaly detection must flag.
+    pub spikes: bool,
 }
 
 impl Default for PageSpec {
@@ -25,6 +28,7 @@ impl Default for PageSpec {
             variant: 0,
             broken_ratio: 0.0,
             index_column: true,
+            spikes: false,
         }
     }
 }
@@ -150,6 +154,9 @@ pub fn product_page(spec: &PageSpec) -> String {
         if spec.variant > 0 && i % 3 == 0 {
             let step = item_hash(spec.seed ^ u64::from(spec.variant), i) - 0.5;
             price *= 1.0 + 0.2 * step;
+        }
+        if spec.spikes && i % 23 == 5 {
+            price *= 3.0;
         }
         let roll = rng.unit();
         let status = match (roll < 0.7, roll < 0.9, i % 5) {

@@ -406,6 +406,30 @@ pub fn pricewatch_command(project: &Path, moto: &Moto, args: &[&str]) -> Command
     command
 }
 
+/// Runs pricewatch on `project` with AWS on moto and the warehouse on `pg`.
+pub fn pricewatch_with_warehouse(
+    project: &Path,
+    moto: &Moto,
+    pg: &Postgres,
+    args: &[&str],
+) -> std::process::Output {
+    pricewatch_command(project, moto, args)
+        .env("PRICEWATCH_DATABASE_URL", pg.url())
+        .output()
+        .expect("run pricewatch")
+}
+
+/// Asserts the run succeeded; its stdout as JSON (Null when not JSON).
+pub fn succeeded(out: std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+}
+
 /// Writes generated product_data.html and vendor_data.html into `dir`.
 pub fn write_pages(dir: &Path, spec: &pricewatch::ingest::fixtures::PageSpec) {
     use pricewatch::ingest::fixtures::{product_page, vendor_page};
