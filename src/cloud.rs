@@ -111,3 +111,38 @@ pub trait RecordSource {
         after: Option<&str>,
     ) -> AwsResult<Vec<StreamRecord>>;
 }
+
+/// Where a Redshift Data API statement stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatementStatus {
+    /// Submitted, picked or started.
+    Running,
+    Finished {
+        has_result_set: bool,
+    },
+    /// Failed in the database, with the server's message.
+    Failed {
+        message: String,
+    },
+    /// Cancelled.
+    Aborted,
+}
+
+/// One page of a statement's result: every value as text (NULL as None).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResultPage {
+    pub rows: Vec<Vec<Option<String>>>,
+    pub next_token: Option<String>,
+}
+
+/// The Redshift Data API, on one workgroup and database.
+#[allow(async_fn_in_trait)]
+pub trait DataApi {
+    /// Submits SQL without waiting: one statement on its own, several as
+    /// one batch (one transaction). `name` labels it in Redshift's history.
+    /// Returns the statement id.
+    async fn submit(&self, name: &str, sqls: &[String]) -> AwsResult<String>;
+    async fn status(&self, id: &str) -> AwsResult<StatementStatus>;
+    async fn result_page(&self, id: &str, next_token: Option<&str>) -> AwsResult<ResultPage>;
+    async fn cancel(&self, id: &str) -> AwsResult<()>;
+}

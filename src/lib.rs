@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod wait;
 pub mod warehouse;
 
 /// Runs a future to completion in unit tests.

@@ -129,15 +129,30 @@ fn apply_creates_then_changes_only_what_changed() {
 }
 
 #[test]
-fn redshift_envs_say_they_cannot_run_sql_yet() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
-        .arg("--project-dir")
-        .arg(support::project_dir())
-        .args(["--env", "dev", "sql", "apply"])
-        .output()
-        .unwrap();
+fn a_redshift_env_without_its_warehouse_stack_says_to_deploy_first() {
+    let Some(moto) = support::Moto::start() else { return };
+    // dev, pointed at moto's account: the warehouse stack was never deployed.
+    let project = support::project_copy();
+    let dev = project.path().join("environments/dev.yaml");
+    let text = std::fs::read_to_string(&dev)
+        .unwrap()
+        .replace("111111111111", "123456789012");
+    std::fs::write(&dev, text).unwrap();
+    moto.start_recording();
+    let out = support::pricewatch_on(project.path(), &moto, &["--env", "dev", "sql", "apply"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Redshift Data API"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stack pricewatch-dev-warehouse does not exist")
+            && err.contains("pricewatch deploy --env dev"),
+        "{err}"
+    );
+    let actions = moto.recorded_actions();
+    assert!(
+        actions.iter().all(|a| !a.starts_with("RedshiftData.")),
+        "no statement was sent: {actions:?}"
+    );
+    assert!(actions.contains(&"DescribeStacks".to_string()), "{actions:?}");
 }
 
 #[test]

@@ -50,7 +50,8 @@ fn kind_of(code: &str) -> AwsErrorKind {
         | "ThrottlingException"
         | "TooManyRequestsException"
         | "RequestLimitExceeded"
-        | "SlowDown" => AwsErrorKind::Throttled,
+        | "SlowDown"
+        | "ActiveStatementsExceededException" => AwsErrorKind::Throttled,
         "ValidationError"
         | "InvalidParameterValue"
         | "InvalidParameterCombination"

@@ -6,6 +6,7 @@ mod cloudformation;
 mod error;
 mod kinesis;
 mod limiter;
+mod redshift_data;
 mod s3;
 mod sts;
 
@@ -20,6 +21,7 @@ pub use cloudformation::CfnStacks;
 pub use error::classify;
 pub use kinesis::KinesisStreams;
 pub use limiter::RateLimiter;
+pub use redshift_data::RedshiftDataApi;
 pub use s3::S3Objects;
 pub use sts::StsIdentity;
 
@@ -87,6 +89,8 @@ pub struct Clients {
     pub objects: S3Objects,
     pub identity: StsIdentity,
     pub streams: KinesisStreams,
+    /// The Data API client; [`RedshiftDataApi`] binds it to a workgroup.
+    pub redshift_data: aws_sdk_redshiftdata::Client,
 }
 
 impl Clients {
@@ -113,6 +117,7 @@ impl Clients {
             objects: S3Objects::new(aws_sdk_s3::Client::from_conf(s3_config)),
             identity: StsIdentity::new(aws_sdk_sts::Client::new(config)),
             streams: KinesisStreams::new(aws_sdk_kinesis::Client::new(config)),
+            redshift_data: aws_sdk_redshiftdata::Client::new(config),
         }
     }
 }

@@ -18,15 +18,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::aws::{self, CfnStacks, Clients, S3Objects};
+use crate::aws::{self, CfnStacks, Clients, RedshiftDataApi, S3Objects};
 use crate::cli::{Cli, Command};
 use crate::config::{Dialect, Environment, Environments};
+use crate::deploy::api::Stacks as _;
 use crate::deploy::artifacts::{self, Artifact};
 use crate::deploy::{Engine, Options};
 use crate::error::{ExitStatus, UsageError};
 use crate::output::{Printer, Reporter, StderrReporter};
 use crate::render::Bundle;
 use crate::warehouse::postgres::{self, Postgres};
+use crate::warehouse::redshift::{Limits, Redshift};
+use crate::warehouse::{Statements, WarehouseError};
 
 /// What every command gets: the project, where results and logs go, and the env asked for.
 pub struct Session {
@@ -135,33 +138,97 @@ pub fn with_engine<T>(
     })
 }
 
-/// Runs async work on the env's warehouse.
+/// The env's warehouse: PostgreSQL (`local`) or Redshift Serverless
+/// through the Data API.
+pub enum Warehouse {
+    Postgres(Postgres),
+    Redshift(Redshift<RedshiftDataApi>),
+}
+
+impl Statements for Warehouse {
+    async fn execute(&self, context: &str, sql: &str) -> Result<(), WarehouseError> {
+        match self {
+            Warehouse::Postgres(w) => w.execute(context, sql).await,
+            Warehouse::Redshift(w) => w.execute(context, sql).await,
+        }
+    }
+
+    async fn query(
+        &self,
+        context: &str,
+        sql: &str,
+    ) -> Result<Vec<Vec<Option<String>>>, WarehouseError> {
+        match self {
+            Warehouse::Postgres(w) => w.query(context, sql).await,
+            Warehouse::Redshift(w) => w.query(context, sql).await,
+        }
+    }
+}
+
+/// Runs async work on the env's warehouse. Redshift envs check the
+/// account first; PostgreSQL needs no AWS call.
 pub fn with_warehouse<T>(
     env: &Environment,
-    work: impl AsyncFnOnce(&Postgres) -> anyhow::Result<T>,
+    work: impl AsyncFnOnce(&Warehouse) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     runtime()?.block_on(async {
-        let warehouse = connect_warehouse(env).await?;
+        let clients = Clients::new(env).await;
+        if env.dialect() == Dialect::Redshift {
+            aws::guard_account(&clients.identity, env).await?;
+        }
+        let warehouse = connect_warehouses(env, &clients, 1).await?.remove(0);
         work(&warehouse).await
     })
 }
 
-/// A connection to the env's warehouse.
-pub async fn connect_warehouse(env: &Environment) -> anyhow::Result<Postgres> {
-    let url = match env.dialect() {
-        Dialect::Postgres => postgres::database_url(env).ok_or_else(|| {
-            anyhow::anyhow!(
-                "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
-                env.name,
-                postgres::DATABASE_URL_VARIABLE
-            )
-        })?,
-        Dialect::Redshift => anyhow::bail!(
-            "env `{}` uses Redshift Serverless: pricewatch cannot run SQL there yet (the Redshift Data API client is not built); nothing was changed",
-            env.name
-        ),
-    };
-    Ok(Postgres::connect(&url).await?)
+/// `count` sessions on the env's warehouse, one per concurrent statement.
+/// Redshift's workgroup and database come from the warehouse stack.
+pub async fn connect_warehouses(
+    env: &Environment,
+    clients: &Clients,
+    count: usize,
+) -> anyhow::Result<Vec<Warehouse>> {
+    let count = count.max(1);
+    match env.dialect() {
+        Dialect::Postgres => {
+            let url = postgres::database_url(env).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
+                    env.name,
+                    postgres::DATABASE_URL_VARIABLE
+                )
+            })?;
+            let mut sessions = Vec::with_capacity(count);
+            for _ in 0..count {
+                sessions.push(Warehouse::Postgres(Postgres::connect(&url).await?));
+            }
+            Ok(sessions)
+        }
+        Dialect::Redshift => {
+            let stack = env.names().stack("warehouse");
+            let deploy_first = || format!("run `pricewatch deploy --env {}` first", env.name);
+            let state = clients.stacks.describe(&stack).await?.ok_or_else(|| {
+                anyhow::anyhow!("stack {stack} does not exist: {}", deploy_first())
+            })?;
+            let output = |key: &str| {
+                state.outputs.get(key).cloned().ok_or_else(|| {
+                    anyhow::anyhow!("stack {stack} has no output {key}: {}", deploy_first())
+                })
+            };
+            let (workgroup, database) = (output("WorkgroupName")?, output("Database")?);
+            let api = RedshiftDataApi::new(clients.redshift_data.clone(), &workgroup, &database);
+            Ok((0..count)
+                .map(|_| {
+                    Warehouse::Redshift(Redshift::new(
+                        api.clone(),
+                        &workgroup,
+                        &database,
+                        Limits::standard(),
+                    ))
+                })
+                .collect())
+        }
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

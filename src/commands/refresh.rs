@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
-use super::{connect_warehouse, with_aws, Session};
+use super::{connect_warehouses, with_aws, Session};
 use crate::cli::RefreshArgs;
 use crate::config::{names::SOURCES, Dialect};
 use crate::error::{ExitStatus, UsageError};
@@ -26,11 +26,7 @@ pub fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
     let selected = refresh::select(&bundle.models, args.select.as_deref()).map_err(UsageError)?;
     let parallelism = env.settings.refresh.parallelism as usize;
     let report = with_aws(env, async |clients| {
-        // One connection per concurrent refresh.
-        let mut pool = Vec::new();
-        for _ in 0..parallelism.max(1) {
-            pool.push(connect_warehouse(env).await?);
-        }
+        let pool = connect_warehouses(env, clients, parallelism).await?;
         let mut loaded = Vec::new();
         if env.dialect() == Dialect::Postgres {
             // Streaming ingestion, done by hand: load what arrived in each

@@ -15,10 +15,10 @@ use super::api::{
 use super::artifacts::{self, Artifact};
 use super::plan::{Action, PlannedStack};
 use super::rules::{self, Condition, Refusal};
-use super::wait::Polling;
 use crate::config::Environment;
 use crate::output::Reporter;
 use crate::render::{sha256_hex, Bundle, RenderedStack};
+use crate::wait::Polling;
 
 /// What to deploy.
 pub struct Target<'a> {

@@ -11,7 +11,6 @@ mod engine;
 mod plan;
 pub mod rules;
 mod status;
-pub mod wait;
 
 pub use engine::{
     outcome_text as engine_outcome_text, DeployError, DeployReport, Engine, Options, Outcome,

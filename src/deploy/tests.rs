@@ -7,11 +7,11 @@ use std::path::Path;
 use super::api::ResourceChange;
 use super::artifacts::Artifact;
 use super::fake::FakeCloud;
-use super::wait::Polling;
 use super::*;
 use crate::config::Environments;
 use crate::output::Reporter;
 use crate::render::Bundle;
+use crate::wait::Polling;
 
 struct Quiet;
 impl Reporter for Quiet {

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod postgres;
+pub mod redshift;
 pub mod refresh;
 pub mod stream_load;
 
