@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # The README's first command: runs pricewatch for real on the `local` env —
 # no AWS account. On a fresh machine it installs what it needs (project
-# .venv with moto; cargo-zigbuild + ziglang for the Lambda), starts moto on
-# 127.0.0.1, builds pricewatch and the ingest Lambda, serves generated vendor
-# pages on 127.0.0.1, then runs the real commands:
-#   validate → deploy → ingest → (page changes) ingest → ingest (unchanged)
-#   → plan (nothing to do) → status
-# and stops everything it started, also on failure or Ctrl-C.
+# .venv with moto; cargo-zigbuild + ziglang for the Lambda; PostgreSQL from
+# Debian packages if absent), starts moto and PostgreSQL on 127.0.0.1,
+# builds pricewatch and the ingest Lambda, serves generated vendor pages on
+# 127.0.0.1, then runs the real commands:
+#   validate → deploy → sql apply → ingest → refresh
+#   → the page changes over the day (4 more snapshots, an outlier in the
+#     last) → ingest + refresh each → ingest (unchanged: nothing sent)
+#   → sql apply (nothing to change) → plan (nothing to do) → status
+# prints a short summary of the gold results, and stops everything it
+# started, also on failure or Ctrl-C.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 ensure_venv
+ensure_postgres
 log "building pricewatch"
 cargo build --quiet --bin pricewatch --bin pricewatch-fixtures
 bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
@@ -21,6 +26,7 @@ work="$(mktemp -d)"
 server_pid=""
 cleanup() {
     stop_moto
+    stop_postgres
     [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null
     rm -rf "$work"
 }
@@ -30,7 +36,10 @@ trap 'exit 130' INT TERM
 start_moto "$work"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT"
 log "moto (AWS APIs) on $AWS_ENDPOINT_URL"
-"$bin/pricewatch-fixtures" --rows 400 --broken 0.05 --out "$work/pages"
+start_postgres
+log "PostgreSQL (the local warehouse) on 127.0.0.1:$PG_PORT"
+pages() { "$bin/pricewatch-fixtures" --rows 400 --broken 0.05 --out "$work/pages" "$@"; }
+pages
 page_port="$(free_port)"
 "$VENV/bin/python" -m http.server "$page_port" --bind 127.0.0.1 --directory "$work/pages" >/dev/null 2>&1 &
 server_pid=$!
@@ -45,18 +54,49 @@ pw() {
 
 pw validate --all-envs
 pw --env local deploy --yes
+pw --env local sql apply
 pw --env local ingest --products "$products" --vendors "$vendors"
-log "the vendor changes some prices"
-"$bin/pricewatch-fixtures" --rows 400 --broken 0.05 --variant 1 --out "$work/pages"
+pw --env local refresh
+for variant in 1 2 3 4; do
+    # Snapshot ids carry the second they were taken: keep snapshots apart.
+    sleep 1
+    if [[ "$variant" == 4 ]]; then
+        log "the vendor changes prices again — a few by mistake (3×)"
+        pages --variant "$variant" --spikes
+    else
+        log "the vendor changes some prices"
+        pages --variant "$variant"
+    fi
+    pw --env local ingest --products "$products" --vendors "$vendors"
+    pw --env local refresh
+done
 pw --env local ingest --products "$products" --vendors "$vendors"
-pw --env local ingest --products "$products" --vendors "$vendors"
+pw --env local sql apply
 pw --env local plan --detailed-exitcode
 pw --env local status
 
-cat <<SUMMARY
+printf '\n== What the warehouse says (gold models) ==\n'
+printf '\nBiggest price moves in the last snapshot (gold.price_evolution):\n'
+psql_local "SELECT item, vendor, previous_price, sale_price, price_change_pct AS pct
+            FROM gold.price_evolution WHERE price_change_pct IS NOT NULL
+            AND observed_at = (SELECT MAX(observed_at) FROM gold.price_evolution)
+            ORDER BY ABS(price_change_pct) DESC, item LIMIT 5"
+printf 'Vendor scorecard (gold.vendor_scorecard):\n'
+psql_local "SELECT vendor, items, avg_price, in_stock_ratio, shipping_cost, review_score, feedback_count
+            FROM gold.vendor_scorecard ORDER BY vendor"
+printf 'Recommended prices (gold.price_recommendations, one row per rule):\n'
+psql_local "SELECT DISTINCT ON (rule) rule, item, category, lowest_price, median_price, recommended_price
+            FROM gold.price_recommendations ORDER BY rule, item"
+printf 'Price anomalies (gold.price_anomalies):\n'
+psql_local "SELECT item, vendor, sale_price, median_price, robust_z
+            FROM gold.price_anomalies ORDER BY ABS(robust_z) DESC, item LIMIT 5"
+printf 'Quarantined rows by reason (silver.quarantine):\n'
+psql_local "SELECT source, reason, COUNT(*) AS rows FROM silver.quarantine GROUP BY source, reason ORDER BY rows DESC"
 
-Demo done: 5 stacks deployed on moto, two product snapshots and one vendor
-snapshot pushed to Kinesis (every row, bad ones included, for the warehouse
-to type or quarantine), an unchanged page pushed nothing, and a re-plan
-found nothing to do. Everything started here is stopped now.
+cat <<SUMMARY
+Demo done: 5 stacks deployed on moto; five product snapshots and their
+vendor snapshots pushed through Kinesis into PostgreSQL, typed, validated
+(bad rows quarantined with a reason) and refreshed into gold; an unchanged
+page pushed nothing, and re-running sql apply and plan found nothing to do.
+Everything started here is stopped now.
 SUMMARY

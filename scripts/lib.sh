@@ -2,6 +2,7 @@
 # pricewatch's scripts need on a fresh machine, idempotently.
 #   ensure_venv      project-local .venv with the pinned Python tools
 #   ensure_postgres  PostgreSQL server binaries (Debian package) if absent
+#   start_postgres / stop_postgres / psql_local  a throwaway local cluster
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -38,6 +39,39 @@ ensure_postgres() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
     postgres_bin_dir >/dev/null || { echo "PostgreSQL installation failed: no initdb under /usr/lib/postgresql" >&2; return 1; }
+}
+
+# start_postgres: a throwaway cluster on a free loopback port (trust auth,
+# user and database `pricewatch`), run as the postgres user when root since
+# initdb refuses root. Exports PRICEWATCH_DATABASE_URL; stop_postgres ends it.
+start_postgres() {
+    PG_BIN="$(postgres_bin_dir)"
+    PG_DIR="$(mktemp -d)"
+    PG_AS=()
+    if [[ "$(id -u)" -eq 0 ]]; then
+        chown postgres:postgres "$PG_DIR"
+        PG_AS=(runuser -u postgres --)
+    fi
+    PG_PORT="$(free_port)"
+    "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U pricewatch --auth=trust -E UTF8 --no-sync \
+        >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+        -o "-h 127.0.0.1 -p $PG_PORT -k $PG_DIR -F" start >/dev/null \
+        || { cat "$PG_DIR/server.log" >&2; return 1; }
+    "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U pricewatch pricewatch
+    export PRICEWATCH_DATABASE_URL="postgres://pricewatch@127.0.0.1:$PG_PORT/pricewatch"
+}
+
+stop_postgres() {
+    [[ -n "${PG_DIR:-}" ]] || return 0
+    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+    PG_DIR=""
+}
+
+# psql_local SQL: runs a query on the cluster start_postgres started.
+psql_local() {
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U pricewatch -d pricewatch -P pager=off -c "$1"
 }
 
 free_port() {
