@@ -200,7 +200,11 @@ pub struct SqlApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
-    /// Only this model (`schema.name`), or with `+` it and everything downstream
+    /// Only this model (`schema.name`), or with `+` it and everything
+    /// downstream; repeat to select several
     #[arg(long, value_name = "MODEL[+]")]
-    pub select: Option<String>,
+    pub select: Vec<String>,
+    /// Models refreshed at once (default: the env's refresh.parallelism)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub parallelism: Option<u32>,
 }

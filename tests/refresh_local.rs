@@ -236,4 +236,25 @@ fn a_failing_model_skips_its_downstream_and_exits_1() {
     );
     // The rest of gold is current: the failure did not hold it back.
     assert!(count(&pg, "SELECT COUNT(*) FROM gold.price_recommendations") > 0);
+
+    // Without bronze nothing is read from Kinesis: no AWS needed at all.
+    let out = support::pricewatch_command(
+        project.path(),
+        &moto,
+        &[
+            "--env",
+            "local",
+            "refresh",
+            "--select",
+            "gold.price_evolution+",
+        ],
+    )
+    .env("PRICEWATCH_DATABASE_URL", pg.url())
+    .env(
+        "AWS_ENDPOINT_URL",
+        format!("http://127.0.0.1:{}", support::free_port()),
+    )
+    .output()
+    .unwrap();
+    ok(out);
 }

@@ -130,7 +130,9 @@ fn apply_creates_then_changes_only_what_changed() {
 
 #[test]
 fn a_redshift_env_without_its_warehouse_stack_says_to_deploy_first() {
-    let Some(moto) = support::Moto::start() else { return };
+    let Some(moto) = support::Moto::start() else {
+        return;
+    };
     // dev, pointed at moto's account: the warehouse stack was never deployed.
     let project = support::project_copy();
     let dev = project.path().join("environments/dev.yaml");
@@ -152,7 +154,10 @@ fn a_redshift_env_without_its_warehouse_stack_says_to_deploy_first() {
         actions.iter().all(|a| !a.starts_with("RedshiftData.")),
         "no statement was sent: {actions:?}"
     );
-    assert!(actions.contains(&"DescribeStacks".to_string()), "{actions:?}");
+    assert!(
+        actions.contains(&"DescribeStacks".to_string()),
+        "{actions:?}"
+    );
 }
 
 #[test]

@@ -171,12 +171,8 @@ pub fn with_warehouse<T>(
     env: &Environment,
     work: impl AsyncFnOnce(&Warehouse) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    runtime()?.block_on(async {
-        let clients = Clients::new(env).await;
-        if env.dialect() == Dialect::Redshift {
-            aws::guard_account(&clients.identity, env).await?;
-        }
-        let warehouse = connect_warehouses(env, &clients, 1).await?.remove(0);
+    with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
+        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
         work(&warehouse).await
     })
 }
@@ -243,9 +239,21 @@ pub fn with_aws<T>(
     env: &Environment,
     work: impl AsyncFnOnce(&Clients) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
+    with_clients(env, true, work)
+}
+
+/// Runs async work with the env's clients; `uses_aws` checks the account
+/// first (work that makes no AWS call needs no credentials).
+pub fn with_clients<T>(
+    env: &Environment,
+    uses_aws: bool,
+    work: impl AsyncFnOnce(&Clients) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     runtime()?.block_on(async {
         let clients = Clients::new(env).await;
-        aws::guard_account(&clients.identity, env).await?;
+        if uses_aws {
+            aws::guard_account(&clients.identity, env).await?;
+        }
         work(&clients).await
     })
 }

@@ -1,14 +1,15 @@
 //! `pricewatch refresh`: refreshes the warehouse's materialized models.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
 
 use serde::Serialize;
 
-use super::{connect_warehouses, with_aws, Session};
+use super::{connect_warehouses, with_clients, Session};
 use crate::cli::RefreshArgs;
 use crate::config::{names::SOURCES, Dialect};
 use crate::error::{ExitStatus, UsageError};
-use crate::render::Materialization;
+use crate::render::{Materialization, Model};
 use crate::warehouse::refresh::{self, ModelResult, Status};
 use crate::warehouse::stream_load;
 
@@ -17,56 +18,73 @@ struct Refreshed {
     env: String,
     /// Records loaded from each stream (local env only).
     loaded: Vec<(String, usize)>,
+    /// Wall time of the model refreshes (loading excluded).
+    seconds: f64,
+    parallelism: usize,
     models: Vec<ModelResult>,
 }
 
 pub fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("refresh")?;
     let env = &bundle.env;
-    let selected = refresh::select(&bundle.models, args.select.as_deref()).map_err(UsageError)?;
-    let parallelism = env.settings.refresh.parallelism as usize;
-    let report = with_aws(env, async |clients| {
+    let selected = refresh::select(&bundle.models, &args.select).map_err(UsageError)?;
+    let parallelism = args.parallelism.unwrap_or(env.settings.refresh.parallelism) as usize;
+    // PostgreSQL has no streaming ingestion: pricewatch loads what arrived
+    // in each selected bronze stream before refreshing it.
+    let streams_to_load: Vec<&Model> = match env.dialect() {
+        Dialect::Postgres => bundle
+            .models
+            .iter()
+            .filter(|m| m.materialized == Materialization::Stream && selected.contains(&m.name))
+            .collect(),
+        Dialect::Redshift => Vec::new(),
+    };
+    let uses_aws = env.dialect() == Dialect::Redshift || !streams_to_load.is_empty();
+    let report = with_clients(env, uses_aws, async |clients| {
         let pool = connect_warehouses(env, clients, parallelism).await?;
         let mut loaded = Vec::new();
-        if env.dialect() == Dialect::Postgres {
-            // Streaming ingestion, done by hand: load what arrived in each
-            // selected bronze stream before refreshing it.
-            let names = env.names();
-            for model in bundle
-                .models
-                .iter()
-                .filter(|m| m.materialized == Materialization::Stream && selected.contains(&m.name))
-            {
-                let source = model
-                    .name
-                    .split_once('.')
-                    .map(|(_, t)| t)
-                    .unwrap_or_default();
-                if !SOURCES.contains(&source) {
-                    anyhow::bail!(
-                        "stream model {} is not named after a source ({})",
-                        model.name,
-                        SOURCES.join(", ")
-                    );
-                }
-                let stream = names.stream(source).expect("a source has a stream");
-                let table = format!("pricewatch_meta.kinesis_{source}");
-                let count = stream_load::load(&clients.streams, &pool[0], stream, &table).await?;
-                session
-                    .reporter
-                    .info(&format!("loaded {count} new record(s) from {stream}"));
-                loaded.push((stream.to_string(), count));
+        let names = env.names();
+        for model in streams_to_load {
+            let source = model
+                .name
+                .split_once('.')
+                .map(|(_, t)| t)
+                .unwrap_or_default();
+            if !SOURCES.contains(&source) {
+                anyhow::bail!(
+                    "stream model {} is not named after a source ({})",
+                    model.name,
+                    SOURCES.join(", ")
+                );
             }
+            let stream = names.stream(source).expect("a source has a stream");
+            let table = format!("pricewatch_meta.kinesis_{source}");
+            let count = stream_load::load(&clients.streams, &pool[0], stream, &table).await?;
+            session
+                .reporter
+                .info(&format!("loaded {count} new record(s) from {stream}"));
+            loaded.push((stream.to_string(), count));
         }
-        let next = AtomicUsize::new(0);
-        let models = refresh::refresh(&bundle.models, &selected, parallelism, |model| {
-            let connection = &pool[next.fetch_add(1, Ordering::Relaxed) % pool.len()];
-            refresh::refresh_statement(connection, model)
+        let started = Instant::now();
+        // Each running refresh has a session of its own.
+        let free = Mutex::new((0..pool.len()).collect::<Vec<usize>>());
+        let (free, pool) = (&free, &pool);
+        let models = refresh::refresh(&bundle.models, &selected, parallelism, |model| async move {
+            let session = free
+                .lock()
+                .expect("session list")
+                .pop()
+                .expect("one session per concurrent refresh");
+            let outcome = refresh::refresh_statement(&pool[session], model).await;
+            free.lock().expect("session list").push(session);
+            outcome
         })
         .await;
         Ok(Refreshed {
             env: env.name.clone(),
             loaded,
+            seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            parallelism,
             models,
         })
     })?;
@@ -106,11 +124,13 @@ fn text(report: &Refreshed) -> String {
     }
     let count = |s: Status| report.models.iter().filter(|m| m.status == s).count();
     lines.push(format!(
-        "env {}: {} refreshed, {} failed, {} skipped",
+        "env {}: {} refreshed, {} failed, {} skipped in {:.3}s ({} at once)",
         report.env,
         count(Status::Refreshed),
         count(Status::Failed),
-        count(Status::Skipped)
+        count(Status::Skipped),
+        report.seconds,
+        report.parallelism
     ));
     lines.join("\n")
 }

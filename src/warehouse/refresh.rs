@@ -30,29 +30,33 @@ pub struct ModelResult {
     pub detail: Option<String>,
 }
 
-/// The models `--select` names: `MODEL` alone, or `MODEL+` with everything
-/// downstream. None selects every model.
-pub fn select(models: &[Model], selector: Option<&str>) -> Result<BTreeSet<String>, String> {
+/// The models `--select` names: each `MODEL` alone, or `MODEL+` with
+/// everything downstream. No selector selects every model.
+pub fn select(models: &[Model], selectors: &[String]) -> Result<BTreeSet<String>, String> {
+    if selectors.is_empty() {
+        return Ok(models.iter().map(|m| m.name.clone()).collect());
+    }
     let mut dag = Dag::new();
     for model in models {
         dag.add(model.name.clone(), model.depends_on.clone());
     }
-    let Some(selector) = selector else {
-        return Ok(models.iter().map(|m| m.name.clone()).collect());
-    };
-    let (name, downstream) = match selector.strip_suffix('+') {
-        Some(name) => (name, true),
-        None => (selector, false),
-    };
-    if !models.iter().any(|m| m.name == name) {
-        let known: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
-        return Err(format!("no model `{name}`; models: {}", known.join(", ")));
+    let mut selected = BTreeSet::new();
+    for selector in selectors {
+        let (name, downstream) = match selector.strip_suffix('+') {
+            Some(name) => (name, true),
+            None => (selector.as_str(), false),
+        };
+        if !models.iter().any(|m| m.name == name) {
+            let known: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
+            return Err(format!("no model `{name}`; models: {}", known.join(", ")));
+        }
+        if downstream {
+            selected.extend(dag.downstream(name));
+        } else {
+            selected.insert(name.to_string());
+        }
     }
-    Ok(if downstream {
-        dag.downstream(name)
-    } else {
-        BTreeSet::from([name.to_string()])
-    })
+    Ok(selected)
 }
 
 /// Runs `refresh_one` for every selected materialized model, in dependency
@@ -266,7 +270,7 @@ mod tests {
             fail: vec![],
         };
         let models = graph();
-        let results = run(&models, &select(&models, None).unwrap(), 4, &log);
+        let results = run(&models, &select(&models, &[]).unwrap(), 4, &log);
         assert!(results.iter().all(|r| r.status == Status::Refreshed));
         let events = log.events.lock().unwrap().clone();
         for (model, deps) in [
@@ -295,7 +299,7 @@ mod tests {
             fail: vec![],
         };
         let models = graph();
-        run(&models, &select(&models, None).unwrap(), 1, &log);
+        run(&models, &select(&models, &[]).unwrap(), 1, &log);
         let events = log.events.lock().unwrap().clone();
         for pair in events.chunks(2) {
             assert!(
@@ -314,7 +318,7 @@ mod tests {
             fail: vec!["silver.p"],
         };
         let models = graph();
-        let results = run(&models, &select(&models, None).unwrap(), 2, &log);
+        let results = run(&models, &select(&models, &[]).unwrap(), 2, &log);
         let status: BTreeMap<&str, Status> = results
             .iter()
             .map(|r| (r.model.as_str(), r.status))
@@ -337,15 +341,20 @@ mod tests {
     fn select_one_model_or_its_downstream() {
         let models = graph();
         assert_eq!(
-            select(&models, Some("silver.p")).unwrap(),
+            select(&models, &["silver.p".into()]).unwrap(),
             BTreeSet::from(["silver.p".to_string()])
         );
-        let down = select(&models, Some("silver.p+")).unwrap();
+        let down = select(&models, &["silver.p+".into()]).unwrap();
         assert_eq!(
             down,
             BTreeSet::from(["silver.p".to_string(), "gold.a".into(), "gold.b".into()])
         );
-        assert!(select(&models, Some("gold.nope"))
+        assert_eq!(
+            select(&models, &["silver.p".into(), "silver.v+".into()]).unwrap(),
+            BTreeSet::from(["silver.p".to_string(), "silver.v".into(), "gold.b".into()]),
+            "selectors add up"
+        );
+        assert!(select(&models, &["gold.nope".into()])
             .unwrap_err()
             .contains("no model `gold.nope`"));
     }
@@ -358,7 +367,7 @@ mod tests {
             events: Mutex::new(Vec::new()),
             fail: vec![],
         };
-        let results = run(&models, &select(&models, None).unwrap(), 4, &log);
+        let results = run(&models, &select(&models, &[]).unwrap(), 4, &log);
         assert!(!results.iter().any(|r| r.model == "silver.p"));
         let events = log.events.lock().unwrap().clone();
         assert!(
