@@ -66,6 +66,21 @@ fn apply_creates_then_changes_only_what_changed() {
         .get(0);
     assert_eq!(recorded as usize, models);
 
+    // The columns pricewatch reads from each query are the ones PostgreSQL made.
+    for model in &support::bundle("local").models {
+        let actual: Vec<String> = client
+            .query(
+                "SELECT attname::text FROM pg_attribute WHERE attrelid = CAST($1::text AS regclass) \
+                 AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                &[&model.name],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(model.columns, actual, "{}", model.name);
+    }
+
     let before = identities(&pg);
     let (out, second) = apply(project.path(), &pg, &[]);
     assert!(out.status.success());

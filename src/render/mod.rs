@@ -4,6 +4,7 @@
 //! with a manifest. Everything is checked on the way; no AWS call is made.
 
 pub mod cfn;
+mod columns;
 mod functions;
 mod manifest;
 pub mod sql;

@@ -64,6 +64,8 @@ pub struct Model {
     pub materialized: Materialization,
     pub description: String,
     pub depends_on: Vec<String>,
+    /// Names of the columns the query returns.
+    pub columns: Vec<String>,
     /// The rendered query (no DDL around it).
     pub query: String,
     /// The complete DDL statement that creates the model.
@@ -182,6 +184,13 @@ pub fn render_models(
             problems.push(Problem::new(&source, "a model is one query starting with SELECT or WITH; pricewatch writes the CREATE statement"));
             continue;
         }
+        let columns = match super::columns::output_columns(&query) {
+            Ok(columns) => columns,
+            Err(message) => {
+                problems.push(Problem::new(&source, message));
+                continue;
+            }
+        };
         let mut depends_on = recorded.refs;
         depends_on.sort();
         depends_on.dedup();
@@ -211,6 +220,7 @@ pub fn render_models(
                 materialized,
                 description,
                 depends_on,
+                columns,
                 query,
                 ddl,
             },

@@ -210,6 +210,7 @@ mod tests {
             materialized: Materialization::MaterializedView,
             description: "d".into(),
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            columns: Vec::new(),
             query: body.into(),
             ddl: format!("CREATE MATERIALIZED VIEW {name} AS {body};"),
         }

@@ -196,6 +196,7 @@ mod tests {
             materialized: Materialization::MaterializedView,
             description: String::new(),
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            columns: Vec::new(),
             query: String::new(),
             ddl: String::new(),
         }
