@@ -3,6 +3,7 @@
 //! Tera templates, and the commands that run it.
 
 pub mod aws;
+pub mod checks;
 pub mod cli;
 pub mod cloud;
 pub mod commands;

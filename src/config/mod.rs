@@ -395,7 +395,7 @@ fn join_key(parent: &str, field: &str) -> String {
     }
 }
 
-fn path_string(path: &serde_path_to_error::Path) -> String {
+pub(crate) fn path_string(path: &serde_path_to_error::Path) -> String {
     let mut out = String::new();
     for segment in path.iter() {
         match segment {
