@@ -10,6 +10,17 @@ CREATE TABLE IF NOT EXISTS pricewatch_meta.applied_models (
     applied_at TIMESTAMP NOT NULL,
     PRIMARY KEY (model)
 );
+-- Every `pricewatch check` run appends its results here.
+CREATE TABLE IF NOT EXISTS pricewatch_meta.check_results (
+    run_id VARCHAR(64) NOT NULL,
+    checked_at TIMESTAMP NOT NULL,
+    check_name VARCHAR(64) NOT NULL,
+    model VARCHAR(256) NOT NULL,
+    observed DOUBLE PRECISION,
+    status VARCHAR(8) NOT NULL,
+    warn_threshold VARCHAR(64) NOT NULL,
+    fail_threshold VARCHAR(64) NOT NULL
+);
 {% if dialect == "redshift" -%}
 CREATE EXTERNAL SCHEMA IF NOT EXISTS kinesis
 FROM KINESIS

@@ -146,3 +146,19 @@ pub trait DataApi {
     async fn result_page(&self, id: &str, next_token: Option<&str>) -> AwsResult<ResultPage>;
     async fn cancel(&self, id: &str) -> AwsResult<()>;
 }
+
+/// One CloudWatch data point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricPoint {
+    pub name: String,
+    /// (name, value) pairs.
+    pub dimensions: Vec<(String, String)>,
+    pub value: f64,
+}
+
+/// CloudWatch custom metrics.
+#[allow(async_fn_in_trait)]
+pub trait Metrics {
+    /// Puts one batch of points into `namespace` (one PutMetricData call).
+    async fn put(&self, namespace: &str, points: &[MetricPoint]) -> AwsResult<()>;
+}

@@ -3,6 +3,7 @@
 //! classifies errors, and implements the deploy engine's traits.
 
 mod cloudformation;
+mod cloudwatch;
 mod error;
 mod kinesis;
 mod limiter;
@@ -18,6 +19,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 
 pub use cloudformation::CfnStacks;
+pub use cloudwatch::CloudWatchMetrics;
 pub use error::classify;
 pub use kinesis::KinesisStreams;
 pub use limiter::RateLimiter;
@@ -89,6 +91,7 @@ pub struct Clients {
     pub objects: S3Objects,
     pub identity: StsIdentity,
     pub streams: KinesisStreams,
+    pub metrics: CloudWatchMetrics,
     /// The Data API client; [`RedshiftDataApi`] binds it to a workgroup.
     pub redshift_data: aws_sdk_redshiftdata::Client,
 }
@@ -117,6 +120,7 @@ impl Clients {
             objects: S3Objects::new(aws_sdk_s3::Client::from_conf(s3_config)),
             identity: StsIdentity::new(aws_sdk_sts::Client::new(config)),
             streams: KinesisStreams::new(aws_sdk_kinesis::Client::new(config)),
+            metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(config)),
             redshift_data: aws_sdk_redshiftdata::Client::new(config),
         }
     }

@@ -3,8 +3,10 @@
 //! and resolved for one env. The same definitions feed `check`,
 //! `explain-check` and the monitoring stack's alarms.
 
+pub mod alarms;
 pub mod compile;
 pub mod evaluate;
+pub mod run;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -162,8 +164,12 @@ pub fn load(
     models: &[Model],
 ) -> Result<Vec<Check>, Vec<Problem>> {
     let path = project_dir.join(CHECKS_FILE);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| vec![Problem::new(CHECKS_FILE, format!("cannot read: {e}"))])?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        // A project without checks has none (and no check alarms).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(vec![Problem::new(CHECKS_FILE, format!("cannot read: {e}"))]),
+    };
     parse(&text, env, env_names, models)
 }
 

@@ -18,6 +18,7 @@ struct EnvReport {
     waves: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     models: Option<usize>,
+    checks: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     dialect: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -47,9 +48,9 @@ pub fn run(session: &Session, args: ValidateArgs) -> anyhow::Result<ExitStatus> 
         || {
             reports
                 .iter()
-                .map(|r| match (r.ok, r.stacks, r.waves, r.models, &r.dialect) {
-                    (true, Some(stacks), Some(waves), Some(models), Some(dialect)) => format!(
-                        "ok      {:<8} {stacks} stacks in {waves} waves, {models} SQL models ({dialect})",
+                .map(|r| match (r.ok, r.stacks, r.waves, r.models, r.checks, &r.dialect) {
+                    (true, Some(stacks), Some(waves), Some(models), Some(checks), Some(dialect)) => format!(
+                        "ok      {:<8} {stacks} stacks in {waves} waves, {models} SQL models ({dialect}), {checks} checks",
                         r.env
                     ),
                     _ => format!("invalid {:<8} {} problem(s)", r.env, r.problems.len()),
@@ -75,6 +76,7 @@ fn validate_env(session: &Session, name: &str) -> anyhow::Result<EnvReport> {
         stacks: None,
         waves: None,
         models: None,
+        checks: None,
         dialect: None,
         problems,
     };
@@ -92,6 +94,7 @@ fn validate_env(session: &Session, name: &str) -> anyhow::Result<EnvReport> {
             stacks: Some(bundle.stacks.len()),
             waves: Some(bundle.waves.len()),
             models: Some(bundle.models.len()),
+            checks: Some(bundle.checks.len()),
             dialect: Some(env.dialect().to_string()),
             problems: Vec::new(),
         },

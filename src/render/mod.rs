@@ -17,6 +17,7 @@ use std::path::Path;
 use serde::Serialize;
 use tera::{Context, Tera};
 
+use crate::checks::{self, Check};
 use crate::config::{names::SOURCES, Environment};
 use crate::plan::Waves;
 pub use functions::sql_string;
@@ -83,6 +84,8 @@ pub struct Bundle {
     pub setup_sql: String,
     /// In DAG order.
     pub models: Vec<Model>,
+    /// The data-quality checks enabled in this env.
+    pub checks: Vec<Check>,
 }
 
 #[derive(Serialize)]
@@ -168,6 +171,25 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
         .collect();
     context.insert("sources", &sources);
 
+    let models = sql::render_models(&tera, &context, &recorder, &model_files, dialect)
+        .map_err(|found| problems.extend(found))
+        .ok();
+    // Checks need the models' columns; the monitoring stack renders their alarms.
+    let checks = models.as_ref().and_then(|models| {
+        let env_names = crate::config::Environments::new(project_dir)
+            .list()
+            .unwrap_or_default();
+        checks::load(project_dir, &env.name, &env_names, models)
+            .map_err(|found| problems.extend(found))
+            .ok()
+    });
+    let alarms: Vec<checks::alarms::Alarm> = checks
+        .iter()
+        .flatten()
+        .map(|c| checks::alarms::alarm(c, &env.name, &names.base))
+        .collect();
+    context.insert("check_alarms", &alarms);
+
     let mut rendered_stacks = BTreeMap::new();
     for stack in stack_files.keys() {
         match tera.render(&stacks::template_name(stack), &context) {
@@ -184,9 +206,6 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
         .render(sql::SETUP_TEMPLATE, &context)
         .map_err(|e| problems.push(Problem::new("sql/setup.sql", tera_message(&e))))
         .ok();
-    let models = sql::render_models(&tera, &context, &recorder, &model_files, dialect)
-        .map_err(|found| problems.extend(found))
-        .ok();
     let wired = match stacks::analyze_all(rendered_stacks) {
         Ok(analyzed) => stacks::wire(&wiring, analyzed, |s| names.stack(s))
             .map_err(|found| problems.extend(found))
@@ -196,14 +215,17 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
             None
         }
     };
-    match (wired, setup_sql, models) {
-        (Some((stacks, waves)), Some(setup_sql), Some(models)) if problems.is_empty() => {
+    match (wired, setup_sql, models, checks) {
+        (Some((stacks, waves)), Some(setup_sql), Some(models), Some(checks))
+            if problems.is_empty() =>
+        {
             Ok(Bundle {
                 env: env.clone(),
                 stacks,
                 waves,
                 setup_sql: setup_sql.trim().to_string() + "\n",
                 models,
+                checks,
             })
         }
         _ => Err(fail(problems)),

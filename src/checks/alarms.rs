@@ -1,0 +1,167 @@
+//! One CloudWatch alarm per check, derived from its fail threshold: what
+//! the monitoring stack template renders.
+
+use serde::Serialize;
+
+use super::{evaluate::describe, Check, Kind};
+
+/// The metric with each check's observed value (dimensions Env, Check).
+pub const VALUE_METRIC: &str = "CheckValue";
+/// 1 when the check failed, else 0 (dimensions Env, Check).
+pub const FAILED_METRIC: &str = "CheckFailed";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Alarm {
+    /// CloudFormation logical id.
+    pub logical: String,
+    pub alarm_name: String,
+    pub description: String,
+    pub check: String,
+    pub metric: &'static str,
+    pub statistic: &'static str,
+    pub comparison: &'static str,
+    pub threshold: f64,
+    /// `breaching` for freshness: no data means the pipeline stopped.
+    pub treat_missing_data: &'static str,
+}
+
+fn camel(name: &str) -> String {
+    name.split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+pub fn alarm(check: &Check, env: &str, alarm_prefix: &str) -> Alarm {
+    // One bound: alarm on the value itself; both: on the failure flag.
+    let (metric, statistic, comparison, threshold) = match (check.fail.min, check.fail.max) {
+        (None, Some(max)) => (VALUE_METRIC, "Maximum", "GreaterThanThreshold", max),
+        (Some(min), None) => (VALUE_METRIC, "Minimum", "LessThanThreshold", min),
+        _ => (
+            FAILED_METRIC,
+            "Maximum",
+            "GreaterThanOrEqualToThreshold",
+            1.0,
+        ),
+    };
+    let description = format!(
+        "pricewatch {env}: check {} failed ({} when {}) on {}. Owner: {}. {} Investigate: pricewatch check --env {env} --select {}",
+        check.name,
+        metric_label(&check.kind),
+        describe(&check.fail),
+        check.model,
+        check.owner,
+        check.runbook,
+        check.name
+    );
+    Alarm {
+        logical: format!("Check{}Alarm", camel(&check.name)),
+        alarm_name: format!("{alarm_prefix}-check-{}", check.name.replace('_', "-")),
+        // CloudWatch caps alarm descriptions at 1024 characters.
+        description: description.chars().take(1024).collect(),
+        check: check.name.clone(),
+        metric,
+        statistic,
+        comparison,
+        threshold,
+        treat_missing_data: if matches!(check.kind, Kind::Freshness { .. }) {
+            "breaching"
+        } else {
+            "notBreaching"
+        },
+    }
+}
+
+fn metric_label(kind: &Kind) -> &'static str {
+    match kind {
+        Kind::RowCount => "rows",
+        Kind::Freshness { .. } => "minutes since the newest row",
+        Kind::NotNull { .. } => "rows with NULLs",
+        Kind::Unique { .. } => "duplicate rows",
+        Kind::AcceptedValues { .. } => "rows with unexpected values",
+        Kind::Range { .. } => "rows out of range",
+        Kind::QuarantineRatio => "share of invalid rows",
+        Kind::CustomSql { .. } => "bad rows",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Bounds;
+
+    fn check(kind: Kind, fail: Bounds) -> Check {
+        Check {
+            name: "products_fresh".into(),
+            description: "d".into(),
+            owner: "data-platform".into(),
+            runbook: "Run refresh.".into(),
+            model: "silver.products".into(),
+            kind,
+            filter: None,
+            warn: Bounds::default(),
+            fail,
+        }
+    }
+
+    #[test]
+    fn the_fail_threshold_becomes_the_alarm() {
+        let fresh = alarm(
+            &check(
+                Kind::Freshness {
+                    column: "observed_at".into(),
+                },
+                Bounds {
+                    min: None,
+                    max: Some(120.0),
+                },
+            ),
+            "prod",
+            "pricewatch-prod",
+        );
+        assert_eq!(fresh.logical, "CheckProductsFreshAlarm");
+        assert_eq!(fresh.alarm_name, "pricewatch-prod-check-products-fresh");
+        assert_eq!(
+            (fresh.metric, fresh.comparison, fresh.threshold),
+            (VALUE_METRIC, "GreaterThanThreshold", 120.0)
+        );
+        assert_eq!(fresh.treat_missing_data, "breaching");
+        assert!(fresh.description.contains("Owner: data-platform"));
+        assert!(fresh
+            .description
+            .ends_with("pricewatch check --env prod --select products_fresh"));
+
+        let rows = alarm(
+            &check(
+                Kind::RowCount,
+                Bounds {
+                    min: Some(1.0),
+                    max: None,
+                },
+            ),
+            "dev",
+            "p",
+        );
+        assert_eq!(
+            (rows.statistic, rows.comparison, rows.treat_missing_data),
+            ("Minimum", "LessThanThreshold", "notBreaching")
+        );
+        let both = alarm(
+            &check(
+                Kind::RowCount,
+                Bounds {
+                    min: Some(1.0),
+                    max: Some(9.0),
+                },
+            ),
+            "dev",
+            "p",
+        );
+        assert_eq!((both.metric, both.threshold), (FAILED_METRIC, 1.0));
+    }
+}

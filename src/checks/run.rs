@@ -1,0 +1,273 @@
+//! One `check` run: the selected checks in one warehouse statement, their
+//! outcomes, then (unless it is a dry run) the values and failure flags to
+//! CloudWatch and the results appended to the warehouse's history table.
+
+use serde::Serialize;
+
+use super::alarms::{FAILED_METRIC, VALUE_METRIC};
+use super::compile::batch_sql;
+use super::evaluate::{self, Outcome, Status};
+use super::Check;
+use crate::cloud::{AwsResult, MetricPoint, Metrics};
+use crate::config::Dialect;
+use crate::render::sql_string;
+use crate::warehouse::{Statements, WarehouseError};
+
+pub const HISTORY_TABLE: &str = "pricewatch_meta.check_results";
+/// Data points per PutMetricData call (the API takes up to 1,000).
+const METRICS_PER_CALL: usize = 500;
+
+/// The checks `--select` names: a check name, or a model (all its checks).
+pub fn select(checks: &[Check], selectors: &[String]) -> Result<Vec<Check>, String> {
+    if selectors.is_empty() {
+        return Ok(checks.to_vec());
+    }
+    for selector in selectors {
+        if !checks
+            .iter()
+            .any(|c| &c.name == selector || &c.model == selector)
+        {
+            let names: Vec<&str> = checks.iter().map(|c| c.name.as_str()).collect();
+            return Err(format!(
+                "no check or model with checks named `{selector}`; checks: {}",
+                names.join(", ")
+            ));
+        }
+    }
+    Ok(checks
+        .iter()
+        .filter(|c| selectors.iter().any(|s| s == &c.name || s == &c.model))
+        .cloned()
+        .collect())
+}
+
+/// Runs the checks as one statement and evaluates them.
+pub async fn run(
+    warehouse: &impl Statements,
+    checks: &[Check],
+    dialect: Dialect,
+) -> Result<Vec<Outcome>, WarehouseError> {
+    let rows = warehouse
+        .query("running the checks", &batch_sql(checks, dialect))
+        .await?;
+    evaluate::evaluate(checks, &rows).map_err(|message| WarehouseError::Statement {
+        context: "reading the check results".into(),
+        message,
+    })
+}
+
+/// Each check's observed value and 0/1 failure flag, dimensions Env and Check.
+pub fn metric_points(env: &str, outcomes: &[Outcome]) -> Vec<MetricPoint> {
+    let dimensions = |check: &str| {
+        vec![
+            ("Env".to_string(), env.to_string()),
+            ("Check".to_string(), check.to_string()),
+        ]
+    };
+    outcomes
+        .iter()
+        .flat_map(|o| {
+            let failed = MetricPoint {
+                name: FAILED_METRIC.into(),
+                dimensions: dimensions(&o.check),
+                value: if o.status == Status::Fail { 1.0 } else { 0.0 },
+            };
+            // A check without a value has only its failure flag.
+            let value = o.observed.map(|v| MetricPoint {
+                name: VALUE_METRIC.into(),
+                dimensions: dimensions(&o.check),
+                value: v,
+            });
+            value.into_iter().chain([failed])
+        })
+        .collect()
+}
+
+/// Puts the points in as few calls as the API allows; returns the calls made.
+pub async fn publish(
+    metrics: &impl Metrics,
+    namespace: &str,
+    points: &[MetricPoint],
+) -> AwsResult<usize> {
+    let mut calls = 0;
+    for batch in points.chunks(METRICS_PER_CALL) {
+        metrics.put(namespace, batch).await?;
+        calls += 1;
+    }
+    Ok(calls)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunId {
+    pub id: String,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC.
+    pub checked_at: String,
+}
+
+impl RunId {
+    pub fn now() -> RunId {
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let (iso, compact) = crate::ingest::records::utc_timestamps(seconds);
+        RunId {
+            id: format!("{compact}-{}", std::process::id()),
+            checked_at: iso.trim_end_matches('Z').replace('T', " "),
+        }
+    }
+}
+
+/// One INSERT appending the run's results to the history table.
+pub fn history_sql(run: &RunId, outcomes: &[Outcome]) -> Option<String> {
+    if outcomes.is_empty() {
+        return None;
+    }
+    let rows: Vec<String> = outcomes
+        .iter()
+        .map(|o| {
+            let status = match o.status {
+                Status::Pass => "pass",
+                Status::Warn => "warn",
+                Status::Fail => "fail",
+            };
+            format!(
+                "({}, CAST({} AS TIMESTAMP), {}, {}, {}, {}, {}, {})",
+                sql_string(&run.id),
+                sql_string(&run.checked_at),
+                sql_string(&o.check),
+                sql_string(&o.model),
+                o.observed
+                    .filter(|v| v.is_finite())
+                    .map_or("NULL".to_string(), |v| format!("{v:?}")),
+                sql_string(status),
+                sql_string(&o.warn),
+                sql_string(&o.fail)
+            )
+        })
+        .collect();
+    Some(format!(
+        "INSERT INTO {HISTORY_TABLE} (run_id, checked_at, check_name, model, observed, status, warn_threshold, fail_threshold) VALUES\n{}",
+        rows.join(",\n")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::block_on;
+    use crate::checks::{Bounds, Kind};
+
+    fn outcome(check: &str, observed: Option<f64>, status: Status) -> Outcome {
+        Outcome {
+            check: check.into(),
+            model: "silver.products".into(),
+            owner: "o".into(),
+            observed,
+            status,
+            warn: "-".into(),
+            fail: "> 0".into(),
+            runbook: "r".into(),
+        }
+    }
+
+    #[derive(Default)]
+    struct FakeMetrics {
+        calls: RefCell<Vec<usize>>,
+    }
+
+    impl Metrics for FakeMetrics {
+        async fn put(&self, _namespace: &str, points: &[MetricPoint]) -> AwsResult<()> {
+            self.calls.borrow_mut().push(points.len());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_check_publishes_its_value_and_failure_flag_in_few_calls() {
+        let outcomes = [
+            outcome("a", Some(3.0), Status::Fail),
+            outcome("b", None, Status::Fail),
+        ];
+        let points = metric_points("prod", &outcomes);
+        assert_eq!(
+            points.len(),
+            3,
+            "no value point for a check without a value"
+        );
+        assert_eq!(points[0].name, VALUE_METRIC);
+        assert_eq!(points[0].value, 3.0);
+        assert_eq!(points[1].name, FAILED_METRIC);
+        assert_eq!(points[1].value, 1.0);
+        assert_eq!(
+            points[0].dimensions,
+            [
+                ("Env".to_string(), "prod".to_string()),
+                ("Check".to_string(), "a".to_string())
+            ]
+        );
+        let many: Vec<MetricPoint> = (0..1200).map(|_| points[0].clone()).collect();
+        let metrics = FakeMetrics::default();
+        assert_eq!(block_on(publish(&metrics, "Pricewatch", &many)).unwrap(), 3);
+        assert_eq!(*metrics.calls.borrow(), [500, 500, 200]);
+    }
+
+    #[test]
+    fn history_is_one_insert() {
+        let run = RunId {
+            id: "20261125T010203Z-1".into(),
+            checked_at: "2026-11-25 01:02:03".into(),
+        };
+        let sql = history_sql(
+            &run,
+            &[
+                outcome("a", Some(0.5), Status::Pass),
+                outcome("b", None, Status::Fail),
+            ],
+        )
+        .unwrap();
+        assert!(sql.starts_with("INSERT INTO pricewatch_meta.check_results"));
+        assert!(sql.contains("('20261125T010203Z-1', CAST('2026-11-25 01:02:03' AS TIMESTAMP), 'a', 'silver.products', 0.5, 'pass', '-', '> 0')"), "{sql}");
+        assert!(
+            sql.contains("'b', 'silver.products', NULL, 'fail'"),
+            "{sql}"
+        );
+        assert_eq!(history_sql(&run, &[]), None);
+    }
+
+    #[test]
+    fn select_by_check_or_model() {
+        let check = |name: &str, model: &str| Check {
+            name: name.into(),
+            description: String::new(),
+            owner: String::new(),
+            runbook: String::new(),
+            model: model.into(),
+            kind: Kind::RowCount,
+            filter: None,
+            warn: Bounds::default(),
+            fail: Bounds::default(),
+        };
+        let checks = [
+            check("a", "silver.x"),
+            check("b", "silver.x"),
+            check("c", "gold.y"),
+        ];
+        let names = |s: &[&str]| -> Vec<String> {
+            let selectors: Vec<String> = s.iter().map(|x| x.to_string()).collect();
+            select(&checks, &selectors)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.name)
+                .collect()
+        };
+        assert_eq!(names(&["silver.x"]), ["a", "b"]);
+        assert_eq!(names(&["c"]), ["c"]);
+        assert_eq!(names(&[]), ["a", "b", "c"]);
+        assert!(select(&checks, &["nope".into()])
+            .unwrap_err()
+            .contains("no check"));
+    }
+}
