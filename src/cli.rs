@@ -75,6 +75,10 @@ pub enum Command {
     Sql(SqlArgs),
     /// Refresh materialized models in DAG order, independent ones in parallel
     Refresh(RefreshArgs),
+    /// Run the data-quality checks of sql/checks.yaml in one warehouse statement; publish metrics and history
+    Check(CheckArgs),
+    /// Print the SQL a check runs, its value now, and the rows that violate it
+    ExplainCheck(ExplainCheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -207,4 +211,29 @@ pub struct RefreshArgs {
     /// Models refreshed at once (default: the env's refresh.parallelism)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub parallelism: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A check name, or a model to run all its checks; repeat to select several
+    #[arg(long, value_name = "NAME|MODEL")]
+    pub select: Vec<String>,
+    /// Also write JUnit XML (one testcase per check) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub fail_on_warn: bool,
+    /// Dry run: publish no CloudWatch metrics and record no history
+    #[arg(long)]
+    pub no_publish: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainCheckArgs {
+    /// The check's name (see sql/checks.yaml)
+    pub name: String,
+    /// Violating rows to show at most
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub limit: u32,
 }

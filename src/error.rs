@@ -16,6 +16,8 @@ pub enum ExitStatus {
     Usage,
     /// `plan --detailed-exitcode`: there are changes.
     Changes,
+    /// `check`: the checks could not run at all.
+    NotRun,
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -23,7 +25,7 @@ impl From<ExitStatus> for ExitCode {
         match status {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Failure => ExitCode::from(1),
-            ExitStatus::Usage | ExitStatus::Changes => ExitCode::from(2),
+            ExitStatus::Usage | ExitStatus::Changes | ExitStatus::NotRun => ExitCode::from(2),
         }
     }
 }
@@ -33,7 +35,15 @@ impl From<ExitStatus> for ExitCode {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// Marks an error as "the checks could not run" (exit 2, unlike failed checks).
+#[derive(Debug, thiserror::Error)]
+#[error("the checks could not run")]
+pub struct ChecksNotRun;
+
 pub fn exit_status(error: &anyhow::Error) -> ExitStatus {
+    if error.downcast_ref::<ChecksNotRun>().is_some() {
+        return ExitStatus::NotRun;
+    }
     let usage = error.chain().any(|cause| {
         cause.is::<UsageError>()
             || cause

@@ -123,25 +123,40 @@ pub fn batch_sql(checks: &[Check], dialect: Dialect) -> String {
         .join("\nUNION ALL\n")
 }
 
-/// The query listing a check's bad rows (at most `limit`); None for checks
-/// that measure the model as a whole (row count, freshness, custom SQL).
-pub fn violations_sql(check: &Check, limit: usize) -> Option<String> {
+/// The query listing a check's bad rows (at most `limit`) and its column
+/// names: the model's rows for row checks, the duplicated keys for
+/// uniqueness, a sample for a row count. None for freshness and custom SQL,
+/// which measure the model as a whole.
+pub fn violations_sql(
+    check: &Check,
+    model_columns: &[String],
+    limit: u32,
+) -> Option<(String, Vec<String>)> {
     let mut conditions = scope(check);
     match &check.kind {
         Kind::Unique { columns } => {
-            let columns = columns.join(", ");
-            Some(format!(
-                "SELECT {columns}, COUNT(*) AS copies FROM {}{} GROUP BY {columns} HAVING COUNT(*) > 1 ORDER BY copies DESC LIMIT {limit}",
-                check.model,
-                where_clause(&conditions)
+            let listed = columns.join(", ");
+            let mut headers = columns.clone();
+            headers.push("copies".into());
+            Some((
+                format!(
+                    "SELECT {listed}, COUNT(*) AS copies FROM {}{} GROUP BY {listed} HAVING COUNT(*) > 1 ORDER BY copies DESC LIMIT {limit}",
+                    check.model,
+                    where_clause(&conditions)
+                ),
+                headers,
             ))
         }
+        Kind::Freshness { .. } | Kind::CustomSql { .. } => None,
         kind => {
-            conditions.push(violation(kind)?);
-            Some(format!(
-                "SELECT * FROM {}{} LIMIT {limit}",
-                check.model,
-                where_clause(&conditions)
+            conditions.extend(violation(kind));
+            Some((
+                format!(
+                    "SELECT * FROM {}{} LIMIT {limit}",
+                    check.model,
+                    where_clause(&conditions)
+                ),
+                model_columns.to_vec(),
             ))
         }
     }
@@ -222,11 +237,18 @@ mod tests {
         assert!(batch.contains(
             "WHERE snapshot_id = (SELECT MAX(snapshot_id) FROM silver.products_validated)"
         ));
+        let columns = vec!["reason".to_string()];
         assert_eq!(
-            violations_sql(&ratio, 5).unwrap(),
-            "SELECT * FROM silver.products_validated WHERE snapshot_id = (SELECT MAX(snapshot_id) FROM silver.products_validated) AND reason IS NOT NULL LIMIT 5"
+            violations_sql(&ratio, &columns, 5).unwrap(),
+            (
+                "SELECT * FROM silver.products_validated WHERE snapshot_id = (SELECT MAX(snapshot_id) FROM silver.products_validated) AND reason IS NOT NULL LIMIT 5".to_string(),
+                columns.clone()
+            )
         );
-        assert_eq!(violations_sql(&check(Kind::RowCount), 5), None);
+        let fresh = check(Kind::Freshness {
+            column: "observed_at".into(),
+        });
+        assert_eq!(violations_sql(&fresh, &columns, 5), None);
         let custom = check(Kind::CustomSql {
             sql: "SELECT COUNT(*) FROM gold.x WHERE y < 0".into(),
         });

@@ -2,8 +2,10 @@
 //! own arguments and returns an [`ExitStatus`]; errors carry context for
 //! the user and are classified into exit codes in `main`.
 
+mod check;
 mod deploy;
 mod destroy;
+mod explain_check;
 mod ingest;
 mod package;
 mod plan;
@@ -117,6 +119,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Package(args) => package::run(&session, args),
         Command::Sql(args) => sql::run(&session, args),
         Command::Refresh(args) => refresh::run(&session, args),
+        Command::Check(args) => check::run(&session, args),
+        Command::ExplainCheck(args) => explain_check::run(&session, args),
     }
 }
 

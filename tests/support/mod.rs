@@ -368,9 +368,7 @@ impl Moto {
 
     /// A JSON-protocol call (Kinesis, ...), e.g. `Kinesis_20131202.ListStreams`.
     pub fn json_call(&self, service: &str, target: &str, body: &str) -> serde_json::Value {
-        let authorization = format!(
-            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
-        );
+        let authorization = authorization(service);
         let (status, response) = self.request(
             "POST",
             "/",
@@ -384,6 +382,28 @@ impl Moto {
         assert_eq!(status, 200, "{target}: {response}");
         serde_json::from_str(&response).expect("a JSON answer")
     }
+
+    /// A query-protocol call (CloudWatch, SNS, ...): the XML answer.
+    pub fn query_call(&self, service: &str, body: &str) -> String {
+        let (status, response) = self.request(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", &authorization(service)),
+            ],
+            body,
+        );
+        assert_eq!(status, 200, "{body}: {response}");
+        response
+    }
+}
+
+/// A SigV4-shaped header naming the service: moto routes by it.
+fn authorization(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"
+    )
 }
 
 /// Runs the pricewatch binary on `project` with AWS pointed at moto.
