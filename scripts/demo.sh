@@ -5,9 +5,10 @@
 # Debian packages if absent), starts moto and PostgreSQL on 127.0.0.1,
 # builds pricewatch and the ingest Lambda, serves generated vendor pages on
 # 127.0.0.1, then runs the real commands:
-#   validate → deploy → sql apply → ingest → refresh
+#   validate → deploy → sql apply → ingest → refresh → check
 #   → the page changes over the day (4 more snapshots, an outlier in the
-#     last) → ingest + refresh each → ingest (unchanged: nothing sent)
+#     last) → ingest + refresh each → check → explain-check
+#   → ingest (unchanged: nothing sent)
 #   → sql apply (nothing to change) → plan (nothing to do) → status
 # prints a short summary of the gold results, and stops everything it
 # started, also on failure or Ctrl-C.
@@ -57,6 +58,7 @@ pw --env local deploy --yes
 pw --env local sql apply
 pw --env local ingest --products "$products" --vendors "$vendors"
 pw --env local refresh
+pw --env local check --junit "$work/checks-first.xml"
 for variant in 1 2 3 4; do
     # Snapshot ids carry the second they were taken: keep snapshots apart.
     sleep 1
@@ -70,6 +72,12 @@ for variant in 1 2 3 4; do
     pw --env local ingest --products "$products" --vendors "$vendors"
     pw --env local refresh
 done
+# The outliers of the last snapshot are what the checks are for: a failed
+# check is reported (exit 1), not the end of the demo.
+check_status=0
+pw --env local check || check_status=$?
+(( check_status <= 1 )) || exit "$check_status"
+pw --env local explain-check products_quarantine_ratio --limit 5
 pw --env local ingest --products "$products" --vendors "$vendors"
 pw --env local sql apply
 pw --env local plan --detailed-exitcode
@@ -90,13 +98,20 @@ psql_local "SELECT DISTINCT ON (rule) rule, item, category, lowest_price, median
 printf 'Price anomalies (gold.price_anomalies):\n'
 psql_local "SELECT item, vendor, sale_price, median_price, robust_z
             FROM gold.price_anomalies ORDER BY ABS(robust_z) DESC, item LIMIT 5"
+printf 'Check results, last run (pricewatch_meta.check_results):\n'
+psql_local "SELECT status, COUNT(*) AS checks, STRING_AGG(check_name, ', ' ORDER BY check_name) AS which
+            FROM pricewatch_meta.check_results
+            WHERE run_id = (SELECT MAX(run_id) FROM pricewatch_meta.check_results) GROUP BY status"
 printf 'Quarantined rows by reason (silver.quarantine):\n'
 psql_local "SELECT source, reason, COUNT(*) AS rows FROM silver.quarantine GROUP BY source, reason ORDER BY rows DESC"
 
 cat <<SUMMARY
 Demo done: 5 stacks deployed on moto; five product snapshots and their
 vendor snapshots pushed through Kinesis into PostgreSQL, typed, validated
-(bad rows quarantined with a reason) and refreshed into gold; an unchanged
-page pushed nothing, and re-running sql apply and plan found nothing to do.
+(bad rows quarantined with a reason) and refreshed into gold; the
+data-quality checks ran (metrics to CloudWatch on moto, history in
+pricewatch_meta.check_results; the last check exited $check_status); an
+unchanged page pushed nothing, and re-running sql apply and plan found
+nothing to do.
 Everything started here is stopped now.
 SUMMARY
