@@ -28,15 +28,8 @@ fn clean_data_passes_and_broken_rows_fail_with_junit_and_metrics() {
     support::succeeded(run(&["--env", "local", "sql", "apply"]));
     let pages = tempfile::tempdir().unwrap();
     let server = PageServer::start(pages.path());
-    let ingest = [
-        "--env",
-        "local",
-        "ingest",
-        "--products",
-        &server.url("product_data.html"),
-        "--vendors",
-        &server.url("vendor_data.html"),
-    ];
+    let ingest_args = server.ingest_args();
+    let ingest = ingest_args.each_ref().map(String::as_str);
     support::write_pages(
         pages.path(),
         &PageSpec {

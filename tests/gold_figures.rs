@@ -220,15 +220,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
     let server = PageServer::start(pages.path());
     for spec in &specs {
         support::write_pages(pages.path(), spec);
-        support::succeeded(run(&[
-            "--env",
-            "local",
-            "ingest",
-            "--products",
-            &server.url("product_data.html"),
-            "--vendors",
-            &server.url("vendor_data.html"),
-        ]));
+        support::succeeded(run(&server.ingest_args().each_ref().map(String::as_str)));
         // Snapshot ids order by their second; keep the five apart.
         std::thread::sleep(Duration::from_millis(1100));
     }

@@ -34,17 +34,8 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
     };
     support::write_pages(pages.path(), &spec);
     let server = PageServer::start(pages.path());
-    let ingest_args = [
-        "--env",
-        "local",
-        "--output",
-        "json",
-        "ingest",
-        "--products",
-        &server.url("product_data.html"),
-        "--vendors",
-        &server.url("vendor_data.html"),
-    ];
+    let ingest = server.ingest_args();
+    let ingest_args = ingest.each_ref().map(String::as_str);
     ok(pricewatch(&moto, &pg, &ingest_args));
 
     let report = ok(pricewatch(
@@ -198,15 +189,7 @@ fn a_failing_model_skips_its_downstream_and_exits_1() {
         },
     );
     let server = PageServer::start(pages.path());
-    ok(run(&[
-        "--env",
-        "local",
-        "ingest",
-        "--products",
-        &server.url("product_data.html"),
-        "--vendors",
-        &server.url("vendor_data.html"),
-    ]));
+    ok(run(&server.ingest_args().each_ref().map(String::as_str)));
 
     let out = run(&["--env", "local", "refresh"]);
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -552,6 +552,20 @@ impl PageServer {
         }
     }
 
+    /// `--env local ingest` from this server's two pages; pass it as
+    /// `&server.ingest_args().each_ref().map(String::as_str)`.
+    pub fn ingest_args(&self) -> [String; 7] {
+        [
+            "--env".into(),
+            "local".into(),
+            "ingest".into(),
+            "--products".into(),
+            self.url("product_data.html"),
+            "--vendors".into(),
+            self.url("vendor_data.html"),
+        ]
+    }
+
     pub fn url(&self, file: &str) -> String {
         format!("http://127.0.0.1:{}/{file}", self.port)
     }
