@@ -17,6 +17,13 @@ impl CloudWatchMetrics {
 
 impl Metrics for CloudWatchMetrics {
     async fn put(&self, namespace: &str, points: &[MetricPoint]) -> AwsResult<()> {
+        if points.is_empty() {
+            return Err(AwsError::new(
+                "cloudwatch:PutMetricData",
+                AwsErrorKind::Invalid,
+                "no data points to put",
+            ));
+        }
         let now = aws_sdk_cloudwatch::primitives::DateTime::from(std::time::SystemTime::now());
         let data = points
             .iter()
@@ -37,13 +44,6 @@ impl Metrics for CloudWatchMetrics {
                     .build()
             })
             .collect();
-        if points.is_empty() {
-            return Err(AwsError::new(
-                "cloudwatch:PutMetricData",
-                AwsErrorKind::Invalid,
-                "no data points to put",
-            ));
-        }
         self.client
             .put_metric_data()
             .namespace(namespace)

@@ -274,49 +274,52 @@ fn parse(
             },
         };
         // Which keys each type takes.
-        let (wants_column, wants_columns) = match def.check_type {
-            CheckType::Freshness | CheckType::AcceptedValues | CheckType::Range => (true, false),
-            CheckType::NotNull | CheckType::Unique => (false, true),
-            _ => (false, false),
-        };
+        let is = |t: CheckType| def.check_type == t;
         let type_name = serde_json::to_value(def.check_type)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
-        // A key present where it does not apply, or missing where required.
-        let mut fits = |k: &str, present: bool, applies: bool, required: bool| {
+        for (k, present, applies, required) in [
+            (
+                "column",
+                def.column.is_some(),
+                is(CheckType::Freshness) || is(CheckType::AcceptedValues) || is(CheckType::Range),
+                true,
+            ),
+            (
+                "columns",
+                def.columns.is_some(),
+                is(CheckType::NotNull) || is(CheckType::Unique),
+                true,
+            ),
+            (
+                "values",
+                def.values.is_some(),
+                is(CheckType::AcceptedValues),
+                true,
+            ),
+            ("sql", def.sql.is_some(), is(CheckType::CustomSql), true),
+            ("min", def.min.is_some(), is(CheckType::Range), false),
+            ("max", def.max.is_some(), is(CheckType::Range), false),
+        ] {
             if present && !applies {
                 problems.push(Problem::new(
                     key(k),
                     format!("`{k}` does not apply to a {type_name} check"),
                 ));
-            } else if required && !present {
+            } else if applies && required && !present {
                 problems.push(Problem::new(
                     key("type"),
                     format!("a {type_name} check needs `{k}`"),
                 ));
             }
-        };
-        {
-            let wanted = wants_column;
-            fits("column", def.column.is_some(), wanted, wanted);
         }
-        {
-            let wanted = wants_columns;
-            fits("columns", def.columns.is_some(), wanted, wanted);
+        if is(CheckType::Range) && def.min.is_none() && def.max.is_none() {
+            problems.push(Problem::new(
+                key("type"),
+                "a range check needs `min`, `max` or both",
+            ));
         }
-        {
-            let wanted = def.check_type == CheckType::AcceptedValues;
-            fits("values", def.values.is_some(), wanted, wanted);
-        }
-        {
-            let wanted = def.check_type == CheckType::CustomSql;
-            fits("sql", def.sql.is_some(), wanted, wanted);
-        }
-        let is_range = def.check_type == CheckType::Range;
-        let no_bound = def.min.is_none() && def.max.is_none();
-        fits("min", def.min.is_some(), is_range, is_range && no_bound);
-        fits("max", def.max.is_some(), is_range, false);
         if def.column.is_some() {
             problems.extend(column_problem("column", &column));
         }
