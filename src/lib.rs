@@ -14,6 +14,7 @@ pub mod ingest;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod sql_text;
 pub mod wait;
 pub mod warehouse;
 

@@ -3,66 +3,19 @@
 //! warehouse is reached. The integration tests compare the result with the
 //! columns PostgreSQL reports for every model.
 
-/// The query with everything that is not top-level code blanked out:
-/// parenthesised parts, quoted text and comments. Same byte length.
+/// The query with only top-level code left: literals and comments masked,
+/// parenthesised parts blanked. Same byte length.
 fn top_level(sql: &str) -> Vec<u8> {
-    let bytes = sql.as_bytes();
-    let mut out = bytes.to_vec();
+    let mut out = crate::sql_text::mask(sql).into_bytes();
     let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        let start = i;
-        match bytes[i] {
-            b'\'' | b'"' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() {
-                    if bytes[i] == quote {
-                        if bytes.get(i + 1) == Some(&quote) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-                // A quoted identifier at top level stays (it can be a column name).
-                if quote == b'"' && depth == 0 {
-                    continue;
-                }
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b'(' => {
-                depth += 1;
-                i += 1;
-            }
-            b')' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-                out[start] = b' ';
-                continue;
-            }
-            _ => {
-                i += 1;
-                if depth == 0 {
-                    continue;
-                }
-            }
+    for byte in &mut out {
+        match *byte {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => continue,
+            _ => {}
         }
-        let end = i.min(bytes.len());
-        out[start..end].fill(b' ');
+        *byte = b' ';
     }
     out
 }
@@ -113,16 +66,24 @@ pub fn output_columns(sql: &str) -> Result<Vec<String>, String> {
 }
 
 fn column_name(item: &str, flat: &[u8]) -> Result<String, String> {
-    // Comments and literals are blanked in `flat`; top-level code is intact.
     let code = String::from_utf8_lossy(flat);
-    let named = match keyword_positions(flat, "AS").last() {
-        Some(&alias) => code[alias + 2..].trim(),
+    let alias = keyword_positions(flat, "AS").last().copied();
+    let name_from = match alias {
+        Some(alias) => alias + 2,
         // An expression (a call, a subquery) has no name of its own.
-        None if item.contains('(') => "",
-        None => {
-            let expr = code.trim();
-            expr.rsplit('.').next().unwrap_or(expr)
-        }
+        None if item.contains('(') => item.len(),
+        None => 0,
+    };
+    // Where the name stands is read from the code (comments are blank
+    // there); the name itself from the text (quoted names are masked).
+    let region = &code[name_from..];
+    let start = name_from + (region.len() - region.trim_start().len());
+    let end = name_from + region.trim_end().len();
+    let expr = &item[start..end.max(start)];
+    // A column reference without alias is named after its last part.
+    let named = match alias {
+        Some(_) => expr,
+        None => expr.rsplit('.').next().unwrap_or(expr),
     };
     let name = named.trim_matches('"');
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

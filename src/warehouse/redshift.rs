@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{Statements, WarehouseError};
 use crate::cloud::{AwsError, AwsErrorKind, DataApi, StatementStatus};
+use crate::sql_text::mask;
 use crate::wait::Polling;
 
 /// The Data API runs at most this many statements in one batch.
@@ -208,83 +209,21 @@ impl<D: DataApi> Statements for Redshift<D> {
     }
 }
 
-/// Splits SQL into statements at top-level semicolons, leaving those inside
-/// quotes, quoted identifiers, comments and dollar-quoted bodies alone.
+/// Splits SQL into statements at semicolons that are code (not inside
+/// quotes, quoted identifiers, comments or dollar-quoted bodies).
 /// Comment-only pieces are dropped.
 pub fn split_statements(sql: &str) -> Vec<String> {
+    let code = mask(sql);
+    let ends = code.match_indices(';').map(|(i, _)| i).chain([sql.len()]);
     let mut statements = Vec::new();
-    let mut current = String::new();
-    let mut has_code = false;
-    let mut chars = sql.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let rest = &sql[i..];
-        let skip_to = |end: Option<usize>| end.map_or(sql.len(), |e| e);
-        let consumed_until = match c {
-            '\'' | '"' => Some(closing_quote(sql, i, c)),
-            '-' if rest.starts_with("--") => Some(skip_to(rest.find('\n').map(|e| i + e))),
-            '/' if rest.starts_with("/*") => Some(skip_to(rest.find("*/").map(|e| i + e + 2))),
-            '$' => dollar_tag(rest).map(|tag| {
-                skip_to(
-                    rest[tag.len()..]
-                        .find(tag)
-                        .map(|e| i + tag.len() + e + tag.len()),
-                )
-            }),
-            _ => None,
-        };
-        if let Some(end) = consumed_until {
-            let is_comment = c == '-' || c == '/';
-            current.push_str(&sql[i..end]);
-            has_code |= !is_comment;
-            while chars.peek().is_some_and(|(j, _)| *j < end) {
-                chars.next();
-            }
-            continue;
+    let mut start = 0;
+    for end in ends {
+        if !code[start..end].trim().is_empty() {
+            statements.push(sql[start..end].trim().to_string());
         }
-        if c == ';' {
-            if has_code {
-                statements.push(current.trim().to_string());
-            }
-            current.clear();
-            has_code = false;
-            continue;
-        }
-        has_code |= !c.is_whitespace();
-        current.push(c);
-    }
-    if has_code {
-        statements.push(current.trim().to_string());
+        start = end + 1;
     }
     statements
-}
-
-/// The end (exclusive) of a quoted run starting at `start`; a doubled quote
-/// is an escaped one.
-fn closing_quote(sql: &str, start: usize, quote: char) -> usize {
-    let bytes = sql.as_bytes();
-    let q = quote as u8;
-    let mut i = start + 1;
-    while i < bytes.len() {
-        if bytes[i] == q {
-            if bytes.get(i + 1) == Some(&q) {
-                i += 2;
-                continue;
-            }
-            return i + 1;
-        }
-        i += 1;
-    }
-    sql.len()
-}
-
-/// `$tag$` at the start of `text`, if it is one.
-fn dollar_tag(text: &str) -> Option<&str> {
-    let end = text[1..].find('$')? + 2;
-    let tag = &text[..end];
-    tag[1..end - 1]
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        .then_some(tag)
 }
 
 #[cfg(test)]
