@@ -23,6 +23,14 @@ pub enum AwsErrorKind {
     Invalid,
     /// Network or service trouble: try again.
     Unavailable,
+    /// The named resource does not exist.
+    NotFound,
+    /// The resource already exists (or an operation on it is running).
+    Conflict,
+    /// A service quota was reached (e.g. SPICE ingestions per day).
+    LimitExceeded,
+    /// The endpoint does not implement the operation (moto's gaps).
+    Unsupported,
     Other,
 }
 
@@ -35,7 +43,12 @@ impl AwsErrorKind {
             AwsErrorKind::AccessDenied => " (the credentials lack a permission: see docs/operations.md)",
             AwsErrorKind::Throttled => " (still throttled after retries: try again in a minute)",
             AwsErrorKind::Unavailable => " (AWS did not answer: check the network or endpoint, then retry)",
-            AwsErrorKind::Invalid | AwsErrorKind::Other => "",
+            AwsErrorKind::Unsupported => " (the endpoint does not implement this operation)",
+            AwsErrorKind::Invalid
+            | AwsErrorKind::NotFound
+            | AwsErrorKind::Conflict
+            | AwsErrorKind::LimitExceeded
+            | AwsErrorKind::Other => "",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cloud;
 pub mod commands;
 pub mod config;
+pub mod dashboard;
 pub mod deploy;
 pub mod error;
 pub mod ingest;

@@ -61,3 +61,17 @@ impl Reporter for StderrReporter {
         }
     }
 }
+
+#[cfg(test)]
+pub mod tests {
+    use super::Reporter;
+
+    /// Swallows every log line.
+    pub struct SilentReporter;
+
+    impl Reporter for SilentReporter {
+        fn info(&self, _: &str) {}
+        fn warn(&self, _: &str) {}
+        fn debug(&self, _: &str) {}
+    }
+}

@@ -57,6 +57,9 @@ fn kind_of(code: &str) -> AwsErrorKind {
         | "InvalidParameterCombination"
         | "InsufficientCapabilitiesException" => AwsErrorKind::Invalid,
         "ServiceUnavailable" | "InternalFailure" | "InternalError" => AwsErrorKind::Unavailable,
+        "ResourceNotFoundException" => AwsErrorKind::NotFound,
+        "ResourceExistsException" | "ConflictException" => AwsErrorKind::Conflict,
+        "LimitExceededException" => AwsErrorKind::LimitExceeded,
         _ => AwsErrorKind::Other,
     }
 }

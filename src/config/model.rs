@@ -138,9 +138,13 @@ pub enum ImportMode {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct QuickSightSettings {
-    /// QuickSight user or group ARNs granted access to the dashboard.
+    /// QuickSight user or group ARNs that may view the dashboard.
     #[serde(default)]
     pub principals: Vec<String>,
+    /// QuickSight user or group ARNs that own the data source, data sets and
+    /// dashboard (may edit, share and refresh them).
+    #[serde(default)]
+    pub owners: Vec<String>,
     #[serde(default)]
     pub import_mode: ImportMode,
 }

@@ -123,12 +123,17 @@ pub fn check_settings(s: &Settings) -> Vec<Problem> {
         1,
         s.alarms.evaluation_periods.max(1),
     );
-    for (i, principal) in s.quicksight.principals.iter().enumerate() {
-        p.require(
-            principal.starts_with("arn:aws:quicksight:"),
-            &format!("quicksight.principals[{i}]"),
-            || format!("`{principal}` is not a QuickSight user or group ARN"),
-        );
+    for (key, list) in [
+        ("principals", &s.quicksight.principals),
+        ("owners", &s.quicksight.owners),
+    ] {
+        for (i, principal) in list.iter().enumerate() {
+            p.require(
+                principal.starts_with("arn:aws:quicksight:"),
+                &format!("quicksight.{key}[{i}]"),
+                || format!("`{principal}` is not a QuickSight user or group ARN"),
+            );
+        }
     }
 
     check_pricing(s, &mut p);

@@ -13,12 +13,7 @@ use crate::output::Reporter;
 use crate::render::Bundle;
 use crate::wait::Polling;
 
-struct Quiet;
-impl Reporter for Quiet {
-    fn info(&self, _: &str) {}
-    fn warn(&self, _: &str) {}
-    fn debug(&self, _: &str) {}
-}
+use crate::output::tests::SilentReporter as Quiet;
 
 fn bundle(env: &str) -> Bundle {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -107,6 +107,10 @@ impl Bundle {
             });
             files.push((file, model.ddl.clone()));
         }
+        files.push((
+            "dashboard.json".into(),
+            serde_json::to_string_pretty(&self.dashboard).expect("the definition serializes") + "\n",
+        ));
         let manifest = Manifest {
             env: self.env.name.clone(),
             account_id: self.env.settings.account_id.clone(),

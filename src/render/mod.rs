@@ -19,6 +19,7 @@ use tera::{Context, Tera};
 
 use crate::checks::{self, Check};
 use crate::config::{names::SOURCES, Environment};
+use crate::dashboard::definition::{self, Definition};
 use crate::plan::Waves;
 pub use functions::sql_string;
 pub use manifest::{sha256_hex, Manifest, WriteError};
@@ -86,6 +87,8 @@ pub struct Bundle {
     pub models: Vec<Model>,
     /// The data-quality checks enabled in this env.
     pub checks: Vec<Check>,
+    /// The QuickSight dashboard's definition.
+    pub dashboard: Definition,
 }
 
 #[derive(Serialize)]
@@ -130,6 +133,9 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
         )])
     })?;
     templates.push((sql::SETUP_TEMPLATE.to_string(), setup_text));
+    let dashboard_text = std::fs::read_to_string(project_dir.join(definition::TEMPLATE))
+        .map_err(|e| fail(vec![Problem::new(definition::TEMPLATE, format!("cannot read: {e}"))]))?;
+    templates.push((DASHBOARD_TEMPLATE.to_string(), dashboard_text));
     // Templates are added one by one so a syntax error names its file.
     for (name, text) in &templates {
         if let Err(e) = tera.add_raw_template(name, text) {
@@ -202,6 +208,20 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
             )),
         }
     }
+    // The dashboard reads the models' columns, like the checks.
+    let dashboard = models.as_ref().and_then(|models| {
+        let rendered = tera
+            .render(DASHBOARD_TEMPLATE, &context)
+            .map_err(|e| problems.push(Problem::new(definition::TEMPLATE, tera_message(&e))))
+            .ok()?;
+        let parsed = definition::parse(&rendered)
+            .map_err(|p| problems.push(p))
+            .ok()?;
+        let found = definition::check(&parsed, models);
+        let ok = found.is_empty();
+        problems.extend(found);
+        ok.then_some(parsed)
+    });
     let setup_sql = tera
         .render(sql::SETUP_TEMPLATE, &context)
         .map_err(|e| problems.push(Problem::new("sql/setup.sql", tera_message(&e))))
@@ -215,8 +235,8 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
             None
         }
     };
-    match (wired, setup_sql, models, checks) {
-        (Some((stacks, waves)), Some(setup_sql), Some(models), Some(checks))
+    match (wired, setup_sql, models, checks, dashboard) {
+        (Some((stacks, waves)), Some(setup_sql), Some(models), Some(checks), Some(dashboard))
             if problems.is_empty() =>
         {
             Ok(Bundle {
@@ -226,6 +246,7 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
                 setup_sql: setup_sql.trim().to_string() + "\n",
                 models,
                 checks,
+                dashboard,
             })
         }
         _ => Err(fail(problems)),
@@ -257,9 +278,14 @@ fn stack_template_files(project_dir: &Path) -> Result<BTreeMap<String, String>, 
     Ok(files)
 }
 
+/// The dashboard template's name inside Tera.
+const DASHBOARD_TEMPLATE: &str = "dashboard.json.tera";
+
 /// The project-relative path of a Tera template name.
 fn template_path(name: &str) -> String {
-    if name.starts_with("stacks/") {
+    if name == DASHBOARD_TEMPLATE {
+        definition::TEMPLATE.to_string()
+    } else if name.starts_with("stacks/") {
         format!("templates/{name}")
     } else {
         format!("sql/{name}")
