@@ -7,6 +7,7 @@ mod cloudwatch;
 mod error;
 mod kinesis;
 mod limiter;
+mod quicksight;
 mod redshift_data;
 mod s3;
 mod sts;
@@ -23,6 +24,7 @@ pub use cloudwatch::CloudWatchMetrics;
 pub use error::classify;
 pub use kinesis::KinesisStreams;
 pub use limiter::RateLimiter;
+pub use quicksight::QuickSightApi;
 pub use redshift_data::RedshiftDataApi;
 pub use s3::S3Objects;
 pub use sts::StsIdentity;
@@ -94,6 +96,8 @@ pub struct Clients {
     pub metrics: CloudWatchMetrics,
     /// The Data API client; [`RedshiftDataApi`] binds it to a workgroup.
     pub redshift_data: aws_sdk_redshiftdata::Client,
+    /// The QuickSight client; [`QuickSightApi`] binds it to an account.
+    pub quicksight: aws_sdk_quicksight::Client,
 }
 
 impl Clients {
@@ -122,6 +126,7 @@ impl Clients {
             streams: KinesisStreams::new(aws_sdk_kinesis::Client::new(config)),
             metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(config)),
             redshift_data: aws_sdk_redshiftdata::Client::new(config),
+            quicksight: aws_sdk_quicksight::Client::new(config),
         }
     }
 }

@@ -19,12 +19,11 @@ pub type Permissions = BTreeMap<String, BTreeSet<String>>;
 #[serde(tag = "engine", rename_all = "snake_case")]
 pub enum Connection {
     /// Redshift Serverless: the workgroup endpoint inside the VPC, through a
-    /// QuickSight VPC connection, with the credentials in a Secrets Manager secret.
+    /// QuickSight VPC connection.
     Redshift {
         host: String,
         port: i32,
         database: String,
-        secret_arn: String,
         vpc_connection_arn: String,
     },
     /// The local PostgreSQL (trust authentication on loopback: no secret).
@@ -47,6 +46,10 @@ pub struct DataSourceSpec {
     pub id: String,
     pub arn: String,
     pub shape: DataSourceShape,
+    /// The Secrets Manager secret holding the database credentials (Redshift).
+    /// QuickSight never returns credentials, so this is written on every
+    /// create and update but not compared.
+    pub secret_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

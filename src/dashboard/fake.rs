@@ -342,5 +342,6 @@ pub fn desired_for_tests() -> Desired {
             port: 5432,
             database: "pricewatch".into(),
         },
+        None,
     )
 }

@@ -60,7 +60,12 @@ pub struct Desired {
     pub dashboard_permissions: Permissions,
 }
 
-pub fn desired(env: &Environment, definition: &Definition, connection: Connection) -> Desired {
+pub fn desired(
+    env: &Environment,
+    definition: &Definition,
+    connection: Connection,
+    secret_arn: Option<String>,
+) -> Desired {
     let names = env.names();
     let settings = &env.settings;
     let arn = |kind: &str, id: &str| {
@@ -118,6 +123,7 @@ pub fn desired(env: &Environment, definition: &Definition, connection: Connectio
                 name: format!("{} warehouse", names.base),
                 connection,
             },
+            secret_arn,
         },
         data_sets,
         dashboard: DashboardSpec {
@@ -192,7 +198,7 @@ mod tests {
 
     #[test]
     fn ids_and_arns_derive_from_the_env() {
-        let d = desired(&env(), &definition(), postgres());
+        let d = desired(&env(), &definition(), postgres(), None);
         assert_eq!(d.data_source.id, "pricewatch-dev-warehouse");
         assert_eq!(
             d.data_sets[0].arn,
@@ -206,7 +212,7 @@ mod tests {
 
     #[test]
     fn viewers_can_only_read_and_owners_manage() {
-        let d = desired(&env(), &definition(), postgres());
+        let d = desired(&env(), &definition(), postgres(), None);
         let viewer = &d.dashboard_permissions
             ["arn:aws:quicksight:eu-west-1:111111111111:group/default/analysts"];
         assert!(viewer.contains("quicksight:QueryDashboard"));
@@ -219,11 +225,11 @@ mod tests {
 
     #[test]
     fn the_fingerprint_follows_the_definition() {
-        let a = desired(&env(), &definition(), postgres()).dashboard.fingerprint;
+        let a = desired(&env(), &definition(), postgres(), None).dashboard.fingerprint;
         let mut changed = definition();
         changed.name = "Pricing v2".into();
-        let b = desired(&env(), &changed, postgres()).dashboard.fingerprint;
+        let b = desired(&env(), &changed, postgres(), None).dashboard.fingerprint;
         assert_ne!(a, b);
-        assert_eq!(a, desired(&env(), &definition(), postgres()).dashboard.fingerprint);
+        assert_eq!(a, desired(&env(), &definition(), postgres(), None).dashboard.fingerprint);
     }
 }
