@@ -79,6 +79,40 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the SQL a check runs, its value now, and the rows that violate it
     ExplainCheck(ExplainCheckArgs),
+    /// Manage the QuickSight dashboard (data source, data sets, dashboard, SPICE refresh)
+    Dashboard(DashboardArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    #[command(subcommand)]
+    pub command: DashboardCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DashboardCommand {
+    /// Create or update the data source, data sets and dashboard from templates/dashboard.json.tera, set permissions, publish the new version
+    Publish(DashboardPublishArgs),
+    /// Start a SPICE ingestion of every data set (SPICE envs) and wait for it
+    Refresh(DashboardRefreshArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DashboardPublishArgs {
+    /// Describe and print what would change; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Minutes to wait for QuickSight to build a new dashboard version
+    #[arg(long, default_value_t = 10, value_name = "MINUTES")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DashboardRefreshArgs {
+    /// Minutes to wait for the ingestions before giving up (they keep running)
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -7,8 +7,10 @@ mod cloudwatch;
 mod error;
 mod kinesis;
 mod limiter;
+mod local_endpoint;
 mod quicksight;
 mod redshift_data;
+pub mod redshift_serverless;
 mod s3;
 mod sts;
 
@@ -96,6 +98,7 @@ pub struct Clients {
     pub metrics: CloudWatchMetrics,
     /// The Data API client; [`RedshiftDataApi`] binds it to a workgroup.
     pub redshift_data: aws_sdk_redshiftdata::Client,
+    pub redshift_serverless: aws_sdk_redshiftserverless::Client,
     /// The QuickSight client; [`QuickSightApi`] binds it to an account.
     pub quicksight: aws_sdk_quicksight::Client,
 }
@@ -103,16 +106,22 @@ pub struct Clients {
 impl Clients {
     pub async fn new(env: &Environment) -> Clients {
         let config = sdk_config(env).await;
-        let path_style = endpoint_override(env).is_some();
-        Clients::from_config(&config, path_style)
+        let local_endpoint = endpoint_override(env).is_some();
+        Clients::from_config(&config, local_endpoint)
     }
 
-    /// Clients from a loaded configuration; `path_style` S3 addressing for
-    /// endpoints that cannot serve bucket subdomains (moto).
-    pub fn from_config(config: &aws_config::SdkConfig, path_style: bool) -> Clients {
+    /// Clients from a loaded configuration; `local_endpoint` for endpoints
+    /// like moto: path-style S3 addressing (no bucket subdomains) and
+    /// QuickSight answers made readable ([`local_endpoint`]).
+    pub fn from_config(config: &aws_config::SdkConfig, local_endpoint: bool) -> Clients {
         let s3_config = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(path_style)
+            .force_path_style(local_endpoint)
             .build();
+        let mut quicksight_config = aws_sdk_quicksight::config::Builder::from(config);
+        if local_endpoint {
+            let http = config.http_client().unwrap_or_else(local_endpoint::default_http_client);
+            quicksight_config = quicksight_config.http_client(local_endpoint::EpochTimestamps(http));
+        }
         Clients {
             stacks: CfnStacks::new(
                 aws_sdk_cloudformation::Client::new(config),
@@ -126,7 +135,8 @@ impl Clients {
             streams: KinesisStreams::new(aws_sdk_kinesis::Client::new(config)),
             metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(config)),
             redshift_data: aws_sdk_redshiftdata::Client::new(config),
-            quicksight: aws_sdk_quicksight::Client::new(config),
+            redshift_serverless: aws_sdk_redshiftserverless::Client::new(config),
+            quicksight: aws_sdk_quicksight::Client::from_conf(quicksight_config.build()),
         }
     }
 }

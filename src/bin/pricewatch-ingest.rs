@@ -90,7 +90,7 @@ async fn handle(
 async fn main() -> Result<(), Error> {
     let config = lambda_sdk_config().await;
     // An endpoint override (a local emulator) cannot serve bucket subdomains.
-    let path_style = std::env::var_os("AWS_ENDPOINT_URL").is_some();
-    let clients = Clients::from_config(&config, path_style);
+    let local_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    let clients = Clients::from_config(&config, local_endpoint);
     lambda_runtime::run(service_fn(|event| handle(&clients, event))).await
 }

@@ -3,6 +3,7 @@
 //! the user and are classified into exit codes in `main`.
 
 mod check;
+mod dashboard;
 mod deploy;
 mod destroy;
 mod explain_check;
@@ -121,6 +122,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Refresh(args) => refresh::run(&session, args),
         Command::Check(args) => check::run(&session, args),
         Command::ExplainCheck(args) => explain_check::run(&session, args),
+        Command::Dashboard(args) => dashboard::run(&session, args),
     }
 }
 
@@ -205,17 +207,8 @@ pub async fn connect_warehouses(
             Ok(sessions)
         }
         Dialect::Redshift => {
-            let stack = env.names().stack("warehouse");
-            let deploy_first = || format!("run `pricewatch deploy --env {}` first", env.name);
-            let state = clients.stacks.describe(&stack).await?.ok_or_else(|| {
-                anyhow::anyhow!("stack {stack} does not exist: {}", deploy_first())
-            })?;
-            let output = |key: &str| {
-                state.outputs.get(key).cloned().ok_or_else(|| {
-                    anyhow::anyhow!("stack {stack} has no output {key}: {}", deploy_first())
-                })
-            };
-            let (workgroup, database) = (output("WorkgroupName")?, output("Database")?);
+            let outputs = WarehouseOutputs::read(env, clients).await?;
+            let (workgroup, database) = (outputs.get("WorkgroupName")?, outputs.get("Database")?);
             let api = RedshiftDataApi::new(clients.redshift_data.clone(), &workgroup, &database);
             Ok((0..count)
                 .map(|_| {
@@ -228,6 +221,40 @@ pub async fn connect_warehouses(
                 })
                 .collect())
         }
+    }
+}
+
+/// The outputs of the env's deployed warehouse stack.
+pub struct WarehouseOutputs {
+    env: String,
+    stack: String,
+    outputs: BTreeMap<String, String>,
+}
+
+impl WarehouseOutputs {
+    pub async fn read(env: &Environment, clients: &Clients) -> anyhow::Result<WarehouseOutputs> {
+        let stack = env.names().stack("warehouse");
+        let state = clients.stacks.describe(&stack).await?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "stack {stack} does not exist: run `pricewatch deploy --env {}` first",
+                env.name
+            )
+        })?;
+        Ok(WarehouseOutputs {
+            env: env.name.clone(),
+            stack,
+            outputs: state.outputs,
+        })
+    }
+
+    pub fn get(&self, key: &str) -> anyhow::Result<String> {
+        self.outputs.get(key).cloned().ok_or_else(|| {
+            anyhow::anyhow!(
+                "stack {} has no output {key}: run `pricewatch deploy --env {}` first",
+                self.stack,
+                self.env
+            )
+        })
     }
 }
 

@@ -192,6 +192,21 @@ fn check_warehouse(s: &Settings, p: &mut Problems) {
             || format!("`{id}` is not a security group id (sg-...)"),
         );
     }
+    p.require(
+        w.subnet_ids.is_empty() || w.subnet_ids.len() >= 3,
+        "warehouse.subnet_ids",
+        || {
+            format!(
+                "{} subnet(s) given: Redshift Serverless needs at least 3, in different availability zones",
+                w.subnet_ids.len()
+            )
+        },
+    );
+    p.require(
+        w.subnet_ids.is_empty() == w.security_group_ids.is_empty(),
+        "warehouse.security_group_ids",
+        || "set subnet_ids and security_group_ids together (or neither)".into(),
+    );
     if let Some(url) = &w.postgres_url {
         p.require(
             url.starts_with("postgres://") || url.starts_with("postgresql://"),

@@ -68,37 +68,9 @@ pub fn desired(
 ) -> Desired {
     let names = env.names();
     let settings = &env.settings;
-    let arn = |kind: &str, id: &str| {
-        format!(
-            "arn:{}:quicksight:{}:{}:{kind}/{id}",
-            partition(&settings.region),
-            settings.region,
-            settings.account_id
-        )
-    };
     let data_source_id = format!("{}-warehouse", names.base);
-    let data_source_arn = arn("datasource", &data_source_id);
-    let data_sets: Vec<DataSetSpec> = definition
-        .data_sets
-        .iter()
-        .map(|d| {
-            let id = format!("{}-{}", names.base, d.id);
-            let (schema, table) = d.model.split_once('.').unwrap_or(("public", &d.model));
-            DataSetSpec {
-                key: d.id.clone(),
-                arn: arn("dataset", &id),
-                id,
-                shape: DataSetShape {
-                    name: format!("{} {}", names.base, d.model),
-                    import_mode: settings.quicksight.import_mode,
-                    data_source_arn: data_source_arn.clone(),
-                    schema: schema.to_string(),
-                    table: table.to_string(),
-                    columns: d.columns.iter().map(|c| (c.name.clone(), c.kind)).collect(),
-                },
-            }
-        })
-        .collect();
+    let data_source_arn = arn(env, "datasource", &data_source_id);
+    let data_sets = data_sets(env, definition);
     let data_set_arns: BTreeMap<String, String> = data_sets
         .iter()
         .map(|d| (d.key.clone(), d.arn.clone()))
@@ -137,6 +109,43 @@ pub fn desired(
         data_set_permissions: grant(owners, DATA_SET_OWNER),
         dashboard_permissions,
     }
+}
+
+/// The data sets of the definition, on the env's data source.
+pub fn data_sets(env: &Environment, definition: &Definition) -> Vec<DataSetSpec> {
+    let names = env.names();
+    let data_source_arn = arn(env, "datasource", &format!("{}-warehouse", names.base));
+    definition
+        .data_sets
+        .iter()
+        .map(|d| {
+            let id = format!("{}-{}", names.base, d.id);
+            let (schema, table) = d.model.split_once('.').unwrap_or(("public", &d.model));
+            DataSetSpec {
+                key: d.id.clone(),
+                arn: arn(env, "dataset", &id),
+                id,
+                shape: DataSetShape {
+                    name: format!("{} {}", names.base, d.model),
+                    import_mode: env.settings.quicksight.import_mode,
+                    data_source_arn: data_source_arn.clone(),
+                    schema: schema.to_string(),
+                    table: table.to_string(),
+                    columns: d.columns.iter().map(|c| (c.name.clone(), c.kind)).collect(),
+                },
+            }
+        })
+        .collect()
+}
+
+fn arn(env: &Environment, kind: &str, id: &str) -> String {
+    let settings = &env.settings;
+    format!(
+        "arn:{}:quicksight:{}:{}:{kind}/{id}",
+        partition(&settings.region),
+        settings.region,
+        settings.account_id
+    )
 }
 
 fn grant(principals: &[String], actions: &[&str]) -> Permissions {

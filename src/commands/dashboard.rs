@@ -1,0 +1,310 @@
+//! `pricewatch dashboard publish | refresh`: the QuickSight dashboard of an
+//! env. Publish reconciles the data source, data sets, dashboard and
+//! permissions with `templates/dashboard.json.tera`; refresh runs SPICE
+//! ingestions. Exit 0 done (or nothing to do), 1 something failed.
+
+use std::str::FromStr as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use super::{with_aws, Session, WarehouseOutputs};
+use crate::aws::{redshift_serverless, Clients, QuickSightApi};
+use crate::cli::{DashboardArgs, DashboardCommand, DashboardPublishArgs, DashboardRefreshArgs};
+use crate::config::{Dialect, Environment, ImportMode};
+use crate::dashboard::api::Connection;
+use crate::dashboard::reconcile::{Action, PermissionStatus, PublishReport, Publisher};
+use crate::dashboard::refresh::{self, IngestionResult, RefreshReport};
+use crate::dashboard::spec;
+use crate::error::ExitStatus;
+use crate::warehouse::postgres;
+use crate::wait::Polling;
+
+pub fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
+    match args.command {
+        DashboardCommand::Publish(args) => publish(session, args),
+        DashboardCommand::Refresh(args) => refresh(session, args),
+    }
+}
+
+#[derive(Serialize)]
+struct PublishResult<'a> {
+    env: &'a str,
+    dashboard_id: &'a str,
+    #[serde(flatten)]
+    report: &'a PublishReport,
+}
+
+fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<ExitStatus> {
+    let bundle = session.load_bundle("dashboard publish")?;
+    let env = &bundle.env;
+    let (desired, report) = with_aws(env, async |clients| {
+        let (connection, secret_arn) = warehouse_access(env, clients).await?;
+        let desired = spec::desired(env, &bundle.dashboard, connection, secret_arn);
+        let api = QuickSightApi::new(clients.quicksight.clone(), &env.settings.account_id);
+        let publisher = Publisher {
+            api: &api,
+            reporter: session.reporter.as_ref(),
+            polling: Polling::standard(Duration::from_secs(args.timeout * 60)),
+            dry_run: args.dry_run,
+        };
+        let report = publisher
+            .publish(&desired)
+            .await
+            .with_context(|| format!("dashboard publish for env `{}` failed", env.name))?;
+        Ok((desired, report))
+    })?;
+    let result = PublishResult {
+        env: &env.name,
+        dashboard_id: &desired.dashboard.id,
+        report: &report,
+    };
+    session
+        .printer
+        .result(|| publish_text(&env.name, &report), &result);
+    Ok(ExitStatus::Success)
+}
+
+/// Redshift Serverless's port; the warehouse stack keeps the default.
+const REDSHIFT_PORT: i32 = 5439;
+
+/// How QuickSight reaches the env's warehouse, and the secret with its
+/// credentials (none for the local PostgreSQL, which trusts loopback).
+async fn warehouse_access(
+    env: &Environment,
+    clients: &Clients,
+) -> anyhow::Result<(Connection, Option<String>)> {
+    match env.dialect() {
+        Dialect::Postgres => {
+            let url = postgres::database_url(env).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
+                    env.name,
+                    postgres::DATABASE_URL_VARIABLE
+                )
+            })?;
+            let config = tokio_postgres::Config::from_str(&url)
+                .with_context(|| format!("env `{}`: the PostgreSQL URL does not parse", env.name))?;
+            let host = match config.get_hosts().first() {
+                Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+                _ => anyhow::bail!(
+                    "env `{}`: the PostgreSQL URL names no TCP host QuickSight could reach",
+                    env.name
+                ),
+            };
+            Ok((
+                Connection::Postgres {
+                    host,
+                    port: config.get_ports().first().copied().unwrap_or(5432).into(),
+                    database: config
+                        .get_dbname()
+                        .map(str::to_string)
+                        .or_else(|| config.get_user().map(str::to_string))
+                        .unwrap_or_else(|| "postgres".into()),
+                },
+                None,
+            ))
+        }
+        Dialect::Redshift => {
+            let outputs = WarehouseOutputs::read(env, clients).await?;
+            let vpc_connection_arn = outputs.get("QuickSightVpcConnectionArn").with_context(|| {
+                format!(
+                    "QuickSight reaches the private workgroup through a VPC connection, which the \
+                     warehouse stack creates when env `{}` sets warehouse.subnet_ids and \
+                     warehouse.security_group_ids",
+                    env.name
+                )
+            })?;
+            Ok((
+                Connection::Redshift {
+                    host: outputs.get("WorkgroupEndpoint")?,
+                    port: REDSHIFT_PORT,
+                    database: outputs.get("Database")?,
+                    vpc_connection_arn,
+                },
+                Some(
+                    redshift_serverless::admin_secret_arn(
+                        &clients.redshift_serverless,
+                        &outputs.get("NamespaceName")?,
+                    )
+                    .await?,
+                ),
+            ))
+        }
+    }
+}
+
+fn publish_text(env: &str, report: &PublishReport) -> String {
+    let verb = |action: Action| match (report.dry_run, action) {
+        (false, Action::Create) => "created",
+        (false, Action::Update) => "updated",
+        (false, Action::Write) => "written",
+        (true, Action::Create) => "would create",
+        (true, Action::Update) => "would update",
+        (true, Action::Write) => "would write",
+        (_, Action::Unchanged) => "unchanged",
+    };
+    let mut lines = Vec::new();
+    for change in &report.changes {
+        // A blind write's reason is the same for every data set: said once below.
+        let detail = change.detail.as_ref().filter(|_| change.action != Action::Write);
+        lines.push(format!(
+            "{:<12} {:<44} {}{}",
+            change.kind,
+            change.id,
+            verb(change.action),
+            detail.map(|d| format!(" ({d})")).unwrap_or_default()
+        ));
+    }
+    if let Some(reason) = report
+        .changes
+        .iter()
+        .find(|c| c.action == Action::Write)
+        .and_then(|c| c.detail.as_ref())
+    {
+        lines.push(format!("note: {reason}"));
+    }
+    let mut not_checked = Vec::new();
+    for p in &report.permissions {
+        let status = match &p.status {
+            PermissionStatus::SetOnCreate | PermissionStatus::Unchanged => continue,
+            PermissionStatus::Changed { changes } => format!(
+                "{}: {} principal(s) granted, {} revoked",
+                if report.dry_run { "would change" } else { "changed" },
+                changes.grant.len(),
+                changes.revoke.len()
+            ),
+            PermissionStatus::NotChecked { .. } => {
+                not_checked.push(format!("{} {}", p.kind, p.id));
+                continue;
+            }
+        };
+        lines.push(format!("permissions of {} {}: {status}", p.kind, p.id));
+    }
+    if !not_checked.is_empty() {
+        lines.push(format!(
+            "warning: permissions not checked (the endpoint cannot describe them) for: {}",
+            not_checked.join(", ")
+        ));
+    }
+    let mut summary = format!(
+        "env {env}: {} created, {} updated, {} unchanged",
+        report.count(Action::Create),
+        report.count(Action::Update),
+        report.count(Action::Unchanged)
+    );
+    if report.count(Action::Write) > 0 {
+        summary.push_str(&format!(", {} written", report.count(Action::Write)));
+    }
+    if report.dry_run {
+        summary.push_str(" (dry run: nothing was changed)");
+    }
+    if let Some(version) = report.published_version {
+        summary.push_str(&format!("; dashboard version {version} published"));
+    }
+    lines.push(summary);
+    lines.join("\n")
+}
+
+#[derive(Serialize)]
+struct RefreshResult<'a> {
+    env: &'a str,
+    import_mode: ImportMode,
+    /// None when the env reads the warehouse live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh: Option<&'a RefreshReport>,
+}
+
+fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<ExitStatus> {
+    let bundle = session.load_bundle("dashboard refresh")?;
+    let env = &bundle.env;
+    let mode = env.settings.quicksight.import_mode;
+    if mode == ImportMode::DirectQuery {
+        let result = RefreshResult {
+            env: &env.name,
+            import_mode: mode,
+            refresh: None,
+        };
+        session.printer.result(
+            || {
+                format!(
+                    "env {}: the dashboard queries the warehouse directly (DIRECT_QUERY); no SPICE data set to refresh",
+                    env.name
+                )
+            },
+            &result,
+        );
+        return Ok(ExitStatus::Success);
+    }
+    let data_sets = spec::data_sets(env, &bundle.dashboard);
+    let ingestion_id = format!(
+        "pricewatch-{}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default()
+    );
+    let report = with_aws(env, async |clients| {
+        let api = QuickSightApi::new(clients.quicksight.clone(), &env.settings.account_id);
+        let polling = Polling::standard(Duration::from_secs(args.timeout * 60));
+        Ok(refresh::refresh(
+            &api,
+            &data_sets,
+            &ingestion_id,
+            polling,
+            session.reporter.as_ref(),
+        )
+        .await
+        .with_context(|| format!("dashboard refresh for env `{}` failed", env.name))?)
+    })?;
+    let result = RefreshResult {
+        env: &env.name,
+        import_mode: mode,
+        refresh: Some(&report),
+    };
+    session
+        .printer
+        .result(|| refresh_text(&env.name, &report), &result);
+    Ok(if report.succeeded() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+fn refresh_text(env: &str, report: &RefreshReport) -> String {
+    let mut lines: Vec<String> = report
+        .data_sets
+        .iter()
+        .map(|d| {
+            let result = match d.result {
+                IngestionResult::Completed => "completed",
+                IngestionResult::Failed => "FAILED",
+                IngestionResult::Cancelled => "CANCELLED",
+                IngestionResult::LimitReached => "LIMIT REACHED",
+                IngestionResult::AlreadyRunning => "ALREADY RUNNING",
+                IngestionResult::TimedOut => "TIMED OUT",
+            };
+            let mut line = format!("{:<44} {result}", d.data_set);
+            if let Some(rows) = d.rows_ingested {
+                line.push_str(&format!(" ({rows} rows)"));
+            }
+            if let Some(message) = &d.message {
+                line.push_str(&format!("\n    {message}"));
+            }
+            line
+        })
+        .collect();
+    let ok = report.succeeded();
+    lines.push(format!(
+        "env {env}: SPICE ingestion {} {}",
+        report.ingestion_id,
+        if ok {
+            "completed for every data set"
+        } else {
+            "did not complete for every data set (see above)"
+        }
+    ));
+    lines.join("\n")
+}
