@@ -93,7 +93,15 @@ fn publish_creates_once_then_changes_nothing_it_can_compare() {
     let dry = succeeded(pricewatch(
         &project,
         &moto,
-        &["--env", "local", "--output", "json", "dashboard", "publish", "--dry-run"],
+        &[
+            "--env",
+            "local",
+            "--output",
+            "json",
+            "dashboard",
+            "publish",
+            "--dry-run",
+        ],
     ));
     assert_eq!(dry["dry_run"], true);
     let writes: Vec<_> = quicksight_calls(&moto)
@@ -108,9 +116,16 @@ fn the_text_summary_counts_and_refresh_needs_spice() {
     let Some(moto) = Moto::start() else { return };
     let project = support::project_dir();
     let out = pricewatch(&project, &moto, &["--env", "local", "dashboard", "publish"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("env local: 2 created, 0 updated, 0 unchanged, 6 written"), "{text}");
+    assert!(
+        text.contains("env local: 2 created, 0 updated, 0 unchanged, 6 written"),
+        "{text}"
+    );
     assert!(text.contains("dashboard version 1 published"), "{text}");
 
     let out = pricewatch(&project, &moto, &["--env", "local", "dashboard", "refresh"]);
@@ -129,7 +144,11 @@ fn a_redshift_env_without_its_warehouse_stack_says_to_deploy_first() {
         .replace("111111111111", ACCOUNT);
     std::fs::write(&dev, text).unwrap();
     moto.start_recording();
-    let out = pricewatch(project.path(), &moto, &["--env", "dev", "dashboard", "publish"]);
+    let out = pricewatch(
+        project.path(),
+        &moto,
+        &["--env", "dev", "dashboard", "publish"],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -81,6 +81,37 @@ fn apply_creates_then_changes_only_what_changed() {
         assert_eq!(model.columns, actual, "{}", model.name);
     }
 
+    // The dashboard's declared QuickSight column types fit PostgreSQL's.
+    use pricewatch::dashboard::definition::ColumnType;
+    for data_set in &support::bundle("local").dashboard.data_sets {
+        for column in &data_set.columns {
+            let pg_type: String = client
+                .query_one(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
+                     WHERE attrelid = CAST($1::text AS regclass) AND attname = $2",
+                    &[&data_set.model, &column.name],
+                )
+                .unwrap()
+                .get(0);
+            let fits = match column.kind {
+                ColumnType::String => pg_type == "text" || pg_type.starts_with("character"),
+                ColumnType::Integer => {
+                    ["integer", "bigint", "smallint"].contains(&pg_type.as_str())
+                }
+                ColumnType::Decimal => {
+                    pg_type.starts_with("numeric") || pg_type == "double precision"
+                }
+                ColumnType::Datetime => pg_type.starts_with("timestamp"),
+                ColumnType::Boolean => pg_type == "boolean",
+            };
+            assert!(
+                fits,
+                "{}.{} is {pg_type} in PostgreSQL but {:?} on the dashboard",
+                data_set.model, column.name, column.kind
+            );
+        }
+    }
+
     let before = identities(&pg);
     let (out, second) = apply(project.path(), &pg, &[]);
     assert!(out.status.success());

@@ -20,7 +20,9 @@ use aws_smithy_types::byte_stream::ByteStream;
 pub fn default_http_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls;
     aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ))
         .build_https()
 }
 
@@ -77,7 +79,9 @@ fn convert(value: &mut serde_json::Value) -> bool {
     match value {
         serde_json::Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                if let (true, Some(epoch)) = (key.ends_with("Time"), v.as_str().and_then(epoch_seconds)) {
+                if let (true, Some(epoch)) =
+                    (key.ends_with("Time"), v.as_str().and_then(epoch_seconds))
+                {
                     if let Some(number) = serde_json::Number::from_f64(epoch) {
                         *v = serde_json::Value::Number(number);
                         changed = true;
@@ -104,7 +108,10 @@ fn epoch_seconds(text: &str) -> Option<f64> {
     let (year, month, day) = (d.next()??, d.next()??, d.next()??);
     let time = time.trim_end_matches('Z');
     let mut t = time.splitn(3, ':');
-    let (hour, minute) = (t.next()?.parse::<i64>().ok()?, t.next()?.parse::<i64>().ok()?);
+    let (hour, minute) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
     let second: f64 = t.next()?.parse().ok()?;
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;

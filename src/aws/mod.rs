@@ -119,8 +119,11 @@ impl Clients {
             .build();
         let mut quicksight_config = aws_sdk_quicksight::config::Builder::from(config);
         if local_endpoint {
-            let http = config.http_client().unwrap_or_else(local_endpoint::default_http_client);
-            quicksight_config = quicksight_config.http_client(local_endpoint::EpochTimestamps(http));
+            let http = config
+                .http_client()
+                .unwrap_or_else(local_endpoint::default_http_client);
+            quicksight_config =
+                quicksight_config.http_client(local_endpoint::EpochTimestamps(http));
         }
         Clients {
             stacks: CfnStacks::new(

@@ -10,9 +10,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::classify;
 use crate::cloud::{AwsError, AwsErrorKind, AwsResult};
 use crate::dashboard::api::{
-    Asset, Connection, DashboardSpec, DashboardState, DataSetShape, DataSetSpec,
-    DataSourceShape, DataSourceSpec, ImportMode, IngestionState, PermissionChanges, Permissions,
-    QuickSight,
+    Asset, Connection, DashboardSpec, DashboardState, DataSetShape, DataSetSpec, DataSourceShape,
+    DataSourceSpec, ImportMode, IngestionState, PermissionChanges, Permissions, QuickSight,
 };
 use crate::dashboard::definition::{Aggregation, ColumnType, Orientation, Visual};
 use crate::dashboard::spec::version_description;
@@ -69,7 +68,9 @@ fn built<T>(what: &str, result: Result<T, BuildError>) -> AwsResult<T> {
     result.map_err(|e| AwsError::new(what, AwsErrorKind::Invalid, e.to_string()))
 }
 
-fn resource_permissions(permissions: &Permissions) -> AwsResult<Option<Vec<qs::ResourcePermission>>> {
+fn resource_permissions(
+    permissions: &Permissions,
+) -> AwsResult<Option<Vec<qs::ResourcePermission>>> {
     if permissions.is_empty() {
         return Ok(None);
     }
@@ -90,7 +91,12 @@ fn resource_permissions(permissions: &Permissions) -> AwsResult<Option<Vec<qs::R
 
 fn permissions_of(list: &[qs::ResourcePermission]) -> Permissions {
     list.iter()
-        .map(|p| (p.principal().to_string(), p.actions().iter().cloned().collect()))
+        .map(|p| {
+            (
+                p.principal().to_string(),
+                p.actions().iter().cloned().collect(),
+            )
+        })
         .collect()
 }
 
@@ -225,10 +231,13 @@ fn physical_table(shape: &DataSetShape) -> AwsResult<qs::PhysicalTable> {
 }
 
 fn shape_of_data_set(data_set: &qs::DataSet) -> Option<DataSetShape> {
-    let table = data_set.physical_table_map()?.values().find_map(|t| match t {
-        qs::PhysicalTable::RelationalTable(t) => Some(t),
-        _ => None,
-    })?;
+    let table = data_set
+        .physical_table_map()?
+        .values()
+        .find_map(|t| match t {
+            qs::PhysicalTable::RelationalTable(t) => Some(t),
+            _ => None,
+        })?;
     Some(DataSetShape {
         name: data_set.name().unwrap_or_default().to_string(),
         import_mode: match data_set.import_mode()? {
@@ -896,7 +905,12 @@ mod tests {
             );
             let built = definition(&desired.dashboard).unwrap();
             let visuals: usize = built.sheets().iter().map(|s| s.visuals().len()).sum();
-            let declared: usize = bundle.dashboard.sheets.iter().map(|s| s.visuals.len()).sum();
+            let declared: usize = bundle
+                .dashboard
+                .sheets
+                .iter()
+                .map(|s| s.visuals.len())
+                .sum();
             assert_eq!(visuals, declared, "env {name}");
             assert_eq!(
                 built.data_set_identifier_declarations().len(),

@@ -18,8 +18,8 @@ use crate::dashboard::reconcile::{Action, PermissionStatus, PublishReport, Publi
 use crate::dashboard::refresh::{self, IngestionResult, RefreshReport};
 use crate::dashboard::spec;
 use crate::error::ExitStatus;
-use crate::warehouse::postgres;
 use crate::wait::Polling;
+use crate::warehouse::postgres;
 
 pub fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
@@ -84,8 +84,9 @@ async fn warehouse_access(
                     postgres::DATABASE_URL_VARIABLE
                 )
             })?;
-            let config = tokio_postgres::Config::from_str(&url)
-                .with_context(|| format!("env `{}`: the PostgreSQL URL does not parse", env.name))?;
+            let config = tokio_postgres::Config::from_str(&url).with_context(|| {
+                format!("env `{}`: the PostgreSQL URL does not parse", env.name)
+            })?;
             let host = match config.get_hosts().first() {
                 Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
                 _ => anyhow::bail!(
@@ -108,14 +109,15 @@ async fn warehouse_access(
         }
         Dialect::Redshift => {
             let outputs = WarehouseOutputs::read(env, clients).await?;
-            let vpc_connection_arn = outputs.get("QuickSightVpcConnectionArn").with_context(|| {
-                format!(
+            let vpc_connection_arn =
+                outputs.get("QuickSightVpcConnectionArn").with_context(|| {
+                    format!(
                     "QuickSight reaches the private workgroup through a VPC connection, which the \
                      warehouse stack creates when env `{}` sets warehouse.subnet_ids and \
                      warehouse.security_group_ids",
                     env.name
                 )
-            })?;
+                })?;
             Ok((
                 Connection::Redshift {
                     host: outputs.get("WorkgroupEndpoint")?,
@@ -148,7 +150,10 @@ fn publish_text(env: &str, report: &PublishReport) -> String {
     let mut lines = Vec::new();
     for change in &report.changes {
         // A blind write's reason is the same for every data set: said once below.
-        let detail = change.detail.as_ref().filter(|_| change.action != Action::Write);
+        let detail = change
+            .detail
+            .as_ref()
+            .filter(|_| change.action != Action::Write);
         lines.push(format!(
             "{:<12} {:<44} {}{}",
             change.kind,
@@ -171,7 +176,11 @@ fn publish_text(env: &str, report: &PublishReport) -> String {
             PermissionStatus::SetOnCreate | PermissionStatus::Unchanged => continue,
             PermissionStatus::Changed { changes } => format!(
                 "{}: {} principal(s) granted, {} revoked",
-                if report.dry_run { "would change" } else { "changed" },
+                if report.dry_run {
+                    "would change"
+                } else {
+                    "changed"
+                },
                 changes.grant.len(),
                 changes.revoke.len()
             ),
@@ -248,7 +257,7 @@ fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<Exit
     let report = with_aws(env, async |clients| {
         let api = QuickSightApi::new(clients.quicksight.clone(), &env.settings.account_id);
         let polling = Polling::standard(Duration::from_secs(args.timeout * 60));
-        Ok(refresh::refresh(
+        refresh::refresh(
             &api,
             &data_sets,
             &ingestion_id,
@@ -256,7 +265,7 @@ fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<Exit
             session.reporter.as_ref(),
         )
         .await
-        .with_context(|| format!("dashboard refresh for env `{}` failed", env.name))?)
+        .with_context(|| format!("dashboard refresh for env `{}` failed", env.name))
     })?;
     let result = RefreshResult {
         env: &env.name,

@@ -127,9 +127,9 @@ impl Visual {
 
     pub fn title(&self) -> &str {
         match self {
-            Visual::Line { title, .. } | Visual::Bar { title, .. } | Visual::Table { title, .. } => {
-                title
-            }
+            Visual::Line { title, .. }
+            | Visual::Bar { title, .. }
+            | Visual::Table { title, .. } => title,
         }
     }
 
@@ -146,10 +146,14 @@ impl Visual {
         match self {
             Visual::Line {
                 x, value, series, ..
-            } => [("x", Some(x)), ("value", Some(value)), ("series", series.as_ref())]
-                .into_iter()
-                .filter_map(|(key, c)| c.map(|c| (key.to_string(), c.as_str())))
-                .collect(),
+            } => [
+                ("x", Some(x)),
+                ("value", Some(value)),
+                ("series", series.as_ref()),
+            ]
+            .into_iter()
+            .filter_map(|(key, c)| c.map(|c| (key.to_string(), c.as_str())))
+            .collect(),
             Visual::Bar {
                 category,
                 value,
@@ -210,7 +214,10 @@ pub fn check(definition: &Definition, models: &[Model]) -> Vec<Problem> {
             );
         }
         if !data_set_ids.insert(data_set.id.as_str()) {
-            problem(format!("{at}.id"), format!("`{}` is declared twice", data_set.id));
+            problem(
+                format!("{at}.id"),
+                format!("`{}` is declared twice", data_set.id),
+            );
         }
         let Some(model) = models.iter().find(|m| m.name == data_set.model) else {
             problem(
@@ -220,7 +227,10 @@ pub fn check(definition: &Definition, models: &[Model]) -> Vec<Problem> {
             continue;
         };
         if data_set.columns.is_empty() {
-            problem(format!("{at}.columns"), "must name at least one column".into());
+            problem(
+                format!("{at}.columns"),
+                "must name at least one column".into(),
+            );
         }
         let mut seen = BTreeSet::new();
         for (j, column) in data_set.columns.iter().enumerate() {
@@ -415,7 +425,10 @@ mod tests {
         }));
         value["sheets"][0]["colour"] = "red".into();
         let error = parse(&value.to_string()).unwrap_err().to_string();
-        assert!(error.contains("sheets[0]") && error.contains("colour"), "{error}");
+        assert!(
+            error.contains("sheets[0]") && error.contains("colour"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -81,7 +81,11 @@ impl FakeQuickSight {
 
     pub fn permissions_of(&self, asset: Asset<'_>) -> Permissions {
         let state = self.state.lock().unwrap();
-        state.permissions.get(&key(asset)).cloned().unwrap_or_default()
+        state
+            .permissions
+            .get(&key(asset))
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn set_permissions(&self, asset: Asset<'_>, change: impl FnOnce(&mut Permissions)) {
@@ -121,7 +125,9 @@ impl QuickSight for FakeQuickSight {
         permissions: &Permissions,
     ) -> AwsResult<()> {
         let mut state = self.record(format!("create_data_source {}", spec.id));
-        state.data_sources.insert(spec.id.clone(), spec.shape.clone());
+        state
+            .data_sources
+            .insert(spec.id.clone(), spec.shape.clone());
         state
             .permissions
             .insert(key(Asset::DataSource(&spec.id)), permissions.clone());
@@ -243,7 +249,11 @@ impl QuickSight for FakeQuickSight {
                 "the endpoint does not implement DescribeDataSetPermissions",
             ));
         }
-        Ok(state.permissions.get(&key(asset)).cloned().unwrap_or_default())
+        Ok(state
+            .permissions
+            .get(&key(asset))
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn update_permissions(
@@ -316,11 +326,10 @@ impl QuickSight for FakeQuickSight {
 
 /// A small desired state: two data sets, one viewer, one owner.
 pub fn desired_for_tests() -> Desired {
-    let mut env = crate::config::Environments::new(std::path::Path::new(env!(
-        "CARGO_MANIFEST_DIR"
-    )))
-    .load("dev")
-    .unwrap();
+    let mut env =
+        crate::config::Environments::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+            .load("dev")
+            .unwrap();
     env.settings.quicksight.principals =
         vec!["arn:aws:quicksight:eu-west-1:111111111111:group/default/analysts".into()];
     env.settings.quicksight.owners =

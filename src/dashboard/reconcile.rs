@@ -42,9 +42,13 @@ pub enum PermissionStatus {
     /// Set with the create call.
     SetOnCreate,
     Unchanged,
-    Changed { changes: PermissionChanges },
+    Changed {
+        changes: PermissionChanges,
+    },
     /// The endpoint cannot read this asset's permissions.
-    NotChecked { reason: String },
+    NotChecked {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,7 +76,10 @@ impl PublishReport {
 }
 
 /// Create when missing, update when different (naming what differs).
-pub fn decide<T: Serialize + PartialEq>(desired: &T, actual: Option<&T>) -> (Action, Option<String>) {
+pub fn decide<T: Serialize + PartialEq>(
+    desired: &T,
+    actual: Option<&T>,
+) -> (Action, Option<String>) {
     match actual {
         None => (Action::Create, None),
         Some(actual) if actual == desired => (Action::Unchanged, None),
@@ -113,12 +120,18 @@ pub fn decide_dashboard(
         reasons.push("name".to_string());
     }
     if actual.status != "CREATION_SUCCESSFUL" {
-        reasons.push(format!("published version {} is {}", actual.version, actual.status));
+        reasons.push(format!(
+            "published version {} is {}",
+            actual.version, actual.status
+        ));
     }
     if reasons.is_empty() {
         (Action::Unchanged, None)
     } else {
-        (Action::Update, Some(format!("changed: {}", reasons.join(", "))))
+        (
+            Action::Update,
+            Some(format!("changed: {}", reasons.join(", "))),
+        )
     }
 }
 
@@ -232,13 +245,15 @@ impl<Q: QuickSight> Publisher<'_, Q> {
         if !self.dry_run {
             match action {
                 Action::Create => {
-                    self.reporter.info(&format!("creating data set {}", spec.id));
+                    self.reporter
+                        .info(&format!("creating data set {}", spec.id));
                     self.api
                         .create_data_set(spec, &desired.data_set_permissions)
                         .await?;
                 }
                 Action::Update => {
-                    self.reporter.info(&format!("updating data set {}", spec.id));
+                    self.reporter
+                        .info(&format!("updating data set {}", spec.id));
                     self.api.update_data_set(spec).await?;
                 }
                 Action::Write => {
@@ -289,7 +304,8 @@ impl<Q: QuickSight> Publisher<'_, Q> {
         if !self.dry_run {
             match action {
                 Action::Create => {
-                    self.reporter.info(&format!("creating dashboard {}", spec.id));
+                    self.reporter
+                        .info(&format!("creating dashboard {}", spec.id));
                     let version = self
                         .api
                         .create_dashboard(spec, &desired.dashboard_permissions)
@@ -299,10 +315,13 @@ impl<Q: QuickSight> Publisher<'_, Q> {
                     report.published_version = Some(version);
                 }
                 Action::Update => {
-                    self.reporter.info(&format!("updating dashboard {}", spec.id));
+                    self.reporter
+                        .info(&format!("updating dashboard {}", spec.id));
                     let version = self.api.update_dashboard(spec).await?;
                     self.wait_for_version(&spec.id, version).await?;
-                    self.api.publish_dashboard_version(&spec.id, version).await?;
+                    self.api
+                        .publish_dashboard_version(&spec.id, version)
+                        .await?;
                     self.reporter.info(&format!(
                         "published version {version} of dashboard {}",
                         spec.id
@@ -373,9 +392,7 @@ impl<Q: QuickSight> Publisher<'_, Q> {
         let actual = match self.api.permissions(asset).await {
             Ok(actual) => actual,
             Err(e) if e.kind == AwsErrorKind::Unsupported => {
-                return Ok(PermissionStatus::NotChecked {
-                    reason: e.message,
-                })
+                return Ok(PermissionStatus::NotChecked { reason: e.message })
             }
             Err(e) => return Err(e),
         };
@@ -448,7 +465,10 @@ mod tests {
         };
         let report = publisher(&api, false).publish(&desired).await.unwrap();
         assert_eq!(report.changes[0].action, Action::Update);
-        assert_eq!(report.changes[0].detail.as_deref(), Some("changed: connection"));
+        assert_eq!(
+            report.changes[0].detail.as_deref(),
+            Some("changed: connection")
+        );
         assert_eq!(report.count(Action::Update), 1);
         assert_eq!(
             api.data_source(&desired.data_source.id).unwrap(),
@@ -464,7 +484,10 @@ mod tests {
         desired.dashboard.fingerprint = "sha256:changed".into();
         let report = publisher(&api, false).publish(&desired).await.unwrap();
         let dashboard = report.changes.last().unwrap();
-        assert_eq!((dashboard.kind, dashboard.action), ("dashboard", Action::Update));
+        assert_eq!(
+            (dashboard.kind, dashboard.action),
+            ("dashboard", Action::Update)
+        );
         assert_eq!(report.published_version, Some(2));
         assert_eq!(api.published_version(&desired.dashboard.id), Some(2));
     }
@@ -493,8 +516,14 @@ mod tests {
         let dashboard = Asset::Dashboard(&desired.dashboard.id);
         let stranger = "arn:aws:quicksight:eu-west-1:111111111111:user/default/stranger";
         api.set_permissions(dashboard, |p| {
-            p.insert(stranger.into(), ["quicksight:QueryDashboard".to_string()].into());
-            p.values_mut().next().unwrap().remove("quicksight:QueryDashboard");
+            p.insert(
+                stranger.into(),
+                ["quicksight:QueryDashboard".to_string()].into(),
+            );
+            p.values_mut()
+                .next()
+                .unwrap()
+                .remove("quicksight:QueryDashboard");
         });
         let report = publisher(&api, false).publish(&desired).await.unwrap();
         let outcome = report.permissions.last().unwrap();
@@ -577,14 +606,18 @@ mod tests {
 
     #[test]
     fn permission_changes_grant_missing_and_revoke_extra() {
-        let desired: Permissions = [("a".to_string(), ["x".to_string(), "y".to_string()].into())].into();
+        let desired: Permissions =
+            [("a".to_string(), ["x".to_string(), "y".to_string()].into())].into();
         let actual: Permissions = [
             ("a".to_string(), ["x".to_string(), "z".to_string()].into()),
             ("b".to_string(), ["x".to_string()].into()),
         ]
         .into();
         let changes = permission_changes(&desired, &actual);
-        assert_eq!(changes.grant, [("a".to_string(), ["y".to_string()].into())].into());
+        assert_eq!(
+            changes.grant,
+            [("a".to_string(), ["y".to_string()].into())].into()
+        );
         assert_eq!(
             changes.revoke,
             [

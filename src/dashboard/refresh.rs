@@ -73,9 +73,10 @@ pub async fn refresh(
                 reporter.info(&format!("started SPICE ingestion of {}", data_set.id));
                 running.push(data_set.id.as_str());
             }
-            Err(e) if e.kind == AwsErrorKind::LimitExceeded => {
-                outcomes.push(outcome(IngestionResult::LimitReached, Some(LIMIT_ADVICE.into())))
-            }
+            Err(e) if e.kind == AwsErrorKind::LimitExceeded => outcomes.push(outcome(
+                IngestionResult::LimitReached,
+                Some(LIMIT_ADVICE.into()),
+            )),
             Err(e) if e.kind == AwsErrorKind::Conflict => outcomes.push(outcome(
                 IngestionResult::AlreadyRunning,
                 Some(format!("another ingestion is running: {}", e.message)),
@@ -136,9 +137,15 @@ mod tests {
 
     async fn run(api: &FakeQuickSight) -> RefreshReport {
         let data_sets = desired_for_tests().data_sets;
-        refresh(api, &data_sets, "run-1", Polling::immediate(), &SilentReporter)
-            .await
-            .unwrap()
+        refresh(
+            api,
+            &data_sets,
+            "run-1",
+            Polling::immediate(),
+            &SilentReporter,
+        )
+        .await
+        .unwrap()
     }
 
     #[tokio::test]
@@ -171,7 +178,11 @@ mod tests {
             .find(|d| d.result == IngestionResult::Failed)
             .unwrap();
         assert_eq!(failed.data_set, data_sets[1].id);
-        assert!(failed.message.as_deref().unwrap().contains("CONNECTION_FAILURE"));
+        assert!(failed
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("CONNECTION_FAILURE"));
     }
 
     #[tokio::test]
@@ -185,7 +196,10 @@ mod tests {
             .data_sets
             .iter()
             .all(|d| d.result == IngestionResult::LimitReached
-                && d.message.as_deref().unwrap().contains("daily SPICE ingestion limit")));
+                && d.message
+                    .as_deref()
+                    .unwrap()
+                    .contains("daily SPICE ingestion limit")));
         assert_eq!(api.calls_named("describe_ingestion"), 0);
     }
 

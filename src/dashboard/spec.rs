@@ -80,8 +80,7 @@ pub fn desired(
     let owners = &settings.quicksight.owners;
     let viewers = &settings.quicksight.principals;
     let mut dashboard_permissions = grant(viewers, DASHBOARD_VIEWER);
-    for (principal, actions) in grant(owners, &[DASHBOARD_VIEWER, DASHBOARD_OWNER_EXTRA].concat())
-    {
+    for (principal, actions) in grant(owners, &[DASHBOARD_VIEWER, DASHBOARD_OWNER_EXTRA].concat()) {
         dashboard_permissions
             .entry(principal)
             .or_default()
@@ -154,7 +153,10 @@ fn grant(principals: &[String], actions: &[&str]) -> Permissions {
         .map(|p| {
             (
                 p.clone(),
-                actions.iter().map(|a| a.to_string()).collect::<BTreeSet<_>>(),
+                actions
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<BTreeSet<_>>(),
             )
         })
         .collect()
@@ -176,11 +178,10 @@ mod tests {
     use crate::dashboard::definition::parse;
 
     fn env() -> Environment {
-        let mut env = crate::config::Environments::new(std::path::Path::new(env!(
-            "CARGO_MANIFEST_DIR"
-        )))
-        .load("dev")
-        .unwrap();
+        let mut env =
+            crate::config::Environments::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+                .load("dev")
+                .unwrap();
         env.settings.quicksight.principals =
             vec!["arn:aws:quicksight:eu-west-1:111111111111:group/default/analysts".into()];
         env.settings.quicksight.owners =
@@ -225,20 +226,35 @@ mod tests {
         let viewer = &d.dashboard_permissions
             ["arn:aws:quicksight:eu-west-1:111111111111:group/default/analysts"];
         assert!(viewer.contains("quicksight:QueryDashboard"));
-        assert!(!viewer.iter().any(|a| a.contains("Update") || a.contains("Delete")));
+        assert!(!viewer
+            .iter()
+            .any(|a| a.contains("Update") || a.contains("Delete")));
         let owner =
             &d.dashboard_permissions["arn:aws:quicksight:eu-west-1:111111111111:user/default/ops"];
         assert!(owner.contains("quicksight:UpdateDashboardPublishedVersion"));
-        assert_eq!(d.data_source_permissions.len(), 1, "viewers get no data source");
+        assert_eq!(
+            d.data_source_permissions.len(),
+            1,
+            "viewers get no data source"
+        );
     }
 
     #[test]
     fn the_fingerprint_follows_the_definition() {
-        let a = desired(&env(), &definition(), postgres(), None).dashboard.fingerprint;
+        let a = desired(&env(), &definition(), postgres(), None)
+            .dashboard
+            .fingerprint;
         let mut changed = definition();
         changed.name = "Pricing v2".into();
-        let b = desired(&env(), &changed, postgres(), None).dashboard.fingerprint;
+        let b = desired(&env(), &changed, postgres(), None)
+            .dashboard
+            .fingerprint;
         assert_ne!(a, b);
-        assert_eq!(a, desired(&env(), &definition(), postgres(), None).dashboard.fingerprint);
+        assert_eq!(
+            a,
+            desired(&env(), &definition(), postgres(), None)
+                .dashboard
+                .fingerprint
+        );
     }
 }

@@ -109,7 +109,8 @@ impl Bundle {
         }
         files.push((
             "dashboard.json".into(),
-            serde_json::to_string_pretty(&self.dashboard).expect("the definition serializes") + "\n",
+            serde_json::to_string_pretty(&self.dashboard).expect("the definition serializes")
+                + "\n",
         ));
         let manifest = Manifest {
             env: self.env.name.clone(),

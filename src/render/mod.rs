@@ -133,8 +133,13 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
         )])
     })?;
     templates.push((sql::SETUP_TEMPLATE.to_string(), setup_text));
-    let dashboard_text = std::fs::read_to_string(project_dir.join(definition::TEMPLATE))
-        .map_err(|e| fail(vec![Problem::new(definition::TEMPLATE, format!("cannot read: {e}"))]))?;
+    let dashboard_text =
+        std::fs::read_to_string(project_dir.join(definition::TEMPLATE)).map_err(|e| {
+            fail(vec![Problem::new(
+                definition::TEMPLATE,
+                format!("cannot read: {e}"),
+            )])
+        })?;
     templates.push((DASHBOARD_TEMPLATE.to_string(), dashboard_text));
     // Templates are added one by one so a syntax error names its file.
     for (name, text) in &templates {
