@@ -8,6 +8,7 @@
 #   validate → deploy → sql apply → ingest → refresh → check
 #   → the page changes over the day (4 more snapshots, an outlier in the
 #     last) → ingest + refresh each → check → explain-check
+#   → dashboard publish (QuickSight on moto) → dashboard publish again (no change)
 #   → ingest (unchanged: nothing sent)
 #   → sql apply (nothing to change) → plan (nothing to do) → status
 # prints a short summary of the gold results, and stops everything it
@@ -78,6 +79,8 @@ check_status=0
 pw --env local check || check_status=$?
 (( check_status <= 1 )) || exit "$check_status"
 pw --env local explain-check products_quarantine_ratio --limit 5
+pw --env local dashboard publish
+pw --env local dashboard publish
 pw --env local ingest --products "$products" --vendors "$vendors"
 pw --env local sql apply
 pw --env local plan --detailed-exitcode
@@ -110,8 +113,9 @@ Demo done: 5 stacks deployed on moto; five product snapshots and their
 vendor snapshots pushed through Kinesis into PostgreSQL, typed, validated
 (bad rows quarantined with a reason) and refreshed into gold; the
 data-quality checks ran (metrics to CloudWatch on moto, history in
-pricewatch_meta.check_results; the last check exited $check_status); an
-unchanged page pushed nothing, and re-running sql apply and plan found
-nothing to do.
+pricewatch_meta.check_results; the last check exited $check_status); the
+QuickSight data source, data sets and dashboard were published on moto and
+a second publish changed nothing it could compare; an unchanged page pushed
+nothing, and re-running sql apply and plan found nothing to do.
 Everything started here is stopped now.
 SUMMARY

@@ -65,6 +65,7 @@ fn help_names_every_command_in_one_line() {
         "refresh Refresh materialized models",
         "check Run the data-quality checks",
         "explain-check Print the SQL a check runs",
+        "dashboard Manage the QuickSight dashboard",
     ] {
         assert!(words.contains(line), "{line}: {text}");
     }
@@ -307,6 +308,35 @@ fn template_mistakes_are_caught_before_anything_is_written() {
         "{err}"
     );
     assert!(!out_dir.exists(), "nothing is written when rendering fails");
+}
+
+#[test]
+fn dashboard_mistakes_are_named_by_key_before_any_aws_call() {
+    let project = support::project_copy();
+    let path = project.path().join("templates/dashboard.json.tera");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"value\": \"avg_price\"", "\"value\": \"avg_prise\"")
+        .replace(
+            "{\"name\": \"robust_z\", \"type\": \"DECIMAL\"}",
+            "{\"name\": \"z\", \"type\": \"DECIMAL\"}",
+        );
+    std::fs::write(&path, text).unwrap();
+    let out = pricewatch(project.path(), &["--env", "local", "validate"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("templates/dashboard.json.tera: sheets[0].visuals[0].value: data set `price_trends` declares no column `avg_prise`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("templates/dashboard.json.tera: data_sets[5].columns[6]: `gold.price_anomalies` has no column `z`"),
+        "{err}"
+    );
+    // The same problems stop `dashboard publish` before it reaches AWS.
+    let out = pricewatch(project.path(), &["--env", "local", "dashboard", "publish"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("avg_prise"));
 }
 
 #[test]

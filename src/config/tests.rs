@@ -227,3 +227,25 @@ fn schema_and_rule_problems_come_together_without_placeholder_noise() {
         "{found:?}"
     );
 }
+
+#[test]
+fn the_warehouse_network_is_three_subnets_and_a_group_or_nothing() {
+    let found = issues(load(&format!(
+        "{MINIMAL}warehouse:\n  subnet_ids:\n    - subnet-0a1b2c3d\n"
+    )));
+    let mut keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["warehouse.security_group_ids", "warehouse.subnet_ids"],
+        "{found:?}"
+    );
+    assert!(found.iter().any(|i| i.message.contains("at least 3")));
+    let env = load(&format!(
+        "{MINIMAL}warehouse:\n  subnet_ids: [subnet-0a1b2c3d, subnet-0a1b2c3e, subnet-0a1b2c3f]\n  security_group_ids: [sg-0a1b2c3d]\nquicksight:\n  owners: [arn:aws:quicksight:eu-west-1:111111111111:user/default/ops]\n"
+    ))
+    .unwrap();
+    assert_eq!(env.settings.warehouse.subnet_ids.len(), 3);
+    let found = issues(load(&format!("{MINIMAL}quicksight:\n  owners: [ops]\n")));
+    assert_eq!(found[0].key, "quicksight.owners[0]", "{found:?}");
+}

@@ -1,6 +1,6 @@
 //! The on-disk form of a [`Bundle`]: `stacks/<stack>.yaml`,
-//! `sql/NNN_<schema>.<model>.sql` (names sort in DAG order) and
-//! `manifest.json` with the sha256 of each file. Same bundle, same bytes.
+//! `sql/NNN_<schema>.<model>.sql` (names sort in DAG order), `dashboard.json`
+//! and `manifest.json` with the sha256 of each file. Same bundle, same bytes.
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -20,6 +20,13 @@ pub struct Manifest {
     pub dialect: String,
     pub stacks: Vec<ManifestStack>,
     pub sql: Vec<ManifestSql>,
+    pub dashboard: ManifestFile,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct ManifestFile {
+    pub file: String,
+    pub sha256: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -107,11 +114,14 @@ impl Bundle {
             });
             files.push((file, model.ddl.clone()));
         }
-        files.push((
-            "dashboard.json".into(),
-            serde_json::to_string_pretty(&self.dashboard).expect("the definition serializes")
-                + "\n",
-        ));
+        let dashboard = serde_json::to_string_pretty(&self.dashboard)
+            .expect("the definition serializes")
+            + "\n";
+        let dashboard_file = ManifestFile {
+            file: "dashboard.json".into(),
+            sha256: sha256_hex(dashboard.as_bytes()),
+        };
+        files.push((dashboard_file.file.clone(), dashboard));
         let manifest = Manifest {
             env: self.env.name.clone(),
             account_id: self.env.settings.account_id.clone(),
@@ -119,6 +129,7 @@ impl Bundle {
             dialect: self.env.dialect().to_string(),
             stacks,
             sql,
+            dashboard: dashboard_file,
         };
         (files, manifest)
     }
