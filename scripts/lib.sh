@@ -1,6 +1,7 @@
 # Shared set-up for the README's commands (sourced, not run): installs what
 # pricewatch's scripts need on a fresh machine, idempotently.
 #   ensure_venv      project-local .venv with the pinned Python tools
+#   ensure_checkov   checkov in its own .venv-checkov (its pins clash with moto's)
 #   ensure_postgres  PostgreSQL server binaries (Debian package) if absent
 #   start_postgres / stop_postgres / psql_local  a throwaway local cluster
 
@@ -20,6 +21,22 @@ ensure_venv() {
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check \
         -r "$ROOT/scripts/requirements.txt" -c "$ROOT/scripts/constraints.txt"
+    echo "$want" > "$stamp"
+}
+
+CHECKOV_VENV="$ROOT/.venv-checkov"
+
+ensure_checkov() {
+    local stamp="$CHECKOV_VENV/.requirements.sha256"
+    local want
+    want="$(cat "$ROOT/scripts/requirements-checkov.txt" "$ROOT/scripts/constraints-checkov.txt" | sha256sum | cut -d' ' -f1)"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return 0
+    fi
+    log "installing checkov into $CHECKOV_VENV"
+    python3 -m venv "$CHECKOV_VENV"
+    "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check \
+        -r "$ROOT/scripts/requirements-checkov.txt" -c "$ROOT/scripts/constraints-checkov.txt"
     echo "$want" > "$stamp"
 }
 

@@ -3,8 +3,10 @@
 # (project-local .venv with cfn-lint, sqlfluff and moto; PostgreSQL from
 # Debian packages), then runs, failing on the first problem:
 #   1. cargo fmt --check and clippy -D warnings
-#   2. render every env; cfn-lint must report 0 errors on every template and
-#      sqlfluff must find 0 unparsable statements in the Redshift SQL
+#   2. render every env; cfn-lint must report 0 errors on every template,
+#      checkov 0 failed checks (suppressions only in template metadata, each
+#      justified and listed in docs/security.md), and sqlfluff 0 unparsable
+#      statements in the Redshift SQL
 #   3. cargo test (unit, CLI, snapshot and moto/PostgreSQL integration tests;
 #      with CI set, a missing service fails the run)
 set -euo pipefail
@@ -12,6 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
 ensure_venv
+ensure_checkov
 ensure_postgres
 export PRICEWATCH_VENV="$VENV"
 
@@ -41,6 +44,25 @@ if (( lint_status & 3 )); then
     exit 1
 fi
 log "cfn-lint: 0 errors in $(ls "$out"/*/stacks/*.yaml | wc -l) templates"
+
+log "checkov on ${#envs[@]} envs' templates"
+checkov_report="$out/checkov.json"
+set +e
+"$CHECKOV_VENV/bin/checkov" --quiet --skip-download --framework cloudformation \
+    --output json -d "$out" > "$checkov_report" 2>/dev/null
+set -e
+"$CHECKOV_VENV/bin/python" - "$checkov_report" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+runs = report if isinstance(report, list) else [report]
+summary = {k: sum(r["summary"][k] for r in runs) for k in ("passed", "failed", "skipped", "parsing_errors")}
+for run in runs:
+    for check in run.get("results", {}).get("failed_checks", []):
+        print(f'{check["file_path"]}: {check["resource"]}: {check["check_id"]} {check["check_name"]}', file=sys.stderr)
+if summary["failed"] or summary["parsing_errors"] or not summary["passed"]:
+    sys.exit(f"checkov: {summary}")
+print(f"==> checkov: {summary['passed']} passed, 0 failed, {summary['skipped']} suppressed (docs/security.md)", file=sys.stderr)
+PY
 
 log "sqlfluff parse (dialect redshift)"
 parsed=0
