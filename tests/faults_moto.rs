@@ -96,7 +96,9 @@ async fn cloudformation_throttling_during_a_parallel_deploy_is_retried() {
 
     let throttle = Throttle {
         inner: aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
             .build_https(),
         every: 3,
         calls: Arc::default(),
@@ -134,5 +136,9 @@ async fn cloudformation_throttling_during_a_parallel_deploy_is_retried() {
         .into_iter()
         .filter(|a| a == "CreateStack")
         .count();
-    assert_eq!(creates, bundle.stacks.len(), "every stack started exactly once");
+    assert_eq!(
+        creates,
+        bundle.stacks.len(),
+        "every stack started exactly once"
+    );
 }

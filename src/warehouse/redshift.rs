@@ -415,6 +415,61 @@ mod tests {
     }
 
     #[test]
+    fn a_statement_failing_mid_refresh_skips_its_downstream_and_the_next_refresh_completes() {
+        use crate::render::{Materialization, Model};
+        use crate::warehouse::refresh::{refresh, refresh_statement, Status};
+        let model = |name: &str, deps: &[&str]| Model {
+            name: name.into(),
+            source: String::new(),
+            materialized: Materialization::MaterializedView,
+            description: String::new(),
+            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            columns: Vec::new(),
+            query: String::new(),
+            ddl: String::new(),
+        };
+        let models = [
+            model("silver.p", &[]),
+            model("gold.a", &["silver.p"]),
+            model("gold.b", &["gold.a"]),
+            model("gold.c", &["silver.p"]),
+        ];
+        let all = models.iter().map(|m| m.name.clone()).collect();
+        let done = || Finished {
+            has_result_set: false,
+        };
+        // One at a time, so the scripted runs meet the statements in DAG order.
+        let api = FakeDataApi::with_runs(vec![
+            vec![Running, done()],
+            vec![Running, failed("ERROR: division by zero")],
+            vec![done()],
+        ]);
+        let wh = warehouse(&api);
+        let first = block_on(refresh(&models, &all, 1, |m| refresh_statement(&wh, m)));
+        let statuses: Vec<(&str, Status)> =
+            first.iter().map(|r| (r.model.as_str(), r.status)).collect();
+        assert_eq!(
+            statuses,
+            [
+                ("silver.p", Status::Refreshed),
+                ("gold.a", Status::Failed),
+                ("gold.b", Status::Skipped),
+                ("gold.c", Status::Refreshed),
+            ]
+        );
+        assert_eq!(api.submitted.borrow().len(), 3, "gold.b was never sent");
+
+        // Nothing was left half done: the next refresh runs everything again.
+        *api.runs.borrow_mut() = (0..4).map(|_| vec![done()]).collect();
+        let second = block_on(refresh(&models, &all, 1, |m| refresh_statement(&wh, m)));
+        assert!(
+            second.iter().all(|r| r.status == Status::Refreshed),
+            "{second:?}"
+        );
+        assert_eq!(api.submitted.borrow().len(), 7);
+    }
+
+    #[test]
     fn serialization_conflicts_are_retried() {
         let conflict = "ERROR: 1023 DETAIL: Serializable isolation violation on table - 12345";
         let api = FakeDataApi::with_runs(vec![
