@@ -11,6 +11,8 @@ pub mod config;
 pub mod dashboard;
 pub mod deploy;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod ingest;
 pub mod output;
 pub mod plan;

@@ -249,3 +249,85 @@ fn the_warehouse_network_is_three_subnets_and_a_group_or_nothing() {
     let found = issues(load(&format!("{MINIMAL}quicksight:\n  owners: [ops]\n")));
     assert_eq!(found[0].key, "quicksight.owners[0]", "{found:?}");
 }
+
+/// YAML documents built from pricewatch's own keys and random scalars, so
+/// the loader sees plausible shapes with wrong types, depths and values.
+fn yaml_documents() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let key = prop_oneof![
+        prop::sample::select(vec![
+            "account_id",
+            "region",
+            "stack_prefix",
+            "tags",
+            "streams",
+            "mode",
+            "shards",
+            "retention_hours",
+            "ingest",
+            "schedule",
+            "warehouse",
+            "engine",
+            "subnet_ids",
+            "security_group_ids",
+            "postgres_url",
+            "pricing",
+            "rules",
+            "name",
+            "strategy",
+            "percent",
+            "floor",
+            "quicksight",
+            "principals",
+            "owners",
+            "import_mode",
+            "alarms",
+            "deploy",
+            "parallelism",
+            "aws",
+            "endpoint_url",
+        ])
+        .prop_map(str::to_string),
+        "[a-z_]{1,12}",
+    ];
+    let scalar = prop_oneof![
+        any::<i64>().prop_map(|n| Value::Number(n.into())),
+        any::<f64>().prop_map(|f| Value::Number(f.into())),
+        any::<bool>().prop_map(Value::Bool),
+        "\\PC{0,30}".prop_map(Value::String),
+        Just(Value::Null),
+    ];
+    scalar
+        .prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Sequence),
+                prop::collection::vec((key.clone(), inner), 0..8).prop_map(|pairs| {
+                    Value::Mapping(
+                        pairs
+                            .into_iter()
+                            .map(|(k, v)| (Value::String(k), v))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+        .prop_map(|value| serde_yaml_ng::to_string(&value).unwrap_or_default())
+}
+
+#[test]
+fn fuzz_the_config_loader_returns_errors_never_panics() {
+    use proptest::prelude::*;
+    let prod = include_str!("../../environments/prod.yaml").to_string();
+    let inputs = prop_oneof![
+        crate::fuzz::mutations(prod).prop_map(|env| (DEFAULTS.to_string(), env)),
+        crate::fuzz::mutations(DEFAULTS.to_string()).prop_map(|d| (d, MINIMAL.to_string())),
+        yaml_documents().prop_map(|env| (DEFAULTS.to_string(), env)),
+        "\\PC{0,300}".prop_map(|env| (DEFAULTS.to_string(), env)),
+    ];
+    crate::fuzz::run(inputs, |(defaults, env)| {
+        // Either outcome is fine; an error must render as a message.
+        if let Err(e) = load_named("dev", defaults, env) {
+            assert!(!e.to_string().is_empty());
+        }
+    });
+}

@@ -247,6 +247,35 @@ fn an_operation_left_in_progress_is_waited_for() {
     );
 }
 
+/// A deploy killed while a change set executed leaves the stack either
+/// still updating (waited for, above) or rolled back to its old template:
+/// the next deploy sees the difference and applies the change again.
+#[test]
+fn an_update_rolled_back_after_an_interrupted_deploy_is_applied_again() {
+    let bundle = bundle("local");
+    let cloud = FakeCloud::default();
+    deploy_with(&cloud, &bundle, &options());
+    let mut streams = cloud.stack("pricewatch-local-streams").unwrap();
+    streams.status = "UPDATE_ROLLBACK_COMPLETE".into();
+    cloud.put_stack("pricewatch-local-streams", streams);
+    let mut changed = bundle.clone();
+    changed.stacks[1]
+        .template
+        .push_str("# the change that was rolled back\n");
+    let report = deploy_with(&cloud, &changed, &options());
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.stacks[1].outcome, Outcome::Updated);
+    assert_eq!(
+        cloud.count("CreateStack"),
+        bundle.stacks.len(),
+        "nothing created twice"
+    );
+    assert_eq!(
+        cloud.stack("pricewatch-local-streams").unwrap().status,
+        "UPDATE_COMPLETE"
+    );
+}
+
 #[test]
 fn a_stack_busy_beyond_the_timeout_is_reported_not_waited_for_forever() {
     let bundle = bundle("local");

@@ -331,4 +331,52 @@ mod tests {
         );
         assert_eq!(clean_text("&#xZZ; &#99999999;"), "&#xZZ; &#99999999;");
     }
+
+    #[test]
+    fn fuzz_the_table_parser_returns_errors_never_panics() {
+        use proptest::prelude::*;
+        let page = crate::ingest::fixtures::product_page(&crate::ingest::fixtures::PageSpec {
+            rows: 12,
+            ..Default::default()
+        });
+        let markup = prop::collection::vec(
+            prop_oneof![
+                prop::sample::select(vec![
+                    "<table>",
+                    "</table>",
+                    "<tr>",
+                    "</tr>",
+                    "<td>",
+                    "</td>",
+                    "<th>",
+                    "</th>",
+                    "<thead>",
+                    "<tbody>",
+                    "<!--",
+                    "-->",
+                    "&amp;",
+                    "&#x",
+                    "&#",
+                    ";",
+                    "<td colspan=2>",
+                    "<",
+                    ">",
+                    "\"",
+                    "<script>",
+                    "</script>",
+                    "<br/>",
+                ])
+                .prop_map(str::to_string),
+                "\\PC{0,12}",
+            ],
+            0..80,
+        )
+        .prop_map(|parts| parts.concat());
+        let inputs = prop_oneof![crate::fuzz::mutations(page), markup, "\\PC{0,400}"];
+        crate::fuzz::run(inputs, |html| {
+            if let Err(e) = parse_table(html) {
+                assert!(!e.to_string().is_empty());
+            }
+        });
+    }
 }
