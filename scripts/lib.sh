@@ -10,34 +10,31 @@ VENV="$ROOT/.venv"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-ensure_venv() {
-    local stamp="$VENV/.requirements.sha256"
+# A venv at $1 with requirements $2 pinned by constraints $3; reinstalled
+# only when those files change.
+ensure_pinned_venv() {
+    local venv="$1" requirements="$2" constraints="$3"
+    local stamp="$venv/.requirements.sha256"
     local want
-    want="$(cat "$ROOT/scripts/requirements.txt" "$ROOT/scripts/constraints.txt" | sha256sum | cut -d' ' -f1)"
+    want="$(cat "$requirements" "$constraints" | sha256sum | cut -d' ' -f1)"
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
         return 0
     fi
-    log "installing Python tools into $VENV (cfn-lint, sqlfluff, moto)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-        -r "$ROOT/scripts/requirements.txt" -c "$ROOT/scripts/constraints.txt"
+    log "installing $(grep -v '^#' "$requirements" | cut -d= -f1 | xargs) into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" -c "$constraints"
     echo "$want" > "$stamp"
+}
+
+ensure_venv() {
+    ensure_pinned_venv "$VENV" "$ROOT/scripts/requirements.txt" "$ROOT/scripts/constraints.txt"
 }
 
 CHECKOV_VENV="$ROOT/.venv-checkov"
 
 ensure_checkov() {
-    local stamp="$CHECKOV_VENV/.requirements.sha256"
-    local want
-    want="$(cat "$ROOT/scripts/requirements-checkov.txt" "$ROOT/scripts/constraints-checkov.txt" | sha256sum | cut -d' ' -f1)"
-    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-        return 0
-    fi
-    log "installing checkov into $CHECKOV_VENV"
-    python3 -m venv "$CHECKOV_VENV"
-    "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check \
-        -r "$ROOT/scripts/requirements-checkov.txt" -c "$ROOT/scripts/constraints-checkov.txt"
-    echo "$want" > "$stamp"
+    ensure_pinned_venv "$CHECKOV_VENV" "$ROOT/scripts/requirements-checkov.txt" \
+        "$ROOT/scripts/constraints-checkov.txt"
 }
 
 postgres_bin_dir() {

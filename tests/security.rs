@@ -202,7 +202,6 @@ fn everything_that_stores_data_is_encrypted_and_nothing_is_public() {
 fn secrets_in(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let lower = line.to_lowercase();
         let access_key = line.match_indices("AKIA").any(|(i, _)| {
             let key = &line[i..];
             key.len() >= 20

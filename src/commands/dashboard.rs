@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{with_aws, Session, WarehouseOutputs};
+use super::{postgres_url, with_aws, Session, WarehouseOutputs};
 use crate::aws::{redshift_serverless, Clients, QuickSightApi};
 use crate::cli::{DashboardArgs, DashboardCommand, DashboardPublishArgs, DashboardRefreshArgs};
 use crate::config::{Dialect, Environment, ImportMode};
@@ -19,7 +19,6 @@ use crate::dashboard::refresh::{self, IngestionResult, RefreshReport};
 use crate::dashboard::spec;
 use crate::error::ExitStatus;
 use crate::wait::Polling;
-use crate::warehouse::postgres;
 
 pub fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
@@ -77,13 +76,7 @@ async fn warehouse_access(
 ) -> anyhow::Result<(Connection, Option<String>)> {
     match env.dialect() {
         Dialect::Postgres => {
-            let url = postgres::database_url(env).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
-                    env.name,
-                    postgres::DATABASE_URL_VARIABLE
-                )
-            })?;
+            let url = postgres_url(env)?;
             let config = tokio_postgres::Config::from_str(&url).with_context(|| {
                 format!("env `{}`: the PostgreSQL URL does not parse", env.name)
             })?;

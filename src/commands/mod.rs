@@ -183,6 +183,17 @@ pub fn with_warehouse<T>(
     })
 }
 
+/// The env's PostgreSQL URL; an error naming both places to set it.
+pub fn postgres_url(env: &Environment) -> anyhow::Result<String> {
+    postgres::database_url(env).ok_or_else(|| {
+        anyhow::anyhow!(
+            "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
+            env.name,
+            postgres::DATABASE_URL_VARIABLE
+        )
+    })
+}
+
 /// `count` sessions on the env's warehouse, one per concurrent statement.
 /// Redshift's workgroup and database come from the warehouse stack.
 pub async fn connect_warehouses(
@@ -193,13 +204,7 @@ pub async fn connect_warehouses(
     let count = count.max(1);
     match env.dialect() {
         Dialect::Postgres => {
-            let url = postgres::database_url(env).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
-                    env.name,
-                    postgres::DATABASE_URL_VARIABLE
-                )
-            })?;
+            let url = postgres_url(env)?;
             let mut sessions = Vec::with_capacity(count);
             for _ in 0..count {
                 sessions.push(Warehouse::Postgres(Postgres::connect(&url).await?));

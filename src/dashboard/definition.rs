@@ -337,19 +337,9 @@ fn is_visual_id(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Materialization;
 
     fn model(name: &str, columns: &[&str]) -> Model {
-        Model {
-            name: name.into(),
-            source: format!("sql/{name}.sql"),
-            materialized: Materialization::MaterializedView,
-            description: String::new(),
-            depends_on: vec![],
-            columns: columns.iter().map(|c| c.to_string()).collect(),
-            query: String::new(),
-            ddl: String::new(),
-        }
+        Model::stub(name, &[], columns)
     }
 
     fn definition(visual: serde_json::Value) -> serde_json::Value {

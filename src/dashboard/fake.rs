@@ -324,8 +324,8 @@ impl QuickSight for FakeQuickSight {
     }
 }
 
-/// A small desired state: two data sets, one viewer, one owner.
-pub fn desired_for_tests() -> Desired {
+/// The dev env with one dashboard viewer (a group) and one owner (a user).
+pub fn env_for_tests() -> crate::config::Environment {
     let mut env =
         crate::config::Environments::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
             .load("dev")
@@ -334,6 +334,12 @@ pub fn desired_for_tests() -> Desired {
         vec!["arn:aws:quicksight:eu-west-1:111111111111:group/default/analysts".into()];
     env.settings.quicksight.owners =
         vec!["arn:aws:quicksight:eu-west-1:111111111111:user/default/ops".into()];
+    env
+}
+
+/// A small desired state: two data sets, one viewer, one owner.
+pub fn desired_for_tests() -> Desired {
+    let env = env_for_tests();
     let definition = parse(
         r#"{"name": "Pricing",
             "data_sets": [

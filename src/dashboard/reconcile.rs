@@ -207,25 +207,18 @@ impl<Q: QuickSight> Publisher<'_, Q> {
                 Action::Unchanged | Action::Write => {}
             }
         }
-        report.changes.push(Change {
-            kind: "data source",
-            id: spec.id.clone(),
-            action,
-            detail,
-        });
-        let status = self
-            .permissions(
+        self.record(
+            report,
+            Change {
+                kind: "data source",
+                id: spec.id.clone(),
                 action,
-                Asset::DataSource(&spec.id),
-                &desired.data_source_permissions,
-            )
-            .await?;
-        report.permissions.push(PermissionOutcome {
-            kind: "data source",
-            id: spec.id.clone(),
-            status,
-        });
-        Ok(())
+                detail,
+            },
+            Asset::DataSource(&spec.id),
+            &desired.data_source_permissions,
+        )
+        .await
     }
 
     async fn data_set(
@@ -272,25 +265,18 @@ impl<Q: QuickSight> Publisher<'_, Q> {
                 Action::Unchanged => {}
             }
         }
-        report.changes.push(Change {
-            kind: "data set",
-            id: spec.id.clone(),
-            action,
-            detail,
-        });
-        let status = self
-            .permissions(
+        self.record(
+            report,
+            Change {
+                kind: "data set",
+                id: spec.id.clone(),
                 action,
-                Asset::DataSet(&spec.id),
-                &desired.data_set_permissions,
-            )
-            .await?;
-        report.permissions.push(PermissionOutcome {
-            kind: "data set",
-            id: spec.id.clone(),
-            status,
-        });
-        Ok(())
+                detail,
+            },
+            Asset::DataSet(&spec.id),
+            &desired.data_set_permissions,
+        )
+        .await
     }
 
     async fn dashboard(
@@ -331,25 +317,18 @@ impl<Q: QuickSight> Publisher<'_, Q> {
                 Action::Unchanged | Action::Write => {}
             }
         }
-        report.changes.push(Change {
-            kind: "dashboard",
-            id: spec.id.clone(),
-            action,
-            detail,
-        });
-        let status = self
-            .permissions(
+        self.record(
+            report,
+            Change {
+                kind: "dashboard",
+                id: spec.id.clone(),
                 action,
-                Asset::Dashboard(&spec.id),
-                &desired.dashboard_permissions,
-            )
-            .await?;
-        report.permissions.push(PermissionOutcome {
-            kind: "dashboard",
-            id: spec.id.clone(),
-            status,
-        });
-        Ok(())
+                detail,
+            },
+            Asset::Dashboard(&spec.id),
+            &desired.dashboard_permissions,
+        )
+        .await
     }
 
     /// Waits until QuickSight has built a dashboard version; a failed build
@@ -376,6 +355,25 @@ impl<Q: QuickSight> Publisher<'_, Q> {
                 });
             }
         }
+    }
+
+    /// Adds an asset's change to the report, then brings its permissions
+    /// in line.
+    async fn record(
+        &self,
+        report: &mut PublishReport,
+        change: Change,
+        asset: Asset<'_>,
+        desired: &Permissions,
+    ) -> Result<(), DashboardError> {
+        let status = self.permissions(change.action, asset, desired).await?;
+        report.permissions.push(PermissionOutcome {
+            kind: change.kind,
+            id: change.id.clone(),
+            status,
+        });
+        report.changes.push(change);
+        Ok(())
     }
 
     /// Created assets got their permissions with the create call; existing

@@ -178,15 +178,7 @@ mod tests {
     use crate::dashboard::definition::parse;
 
     fn env() -> Environment {
-        let mut env =
-            crate::config::Environments::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-                .load("dev")
-                .unwrap();
-        env.settings.quicksight.principals =
-            vec!["arn:aws:quicksight:eu-west-1:111111111111:group/default/analysts".into()];
-        env.settings.quicksight.owners =
-            vec!["arn:aws:quicksight:eu-west-1:111111111111:user/default/ops".into()];
-        env
+        crate::dashboard::fake::env_for_tests()
     }
 
     fn definition() -> Definition {

@@ -72,6 +72,23 @@ pub struct Model {
     pub ddl: String,
 }
 
+#[cfg(test)]
+impl Model {
+    /// A materialized view with no SQL, for tests of logic over the graph.
+    pub fn stub(name: &str, depends_on: &[&str], columns: &[&str]) -> Model {
+        Model {
+            name: name.into(),
+            source: format!("sql/{name}.sql"),
+            materialized: Materialization::MaterializedView,
+            description: String::new(),
+            depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            query: String::new(),
+            ddl: String::new(),
+        }
+    }
+}
+
 /// A model template found on disk.
 pub struct ModelFile {
     pub name: String,

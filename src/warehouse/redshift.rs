@@ -416,18 +416,9 @@ mod tests {
 
     #[test]
     fn a_statement_failing_mid_refresh_skips_its_downstream_and_the_next_refresh_completes() {
-        use crate::render::{Materialization, Model};
+        use crate::render::Model;
         use crate::warehouse::refresh::{refresh, refresh_statement, Status};
-        let model = |name: &str, deps: &[&str]| Model {
-            name: name.into(),
-            source: String::new(),
-            materialized: Materialization::MaterializedView,
-            description: String::new(),
-            depends_on: deps.iter().map(|d| d.to_string()).collect(),
-            columns: Vec::new(),
-            query: String::new(),
-            ddl: String::new(),
-        };
+        let model = |name: &str, deps: &[&str]| Model::stub(name, deps, &[]);
         let models = [
             model("silver.p", &[]),
             model("gold.a", &["silver.p"]),

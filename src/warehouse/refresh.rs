@@ -190,16 +190,7 @@ mod tests {
     use crate::render::Materialization;
 
     fn model(name: &str, deps: &[&str]) -> Model {
-        Model {
-            name: name.into(),
-            source: String::new(),
-            materialized: Materialization::MaterializedView,
-            description: String::new(),
-            depends_on: deps.iter().map(|d| d.to_string()).collect(),
-            columns: Vec::new(),
-            query: String::new(),
-            ddl: String::new(),
-        }
+        Model::stub(name, deps, &[])
     }
 
     fn graph() -> Vec<Model> {
