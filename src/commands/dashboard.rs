@@ -54,6 +54,18 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
             .with_context(|| format!("dashboard publish for env `{}` failed", env.name))?;
         Ok((desired, report))
     })?;
+    let not_checked: Vec<String> = report
+        .permissions
+        .iter()
+        .filter(|p| matches!(p.status, PermissionStatus::NotChecked { .. }))
+        .map(|p| format!("{} {}", p.kind, p.id))
+        .collect();
+    if !not_checked.is_empty() {
+        session.reporter.warn(&format!(
+            "permissions not checked (the endpoint cannot describe them) for: {}",
+            not_checked.join(", ")
+        ));
+    }
     let result = PublishResult {
         env: &env.name,
         dashboard_id: &desired.dashboard.id,
@@ -163,7 +175,6 @@ fn publish_text(env: &str, report: &PublishReport) -> String {
     {
         lines.push(format!("note: {reason}"));
     }
-    let mut not_checked = Vec::new();
     for p in &report.permissions {
         let status = match &p.status {
             PermissionStatus::SetOnCreate | PermissionStatus::Unchanged => continue,
@@ -177,18 +188,10 @@ fn publish_text(env: &str, report: &PublishReport) -> String {
                 changes.grant.len(),
                 changes.revoke.len()
             ),
-            PermissionStatus::NotChecked { .. } => {
-                not_checked.push(format!("{} {}", p.kind, p.id));
-                continue;
-            }
+            // Warned about on stderr (see `publish`).
+            PermissionStatus::NotChecked { .. } => continue,
         };
         lines.push(format!("permissions of {} {}: {status}", p.kind, p.id));
-    }
-    if !not_checked.is_empty() {
-        lines.push(format!(
-            "warning: permissions not checked (the endpoint cannot describe them) for: {}",
-            not_checked.join(", ")
-        ));
     }
     let mut summary = format!(
         "env {env}: {} created, {} updated, {} unchanged",
