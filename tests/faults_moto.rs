@@ -20,7 +20,7 @@ use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use pricewatch::aws::{sdk_config, Clients};
 use pricewatch::deploy::{Engine, Options, Target};
-use pricewatch::output::Reporter;
+use pricewatch::output::StderrReporter;
 use support::Moto;
 
 const THROTTLING: &str = r#"<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault-injection</RequestId></ErrorResponse>"#;
@@ -75,13 +75,6 @@ impl HttpConnector for ThrottleConnector {
     }
 }
 
-struct Quiet;
-impl Reporter for Quiet {
-    fn info(&self, _: &str) {}
-    fn warn(&self, _: &str) {}
-    fn debug(&self, _: &str) {}
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloudformation_throttling_during_a_parallel_deploy_is_retried() {
     let Some(moto) = Moto::start() else { return };
@@ -118,7 +111,12 @@ async fn cloudformation_throttling_during_a_parallel_deploy_is_retried() {
         .build();
     let clients = Clients::from_config(&config, true);
     let options = Options::for_env(&env, Duration::from_secs(600));
-    let engine = Engine::new(&clients.stacks, &clients.objects, &Quiet, &options);
+    let engine = Engine::new(
+        &clients.stacks,
+        &clients.objects,
+        &StderrReporter { level: 0 },
+        &options,
+    );
     let target = Target {
         env: &env,
         bundle: &bundle,

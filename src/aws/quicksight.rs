@@ -515,6 +515,15 @@ fn visual(spec: &DashboardSpec, visual: &Visual) -> AwsResult<qs::Visual> {
     })
 }
 
+/// QuickSight's error type and message as one line: `TYPE: message`.
+fn error_text(kind: Option<&str>, message: Option<&str>) -> String {
+    format!(
+        "{}: {}",
+        kind.unwrap_or("ERROR"),
+        message.unwrap_or_default()
+    )
+}
+
 /// `.../dashboard/<id>/version/<n>` → n.
 fn version_number(version_arn: Option<&str>) -> AwsResult<i64> {
     version_arn
@@ -685,13 +694,7 @@ impl QuickSight for QuickSightApi {
                     .map(|v| v.errors())
                     .unwrap_or_default()
                     .iter()
-                    .map(|e| {
-                        format!(
-                            "{}: {}",
-                            e.r#type().map(|t| t.as_str()).unwrap_or("ERROR"),
-                            e.message().unwrap_or_default()
-                        )
-                    })
+                    .map(|e| error_text(e.r#type().map(|t| t.as_str()), e.message()))
                     .collect(),
             })
         }))
@@ -858,13 +861,9 @@ impl QuickSight for QuickSightApi {
         })?;
         Ok(IngestionState {
             status: ingestion.ingestion_status().as_str().to_string(),
-            error: ingestion.error_info().map(|e| {
-                format!(
-                    "{}: {}",
-                    e.r#type().map(|t| t.as_str()).unwrap_or("ERROR"),
-                    e.message().unwrap_or_default()
-                )
-            }),
+            error: ingestion
+                .error_info()
+                .map(|e| error_text(e.r#type().map(|t| t.as_str()), e.message())),
             rows_ingested: ingestion.row_info().and_then(|r| r.rows_ingested()),
         })
     }

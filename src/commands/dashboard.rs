@@ -4,13 +4,14 @@
 //! ingestions. Exit 0 done (or nothing to do), 1 something failed.
 
 use std::str::FromStr as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{postgres_url, with_aws, Session, WarehouseOutputs};
 use crate::aws::{redshift_serverless, Clients, QuickSightApi};
+use crate::checks::run::RunId;
 use crate::cli::{DashboardArgs, DashboardCommand, DashboardPublishArgs, DashboardRefreshArgs};
 use crate::config::{Dialect, Environment, ImportMode};
 use crate::dashboard::api::Connection;
@@ -243,13 +244,7 @@ fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<Exit
         return Ok(ExitStatus::Success);
     }
     let data_sets = spec::data_sets(env, &bundle.dashboard);
-    let ingestion_id = format!(
-        "pricewatch-{}",
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or_default()
-    );
+    let ingestion_id = format!("pricewatch-{}", RunId::now().id);
     let report = with_aws(env, async |clients| {
         let api = QuickSightApi::new(clients.quicksight.clone(), &env.settings.account_id);
         let polling = Polling::standard(Duration::from_secs(args.timeout * 60));

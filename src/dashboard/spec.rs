@@ -68,7 +68,7 @@ pub fn desired(
 ) -> Desired {
     let names = env.names();
     let settings = &env.settings;
-    let data_source_id = format!("{}-warehouse", names.base);
+    let data_source_id = data_source_id(env);
     let data_source_arn = arn(env, "datasource", &data_source_id);
     let data_sets = data_sets(env, definition);
     let data_set_arns: BTreeMap<String, String> = data_sets
@@ -113,7 +113,7 @@ pub fn desired(
 /// The data sets of the definition, on the env's data source.
 pub fn data_sets(env: &Environment, definition: &Definition) -> Vec<DataSetSpec> {
     let names = env.names();
-    let data_source_arn = arn(env, "datasource", &format!("{}-warehouse", names.base));
+    let data_source_arn = arn(env, "datasource", &data_source_id(env));
     definition
         .data_sets
         .iter()
@@ -135,6 +135,10 @@ pub fn data_sets(env: &Environment, definition: &Definition) -> Vec<DataSetSpec>
             }
         })
         .collect()
+}
+
+fn data_source_id(env: &Environment) -> String {
+    format!("{}-warehouse", env.names().base)
 }
 
 fn arn(env: &Environment, kind: &str, id: &str) -> String {
