@@ -21,6 +21,18 @@ CREATE TABLE IF NOT EXISTS pricewatch_meta.check_results (
     warn_threshold VARCHAR(64) NOT NULL,
     fail_threshold VARCHAR(64) NOT NULL
 );
+-- The k-means segments of gold.item_features; pricewatch rewrites it after
+-- every refresh (a table, not a model: the clustering runs in pricewatch).
+CREATE TABLE IF NOT EXISTS gold.item_clusters (
+    item VARCHAR(256) NOT NULL,
+    cluster INTEGER NOT NULL,
+    label VARCHAR(128) NOT NULL,
+    price_level DOUBLE PRECISION NOT NULL,
+    volatility DOUBLE PRECISION NOT NULL,
+    availability DOUBLE PRECISION NOT NULL,
+    computed_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (item)
+);
 {% if dialect == "redshift" -%}
 CREATE EXTERNAL SCHEMA IF NOT EXISTS kinesis
 FROM KINESIS

@@ -6,6 +6,7 @@ pub mod aws;
 pub mod checks;
 pub mod cli;
 pub mod cloud;
+pub mod clusters;
 pub mod commands;
 pub mod config;
 pub mod dashboard;

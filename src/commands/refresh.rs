@@ -3,15 +3,18 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
+use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{connect_warehouses, with_clients, Session};
+use crate::checks::run::RunId;
 use crate::cli::RefreshArgs;
-use crate::config::{names::SOURCES, Dialect};
+use crate::clusters;
+use crate::config::{names::SOURCES, Dialect, Environment};
 use crate::error::{ExitStatus, UsageError};
 use crate::render::{Materialization, Model};
 use crate::warehouse::refresh::{self, ModelResult, Status};
-use crate::warehouse::stream_load;
+use crate::warehouse::{stream_load, Statements};
 
 #[derive(Serialize)]
 struct Refreshed {
@@ -22,6 +25,16 @@ struct Refreshed {
     seconds: f64,
     parallelism: usize,
     models: Vec<ModelResult>,
+    /// The k-means segments rewritten after the refresh (None when a model
+    /// failed: clusters are never computed from stale input).
+    clusters: Option<ClustersWritten>,
+}
+
+#[derive(Serialize)]
+struct ClustersWritten {
+    items: usize,
+    clusters: usize,
+    seconds: f64,
 }
 
 pub fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
@@ -80,12 +93,19 @@ pub fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
             outcome
         })
         .await;
+        let seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+        let clusters = if models.iter().all(|m| m.status == Status::Refreshed) {
+            Some(write_clusters(env, &pool[0]).await?)
+        } else {
+            None
+        };
         Ok(Refreshed {
             env: env.name.clone(),
             loaded,
-            seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            seconds,
             parallelism,
             models,
+            clusters,
         })
     })?;
     for failed in report.models.iter().filter(|m| m.status == Status::Failed) {
@@ -101,6 +121,26 @@ pub fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
+    })
+}
+
+/// Recomputes `gold.item_clusters` from the refreshed features.
+async fn write_clusters(
+    env: &Environment,
+    warehouse: &impl Statements,
+) -> anyhow::Result<ClustersWritten> {
+    let started = Instant::now();
+    let k = env.settings.pricing.clusters as usize;
+    let written = clusters::recompute(warehouse, k, &RunId::now().checked_at)
+        .await
+        .context("the models refreshed, but the item clusters were not rewritten")?;
+    let mut numbers: Vec<u32> = written.iter().map(|c| c.cluster).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    Ok(ClustersWritten {
+        items: written.len(),
+        clusters: numbers.len(),
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     })
 }
 
@@ -121,6 +161,15 @@ fn text(report: &Refreshed) -> String {
         if let Some(detail) = &m.detail {
             lines.push(format!("    {detail}"));
         }
+    }
+    if let Some(c) = &report.clusters {
+        lines.push(format!(
+            "{}: {} item(s) in {} cluster(s) in {:.3}s",
+            clusters::CLUSTERS_TABLE,
+            c.items,
+            c.clusters,
+            c.seconds
+        ));
     }
     let count = |s: Status| report.models.iter().filter(|m| m.status == s).count();
     lines.push(format!(

@@ -156,6 +156,8 @@ pub struct PricingSettings {
     pub anomaly_threshold: f64,
     /// Hours of history the rolling price trend looks back over.
     pub trend_window_hours: u32,
+    /// How many groups k-means sorts the items into (`gold.item_clusters`).
+    pub clusters: u32,
     /// ElectroWorld's pricing rules; the first matching rule wins.
     #[serde(default)]
     pub rules: Vec<PricingRule>,

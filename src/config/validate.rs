@@ -243,6 +243,7 @@ fn check_pricing(s: &Settings, p: &mut Problems) {
         1,
         24 * 366,
     );
+    p.range("pricing.clusters", pricing.clusters, 1, 10);
     let mut names = BTreeSet::new();
     for (i, rule) in pricing.rules.iter().enumerate() {
         let at = |key: &str| format!("pricing.rules[{i}].{key}");
