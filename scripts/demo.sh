@@ -11,6 +11,7 @@
 #   → dashboard publish (QuickSight on moto) → dashboard publish again (no change)
 #   → ingest (unchanged: nothing sent)
 #   → sql apply (nothing to change) → plan (nothing to do) → status
+#   → docs (data catalog) → report (the results website, kept in build/local/)
 # prints a short summary of the gold results, and stops everything it
 # started, also on failure or Ctrl-C.
 set -euo pipefail
@@ -85,6 +86,8 @@ pw --env local ingest --products "$products" --vendors "$vendors"
 pw --env local sql apply
 pw --env local plan --detailed-exitcode
 pw --env local status
+pw --env local docs
+pw --env local report
 
 printf '\n== What the warehouse says (gold models) ==\n'
 printf '\nBiggest price moves in the last snapshot (gold.price_evolution):\n'
@@ -118,4 +121,7 @@ QuickSight data source, data sets and dashboard were published on moto and
 a second publish changed nothing it could compare; an unchanged page pushed
 nothing, and re-running sql apply and plan found nothing to do.
 Everything started here is stopped now.
+
+Open the results website: $ROOT/build/local/report/index.html
+and the data catalog:     $ROOT/build/local/docs/catalog.html
 SUMMARY

@@ -81,6 +81,36 @@ pub enum Command {
     ExplainCheck(ExplainCheckArgs),
     /// Manage the QuickSight dashboard (data source, data sets, dashboard, SPICE refresh)
     Dashboard(DashboardArgs),
+    /// Write the results website (static HTML, SVG charts, no scripts) from the gold models; --publish puts it in S3
+    Report(ReportArgs),
+    /// Write the data catalog: models, columns, lineage graph, checks and their latest results
+    Docs(DocsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Directory to write the site to; replaced on each run [default: build/<env>/report]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Also upload it to the env's artifacts bucket under report/ and print a presigned URL of the index (envs on a local AWS endpoint only write DIR)
+    #[arg(long)]
+    pub publish: bool,
+
+    /// Hours the presigned URLs stay valid (at most 7 days; temporary credentials may end them sooner)
+    #[arg(long, default_value_t = 24, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=168))]
+    pub expires_hours: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct DocsArgs {
+    /// Directory to write catalog.md, catalog.html and catalog.json to [default: build/<env>/docs]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Do not ask the warehouse for column types and check results
+    #[arg(long)]
+    pub no_warehouse: bool,
 }
 
 #[derive(Debug, Args)]

@@ -83,6 +83,22 @@ pub trait ObjectStore {
     async fn empty(&self, bucket: &str) -> AwsResult<usize>;
 }
 
+/// A bucket prefix served as a private website: what is there, removing
+/// what is stale, and time-limited links that need no credentials.
+#[allow(async_fn_in_trait)]
+pub trait SiteObjects: ObjectStore {
+    /// Every key under `prefix`.
+    async fn list(&self, bucket: &str, prefix: &str) -> AwsResult<Vec<String>>;
+    async fn delete(&self, bucket: &str, keys: &[String]) -> AwsResult<()>;
+    /// A presigned GET URL, valid for `expires`.
+    async fn presigned_get(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires: std::time::Duration,
+    ) -> AwsResult<String>;
+}
+
 /// Who the credentials belong to.
 #[allow(async_fn_in_trait)]
 pub trait Identity {

@@ -3,6 +3,7 @@
 //! Tera templates, and the commands that run it.
 
 pub mod aws;
+pub mod catalog;
 pub mod checks;
 pub mod cli;
 pub mod cloud;
@@ -18,6 +19,7 @@ pub mod ingest;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod report;
 pub mod sql_text;
 pub mod wait;
 pub mod warehouse;

@@ -15,6 +15,7 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
+use crate::ingest::records::epoch_seconds;
 
 /// The SDK's own default client (rustls), for configs that name none.
 pub fn default_http_client() -> SharedHttpClient {
@@ -101,43 +102,10 @@ fn convert(value: &mut serde_json::Value) -> bool {
     changed
 }
 
-/// `2026-11-25T03:47:53.544246` or `2026-11-25 03:47:53` (UTC) → seconds.
-fn epoch_seconds(text: &str) -> Option<f64> {
-    let (date, time) = text.split_once(['T', ' '])?;
-    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
-    let time = time.trim_end_matches('Z');
-    let mut t = time.splitn(3, ':');
-    let (hour, minute) = (
-        t.next()?.parse::<i64>().ok()?,
-        t.next()?.parse::<i64>().ok()?,
-    );
-    let second: f64 = t.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86_400 + hour * 3_600 + minute * 60) as f64 + second)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn iso_times_become_epoch_seconds() {
-        assert_eq!(epoch_seconds("1970-01-01T00:00:00"), Some(0.0));
-        assert_eq!(epoch_seconds("2026-11-25 03:47:53"), Some(1_795_578_473.0));
-        assert_eq!(epoch_seconds("2000-02-29T12:00:00.5"), Some(951_825_600.5));
-        assert_eq!(epoch_seconds("pricewatch"), None);
-    }
 
     #[test]
     fn only_time_keys_are_rewritten() {

@@ -1,11 +1,15 @@
-//! S3: the artifacts bucket (content-addressed uploads, emptying on destroy).
+//! S3: the artifacts bucket (content-addressed uploads, ingest state, the
+//! published report, emptying on destroy).
+
+use std::time::Duration;
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use super::classify;
-use crate::cloud::{AwsError, AwsErrorKind, AwsResult, ObjectStore};
+use crate::cloud::{AwsError, AwsErrorKind, AwsResult, ObjectStore, SiteObjects};
 
 pub struct S3Objects {
     client: aws_sdk_s3::Client,
@@ -14,6 +18,40 @@ pub struct S3Objects {
 impl S3Objects {
     pub fn new(client: aws_sdk_s3::Client) -> S3Objects {
         S3Objects { client }
+    }
+
+    /// One DeleteObjects call (at most 1000 objects); the first object S3
+    /// could not delete is an error.
+    async fn delete_identifiers(
+        &self,
+        bucket: &str,
+        identifiers: Vec<ObjectIdentifier>,
+    ) -> AwsResult<()> {
+        let delete = Delete::builder()
+            .set_objects(Some(identifiers))
+            .quiet(true)
+            .build()
+            .map_err(|e| AwsError::new("s3:DeleteObjects", AwsErrorKind::Other, e.to_string()))?;
+        let output = self
+            .client
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| classify("s3:DeleteObjects", e))?;
+        match output.errors().first() {
+            Some(error) => Err(AwsError::new(
+                "s3:DeleteObjects",
+                AwsErrorKind::Other,
+                format!(
+                    "could not delete {}: {}",
+                    error.key().unwrap_or("?"),
+                    error.message().unwrap_or("no reason given")
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -114,32 +152,7 @@ impl ObjectStore for S3Objects {
                 return Ok(removed);
             }
             let count = identifiers.len();
-            let delete = Delete::builder()
-                .set_objects(Some(identifiers))
-                .quiet(true)
-                .build()
-                .map_err(|e| {
-                    AwsError::new("s3:DeleteObjects", AwsErrorKind::Other, e.to_string())
-                })?;
-            let output = self
-                .client
-                .delete_objects()
-                .bucket(bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(|e| classify("s3:DeleteObjects", e))?;
-            if let Some(error) = output.errors().first() {
-                return Err(AwsError::new(
-                    "s3:DeleteObjects",
-                    AwsErrorKind::Other,
-                    format!(
-                        "could not delete {}: {}",
-                        error.key().unwrap_or("?"),
-                        error.message().unwrap_or("no reason given")
-                    ),
-                ));
-            }
+            self.delete_identifiers(bucket, identifiers).await?;
             removed += count;
         }
         Err(AwsError::new(
@@ -147,5 +160,64 @@ impl ObjectStore for S3Objects {
             AwsErrorKind::Other,
             format!("bucket {bucket} still has objects after deleting {removed}; is something writing to it?"),
         ))
+    }
+}
+
+impl SiteObjects for S3Objects {
+    async fn list(&self, bucket: &str, prefix: &str) -> AwsResult<Vec<String>> {
+        let mut keys = Vec::new();
+        let mut token: Option<String> = None;
+        // Bounded: 1000 pages of 1000 keys is far beyond a report.
+        for _ in 0..1000 {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("s3:ListObjectsV2", e))?;
+            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_string()),
+                _ => return Ok(keys),
+            }
+        }
+        Err(AwsError::new(
+            "s3:ListObjectsV2",
+            AwsErrorKind::Other,
+            format!("s3://{bucket}/{prefix} lists more than a million keys"),
+        ))
+    }
+
+    async fn delete(&self, bucket: &str, keys: &[String]) -> AwsResult<()> {
+        for chunk in keys.chunks(1000) {
+            let identifiers = chunk
+                .iter()
+                .map(|key| {
+                    ObjectIdentifier::builder().key(key).build().map_err(|e| {
+                        AwsError::new("s3:DeleteObjects", AwsErrorKind::Other, e.to_string())
+                    })
+                })
+                .collect::<AwsResult<Vec<_>>>()?;
+            self.delete_identifiers(bucket, identifiers).await?;
+        }
+        Ok(())
+    }
+
+    async fn presigned_get(&self, bucket: &str, key: &str, expires: Duration) -> AwsResult<String> {
+        let config = PresigningConfig::expires_in(expires).map_err(|e| {
+            AwsError::new("s3:GetObject (presign)", AwsErrorKind::Invalid, e.to_string())
+        })?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| classify("s3:GetObject (presign)", e))?;
+        Ok(request.uri().to_string())
     }
 }

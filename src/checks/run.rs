@@ -110,10 +110,10 @@ impl RunId {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
-        let (iso, compact) = crate::ingest::records::utc_timestamps(seconds);
+        let (_, compact) = crate::ingest::records::utc_timestamps(seconds);
         RunId {
             id: format!("{compact}-{}", std::process::id()),
-            checked_at: iso.trim_end_matches('Z').replace('T', " "),
+            checked_at: crate::ingest::records::utc_text(seconds),
         }
     }
 }

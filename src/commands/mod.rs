@@ -6,12 +6,14 @@ mod check;
 mod dashboard;
 mod deploy;
 mod destroy;
+mod docs;
 mod explain_check;
 mod ingest;
 mod package;
 mod plan;
 mod refresh;
 mod render;
+mod report;
 mod sql;
 mod status;
 mod validate;
@@ -123,6 +125,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Check(args) => check::run(&session, args),
         Command::ExplainCheck(args) => explain_check::run(&session, args),
         Command::Dashboard(args) => dashboard::run(&session, args),
+        Command::Report(args) => report::run(&session, args),
+        Command::Docs(args) => docs::run(&session, args),
     }
 }
 

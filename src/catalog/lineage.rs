@@ -1,0 +1,190 @@
+//! The model graph drawn two ways: Mermaid source for Markdown viewers
+//! (GitHub renders it) and an SVG laid out in layers for the static page,
+//! which must work without scripts.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::report::svg::escape;
+
+/// A node of the lineage graph and the nodes it reads from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub name: String,
+    /// `stream`, `view`, `materialized view`, `table` ...
+    pub kind: String,
+    pub inputs: Vec<String>,
+}
+
+fn mermaid_id(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// `flowchart LR` with one node per model and an edge per dependency.
+pub fn mermaid(nodes: &[Node]) -> String {
+    let mut out = String::from("flowchart LR\n");
+    for node in nodes {
+        let _ = writeln!(
+            out,
+            "    {}[\"{}<br/><i>{}</i>\"]",
+            mermaid_id(&node.name),
+            node.name,
+            node.kind
+        );
+    }
+    for node in nodes {
+        for input in &node.inputs {
+            let _ = writeln!(out, "    {} --> {}", mermaid_id(input), mermaid_id(&node.name));
+        }
+    }
+    out
+}
+
+/// Each node's layer: 0 for nodes without inputs, else one more than its
+/// deepest input. `nodes` come in dependency order.
+pub fn layers(nodes: &[Node]) -> BTreeMap<String, usize> {
+    let mut layer = BTreeMap::new();
+    for node in nodes {
+        let depth = node
+            .inputs
+            .iter()
+            .filter_map(|i| layer.get(i))
+            .map(|d| d + 1)
+            .max()
+            .unwrap_or(0);
+        layer.insert(node.name.clone(), depth);
+    }
+    layer
+}
+
+const BOX_W: f64 = 190.0;
+const BOX_H: f64 = 40.0;
+const GAP_X: f64 = 60.0;
+const GAP_Y: f64 = 16.0;
+
+/// Layers left to right, nodes of a layer top to bottom, edges as curves.
+pub fn svg(nodes: &[Node]) -> String {
+    let layer = layers(nodes);
+    let mut rows: BTreeMap<usize, Vec<&Node>> = BTreeMap::new();
+    for node in nodes {
+        rows.entry(layer[&node.name]).or_default().push(node);
+    }
+    let mut at: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for (l, members) in &rows {
+        for (i, node) in members.iter().enumerate() {
+            let x = 10.0 + *l as f64 * (BOX_W + GAP_X);
+            let y = 10.0 + i as f64 * (BOX_H + GAP_Y);
+            at.insert(&node.name, (x, y));
+        }
+    }
+    let width = 20.0 + rows.len() as f64 * (BOX_W + GAP_X) - GAP_X;
+    let tallest = rows.values().map(Vec::len).max().unwrap_or(1) as f64;
+    let height = 20.0 + tallest * (BOX_H + GAP_Y) - GAP_Y;
+    let mut out = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-labelledby="lineage-title lineage-desc" class="chart" font-family="system-ui, sans-serif" font-size="12"><title id="lineage-title">Model lineage</title><desc id="lineage-desc">{}</desc>"#,
+        escape(&describe(nodes))
+    );
+    for node in nodes {
+        let (x2, y2) = at[node.name.as_str()];
+        for input in &node.inputs {
+            let Some(&(x1, y1)) = at.get(input.as_str()) else {
+                continue;
+            };
+            let (sx, sy, ex, ey) = (x1 + BOX_W, y1 + BOX_H / 2.0, x2, y2 + BOX_H / 2.0);
+            let mid = (sx + ex) / 2.0;
+            let _ = write!(
+                out,
+                r##"<path d="M{sx:.1},{sy:.1} C{mid:.1},{sy:.1} {mid:.1},{ey:.1} {ex:.1},{ey:.1}" fill="none" stroke="#888" stroke-width="1.5"><title>{} → {}</title></path>"##,
+                escape(input),
+                escape(&node.name)
+            );
+        }
+    }
+    for node in nodes {
+        let (x, y) = at[node.name.as_str()];
+        let _ = write!(
+            out,
+            r##"<a href="#{id}"><rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="#eef4fb" stroke="#0072B2"/><text x="{tx}" y="{ty1}" text-anchor="middle" font-weight="bold">{name}</text><text x="{tx}" y="{ty2}" text-anchor="middle" fill="#5f6368">{kind}</text></a>"##,
+            id = mermaid_id(&node.name),
+            tx = x + BOX_W / 2.0,
+            ty1 = y + 17.0,
+            ty2 = y + 32.0,
+            name = escape(&node.name),
+            kind = escape(&node.kind),
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// The graph in words, for readers who cannot see it.
+pub fn describe(nodes: &[Node]) -> String {
+    let sentences: Vec<String> = nodes
+        .iter()
+        .map(|n| {
+            if n.inputs.is_empty() {
+                format!("{} ({}) is a source", n.name, n.kind)
+            } else {
+                format!("{} ({}) reads {}", n.name, n.kind, n.inputs.join(", "))
+            }
+        })
+        .collect();
+    format!("{}.", sentences.join("; "))
+}
+
+/// The anchor of a node in the page.
+pub fn anchor(name: &str) -> String {
+    mermaid_id(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, inputs: &[&str]) -> Node {
+        Node {
+            name: name.into(),
+            kind: "view".into(),
+            inputs: inputs.iter().map(|i| i.to_string()).collect(),
+        }
+    }
+
+    fn graph() -> Vec<Node> {
+        vec![
+            node("bronze.products", &[]),
+            node("silver.products", &["bronze.products"]),
+            node("bronze.vendors", &[]),
+            node("gold.scorecard", &["silver.products", "bronze.vendors"]),
+        ]
+    }
+
+    #[test]
+    fn mermaid_has_every_node_and_edge() {
+        let text = mermaid(&graph());
+        assert!(text.starts_with("flowchart LR\n"));
+        assert!(text.contains("    silver_products[\"silver.products<br/><i>view</i>\"]"));
+        assert!(text.contains("    bronze_products --> silver_products\n"));
+        assert!(text.contains("    bronze_vendors --> gold_scorecard\n"));
+        assert_eq!(text.matches("-->").count(), 3);
+    }
+
+    #[test]
+    fn layers_follow_the_longest_path() {
+        let l = layers(&graph());
+        assert_eq!(l["bronze.products"], 0);
+        assert_eq!(l["bronze.vendors"], 0);
+        assert_eq!(l["silver.products"], 1);
+        assert_eq!(l["gold.scorecard"], 2);
+    }
+
+    #[test]
+    fn the_svg_draws_a_box_per_node_and_a_curve_per_edge() {
+        let svg = svg(&graph());
+        assert_eq!(svg.matches("<rect").count(), 4);
+        assert_eq!(svg.matches("<path").count(), 3);
+        assert!(svg.contains("<desc id=\"lineage-desc\">bronze.products (view) is a source;"));
+        assert!(svg.contains("href=\"#gold_scorecard\""));
+    }
+}

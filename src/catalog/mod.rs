@@ -1,0 +1,385 @@
+//! The data catalog (`pricewatch docs`): every model with its description,
+//! columns (with types when the warehouse answers), upstream and downstream
+//! models, the checks on it and their latest results, and the lineage graph.
+//! Written as Markdown (Mermaid graph) and as an HTML fragment (SVG graph)
+//! that the report and the standalone page wrap.
+
+pub mod lineage;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::checks::evaluate::{describe, format_value};
+use crate::checks::Check;
+use crate::clusters::{CLUSTERS_TABLE, FEATURES_MODEL};
+use crate::render::{Materialization, Model};
+use crate::report::svg::escape;
+use crate::warehouse::{Statements, WarehouseError};
+use lineage::Node;
+
+/// What only the warehouse knows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facts {
+    /// `schema.name` → (column, type) in column order.
+    pub types: BTreeMap<String, Vec<(String, String)>>,
+    /// Check name → its latest recorded result.
+    pub results: BTreeMap<String, LastResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LastResult {
+    pub status: String,
+    pub observed: Option<String>,
+    pub checked_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub name: String,
+    /// None when the warehouse was not asked or does not have the model.
+    pub data_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckEntry {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    pub warn: String,
+    pub fail: String,
+    pub last: Option<LastResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub name: String,
+    pub materialized: String,
+    pub description: String,
+    /// The template it is rendered from.
+    pub source: String,
+    pub columns: Vec<Column>,
+    pub upstream: Vec<String>,
+    pub downstream: Vec<String>,
+    pub checks: Vec<CheckEntry>,
+}
+
+fn materialization(m: Materialization) -> &'static str {
+    match m {
+        Materialization::Stream => "streaming materialized view",
+        Materialization::View => "view",
+        Materialization::MaterializedView => "materialized view",
+    }
+}
+
+/// One entry per model, in DAG order.
+pub fn entries(models: &[Model], checks: &[Check], facts: &Facts) -> Vec<Entry> {
+    models
+        .iter()
+        .map(|m| {
+            let types = facts.types.get(&m.name);
+            let type_of = |column: &str| {
+                types.and_then(|t| t.iter().find(|(c, _)| c == column).map(|(_, ty)| ty.clone()))
+            };
+            Entry {
+                name: m.name.clone(),
+                materialized: materialization(m.materialized).into(),
+                description: m.description.clone(),
+                source: m.source.clone(),
+                columns: m
+                    .columns
+                    .iter()
+                    .map(|c| Column {
+                        name: c.clone(),
+                        data_type: type_of(c),
+                    })
+                    .collect(),
+                upstream: m.depends_on.clone(),
+                downstream: models
+                    .iter()
+                    .filter(|d| d.depends_on.contains(&m.name))
+                    .map(|d| d.name.clone())
+                    .collect(),
+                checks: checks
+                    .iter()
+                    .filter(|c| c.model == m.name)
+                    .map(|c| CheckEntry {
+                        name: c.name.clone(),
+                        kind: serde_json::to_value(&c.kind).ok().and_then(|v| v["type"].as_str().map(str::to_string)).unwrap_or_default(),
+                        description: c.description.clone(),
+                        warn: describe(&c.warn),
+                        fail: describe(&c.fail),
+                        last: facts.results.get(&c.name).cloned(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Every model, plus the clusters table pricewatch writes from the features.
+pub fn nodes(models: &[Model]) -> Vec<Node> {
+    let mut nodes: Vec<Node> = models
+        .iter()
+        .map(|m| Node {
+            name: m.name.clone(),
+            kind: materialization(m.materialized).into(),
+            inputs: m.depends_on.clone(),
+        })
+        .collect();
+    if models.iter().any(|m| m.name == FEATURES_MODEL) {
+        nodes.push(Node {
+            name: CLUSTERS_TABLE.into(),
+            kind: "table (k-means by pricewatch)".into(),
+            inputs: vec![FEATURES_MODEL.into()],
+        });
+    }
+    nodes
+}
+
+fn last_text(last: &Option<LastResult>) -> String {
+    match last {
+        Some(r) => format!(
+            "{} ({} at {})",
+            r.status,
+            r.observed.as_deref().unwrap_or("no value"),
+            r.checked_at
+        ),
+        None => "not run".into(),
+    }
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "—".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// The catalog as Markdown, lineage as a Mermaid block.
+pub fn markdown(env: &str, entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
+    let mut out = format!(
+        "# Data catalog · {env}\n\n{} model(s); {facts_note}\n\n## Lineage\n\n```mermaid\n{}```\n\n## Models\n",
+        entries.len(),
+        lineage::mermaid(nodes)
+    );
+    for e in entries {
+        let _ = write!(
+            out,
+            "\n### {}\n\n{}\n\n- materialized: {}\n- source: `{}`\n- upstream: {}\n- downstream: {}\n\n| column | type |\n|---|---|\n",
+            e.name,
+            e.description,
+            e.materialized,
+            e.source,
+            list(&e.upstream),
+            list(&e.downstream)
+        );
+        for c in &e.columns {
+            let _ = writeln!(out, "| {} | {} |", c.name, c.data_type.as_deref().unwrap_or("?"));
+        }
+        if !e.checks.is_empty() {
+            out.push_str("\n| check | type | warn when | fail when | latest |\n|---|---|---|---|---|\n");
+            for c in &e.checks {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    c.name,
+                    c.kind,
+                    c.warn,
+                    c.fail,
+                    last_text(&c.last)
+                );
+            }
+        }
+    }
+    out
+}
+
+fn links(names: &[String]) -> String {
+    if names.is_empty() {
+        return "—".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("<a href=\"#{}\">{}</a>", lineage::anchor(n), escape(n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The catalog as an HTML fragment (no scripts: the lineage is an SVG).
+pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
+    let mut out = format!(
+        "<h2>Data catalog</h2>\n<p>{} model(s); {}</p>\n<section><figure><figcaption>Lineage</figcaption>{}<p class=\"muted\">{}</p></figure></section>\n",
+        entries.len(),
+        escape(facts_note),
+        lineage::svg(nodes),
+        escape(&lineage::describe(nodes))
+    );
+    for e in entries {
+        let _ = write!(
+            out,
+            "<section id=\"{}\">\n<h3>{}</h3>\n<p>{}</p>\n<p class=\"muted\">{} · <code>{}</code></p>\n<p>Upstream: {}<br>Downstream: {}</p>\n<div class=\"table-wrap\"><table><caption>Columns</caption><thead><tr><th scope=\"col\">column</th><th scope=\"col\">type</th></tr></thead><tbody>",
+            lineage::anchor(&e.name),
+            escape(&e.name),
+            escape(&e.description),
+            escape(&e.materialized),
+            escape(&e.source),
+            links(&e.upstream),
+            links(&e.downstream)
+        );
+        for c in &e.columns {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape(&c.name),
+                escape(c.data_type.as_deref().unwrap_or("?"))
+            );
+        }
+        out.push_str("</tbody></table></div>\n");
+        if !e.checks.is_empty() {
+            out.push_str("<div class=\"table-wrap\"><table><caption>Checks</caption><thead><tr><th scope=\"col\">check</th><th scope=\"col\">type</th><th scope=\"col\">warn when</th><th scope=\"col\">fail when</th><th scope=\"col\">latest</th></tr></thead><tbody>");
+            for c in &e.checks {
+                let status = c.last.as_ref().map_or("none", |r| r.status.as_str());
+                let _ = write!(
+                    out,
+                    "<tr><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td><span class=\"status status-{}\">{}</span></td></tr>",
+                    escape(&c.description),
+                    escape(&c.name),
+                    escape(&c.kind),
+                    escape(&c.warn),
+                    escape(&c.fail),
+                    escape(status),
+                    escape(&last_text(&c.last))
+                );
+            }
+            out.push_str("</tbody></table></div>\n");
+        }
+        out.push_str("</section>\n");
+    }
+    out
+}
+
+const TYPES_SQL: &str = "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_attribute AS a
+INNER JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
+INNER JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('bronze', 'silver', 'gold') AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY n.nspname, c.relname, a.attnum";
+
+const RESULTS_SQL: &str = "SELECT r.check_name, r.status, CAST(r.observed AS VARCHAR(64)), CAST(r.checked_at AS VARCHAR(32))
+FROM pricewatch_meta.check_results AS r
+INNER JOIN (
+    SELECT check_name, MAX(checked_at) AS checked_at
+    FROM pricewatch_meta.check_results
+    GROUP BY check_name
+) AS latest ON latest.check_name = r.check_name AND latest.checked_at = r.checked_at";
+
+/// Column types from the warehouse's catalog and each check's latest result.
+pub async fn facts(warehouse: &impl Statements) -> Result<Facts, WarehouseError> {
+    let mut facts = Facts::default();
+    let cell = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+    for row in warehouse.query("reading the column types", TYPES_SQL).await? {
+        facts
+            .types
+            .entry(format!("{}.{}", cell(&row, 0), cell(&row, 1)))
+            .or_default()
+            .push((cell(&row, 2), cell(&row, 3)));
+    }
+    for row in warehouse.query("reading the latest check results", RESULTS_SQL).await? {
+        facts.results.insert(
+            cell(&row, 0),
+            LastResult {
+                status: cell(&row, 1),
+                observed: row.get(2).cloned().flatten().map(|v| {
+                    v.parse::<f64>().map_or(v, |n| format_value(Some(n)))
+                }),
+                checked_at: cell(&row, 3).chars().take(19).collect(),
+            },
+        );
+    }
+    Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::{Bounds, Kind};
+
+    fn models() -> Vec<Model> {
+        let mut bronze = Model::stub("bronze.products", &[], &["payload"]);
+        bronze.materialized = Materialization::Stream;
+        let mut silver = Model::stub("silver.products", &["bronze.products"], &["item", "price"]);
+        silver.description = "Typed <offers>".into();
+        let features = Model::stub(FEATURES_MODEL, &["silver.products"], &["item"]);
+        vec![bronze, silver, features]
+    }
+
+    fn check() -> Check {
+        Check {
+            name: "price_positive".into(),
+            description: "prices are above zero".into(),
+            owner: "data".into(),
+            runbook: "pricewatch explain-check price_positive".into(),
+            model: "silver.products".into(),
+            kind: Kind::RowCount,
+            filter: None,
+            warn: Bounds { min: None, max: Some(0.0) },
+            fail: Bounds { min: None, max: Some(5.0) },
+        }
+    }
+
+    fn facts() -> Facts {
+        let mut facts = Facts::default();
+        facts.types.insert(
+            "silver.products".into(),
+            vec![("item".into(), "character varying(256)".into()), ("price".into(), "numeric(12,2)".into())],
+        );
+        facts.results.insert(
+            "price_positive".into(),
+            LastResult {
+                status: "warn".into(),
+                observed: Some("2".into()),
+                checked_at: "2026-11-25 04:00:00".into(),
+            },
+        );
+        facts
+    }
+
+    #[test]
+    fn entries_join_types_lineage_and_check_results() {
+        let entries = entries(&models(), &[check()], &facts());
+        let silver = &entries[1];
+        assert_eq!(silver.upstream, vec!["bronze.products"]);
+        assert_eq!(silver.downstream, vec![FEATURES_MODEL]);
+        assert_eq!(silver.columns[1].data_type.as_deref(), Some("numeric(12,2)"));
+        assert_eq!(entries[0].columns[0].data_type, None, "no facts, no type");
+        assert_eq!(silver.checks[0].kind, "row_count");
+        assert_eq!(silver.checks[0].fail, "> 5");
+        assert_eq!(silver.checks[0].last.as_ref().unwrap().status, "warn");
+    }
+
+    #[test]
+    fn the_graph_covers_every_model_and_the_clusters_table() {
+        let nodes = nodes(&models());
+        let md = markdown("local", &entries(&models(), &[check()], &facts()), &nodes, "types from the warehouse");
+        for m in models() {
+            assert!(md.contains(&format!("### {}", m.name)));
+        }
+        assert!(md.contains("    gold_item_features --> gold_item_clusters\n"));
+        assert!(md.contains("| price | numeric(12,2) |"));
+        assert!(md.contains("| price_positive | row_count | > 0 | > 5 | warn (2 at 2026-11-25 04:00:00) |"));
+    }
+
+    #[test]
+    fn html_is_escaped_and_links_models() {
+        let html = html(&entries(&models(), &[check()], &Facts::default()), &nodes(&models()), "no warehouse");
+        assert!(html.contains("Typed &lt;offers&gt;"));
+        assert!(html.contains("<section id=\"silver_products\">"));
+        assert!(html.contains("Upstream: <a href=\"#bronze_products\">bronze.products</a>"));
+        assert!(html.contains("status-none\">not run"));
+        assert!(!html.contains("<script"));
+    }
+}

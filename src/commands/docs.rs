@@ -1,0 +1,128 @@
+//! `pricewatch docs`: writes the data catalog (`catalog.md` with a Mermaid
+//! lineage graph, `catalog.html` with an SVG one, `catalog.json`). Column
+//! types and the latest check results come from the warehouse when it
+//! answers; without it the catalog is still complete from the SQL models.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use super::{connect_warehouses, with_clients, Session};
+use crate::catalog::{self, Entry, Facts};
+use crate::cli::DocsArgs;
+use crate::config::Dialect;
+use crate::error::ExitStatus;
+use crate::ingest::records::utc_text;
+use crate::render::Bundle;
+use crate::warehouse::Statements;
+
+#[derive(Serialize)]
+struct Written {
+    env: String,
+    dir: PathBuf,
+    files: Vec<String>,
+    models: usize,
+    /// Whether column types and check results came from the warehouse.
+    from_warehouse: bool,
+    note: String,
+    entries: Vec<Entry>,
+}
+
+/// What the catalog says about where its facts come from.
+pub fn facts_note(from_warehouse: bool) -> &'static str {
+    if from_warehouse {
+        "column types and the latest check results read from the warehouse"
+    } else {
+        "column names from the SQL models; types and check results need a reachable warehouse"
+    }
+}
+
+/// The catalog's HTML fragment for a bundle and what the warehouse said.
+pub fn catalog_html(bundle: &Bundle, facts: Option<&Facts>) -> String {
+    let entries = catalog::entries(&bundle.models, &bundle.checks, facts.unwrap_or(&Facts::default()));
+    catalog::html(&entries, &catalog::nodes(&bundle.models), facts_note(facts.is_some()))
+}
+
+/// Reads the facts; a warehouse that does not answer is a warning, not a
+/// failure: the catalog is useful without it.
+pub async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option<Facts> {
+    match catalog::facts(warehouse).await {
+        Ok(facts) => Some(facts),
+        Err(e) => {
+            session
+                .reporter
+                .warn(&format!("the catalog has no column types or check results: {e}"));
+            None
+        }
+    }
+}
+
+pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
+    let bundle = session.load_bundle("docs")?;
+    let env = &bundle.env;
+    let dir = args
+        .out
+        .unwrap_or_else(|| session.project_dir.join("build").join(&env.name).join("docs"));
+    let facts = if args.no_warehouse {
+        None
+    } else {
+        let read = with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
+            let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
+            Ok(try_facts(session, &warehouse).await)
+        });
+        read.unwrap_or_else(|e| {
+            session.reporter.warn(&format!(
+                "the warehouse did not answer ({e:#}); writing the catalog without column types and check results"
+            ));
+            None
+        })
+    };
+    let from_warehouse = facts.is_some();
+    let facts = facts.unwrap_or_default();
+    let entries = catalog::entries(&bundle.models, &bundle.checks, &facts);
+    let nodes = catalog::nodes(&bundle.models);
+    let note = facts_note(from_warehouse);
+    let html = crate::report::standalone(
+        &env.name,
+        &utc_text(crate::ingest::now_unix()),
+        "Data catalog",
+        &catalog::html(&entries, &nodes, note),
+    )?;
+    let files = [
+        ("catalog.md", catalog::markdown(&env.name, &entries, &nodes, note)),
+        ("catalog.html", html),
+        (
+            "catalog.json",
+            serde_json::to_string_pretty(&entries).expect("entries serialize"),
+        ),
+    ];
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    for (name, text) in &files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let written = Written {
+        env: env.name.clone(),
+        dir,
+        files: files.iter().map(|(n, _)| n.to_string()).collect(),
+        models: entries.len(),
+        from_warehouse,
+        note: note.to_string(),
+        entries,
+    };
+    session.printer.result(
+        || {
+            format!(
+                "wrote the data catalog of {} model(s) to {} ({}); {}",
+                written.models,
+                written.dir.display(),
+                written.files.join(", "),
+                written.note
+            )
+        },
+        &written,
+    );
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,142 @@
+//! `pricewatch report`: writes the results website (static HTML with SVG
+//! charts, no scripts) from the warehouse's gold models, and with
+//! `--publish` puts it in the env's private artifacts bucket and prints a
+//! presigned URL of its index.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use super::{connect_warehouses, with_clients, Session};
+use crate::aws::endpoint_override;
+use crate::cli::ReportArgs;
+use crate::config::Dialect;
+use crate::error::ExitStatus;
+use crate::ingest::now_unix;
+use crate::report::publish::{self, Published};
+use crate::report::{self, data, Page, MARKER};
+
+#[derive(Serialize)]
+struct Written {
+    env: String,
+    dir: PathBuf,
+    pages: Vec<String>,
+    published: Option<Published>,
+}
+
+pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
+    let bundle = session.load_bundle("report")?;
+    let env = &bundle.env;
+    let dir = args.out.clone().unwrap_or_else(|| {
+        session
+            .project_dir
+            .join("build")
+            .join(&env.name)
+            .join("report")
+    });
+    check_dir(&dir)?;
+    // An emulated S3 (moto) gives URLs nobody else can open.
+    let local_aws = endpoint_override(env).is_some();
+    let publish = args.publish && !local_aws;
+    if args.publish && local_aws {
+        session.reporter.warn(&format!(
+            "env `{}` uses a local AWS endpoint: the report is written to {} only, not published",
+            env.name,
+            dir.display()
+        ));
+    }
+    let uses_aws = env.dialect() == Dialect::Redshift || publish;
+    let (pages, published) = with_clients(env, uses_aws, async |clients| {
+        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
+        let data = data::gather(&warehouse, &env.name, now_unix())
+            .await
+            .context("cannot read the gold models: run `pricewatch sql apply` and `pricewatch refresh` first")?;
+        let facts = super::docs::try_facts(session, &warehouse).await;
+        let catalog = super::docs::catalog_html(&bundle, facts.as_ref());
+        let pages = report::build(&data, Some(&catalog), &|file| file.to_string())?;
+        let published = if publish {
+            let bucket = &env.names().artifacts_bucket;
+            session
+                .reporter
+                .info(&format!("publishing to s3://{bucket}/{}", publish::PREFIX));
+            let expires = Duration::from_secs(u64::from(args.expires_hours) * 3600);
+            Some(
+                publish::publish(&clients.objects, bucket, &data, Some(&catalog), expires)
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "the report was built but not published to s3://{bucket}/{}; is the foundation stack deployed?",
+                            publish::PREFIX
+                        )
+                    })?,
+            )
+        } else {
+            None
+        };
+        Ok((pages, published))
+    })?;
+    write_site(&dir, &pages)?;
+    let written = Written {
+        env: env.name.clone(),
+        dir: dir.clone(),
+        pages: pages.iter().map(|p| p.file.clone()).collect(),
+        published,
+    };
+    session.printer.result(|| text(&written), &written);
+    Ok(ExitStatus::Success)
+}
+
+/// Refuses a non-empty directory pricewatch did not write: nothing of the
+/// user's is deleted.
+fn check_dir(dir: &Path) -> anyhow::Result<()> {
+    let Ok(mut entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    if entries.next().is_some() && !dir.join(MARKER).exists() {
+        anyhow::bail!(
+            "{} is not empty and holds no earlier report ({MARKER}): choose another --out or empty it",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_site(dir: &Path, pages: &[Page]) -> anyhow::Result<()> {
+    let context = || format!("cannot write the report to {}", dir.display());
+    if dir.join(MARKER).exists() {
+        std::fs::remove_dir_all(dir).with_context(context)?;
+    }
+    std::fs::create_dir_all(dir).with_context(context)?;
+    std::fs::write(
+        dir.join(MARKER),
+        "written by `pricewatch report`; the next run replaces this directory\n",
+    )
+    .with_context(context)?;
+    for page in pages {
+        std::fs::write(dir.join(&page.file), &page.html).with_context(context)?;
+    }
+    Ok(())
+}
+
+fn text(written: &Written) -> String {
+    let mut lines = vec![format!(
+        "wrote {} page(s) to {}; open {}",
+        written.pages.len(),
+        written.dir.display(),
+        written.dir.join("index.html").display()
+    )];
+    if let Some(p) = &written.published {
+        lines.push(format!(
+            "published {} page(s) to s3://{}/{} (removed {} stale); this link to the index is valid for {} h:",
+            p.uploaded.len(),
+            p.bucket,
+            publish::PREFIX,
+            p.removed.len(),
+            p.expires_in_seconds / 3600
+        ));
+        lines.push(p.url.clone());
+    }
+    lines.join("\n")
+}

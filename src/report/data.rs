@@ -1,0 +1,363 @@
+//! What the report shows, read from the warehouse through [`Statements`]:
+//! one query per section, plain SQL both dialects run. Values stay the text
+//! the warehouse printed (so the site shows exactly what the gold tables
+//! hold); charts parse the numbers they plot.
+
+use serde::Serialize;
+
+use crate::checks::evaluate::format_value;
+use crate::clusters::CLUSTERS_TABLE;
+use crate::warehouse::{Statements, WarehouseError};
+
+/// How many items get a price-evolution chart: the ones that moved most.
+pub const TOP_MOVERS: usize = 6;
+/// Anomalies listed, the largest first.
+const ANOMALY_ROWS: usize = 200;
+
+/// A query result with its column names.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> usize {
+        self.columns
+            .iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("the report's query has no column {name}"))
+    }
+
+    /// A cell as text ("" for NULL).
+    pub fn text(&self, row: usize, column: &str) -> &str {
+        self.rows[row][self.column(column)].as_deref().unwrap_or("")
+    }
+
+    /// A cell as a number (None for NULL or text).
+    pub fn number(&self, row: usize, column: &str) -> Option<f64> {
+        self.text(row, column).parse().ok()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    /// The newest `observed_at` in silver.products (UTC).
+    pub last_snapshot: Option<String>,
+    /// Minutes between the newest snapshot and when the report was made.
+    pub freshness_minutes: Option<i64>,
+    pub snapshots: i64,
+    /// Kinesis records in bronze (products + vendors).
+    pub records_ingested: i64,
+    pub valid_offers: i64,
+    /// Share of product rows of the latest snapshot that failed validation.
+    pub quarantine_ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportData {
+    pub env: String,
+    /// UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub generated_at: String,
+    pub overview: Overview,
+    /// The latest `pricewatch check` run (empty when none ran).
+    pub checks: Table,
+    /// First and last average price of the items that moved most.
+    pub movers: Table,
+    /// Every snapshot's price per vendor for those items.
+    pub history: Table,
+    pub scorecard: Table,
+    pub stock: Table,
+    pub recommendations: Table,
+    pub anomalies: Table,
+    pub clusters: Table,
+}
+
+const MOVERS_SQL: &str = "WITH per_snapshot AS (
+    SELECT item, observed_at, AVG(CAST(sale_price AS DOUBLE PRECISION)) AS avg_price
+    FROM gold.price_evolution
+    GROUP BY item, observed_at
+),
+bounds AS (
+    SELECT item, MIN(observed_at) AS first_at, MAX(observed_at) AS last_at, COUNT(*) AS snapshots
+    FROM per_snapshot
+    GROUP BY item
+)
+SELECT
+    b.item,
+    CAST(ROUND(CAST(f.avg_price AS NUMERIC(14, 4)), 2) AS NUMERIC(12, 2)) AS first_price,
+    CAST(ROUND(CAST(l.avg_price AS NUMERIC(14, 4)), 2) AS NUMERIC(12, 2)) AS last_price,
+    CAST(ROUND(CAST((l.avg_price - f.avg_price) * 100.0 / NULLIF(f.avg_price, 0) AS NUMERIC(14, 4)), 2) AS NUMERIC(9, 2)) AS change_pct,
+    b.snapshots
+FROM bounds AS b
+INNER JOIN per_snapshot AS f ON f.item = b.item AND f.observed_at = b.first_at
+INNER JOIN per_snapshot AS l ON l.item = b.item AND l.observed_at = b.last_at
+ORDER BY COALESCE(ABS((l.avg_price - f.avg_price) / NULLIF(f.avg_price, 0)), 0) DESC, b.item
+LIMIT ";
+
+const CHECKS_SQL: &str = "SELECT check_name, model, status, observed, warn_threshold, fail_threshold, checked_at
+FROM pricewatch_meta.check_results
+WHERE run_id = (SELECT MAX(run_id) FROM pricewatch_meta.check_results)
+ORDER BY check_name";
+
+const OVERVIEW_SQL: &str = "SELECT
+    (SELECT MAX(observed_at) FROM silver.products) AS last_snapshot,
+    (SELECT COUNT(DISTINCT snapshot_id) FROM silver.products) AS snapshots,
+    (SELECT COUNT(*) FROM bronze.products) + (SELECT COUNT(*) FROM bronze.vendors) AS records_ingested,
+    (SELECT COUNT(*) FROM silver.products) AS valid_offers,
+    (SELECT CAST(SUM(CASE WHEN reason IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / NULLIF(COUNT(*), 0)
+     FROM silver.products_validated
+     WHERE snapshot_id = (SELECT MAX(snapshot_id) FROM silver.products_validated)) AS quarantine_ratio";
+
+async fn table(
+    warehouse: &impl Statements,
+    section: &str,
+    columns: &[&str],
+    sql: &str,
+) -> Result<Table, WarehouseError> {
+    let rows = warehouse
+        .query(&format!("reading the report's {section}"), sql)
+        .await?;
+    Ok(Table {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+    })
+}
+
+/// `SELECT a, b FROM model ORDER BY ...` with the column list given once.
+async fn select(
+    warehouse: &impl Statements,
+    section: &str,
+    columns: &[&str],
+    from_and_order: &str,
+) -> Result<Table, WarehouseError> {
+    let sql = format!("SELECT {} FROM {from_and_order}", columns.join(", "));
+    table(warehouse, section, columns, &sql).await
+}
+
+/// Reads every section. `now` is the report's time (unix seconds).
+pub async fn gather(
+    warehouse: &impl Statements,
+    env: &str,
+    now: u64,
+) -> Result<ReportData, WarehouseError> {
+    let overview = table(
+        warehouse,
+        "overview",
+        &["last_snapshot", "snapshots", "records_ingested", "valid_offers", "quarantine_ratio"],
+        OVERVIEW_SQL,
+    )
+    .await?;
+    let count = |column: &str| {
+        overview
+            .rows
+            .first()
+            .map_or(0, |_| overview.number(0, column).unwrap_or(0.0) as i64)
+    };
+    let last_snapshot = overview
+        .rows
+        .first()
+        .and_then(|r| r[0].clone())
+        .map(|t| t.chars().take(19).collect::<String>());
+    let freshness_minutes = last_snapshot
+        .as_deref()
+        .and_then(crate::ingest::records::epoch_seconds)
+        .map(|at| ((now as f64 - at) / 60.0).floor() as i64);
+    let overview_data = Overview {
+        freshness_minutes,
+        snapshots: count("snapshots"),
+        records_ingested: count("records_ingested"),
+        valid_offers: count("valid_offers"),
+        quarantine_ratio: overview.rows.first().and_then(|_| overview.number(0, "quarantine_ratio")),
+        last_snapshot,
+    };
+    let mut checks = table(
+        warehouse,
+        "check results",
+        &["check_name", "model", "status", "observed", "warn_threshold", "fail_threshold", "checked_at"],
+        CHECKS_SQL,
+    )
+    .await?;
+    // As `pricewatch check` prints them, not with float noise.
+    let observed = checks.column("observed");
+    for row in &mut checks.rows {
+        if let Some(value) = row[observed].as_deref().and_then(|v| v.parse::<f64>().ok()) {
+            row[observed] = Some(format_value(Some(value)));
+        }
+    }
+    let movers = table(
+        warehouse,
+        "price movers",
+        &["item", "first_price", "last_price", "change_pct", "snapshots"],
+        &format!("{MOVERS_SQL}{TOP_MOVERS}"),
+    )
+    .await?;
+    let items: Vec<String> = movers
+        .rows
+        .iter()
+        .filter_map(|r| r[0].as_deref().map(crate::render::sql_string))
+        .collect();
+    let history = if items.is_empty() {
+        Table {
+            columns: ["item", "vendor", "observed_at", "sale_price"].map(String::from).to_vec(),
+            rows: Vec::new(),
+        }
+    } else {
+        select(
+            warehouse,
+            "price history",
+            &["item", "vendor", "observed_at", "sale_price"],
+            &format!(
+                "gold.price_evolution WHERE item IN ({}) ORDER BY item, vendor, observed_at",
+                items.join(", ")
+            ),
+        )
+        .await?
+    };
+    Ok(ReportData {
+        env: env.to_string(),
+        generated_at: crate::ingest::records::utc_text(now),
+        overview: overview_data,
+        checks,
+        movers,
+        history,
+        scorecard: select(
+            warehouse,
+            "vendor scorecard",
+            &["vendor", "items", "avg_price", "in_stock_ratio", "shipping_cost", "review_score", "feedback_count"],
+            "gold.vendor_scorecard ORDER BY vendor",
+        )
+        .await?,
+        stock: select(
+            warehouse,
+            "stock status",
+            &["vendor", "stock_status", "items"],
+            "gold.vendor_stock_status ORDER BY vendor, stock_status",
+        )
+        .await?,
+        recommendations: select(
+            warehouse,
+            "recommendations",
+            &["item", "category", "lowest_price", "median_price", "vendors", "rule", "recommended_price"],
+            "gold.price_recommendations ORDER BY item",
+        )
+        .await?,
+        anomalies: select(
+            warehouse,
+            "anomalies",
+            &["item", "vendor", "observed_at", "sale_price", "median_price", "robust_z"],
+            &format!("gold.price_anomalies ORDER BY ABS(robust_z) DESC, item, vendor, observed_at LIMIT {ANOMALY_ROWS}"),
+        )
+        .await?,
+        clusters: select(
+            warehouse,
+            "clusters",
+            &["item", "cluster", "label", "price_level", "volatility", "availability", "computed_at"],
+            &format!("{CLUSTERS_TABLE} ORDER BY cluster, item"),
+        )
+        .await?,
+    })
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    pub fn table(columns: &[&str], rows: &[&[&str]]) -> Table {
+        Table {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|v| Some(v.to_string())).collect())
+                .collect(),
+        }
+    }
+
+    /// Two vendors, one item that rose 10 %, two clusters, one check run.
+    pub fn sample() -> ReportData {
+        ReportData {
+            env: "local".into(),
+            generated_at: "2026-11-25 05:00:00".into(),
+            overview: Overview {
+                last_snapshot: Some("2026-11-25 04:00:00".into()),
+                freshness_minutes: Some(60),
+                snapshots: 2,
+                records_ingested: 8,
+                valid_offers: 4,
+                quarantine_ratio: Some(0.25),
+            },
+            checks: table(
+                &["check_name", "model", "status", "observed", "warn_threshold", "fail_threshold", "checked_at"],
+                &[
+                    &["fresh", "silver.products", "pass", "3", "> 90", "> 180", "2026-11-25 04:30:00"],
+                    &["prices_positive", "silver.products", "fail", "1", "> 0", "> 0", "2026-11-25 04:30:00"],
+                ],
+            ),
+            movers: table(
+                &["item", "first_price", "last_price", "change_pct", "snapshots"],
+                &[&["tv", "100.00", "110.00", "10.00", "2"]],
+            ),
+            history: table(
+                &["item", "vendor", "observed_at", "sale_price"],
+                &[
+                    &["tv", "Acme", "2026-11-25 03:00:00", "100.00"],
+                    &["tv", "Acme", "2026-11-25 04:00:00", "110.00"],
+                    &["tv", "Bolt", "2026-11-25 03:00:00", "100.00"],
+                    &["tv", "Bolt", "2026-11-25 04:00:00", "110.00"],
+                ],
+            ),
+            scorecard: table(
+                &["vendor", "items", "avg_price", "in_stock_ratio", "shipping_cost", "review_score", "feedback_count"],
+                &[
+                    &["Acme", "2", "60.00", "1.00", "4.99", "4.5", "120"],
+                    &["Bolt", "1", "110.00", "0.00", "0.00", "3.0", "8"],
+                ],
+            ),
+            stock: table(
+                &["vendor", "stock_status", "items"],
+                &[&["Acme", "in_stock", "2"], &["Bolt", "out_of_stock", "1"]],
+            ),
+            recommendations: table(
+                &["item", "category", "lowest_price", "median_price", "vendors", "rule", "recommended_price"],
+                &[&["tv", "TVs", "110.00", "110.00", "2", "undercut", "108.90"]],
+            ),
+            anomalies: table(
+                &["item", "vendor", "observed_at", "sale_price", "median_price", "robust_z"],
+                &[&["tv", "Bolt", "2026-11-25 04:00:00", "110.00", "100.00", "4.2"]],
+            ),
+            clusters: table(
+                &["item", "cluster", "label", "price_level", "volatility", "availability", "computed_at"],
+                &[
+                    &["cable", "1", "budget & stable", "0.5", "0", "1", "2026-11-25 04:30:00"],
+                    &["tv", "2", "premium & stable", "1.5", "0.05", "0.5", "2026-11-25 04:30:00"],
+                ],
+            ),
+        }
+    }
+
+    /// A warehouse with the models but no rows.
+    pub fn empty() -> ReportData {
+        let mut data = sample();
+        for t in [
+            &mut data.checks,
+            &mut data.movers,
+            &mut data.history,
+            &mut data.scorecard,
+            &mut data.stock,
+            &mut data.recommendations,
+            &mut data.anomalies,
+            &mut data.clusters,
+        ] {
+            t.rows.clear();
+        }
+        data.overview = Overview {
+            last_snapshot: None,
+            freshness_minutes: None,
+            snapshots: 0,
+            records_ingested: 0,
+            valid_offers: 0,
+            quarantine_ratio: None,
+        };
+        data
+    }
+}

@@ -1,0 +1,400 @@
+//! `pricewatch report`: a static website of the gold results. [`data`]
+//! reads the warehouse, [`charts`] and [`svg`] draw, this module lays the
+//! pages out with Tera (templates compiled into the binary, so the site
+//! needs nothing but a browser), and [`publish`] puts it in S3.
+//!
+//! Pages link to each other through a function the caller gives: relative
+//! file names on disk, presigned URLs once published (a private bucket
+//! serves nothing without a signature).
+
+pub mod charts;
+pub mod data;
+pub mod publish;
+pub mod svg;
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use charts::Chart;
+use data::{ReportData, Table};
+
+/// Every page of the site: file name and the label in the navigation.
+pub const PAGES: [(&str, &str); 6] = [
+    ("index.html", "Overview"),
+    ("prices.html", "Prices"),
+    ("vendors.html", "Vendors"),
+    ("recommendations.html", "Recommendations"),
+    ("anomalies.html", "Anomalies"),
+    ("clusters.html", "Clusters"),
+];
+/// The data catalog's page, when the site includes one.
+pub const CATALOG_PAGE: &str = "catalog.html";
+
+/// A file of the site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub file: String,
+    pub html: String,
+}
+
+/// The page files of a site, in navigation order.
+pub fn page_files(with_catalog: bool) -> Vec<&'static str> {
+    let mut files: Vec<&str> = PAGES.iter().map(|p| p.0).collect();
+    if with_catalog {
+        files.push(CATALOG_PAGE);
+    }
+    files
+}
+
+fn templates() -> Tera {
+    let mut tera = Tera::default();
+    tera.add_raw_templates([
+        ("base.html", include_str!("templates/base.html")),
+        ("table.html", include_str!("templates/table.html")),
+        ("chart.html", include_str!("templates/chart.html")),
+        ("index.html", include_str!("templates/index.html")),
+        ("section.html", include_str!("templates/section.html")),
+        ("page.html", include_str!("templates/page.html")),
+    ])
+    .expect("the report templates compile (tested)");
+    tera
+}
+
+#[derive(Serialize)]
+struct Link {
+    /// Already escaped for an attribute (Tera's escaping would also turn
+    /// every `/` into an entity).
+    href: String,
+    label: &'static str,
+}
+
+/// A table as the page prints it: NULL as an empty cell.
+#[derive(Serialize)]
+struct Shown {
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn shown(table: &Table) -> Shown {
+    Shown {
+        columns: table.columns.clone(),
+        rows: table
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|v| v.clone().unwrap_or_default()).collect())
+            .collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct Captioned {
+    caption: &'static str,
+    data: Shown,
+}
+
+/// Columns right-aligned wherever they appear.
+const NUMERIC: [&str; 17] = [
+    "observed",
+    "first_price",
+    "last_price",
+    "change_pct",
+    "snapshots",
+    "items",
+    "avg_price",
+    "in_stock_ratio",
+    "shipping_cost",
+    "review_score",
+    "feedback_count",
+    "lowest_price",
+    "median_price",
+    "vendors",
+    "recommended_price",
+    "sale_price",
+    "robust_z",
+];
+
+/// `45 min`, `3 h 5 min`, `2 d 4 h`.
+pub fn age(minutes: i64) -> String {
+    match minutes {
+        m if m < 0 => "in the future (check the clocks)".into(),
+        m if m < 60 => format!("{m} min"),
+        m if m < 24 * 60 => format!("{} h {} min", m / 60, m % 60),
+        m => format!("{} d {} h", m / (24 * 60), m % (24 * 60) / 60),
+    }
+}
+
+fn vendors(data: &ReportData) -> Vec<String> {
+    let mut names: Vec<String> = (0..data.scorecard.rows.len())
+        .map(|r| data.scorecard.text(r, "vendor").to_string())
+        .chain((0..data.stock.rows.len()).map(|r| data.stock.text(r, "vendor").to_string()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+struct Section {
+    file: &'static str,
+    intro: String,
+    charts: Vec<Chart>,
+    tables: Vec<Captioned>,
+}
+
+fn sections(data: &ReportData) -> Vec<Section> {
+    let anomalies = data.anomalies.rows.len();
+    vec![
+        Section {
+            file: "prices.html",
+            intro: format!(
+                "The {} item(s) whose average price moved most between their first and latest snapshot, and every vendor's price for them over time.",
+                data.movers.rows.len()
+            ),
+            charts: std::iter::once(charts::price_index(data))
+                .chain(charts::price_evolution(data))
+                .collect(),
+            tables: vec![Captioned {
+                caption: "Items that moved most",
+                data: shown(&data.movers),
+            }],
+        },
+        Section {
+            file: "vendors.html",
+            intro: format!(
+                "{} vendor(s): scorecard over the latest snapshots (prices, availability, shipping cost, reviews) and what each has in stock.",
+                vendors(data).len()
+            ),
+            charts: vec![
+                charts::scorecard_bars(data, "review_score", "Customer review score by vendor", ""),
+                charts::scorecard_bars(data, "shipping_cost", "Shipping cost by vendor", "$"),
+                charts::stock_status(data),
+            ],
+            tables: vec![
+                Captioned {
+                    caption: "Vendor scorecard",
+                    data: shown(&data.scorecard),
+                },
+                Captioned {
+                    caption: "Items per stock status",
+                    data: shown(&data.stock),
+                },
+            ],
+        },
+        Section {
+            file: "recommendations.html",
+            intro: "ElectroWorld's price for each item from its own pricing rules (environments/*.yaml, pricing.rules): the first rule that matches the item sets the price, within the configured floor and ceiling.".into(),
+            charts: Vec::new(),
+            tables: vec![Captioned {
+                caption: "Recommended prices and the rule behind each",
+                data: shown(&data.recommendations),
+            }],
+        },
+        Section {
+            file: "anomalies.html",
+            intro: format!(
+                "{anomalies} price observation(s) far from the item's median across vendors and snapshots (robust z-score beyond the env's threshold), largest first."
+            ),
+            charts: Vec::new(),
+            tables: vec![Captioned {
+                caption: "Price anomalies",
+                data: shown(&data.anomalies),
+            }],
+        },
+        Section {
+            file: "clusters.html",
+            intro: "Items segmented by k-means over price level (against the category median), price volatility across snapshots and the share of vendors with the item in stock; each cluster is named in plain words. Recomputed after every refresh.".into(),
+            charts: vec![charts::clusters(data)],
+            tables: vec![Captioned {
+                caption: "Item clusters",
+                data: shown(&data.clusters),
+            }],
+        },
+    ]
+}
+
+/// Renders every page. `href` turns a page file into the link other pages
+/// use; `catalog` is the data catalog's HTML fragment, a page of its own
+/// when given.
+pub fn build(
+    data: &ReportData,
+    catalog: Option<&str>,
+    href: &dyn Fn(&str) -> String,
+) -> Result<Vec<Page>, tera::Error> {
+    let tera = templates();
+    let href = |file: &str| svg::escape(&href(file));
+    let mut nav: Vec<Link> = PAGES
+        .iter()
+        .map(|(file, label)| Link {
+            href: href(file),
+            label,
+        })
+        .collect();
+    if catalog.is_some() {
+        nav.push(Link {
+            href: href(CATALOG_PAGE),
+            label: "Data catalog",
+        });
+    }
+    let base = |file: &str, title: &str| {
+        let mut context = Context::new();
+        context.insert("env", &data.env);
+        context.insert("generated_at", &data.generated_at);
+        context.insert("last_snapshot", &data.overview.last_snapshot);
+        context.insert("nav", &nav);
+        context.insert("current", &href(file));
+        context.insert("page_title", title);
+        context.insert("numeric", &NUMERIC);
+        context.insert("command", &format!("pricewatch report --env {}", data.env));
+        context
+    };
+    let mut pages = Vec::new();
+
+    let mut index = base("index.html", "Overview");
+    let count = |s: &str| (0..data.checks.rows.len()).filter(|&r| data.checks.text(r, "status") == s).count();
+    index.insert("overview", &data.overview);
+    index.insert(
+        "freshness",
+        &data.overview.freshness_minutes.map_or("—".into(), age),
+    );
+    index.insert(
+        "quarantine",
+        &data
+            .overview
+            .quarantine_ratio
+            .map_or("—".into(), |r| format!("{:.1} %", r * 100.0)),
+    );
+    index.insert(
+        "check_counts",
+        &serde_json::json!({"pass": count("pass"), "warn": count("warn"), "fail": count("fail")}),
+    );
+    index.insert("checks", &shown(&data.checks));
+    index.insert(
+        "charts",
+        &[
+            charts::price_index(data),
+            charts::scorecard_bars(data, "review_score", "Customer review score by vendor", ""),
+            charts::stock_status(data),
+            charts::clusters(data),
+        ],
+    );
+    index.insert("vendors", &vendors(data));
+    index.insert("scorecard", &shown(&data.scorecard));
+    index.insert("catalog", &catalog.map(|_| href(CATALOG_PAGE)));
+    pages.push(Page {
+        file: "index.html".into(),
+        html: tera.render("index.html", &index)?,
+    });
+
+    for section in sections(data) {
+        let label = PAGES
+            .iter()
+            .find(|p| p.0 == section.file)
+            .expect("every section is a page")
+            .1;
+        let mut context = base(section.file, label);
+        context.insert("intro", &section.intro);
+        context.insert("charts", &section.charts);
+        context.insert("tables", &section.tables);
+        pages.push(Page {
+            file: section.file.into(),
+            html: tera.render("section.html", &context)?,
+        });
+    }
+    if let Some(body) = catalog {
+        let mut context = base(CATALOG_PAGE, "Data catalog");
+        context.insert("body", body);
+        pages.push(Page {
+            file: CATALOG_PAGE.into(),
+            html: tera.render("page.html", &context)?,
+        });
+    }
+    Ok(pages)
+}
+
+/// A page of its own (no navigation) in the report's look, for
+/// `pricewatch docs`.
+pub fn standalone(env: &str, generated_at: &str, title: &str, body: &str) -> Result<String, tera::Error> {
+    let mut context = Context::new();
+    context.insert("env", env);
+    context.insert("generated_at", generated_at);
+    context.insert("last_snapshot", &None::<String>);
+    context.insert("nav", &Vec::<Link>::new());
+    context.insert("current", "");
+    context.insert("page_title", title);
+    context.insert("body", body);
+    context.insert("command", &format!("pricewatch docs --env {env}"));
+    templates().render("page.html", &context)
+}
+
+/// Marks a directory as written by `pricewatch report`, so a later run may
+/// clear it; any other non-empty directory is left alone.
+pub const MARKER: &str = ".pricewatch-report";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use data::tests::{empty, sample};
+
+    fn page<'a>(pages: &'a [Page], file: &str) -> &'a str {
+        &pages.iter().find(|p| p.file == file).unwrap().html
+    }
+
+    #[test]
+    fn every_page_is_written_and_linked() {
+        let pages = build(&sample(), None, &|f| f.to_string()).unwrap();
+        let files: Vec<&str> = pages.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(files, page_files(false));
+        for p in &pages {
+            assert!(p.html.starts_with("<!DOCTYPE html>"), "{}", p.file);
+            for (file, _) in PAGES {
+                assert!(p.html.contains(&format!("href=\"{file}\"")), "{} links {file}", p.file);
+            }
+            assert!(p.html.contains(&format!("<a href=\"{}\" aria-current=\"page\">", p.file)));
+            assert!(!p.html.contains("<script"), "no scripts");
+            assert!(!p.html.contains("http://") || p.html.matches("http://").count() == p.html.matches("http://www.w3.org/2000/svg").count(), "no external requests in {}", p.file);
+        }
+    }
+
+    #[test]
+    fn the_overview_names_vendors_checks_and_has_four_charts() {
+        let pages = build(&sample(), None, &|f| f.to_string()).unwrap();
+        let index = page(&pages, "index.html");
+        assert!(index.contains("Acme, Bolt"), "every vendor named");
+        assert!(index.matches("<svg").count() >= 4);
+        assert!(index.contains("1 passed, 0 warned, 1 failed"));
+        assert!(index.contains("status-fail"));
+        assert!(index.contains("1 h 0 min") && index.contains("25.0 %"));
+        assert!(page(&pages, "recommendations.html").contains("108.90"));
+        assert!(page(&pages, "recommendations.html").contains("undercut"));
+        assert!(page(&pages, "anomalies.html").contains("4.2"));
+        assert!(page(&pages, "clusters.html").contains("premium &amp; stable"));
+        assert_eq!(page(&pages, "prices.html").matches("<svg").count(), 2);
+    }
+
+    #[test]
+    fn links_come_from_the_caller_and_the_catalog_joins_the_nav() {
+        let signed = |f: &str| format!("https://bucket.example/report/{f}?X-Amz-Signature=abc&amp=1");
+        let pages = build(&sample(), Some("<h2>Data catalog</h2>"), &signed).unwrap();
+        assert_eq!(pages.last().unwrap().file, CATALOG_PAGE);
+        assert!(page(&pages, CATALOG_PAGE).contains("<h2>Data catalog</h2>"));
+        assert!(page(&pages, CATALOG_PAGE).contains("aria-current=\"page\">Data catalog"));
+        let index = page(&pages, "index.html");
+        assert!(index.contains("href=\"https://bucket.example/report/prices.html?X-Amz-Signature=abc&amp;amp=1\""), "links are escaped");
+        assert!(index.contains("report/catalog.html"));
+    }
+
+    #[test]
+    fn an_empty_warehouse_says_what_to_run() {
+        let pages = build(&empty(), None, &|f| f.to_string()).unwrap();
+        let index = page(&pages, "index.html");
+        assert!(index.contains("pricewatch check --env local"));
+        assert!(index.contains("none yet"));
+        assert!(page(&pages, "anomalies.html").contains("No rows."));
+    }
+
+    #[test]
+    fn ages_read_naturally() {
+        assert_eq!(age(5), "5 min");
+        assert_eq!(age(185), "3 h 5 min");
+        assert_eq!(age(2 * 24 * 60 + 240), "2 d 4 h");
+    }
+}
