@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the ingest Lambda for the provided.al2023 runtime (x86_64, linked
-# against glibc 2.34 with cargo-zigbuild + ziglang from PyPI) and puts it at
-# build/artifacts/ingest-lambda/bootstrap, where `pricewatch deploy` packs it
-# into a deterministic zip under a content-addressed key.
+# Builds the two Lambdas for the provided.al2023 runtime (x86_64, linked
+# against glibc 2.34 with cargo-zigbuild + ziglang from PyPI) and puts them
+# at build/artifacts/{ingest,operator}-lambda/bootstrap, where `pricewatch
+# deploy` packs each into a deterministic zip under a content-addressed key
+# (the operator's zip also carries environments/, sql/ and templates/).
 #   scripts/build-lambda.sh           build
 #   scripts/build-lambda.sh --verify  rebuild the crate from scratch and check
 #                                     that the zip's sha256 is the same
@@ -19,24 +20,28 @@ target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 # of where the clone and the cargo registry live.
 export RUSTFLAGS="--remap-path-prefix=$ROOT=/pricewatch --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo"
 
+lambdas=(ingest operator)
+
 build() {
-    log "cargo zigbuild --release --bin pricewatch-ingest --target $target.2.34"
-    cargo zigbuild --release --quiet --bin pricewatch-ingest --target "$target.2.34"
-    install -D -m 0755 "$target_dir/$target/release/pricewatch-ingest" build/artifacts/ingest-lambda/bootstrap
+    log "cargo zigbuild --release --bin pricewatch-{${lambdas[*]// /,}} --target $target.2.34"
+    cargo zigbuild --release --quiet --bin pricewatch-ingest --bin pricewatch-operator --target "$target.2.34"
+    for lambda in "${lambdas[@]}"; do
+        install -D -m 0755 "$target_dir/$target/release/pricewatch-$lambda" "build/artifacts/$lambda-lambda/bootstrap"
+    done
 }
 
 zip_sha() {
     # The remapping is for the Lambda only: host builds keep their cache.
     env -u RUSTFLAGS cargo run --quiet --bin pricewatch -- --quiet --env local --output json package \
-        | "$VENV/bin/python" -c 'import json,sys; print(json.load(sys.stdin)[0]["sha256"])'
+        | "$VENV/bin/python" -c 'import json,sys; print(" ".join(a["artifact"] + "=" + a["sha256"] for a in json.load(sys.stdin)))'
 }
 
 build
 first="$(zip_sha)"
-log "ingest-lambda zip sha256 $first"
+log "zip sha256: $first"
 if [[ "${1:-}" == "--verify" ]]; then
     cargo clean --quiet --release --target "$target" -p pricewatch
-    rm -rf build/artifacts/ingest-lambda
+    for lambda in "${lambdas[@]}"; do rm -rf "build/artifacts/$lambda-lambda"; done
     build
     second="$(zip_sha)"
     if [[ "$first" != "$second" ]]; then
@@ -45,4 +50,4 @@ if [[ "${1:-}" == "--verify" ]]; then
     fi
     log "reproducible: the rebuilt zip has the same sha256"
 fi
-echo "build/artifacts/ingest-lambda/bootstrap ($first)"
+echo "build/artifacts/{ingest,operator}-lambda/bootstrap ($first)"

@@ -81,10 +81,23 @@ pub enum Command {
     ExplainCheck(ExplainCheckArgs),
     /// Manage the QuickSight dashboard (data source, data sets, dashboard, SPICE refresh)
     Dashboard(DashboardArgs),
+    /// One operational cycle: refresh every model, run the checks, refresh the dashboard's SPICE data (what the operator Lambda runs on schedule)
+    Run(RunArgs),
     /// Write the results website (static HTML, SVG charts, no scripts) from the gold models; --publish puts it in S3
     Report(ReportArgs),
     /// Write the data catalog: models, columns, lineage graph, checks and their latest results
     Docs(DocsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Models refreshed at once (default: the env's refresh.parallelism)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub parallelism: Option<u32>,
+
+    /// Minutes to wait for the SPICE ingestions (SPICE envs)
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -45,7 +45,7 @@ fn deploy_redeploy_plan_and_destroy_local() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let stacks = status["stacks"].as_array().unwrap();
-    assert!(stacks.len() >= 5);
+    assert_eq!(stacks.len(), 6);
     assert!(
         stacks.iter().all(|s| s["status"] == "CREATE_COMPLETE"),
         "{status}"
@@ -62,6 +62,22 @@ fn deploy_redeploy_plan_and_destroy_local() {
         names.contains(&"pricewatch-local-products") && names.contains(&"pricewatch-local-vendors"),
         "{names:?}"
     );
+
+    // Both Lambdas exist; the operator's runs on the refresh schedule.
+    let (status, functions) = moto.rest_call("lambda", "GET", "/2015-03-31/functions/");
+    assert_eq!(status, 200, "{functions}");
+    for function in ["pricewatch-local-ingest", "pricewatch-local-operator"] {
+        assert!(
+            functions.contains(&format!("\"FunctionName\": \"{function}\"")),
+            "{function}: {functions}"
+        );
+    }
+    let (_, rule) = moto.json_call_raw(
+        "events",
+        "AWSEvents.DescribeRule",
+        r#"{"Name": "pricewatch-local-operator-schedule"}"#,
+    );
+    assert!(rule.contains("rate(15 minutes)"), "{rule}");
 
     moto.start_recording();
     let out = pricewatch(
@@ -119,7 +135,7 @@ fn deploy_redeploy_plan_and_destroy_local() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    assert!(text(&out.stdout).contains("Plan: 0 to create, 0 to update, 5 unchanged."));
+    assert!(text(&out.stdout).contains("Plan: 0 to create, 0 to update, 6 unchanged."));
 
     let out = pricewatch(&project, &moto, &["--env", "local", "destroy", "--yes"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -162,7 +178,7 @@ fn plan_on_an_empty_account_reports_changes() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("Plan: 5 to create"),
+        text(&out.stdout).contains("Plan: 6 to create"),
         "{}",
         text(&out.stdout)
     );

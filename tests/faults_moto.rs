@@ -85,7 +85,12 @@ async fn cloudformation_throttling_during_a_parallel_deploy_is_retried() {
     env.settings.aws.endpoint_url = Some(moto.endpoint());
     let bundle = pricewatch::render::render(&project, &env).unwrap();
     let artifacts_dir = support::placeholder_artifacts();
-    let artifacts = pricewatch::deploy::artifacts::collect(&bundle, artifacts_dir.path()).unwrap();
+    let artifacts = pricewatch::deploy::artifacts::collect(
+        &bundle,
+        artifacts_dir.path(),
+        &support::project_dir(),
+    )
+    .unwrap();
 
     let throttle = Throttle {
         inner: aws_smithy_http_client::Builder::new()

@@ -124,9 +124,16 @@ fn load_in_chromium(browser: &Path, page: &Path, screenshot: &Path) -> String {
         String::from_utf8_lossy(&shot.stderr)
     );
     let png = std::fs::read(screenshot).expect("chromium wrote the screenshot");
-    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real screenshot"
+    );
     let dom = args(&["--dump-dom".into()]).output().expect("run chromium");
-    assert!(dom.status.success(), "{}", String::from_utf8_lossy(&dom.stderr));
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
     String::from_utf8_lossy(&dom.stdout).to_string()
 }
 
@@ -163,7 +170,10 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
 
     // Clusters: one row per item, the same after refreshing the same data.
     let first = clusters(&pg);
-    let items = text_rows(&pg, "SELECT DISTINCT item FROM gold.item_features ORDER BY item");
+    let items = text_rows(
+        &pg,
+        "SELECT DISTINCT item FROM gold.item_features ORDER BY item",
+    );
     assert_eq!(
         first.iter().map(|r| r[0].clone()).collect::<Vec<_>>(),
         items.concat(),
@@ -190,12 +200,21 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     }
 
     let index = read(&out_dir, "index.html");
-    let vendors = text_rows(&pg, "SELECT vendor FROM gold.vendor_scorecard ORDER BY vendor");
+    let vendors = text_rows(
+        &pg,
+        "SELECT vendor FROM gold.vendor_scorecard ORDER BY vendor",
+    );
     assert!(vendors.len() >= 3);
     for vendor in vendors.concat() {
-        assert!(unescape(&index).contains(&vendor), "index names vendor {vendor}");
+        assert!(
+            unescape(&index).contains(&vendor),
+            "index names vendor {vendor}"
+        );
     }
-    assert!(index.matches("<svg").count() >= 4, "at least 4 charts on the index");
+    assert!(
+        index.matches("<svg").count() >= 4,
+        "at least 4 charts on the index"
+    );
     assert_eq!(
         html_table(&index, "Vendor scorecard (latest snapshots)"),
         text_rows(
@@ -209,7 +228,10 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
         "SELECT check_name, status FROM pricewatch_meta.check_results ORDER BY check_name",
     );
     assert_eq!(
-        checks.iter().map(|r| vec![r[0].clone(), r[2].clone()]).collect::<Vec<_>>(),
+        checks
+            .iter()
+            .map(|r| vec![r[0].clone(), r[2].clone()])
+            .collect::<Vec<_>>(),
         recorded
     );
 
@@ -233,7 +255,12 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     assert_eq!(shown_clusters.len(), first.len());
     for row in &shown_clusters {
         let stored = first.iter().find(|r| r[0] == row[0]).unwrap();
-        assert_eq!((&row[1], &row[2]), (&stored[1], &stored[2]), "cluster and label of {}", row[0]);
+        assert_eq!(
+            (&row[1], &row[2]),
+            (&stored[1], &stored[2]),
+            "cluster and label of {}",
+            row[0]
+        );
     }
     let prices = read(&out_dir, "prices.html");
     assert_eq!(
@@ -243,9 +270,16 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     );
     let catalog = read(&out_dir, CATALOG_PAGE);
     for model in support::bundle("local").models {
-        assert!(catalog.contains(&format!("<h3>{}</h3>", model.name)), "{}", model.name);
+        assert!(
+            catalog.contains(&format!("<h3>{}</h3>", model.name)),
+            "{}",
+            model.name
+        );
     }
-    assert!(index.contains("href=\"catalog.html\""), "the overview links the catalog");
+    assert!(
+        index.contains("href=\"catalog.html\""),
+        "the overview links the catalog"
+    );
 
     // In a browser: the page loads from disk and shows the vendors.
     match chromium() {
@@ -265,18 +299,37 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     }
 
     // A second run replaces the site; a directory of someone else's is refused.
-    support::succeeded(run(&["--env", "local", "report", "--out", out_dir.to_str().unwrap()]));
+    support::succeeded(run(&[
+        "--env",
+        "local",
+        "report",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]));
     let foreign = site.path().join("mine");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "keep me").unwrap();
-    let refused = run(&["--env", "local", "report", "--out", foreign.to_str().unwrap()]);
+    let refused = run(&[
+        "--env",
+        "local",
+        "report",
+        "--out",
+        foreign.to_str().unwrap(),
+    ]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("is not empty"));
     assert_eq!(read(&foreign, "notes.txt"), "keep me");
 
     // --publish on local writes the directory only and says so.
     moto.start_recording();
-    let out = run(&["--env", "local", "report", "--publish", "--out", out_dir.to_str().unwrap()]);
+    let out = run(&[
+        "--env",
+        "local",
+        "report",
+        "--publish",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not published"));
     assert!(
@@ -297,16 +350,24 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     ]));
     assert_eq!(docs["from_warehouse"], true);
     let markdown = read(&docs_dir, "catalog.md");
-    let mermaid = &markdown[markdown.find("```mermaid").unwrap()..markdown.find("## Models").unwrap()];
+    let mermaid =
+        &markdown[markdown.find("```mermaid").unwrap()..markdown.find("## Models").unwrap()];
     for model in support::bundle("local").models {
         let id = model.name.replace('.', "_");
-        assert!(mermaid.contains(&format!("    {id}[")), "{} in the lineage", model.name);
+        assert!(
+            mermaid.contains(&format!("    {id}[")),
+            "{} in the lineage",
+            model.name
+        );
         for input in &model.depends_on {
             assert!(mermaid.contains(&format!("{} --> {id}", input.replace('.', "_"))));
         }
     }
     assert!(markdown.contains("| observations | bigint |"), "{markdown}");
-    assert!(!markdown.contains("| not run |"), "every check has a result");
+    assert!(
+        !markdown.contains("| not run |"),
+        "every check has a result"
+    );
     assert!(read(&docs_dir, "catalog.html").contains("<svg"));
 }
 
@@ -349,21 +410,44 @@ fn publishing_uploads_links_by_presigned_urls_and_removes_stale_pages() {
     });
     assert_eq!(published.uploaded.len(), PAGES.len() + 1);
     assert_eq!(published.removed, vec!["report/old.html"]);
-    assert!(published.url.contains("X-Amz-Signature="), "{}", published.url);
-    assert!(published.url.contains("X-Amz-Expires=3600"), "{}", published.url);
+    assert!(
+        published.url.contains("X-Amz-Signature="),
+        "{}",
+        published.url
+    );
+    assert!(
+        published.url.contains("X-Amz-Expires=3600"),
+        "{}",
+        published.url
+    );
 
     // The presigned URL serves the index, which links its pages the same way.
-    let mut response = ureq::get(&published.url).call().expect("GET the presigned index");
+    let mut response = ureq::get(&published.url)
+        .call()
+        .expect("GET the presigned index");
     assert_eq!(response.status(), 200);
-    let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_string();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(content_type, "text/html; charset=utf-8");
     let index = response.body_mut().read_to_string().unwrap();
-    assert!(index.contains("/report/vendors.html?"), "presigned page links");
+    assert!(
+        index.contains("/report/vendors.html?"),
+        "presigned page links"
+    );
     assert!(index.contains("X-Amz-Signature="));
     let stale_gone = runtime.block_on(async {
         use pricewatch::cloud::ObjectStore as _;
         let clients = pricewatch::aws::Clients::new(&env).await;
-        !clients.objects.exists(&bucket, "report/old.html").await.unwrap()
+        !clients
+            .objects
+            .exists(&bucket, "report/old.html")
+            .await
+            .unwrap()
     });
     assert!(stale_gone, "the stale page is deleted");
 }

@@ -10,11 +10,14 @@ use serde_yaml_ng::Value;
 
 /// Actions that have no resource-level permissions in IAM, so `Resource: "*"`
 /// is the only way to grant them.
-const NO_RESOURCE_LEVEL: [&str; 4] = [
+const NO_RESOURCE_LEVEL: [&str; 7] = [
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
     "cloudwatch:PutMetricData",
     "xray:PutTraceSegments",
+    "redshift-data:DescribeStatement",
+    "redshift-data:GetStatementResult",
+    "redshift-data:CancelStatement",
 ];
 
 fn envs() -> Vec<String> {

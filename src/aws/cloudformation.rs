@@ -128,6 +128,7 @@ impl Stacks for CfnStacks {
             .capabilities(Capability::CapabilityNamedIam)
             .set_stack_policy_body(request.policy.map(str::to_string))
             .enable_termination_protection(request.policy.is_some())
+            .set_role_arn(request.role_arn.map(str::to_string))
             .send()
             .await
             .map_err(|e| classify("cloudformation:CreateStack", e))?;
@@ -147,6 +148,7 @@ impl Stacks for CfnStacks {
             .stack_name(request.stack_name)
             .change_set_name(change_set_name)
             .change_set_type(ChangeSetType::Update)
+            .set_role_arn(request.role_arn.map(str::to_string))
             .template_body(request.template_body)
             .set_parameters(Some(parameters))
             .set_tags(Some(tags))

@@ -5,6 +5,7 @@
 //! endpoint (`aws.endpoint_url` / `AWS_ENDPOINT_URL`); it rewrites those
 //! values to epoch seconds and leaves everything else byte for byte.
 
+use crate::ingest::records::epoch_seconds;
 use aws_sdk_quicksight::config::http::HttpResponse;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -15,7 +16,6 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
-use crate::ingest::records::epoch_seconds;
 
 /// The SDK's own default client (rustls), for configs that name none.
 pub fn default_http_client() -> SharedHttpClient {
@@ -105,7 +105,6 @@ fn convert(value: &mut serde_json::Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
 
     #[test]
     fn only_time_keys_are_rewritten() {

@@ -178,7 +178,11 @@ impl SiteObjects for S3Objects {
                 .send()
                 .await
                 .map_err(|e| classify("s3:ListObjectsV2", e))?;
-            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
             match page.next_continuation_token() {
                 Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_string()),
                 _ => return Ok(keys),
@@ -208,7 +212,11 @@ impl SiteObjects for S3Objects {
 
     async fn presigned_get(&self, bucket: &str, key: &str, expires: Duration) -> AwsResult<String> {
         let config = PresigningConfig::expires_in(expires).map_err(|e| {
-            AwsError::new("s3:GetObject (presign)", AwsErrorKind::Invalid, e.to_string())
+            AwsError::new(
+                "s3:GetObject (presign)",
+                AwsErrorKind::Invalid,
+                e.to_string(),
+            )
         })?;
         let request = self
             .client

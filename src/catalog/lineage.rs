@@ -36,7 +36,12 @@ pub fn mermaid(nodes: &[Node]) -> String {
     }
     for node in nodes {
         for input in &node.inputs {
-            let _ = writeln!(out, "    {} --> {}", mermaid_id(input), mermaid_id(&node.name));
+            let _ = writeln!(
+                out,
+                "    {} --> {}",
+                mermaid_id(input),
+                mermaid_id(&node.name)
+            );
         }
     }
     out

@@ -81,7 +81,11 @@ pub fn entries(models: &[Model], checks: &[Check], facts: &Facts) -> Vec<Entry> 
         .map(|m| {
             let types = facts.types.get(&m.name);
             let type_of = |column: &str| {
-                types.and_then(|t| t.iter().find(|(c, _)| c == column).map(|(_, ty)| ty.clone()))
+                types.and_then(|t| {
+                    t.iter()
+                        .find(|(c, _)| c == column)
+                        .map(|(_, ty)| ty.clone())
+                })
             };
             Entry {
                 name: m.name.clone(),
@@ -107,7 +111,10 @@ pub fn entries(models: &[Model], checks: &[Check], facts: &Facts) -> Vec<Entry> 
                     .filter(|c| c.model == m.name)
                     .map(|c| CheckEntry {
                         name: c.name.clone(),
-                        kind: serde_json::to_value(&c.kind).ok().and_then(|v| v["type"].as_str().map(str::to_string)).unwrap_or_default(),
+                        kind: serde_json::to_value(&c.kind)
+                            .ok()
+                            .and_then(|v| v["type"].as_str().map(str::to_string))
+                            .unwrap_or_default(),
                         description: c.description.clone(),
                         warn: describe(&c.warn),
                         fail: describe(&c.fail),
@@ -178,10 +185,17 @@ pub fn markdown(env: &str, entries: &[Entry], nodes: &[Node], facts_note: &str) 
             list(&e.downstream)
         );
         for c in &e.columns {
-            let _ = writeln!(out, "| {} | {} |", c.name, c.data_type.as_deref().unwrap_or("?"));
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                c.name,
+                c.data_type.as_deref().unwrap_or("?")
+            );
         }
         if !e.checks.is_empty() {
-            out.push_str("\n| check | type | warn when | fail when | latest |\n|---|---|---|---|---|\n");
+            out.push_str(
+                "\n| check | type | warn when | fail when | latest |\n|---|---|---|---|---|\n",
+            );
             for c in &e.checks {
                 let _ = writeln!(
                     out,
@@ -262,7 +276,8 @@ pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     out
 }
 
-const TYPES_SQL: &str = "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+const TYPES_SQL: &str =
+    "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_catalog.pg_attribute AS a
 INNER JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
 INNER JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace
@@ -281,21 +296,29 @@ INNER JOIN (
 pub async fn facts(warehouse: &impl Statements) -> Result<Facts, WarehouseError> {
     let mut facts = Facts::default();
     let cell = |row: &[Option<String>], i: usize| row.get(i).cloned().flatten().unwrap_or_default();
-    for row in warehouse.query("reading the column types", TYPES_SQL).await? {
+    for row in warehouse
+        .query("reading the column types", TYPES_SQL)
+        .await?
+    {
         facts
             .types
             .entry(format!("{}.{}", cell(&row, 0), cell(&row, 1)))
             .or_default()
             .push((cell(&row, 2), cell(&row, 3)));
     }
-    for row in warehouse.query("reading the latest check results", RESULTS_SQL).await? {
+    for row in warehouse
+        .query("reading the latest check results", RESULTS_SQL)
+        .await?
+    {
         facts.results.insert(
             cell(&row, 0),
             LastResult {
                 status: cell(&row, 1),
-                observed: row.get(2).cloned().flatten().map(|v| {
-                    v.parse::<f64>().map_or(v, |n| format_value(Some(n)))
-                }),
+                observed: row
+                    .get(2)
+                    .cloned()
+                    .flatten()
+                    .map(|v| v.parse::<f64>().map_or(v, |n| format_value(Some(n)))),
                 checked_at: cell(&row, 3).chars().take(19).collect(),
             },
         );
@@ -326,8 +349,14 @@ mod tests {
             model: "silver.products".into(),
             kind: Kind::RowCount,
             filter: None,
-            warn: Bounds { min: None, max: Some(0.0) },
-            fail: Bounds { min: None, max: Some(5.0) },
+            warn: Bounds {
+                min: None,
+                max: Some(0.0),
+            },
+            fail: Bounds {
+                min: None,
+                max: Some(5.0),
+            },
         }
     }
 
@@ -335,7 +364,10 @@ mod tests {
         let mut facts = Facts::default();
         facts.types.insert(
             "silver.products".into(),
-            vec![("item".into(), "character varying(256)".into()), ("price".into(), "numeric(12,2)".into())],
+            vec![
+                ("item".into(), "character varying(256)".into()),
+                ("price".into(), "numeric(12,2)".into()),
+            ],
         );
         facts.results.insert(
             "price_positive".into(),
@@ -354,7 +386,10 @@ mod tests {
         let silver = &entries[1];
         assert_eq!(silver.upstream, vec!["bronze.products"]);
         assert_eq!(silver.downstream, vec![FEATURES_MODEL]);
-        assert_eq!(silver.columns[1].data_type.as_deref(), Some("numeric(12,2)"));
+        assert_eq!(
+            silver.columns[1].data_type.as_deref(),
+            Some("numeric(12,2)")
+        );
         assert_eq!(entries[0].columns[0].data_type, None, "no facts, no type");
         assert_eq!(silver.checks[0].kind, "row_count");
         assert_eq!(silver.checks[0].fail, "> 5");
@@ -364,18 +399,29 @@ mod tests {
     #[test]
     fn the_graph_covers_every_model_and_the_clusters_table() {
         let nodes = nodes(&models());
-        let md = markdown("local", &entries(&models(), &[check()], &facts()), &nodes, "types from the warehouse");
+        let md = markdown(
+            "local",
+            &entries(&models(), &[check()], &facts()),
+            &nodes,
+            "types from the warehouse",
+        );
         for m in models() {
             assert!(md.contains(&format!("### {}", m.name)));
         }
         assert!(md.contains("    gold_item_features --> gold_item_clusters\n"));
         assert!(md.contains("| price | numeric(12,2) |"));
-        assert!(md.contains("| price_positive | row_count | > 0 | > 5 | warn (2 at 2026-11-25 04:00:00) |"));
+        assert!(md.contains(
+            "| price_positive | row_count | > 0 | > 5 | warn (2 at 2026-11-25 04:00:00) |"
+        ));
     }
 
     #[test]
     fn html_is_escaped_and_links_models() {
-        let html = html(&entries(&models(), &[check()], &Facts::default()), &nodes(&models()), "no warehouse");
+        let html = html(
+            &entries(&models(), &[check()], &Facts::default()),
+            &nodes(&models()),
+            "no warehouse",
+        );
         assert!(html.contains("Typed &lt;offers&gt;"));
         assert!(html.contains("<section id=\"silver_products\">"));
         assert!(html.contains("Upstream: <a href=\"#bronze_products\">bronze.products</a>"));

@@ -13,62 +13,72 @@ use super::{connect_warehouses, with_clients, Session, Warehouse};
 use crate::aws::Clients;
 use crate::checks::evaluate::{format_value, junit, Outcome, Status};
 use crate::checks::run::{self, RunId};
+use crate::checks::Check;
 use crate::cli::CheckArgs;
 use crate::config::names::METRICS_NAMESPACE;
 use crate::config::{Dialect, Environment};
 use crate::error::{ChecksNotRun, ExitStatus, UsageError};
+use crate::output::Reporter;
+use crate::render::Bundle;
 use crate::warehouse::Statements;
 
 #[derive(Serialize)]
-struct Report {
+pub struct Report {
     env: String,
     run: RunId,
     seconds: f64,
     /// Metrics and history written (false with --no-publish).
     published: bool,
+    /// Why publishing failed (the checks themselves ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    publish_error: Option<String>,
     pass: usize,
     warn: usize,
     fail: usize,
     checks: Vec<Outcome>,
 }
 
+impl Report {
+    /// Names of the checks that failed (and warned, with `fail_on_warn`).
+    pub fn failing(&self, fail_on_warn: bool) -> Vec<&str> {
+        self.checks
+            .iter()
+            .filter(|o| o.status == Status::Fail || (fail_on_warn && o.status == Status::Warn))
+            .map(|o| o.check.as_str())
+            .collect()
+    }
+
+    pub fn publish_error(&self) -> Option<&str> {
+        self.publish_error.as_deref()
+    }
+
+    /// A check failed (or warned, with `fail_on_warn`), or publishing failed.
+    pub fn needs_action(&self, fail_on_warn: bool) -> bool {
+        self.fail > 0 || (fail_on_warn && self.warn > 0) || self.publish_error.is_some()
+    }
+}
+
 pub fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("check")?;
     let env = &bundle.env;
     let checks = run::select(&bundle.checks, &args.select).map_err(UsageError)?;
-    if checks.is_empty() {
-        return Err(anyhow::anyhow!(
-            "env `{}` has no enabled checks in sql/checks.yaml",
-            env.name
-        )
-        .context(ChecksNotRun));
-    }
     let publish = !args.no_publish;
     let uses_aws = env.dialect() == Dialect::Redshift || publish;
-    let started = Instant::now();
-    let run_id = RunId::now();
-    let (outcomes, published) = with_clients(env, uses_aws, async |clients| {
-        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
-        let outcomes = run::run(&warehouse, &checks, env.dialect()).await?;
-        let published = if publish {
-            Some(publish_results(clients, &warehouse, env, &run_id, &outcomes).await)
-        } else {
-            None
-        };
-        Ok((outcomes, published))
+    let report = with_clients(env, uses_aws, async |clients| {
+        run_checks(
+            &bundle,
+            clients,
+            &checks,
+            publish,
+            session.reporter.as_ref(),
+        )
+        .await
     })
-    .context(ChecksNotRun)?;
-    let count = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
-    let report = Report {
-        env: env.name.clone(),
-        run: run_id,
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        published: matches!(published, Some(Ok(()))),
-        pass: count(Status::Pass),
-        warn: count(Status::Warn),
-        fail: count(Status::Fail),
-        checks: outcomes,
-    };
+    .map_err(|e| match e.downcast_ref::<ChecksNotRun>() {
+        // No credentials or the wrong account: the checks did not run either.
+        None => e.context(ChecksNotRun),
+        Some(_) => e,
+    })?;
     if let Some(path) = &args.junit {
         std::fs::write(
             path,
@@ -80,16 +90,66 @@ pub fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitStatus> {
             .info(&format!("wrote JUnit results to {}", path.display()));
     }
     session.printer.result(|| text(&report), &report);
-    if let Some(Err(e)) = &published {
-        session.reporter.warn(&format!(
-            "the check results were not published: {e:#}; alarms will see missing data"
-        ));
-    }
-    let failed = report.fail > 0 || (args.fail_on_warn && report.warn > 0);
-    Ok(if failed || matches!(published, Some(Err(_))) {
+    Ok(if report.needs_action(args.fail_on_warn) {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
+    })
+}
+
+/// Runs `checks` in one warehouse statement and, with `publish`, sends the
+/// values to CloudWatch and the history table. An error (marked
+/// [`ChecksNotRun`]) means the checks could not run; a failed publish is a
+/// warning in the report.
+pub async fn run_checks(
+    bundle: &Bundle,
+    clients: &Clients,
+    checks: &[Check],
+    publish: bool,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Report> {
+    let env = &bundle.env;
+    if checks.is_empty() {
+        return Err(anyhow::anyhow!(
+            "env `{}` has no enabled checks in sql/checks.yaml",
+            env.name
+        )
+        .context(ChecksNotRun));
+    }
+    let started = Instant::now();
+    let run_id = RunId::now();
+    let warehouse = connect_warehouses(env, clients, 1)
+        .await
+        .context(ChecksNotRun)?
+        .remove(0);
+    let outcomes = run::run(&warehouse, checks, env.dialect())
+        .await
+        .map_err(anyhow::Error::from)
+        .context(ChecksNotRun)?;
+    let publish_error = if publish {
+        publish_results(clients, &warehouse, env, &run_id, &outcomes)
+            .await
+            .err()
+            .map(|e| format!("{e:#}"))
+    } else {
+        None
+    };
+    if let Some(e) = &publish_error {
+        reporter.warn(&format!(
+            "the check results were not published: {e}; alarms will see missing data"
+        ));
+    }
+    let count = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
+    Ok(Report {
+        env: env.name.clone(),
+        run: run_id,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        published: publish && publish_error.is_none(),
+        publish_error,
+        pass: count(Status::Pass),
+        warn: count(Status::Warn),
+        fail: count(Status::Fail),
+        checks: outcomes,
     })
 }
 
@@ -112,7 +172,7 @@ async fn publish_results(
     Ok(())
 }
 
-fn text(report: &Report) -> String {
+pub fn text(report: &Report) -> String {
     let mut lines = vec![format!(
         "{:<30} {:>12}  {:<18} {:<18} {}",
         "check", "observed", "warn when", "fail when", "status"

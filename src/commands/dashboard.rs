@@ -19,6 +19,8 @@ use crate::dashboard::reconcile::{Action, PermissionStatus, PublishReport, Publi
 use crate::dashboard::refresh::{self, IngestionResult, RefreshReport};
 use crate::dashboard::spec;
 use crate::error::ExitStatus;
+use crate::output::Reporter;
+use crate::render::Bundle;
 use crate::wait::Polling;
 
 pub fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
@@ -226,54 +228,57 @@ fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<Exit
     let bundle = session.load_bundle("dashboard refresh")?;
     let env = &bundle.env;
     let mode = env.settings.quicksight.import_mode;
-    if mode == ImportMode::DirectQuery {
-        let result = RefreshResult {
-            env: &env.name,
-            import_mode: mode,
-            refresh: None,
-        };
-        session.printer.result(
-            || {
-                format!(
-                    "env {}: the dashboard queries the warehouse directly (DIRECT_QUERY); no SPICE data set to refresh",
-                    env.name
-                )
-            },
-            &result,
-        );
-        return Ok(ExitStatus::Success);
-    }
-    let data_sets = spec::data_sets(env, &bundle.dashboard);
-    let ingestion_id = format!("pricewatch-{}", RunId::now().id);
-    let report = with_aws(env, async |clients| {
-        let api = QuickSightApi::new(clients.quicksight.clone(), &env.settings.account_id);
-        let polling = Polling::standard(Duration::from_secs(args.timeout * 60));
-        refresh::refresh(
-            &api,
-            &data_sets,
-            &ingestion_id,
-            polling,
-            session.reporter.as_ref(),
-        )
-        .await
-        .with_context(|| format!("dashboard refresh for env `{}` failed", env.name))
-    })?;
+    let report = if mode == ImportMode::DirectQuery {
+        None
+    } else {
+        with_aws(env, async |clients| {
+            spice_refresh(&bundle, clients, args.timeout, session.reporter.as_ref()).await
+        })?
+    };
     let result = RefreshResult {
         env: &env.name,
         import_mode: mode,
-        refresh: Some(&report),
+        refresh: report.as_ref(),
     };
     session
         .printer
-        .result(|| refresh_text(&env.name, &report), &result);
-    Ok(if report.succeeded() {
+        .result(|| refresh_text(&env.name, report.as_ref()), &result);
+    Ok(if report.as_ref().is_none_or(RefreshReport::succeeded) {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
     })
 }
 
-fn refresh_text(env: &str, report: &RefreshReport) -> String {
+/// SPICE ingestion of every data set, waited for up to `timeout_minutes`;
+/// None for an env whose dashboard queries the warehouse directly.
+pub async fn spice_refresh(
+    bundle: &Bundle,
+    clients: &Clients,
+    timeout_minutes: u64,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<Option<RefreshReport>> {
+    let env = &bundle.env;
+    if env.settings.quicksight.import_mode == ImportMode::DirectQuery {
+        return Ok(None);
+    }
+    let data_sets = spec::data_sets(env, &bundle.dashboard);
+    let ingestion_id = format!("pricewatch-{}", RunId::now().id);
+    let api = QuickSightApi::new(clients.quicksight.clone(), &env.settings.account_id);
+    let polling = Polling::standard(Duration::from_secs(timeout_minutes * 60));
+    let report = refresh::refresh(&api, &data_sets, &ingestion_id, polling, reporter)
+        .await
+        .with_context(|| format!("dashboard refresh for env `{}` failed", env.name))?;
+    Ok(Some(report))
+}
+
+/// The SPICE refresh in words; None: the env has nothing to refresh.
+pub fn refresh_text(env: &str, report: Option<&RefreshReport>) -> String {
+    let Some(report) = report else {
+        return format!(
+            "env {env}: the dashboard queries the warehouse directly (DIRECT_QUERY); no SPICE data set to refresh"
+        );
+    };
     let mut lines: Vec<String> = report
         .data_sets
         .iter()

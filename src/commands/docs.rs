@@ -40,8 +40,16 @@ pub fn facts_note(from_warehouse: bool) -> &'static str {
 
 /// The catalog's HTML fragment for a bundle and what the warehouse said.
 pub fn catalog_html(bundle: &Bundle, facts: Option<&Facts>) -> String {
-    let entries = catalog::entries(&bundle.models, &bundle.checks, facts.unwrap_or(&Facts::default()));
-    catalog::html(&entries, &catalog::nodes(&bundle.models), facts_note(facts.is_some()))
+    let entries = catalog::entries(
+        &bundle.models,
+        &bundle.checks,
+        facts.unwrap_or(&Facts::default()),
+    );
+    catalog::html(
+        &entries,
+        &catalog::nodes(&bundle.models),
+        facts_note(facts.is_some()),
+    )
 }
 
 /// Reads the facts; a warehouse that does not answer is a warning, not a
@@ -50,9 +58,9 @@ pub async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option
     match catalog::facts(warehouse).await {
         Ok(facts) => Some(facts),
         Err(e) => {
-            session
-                .reporter
-                .warn(&format!("the catalog has no column types or check results: {e}"));
+            session.reporter.warn(&format!(
+                "the catalog has no column types or check results: {e}"
+            ));
             None
         }
     }
@@ -61,9 +69,13 @@ pub async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option
 pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("docs")?;
     let env = &bundle.env;
-    let dir = args
-        .out
-        .unwrap_or_else(|| session.project_dir.join("build").join(&env.name).join("docs"));
+    let dir = args.out.unwrap_or_else(|| {
+        session
+            .project_dir
+            .join("build")
+            .join(&env.name)
+            .join("docs")
+    });
     let facts = if args.no_warehouse {
         None
     } else {
@@ -90,15 +102,17 @@ pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
         &catalog::html(&entries, &nodes, note),
     )?;
     let files = [
-        ("catalog.md", catalog::markdown(&env.name, &entries, &nodes, note)),
+        (
+            "catalog.md",
+            catalog::markdown(&env.name, &entries, &nodes, note),
+        ),
         ("catalog.html", html),
         (
             "catalog.json",
             serde_json::to_string_pretty(&entries).expect("entries serialize"),
         ),
     ];
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for (name, text) in &files {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

@@ -14,6 +14,7 @@ mod plan;
 mod refresh;
 mod render;
 mod report;
+mod run;
 mod sql;
 mod status;
 mod validate;
@@ -97,7 +98,7 @@ impl Session {
             || self.project_dir.join("build/artifacts"),
             Path::to_path_buf,
         );
-        Ok(artifacts::collect(bundle, &dir)?)
+        Ok(artifacts::collect(bundle, &dir, &self.project_dir)?)
     }
 
     /// Loads and validates the env named by `--env`.
@@ -108,6 +109,8 @@ impl Session {
             .with_context(|| format!("cannot load env `{name}`"))
     }
 }
+
+pub use run::{cycle, Cycle, CycleOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let session = Session::from_cli(&cli);
@@ -127,6 +130,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Dashboard(args) => dashboard::run(&session, args),
         Command::Report(args) => report::run(&session, args),
         Command::Docs(args) => docs::run(&session, args),
+        Command::Run(args) => run::run(&session, args),
     }
 }
 

@@ -196,6 +196,11 @@ pub struct DeploySettings {
     pub retain_data: bool,
     /// Termination protection and a stack policy guarding stateful resources.
     pub protect_stacks: bool,
+    /// The IAM role CloudFormation creates and updates the stacks with, so
+    /// deployers need only CloudFormation and iam:PassRole on it (see
+    /// templates/ci/github-deploy-role.yaml). None: the deployer's own rights.
+    #[serde(default)]
+    pub cloudformation_role_arn: Option<String>,
 }
 
 impl Default for DeploySettings {
@@ -204,6 +209,7 @@ impl Default for DeploySettings {
             parallelism: 4,
             retain_data: false,
             protect_stacks: false,
+            cloudformation_role_arn: None,
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct Names {
     pub vendors_stream: String,
     pub ingest_function: String,
     pub ingest_role: String,
+    pub operator_function: String,
+    pub operator_role: String,
     pub streaming_role: String,
     pub streaming_role_arn: String,
     pub namespace: String,
@@ -42,6 +44,8 @@ impl Names {
             vendors_stream: format!("{base}-vendors"),
             ingest_function: format!("{base}-ingest"),
             ingest_role: format!("{base}-ingest"),
+            operator_function: format!("{base}-operator"),
+            operator_role: format!("{base}-operator"),
             streaming_role_arn: format!(
                 "arn:{}:iam::{}:role/{streaming_role}",
                 partition(&settings.region),

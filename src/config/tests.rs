@@ -331,3 +331,27 @@ fn fuzz_the_config_loader_returns_errors_never_panics() {
         }
     });
 }
+
+#[test]
+fn the_cloudformation_role_must_be_a_role_of_the_env_account() {
+    let ok = load(&format!(
+        "{MINIMAL}deploy:\n  cloudformation_role_arn: arn:aws:iam::111111111111:role/pricewatch-dev-cloudformation\n"
+    ))
+    .unwrap();
+    assert!(ok.settings.deploy.cloudformation_role_arn.is_some());
+    for wrong in [
+        "arn:aws:iam::222222222222:role/x",
+        "arn:aws:iam::111111111111:user/x",
+        "pricewatch-dev-cloudformation",
+    ] {
+        let found = issues(load(&format!(
+            "{MINIMAL}deploy:\n  cloudformation_role_arn: {wrong}\n"
+        )));
+        assert_eq!(found[0].key, "deploy.cloudformation_role_arn", "{wrong}");
+        assert!(
+            found[0].message.contains("111111111111"),
+            "{}",
+            found[0].message
+        );
+    }
+}

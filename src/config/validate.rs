@@ -138,6 +138,25 @@ pub fn check_settings(s: &Settings) -> Vec<Problem> {
 
     check_pricing(s, &mut p);
     p.range("deploy.parallelism", s.deploy.parallelism, 1, 16);
+    if let Some(role) = &s.deploy.cloudformation_role_arn {
+        let in_account = role
+            .split(':')
+            .collect::<Vec<_>>()
+            .as_slice()
+            .get(..6)
+            .is_some_and(|parts| {
+                parts[0] == "arn"
+                    && parts[2] == "iam"
+                    && parts[4] == s.account_id
+                    && parts[5].starts_with("role/")
+            });
+        p.require(in_account, "deploy.cloudformation_role_arn", || {
+            format!(
+                "`{role}` is not an IAM role ARN in the env's account {}",
+                s.account_id
+            )
+        });
+    }
     p.0
 }
 

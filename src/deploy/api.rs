@@ -65,6 +65,9 @@ pub struct StackRequest<'a> {
     pub tags: &'a BTreeMap<String, String>,
     /// Stack policy (protected envs); set at creation.
     pub policy: Option<&'a str>,
+    /// The role CloudFormation acts with (`deploy.cloudformation_role_arn`);
+    /// None: the caller's own permissions.
+    pub role_arn: Option<&'a str>,
 }
 
 /// CloudFormation, as much of it as pricewatch uses.

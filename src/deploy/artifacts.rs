@@ -38,20 +38,47 @@ pub enum ArtifactError {
     },
 }
 
-/// Packs every artifact the bundle's stacks need from `<dir>/<name>/`.
-pub fn collect(bundle: &Bundle, dir: &Path) -> Result<BTreeMap<String, Artifact>, ArtifactError> {
+/// The operator Lambda runs `pricewatch run` in AWS: it renders the env
+/// itself, from these project folders packed under `project/` beside its
+/// binary, so it always runs the models and checks that were deployed.
+pub const OPERATOR_ARTIFACT: &str = "operator-lambda";
+pub const PROJECT_FOLDERS: [&str; 3] = ["environments", "sql", "templates"];
+
+/// Packs every artifact the bundle's stacks need from `<dir>/<name>/`
+/// (the operator's also gets the project folders of `project_dir`).
+pub fn collect(
+    bundle: &Bundle,
+    dir: &Path,
+    project_dir: &Path,
+) -> Result<BTreeMap<String, Artifact>, ArtifactError> {
     let mut artifacts = BTreeMap::new();
     for name in bundle.stacks.iter().flat_map(|s| s.artifacts.values()) {
         if !artifacts.contains_key(name) {
-            artifacts.insert(name.clone(), package(name, &dir.join(name))?);
+            let mut extra = Vec::new();
+            if name == OPERATOR_ARTIFACT {
+                for folder in PROJECT_FOLDERS {
+                    let files = list_files(name, &project_dir.join(folder))?;
+                    extra.extend(
+                        files
+                            .into_iter()
+                            .map(|(relative, path)| (format!("project/{folder}/{relative}"), path)),
+                    );
+                }
+            }
+            artifacts.insert(name.clone(), package(name, &dir.join(name), extra)?);
         }
     }
     Ok(artifacts)
 }
 
-/// Zips the files of one artifact directory deterministically.
-pub fn package(name: &str, dir: &Path) -> Result<Artifact, ArtifactError> {
-    let files = list_files(name, dir)?;
+/// Zips the files of one artifact directory, plus `extra` (path in the
+/// zip, file), deterministically.
+pub fn package(
+    name: &str,
+    dir: &Path,
+    extra: Vec<(String, PathBuf)>,
+) -> Result<Artifact, ArtifactError> {
+    let mut files = list_files(name, dir)?;
     if files.is_empty() {
         return Err(ArtifactError::Missing {
             name: name.to_string(),
@@ -59,6 +86,8 @@ pub fn package(name: &str, dir: &Path) -> Result<Artifact, ArtifactError> {
             hint: build_hint(name),
         });
     }
+    files.extend(extra);
+    files.sort();
     let mut buffer = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut buffer);
     for (relative, path) in &files {
@@ -89,7 +118,10 @@ pub fn package(name: &str, dir: &Path) -> Result<Artifact, ArtifactError> {
 
 fn build_hint(name: &str) -> String {
     match name {
-        "ingest-lambda" => "build the ingest Lambda into it first (its `bootstrap` binary)".into(),
+        "ingest-lambda" | OPERATOR_ARTIFACT => {
+            "build the Lambdas into it first: scripts/build-lambda.sh (their `bootstrap` binaries)"
+                .into()
+        }
         _ => "put the artifact's files there first".into(),
     }
 }
@@ -167,33 +199,65 @@ mod tests {
         let a = tempfile::tempdir().unwrap();
         write(a.path(), "bootstrap", b"binary", 0o755);
         write(a.path(), "lib/data.txt", b"data", 0o644);
-        let first = package("x", a.path()).unwrap();
+        let first = package("x", a.path(), Vec::new()).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1100));
         let b = tempfile::tempdir().unwrap();
         write(b.path(), "lib/data.txt", b"data", 0o644);
         write(b.path(), "bootstrap", b"binary", 0o755);
-        let second = package("x", b.path()).unwrap();
+        let second = package("x", b.path(), Vec::new()).unwrap();
         assert_eq!(first, second);
         assert_eq!(first.key, format!("artifacts/x/{}.zip", first.sha256));
 
         write(b.path(), "bootstrap", b"binary v2", 0o755);
-        assert_ne!(package("x", b.path()).unwrap().sha256, first.sha256);
+        assert_ne!(
+            package("x", b.path(), Vec::new()).unwrap().sha256,
+            first.sha256
+        );
     }
 
     #[test]
     fn the_zip_keeps_the_executable_bit() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "bootstrap", b"binary", 0o755);
-        let artifact = package("x", dir.path()).unwrap();
+        let artifact = package("x", dir.path(), Vec::new()).unwrap();
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(artifact.zip)).unwrap();
         let entry = archive.by_name("bootstrap").unwrap();
         assert_eq!(entry.unix_mode().unwrap() & 0o777, 0o755);
     }
 
     #[test]
+    fn extra_files_join_the_zip_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "bin/bootstrap", b"binary", 0o755);
+        write(
+            dir.path(),
+            "project/environments/local.yaml",
+            b"region: x",
+            0o644,
+        );
+        let artifact = package(
+            "operator-lambda",
+            &dir.path().join("bin"),
+            vec![(
+                "project/environments/local.yaml".into(),
+                dir.path().join("project/environments/local.yaml"),
+            )],
+        )
+        .unwrap();
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(artifact.zip)).unwrap();
+        let names: Vec<&str> = archive.file_names().collect();
+        assert_eq!(names, vec!["bootstrap", "project/environments/local.yaml"]);
+    }
+
+    #[test]
     fn a_missing_artifact_says_how_to_build_it() {
         let dir = tempfile::tempdir().unwrap();
-        let err = package("ingest-lambda", &dir.path().join("ingest-lambda")).unwrap_err();
+        let err = package(
+            "ingest-lambda",
+            &dir.path().join("ingest-lambda"),
+            Vec::new(),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("bootstrap"), "{err}");
     }
 }

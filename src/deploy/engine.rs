@@ -173,6 +173,7 @@ pub(super) struct Resolved {
     pub parameters: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     pub policy: Option<String>,
+    pub role_arn: Option<String>,
     pub fingerprint: String,
 }
 
@@ -367,6 +368,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             parameters,
             tags,
             policy,
+            role_arn: target.env.settings.deploy.cloudformation_role_arn.clone(),
             fingerprint,
         })
     }
@@ -599,6 +601,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                 parameters: &resolved.parameters,
                 tags: &resolved.tags,
                 policy: resolved.policy.as_deref(),
+                role_arn: resolved.role_arn.as_deref(),
             })
             .await?;
         let finished = self.finish(stack, None, env).await?;
@@ -662,6 +665,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             parameters: &resolved.parameters,
             tags: &resolved.tags,
             policy: resolved.policy.as_deref(),
+            role_arn: resolved.role_arn.as_deref(),
         };
         Ok(self.stacks.create_change_set(&request, &name).await?)
     }

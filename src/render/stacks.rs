@@ -92,7 +92,14 @@ pub fn wire(
         let at = format!("{WIRING_FILE}: {name}");
         let mut parameters = BTreeMap::new();
         let mut deps = BTreeSet::new();
+        let mut unfed_optional = BTreeSet::new();
         for (parameter, source) in &spec.parameters {
+            // `stack.Output?`: wired only where the source stack renders that
+            // output (e.g. the workgroup of a Redshift env, not of `local`).
+            let (source, optional) = match source.strip_suffix('?') {
+                Some(required) => (required, true),
+                None => (source.as_str(), false),
+            };
             let Some(output) = OutputRef::parse(source) else {
                 problems.push(Problem::new(
                     &at,
@@ -105,6 +112,13 @@ pub fn wire(
                     "parameter {parameter} comes from stack `{}`, which is not in the wiring",
                     output.stack
                 ))),
+                Some((_, source_info))
+                    if optional && !source_info.outputs.contains(&output.output) =>
+                {
+                    deps.insert(output.stack.clone());
+                    unfed_optional.insert(parameter.clone());
+                    continue;
+                }
                 Some((_, source_info)) if !source_info.outputs.contains(&output.output) => {
                     problems.push(Problem::new(&at, format!(
                         "parameter {parameter} comes from output {} of stack {}, which has no such output (it has: {})",
@@ -121,6 +135,7 @@ pub fn wire(
         let fed: BTreeSet<&String> = spec
             .parameters
             .keys()
+            .filter(|p| !unfed_optional.contains(*p))
             .chain(spec.artifacts.keys())
             .collect();
         for parameter in &fed {
@@ -281,6 +296,38 @@ mod tests {
         );
         assert_eq!(stacks[1].stack_name, "p-dev-app");
         assert_eq!(stacks[1].parameters["KeyArn"].stack, "base");
+    }
+
+    #[test]
+    fn an_optional_output_is_wired_only_where_it_is_rendered() {
+        let wiring = BTreeMap::from([
+            ("base".to_string(), spec(&[], &[])),
+            ("app".to_string(), spec(&[("Arn", "base.Arn?")], &[])),
+        ]);
+        let with = rendered(vec![
+            ("base", info(&[], &["Arn"])),
+            ("app", info(&[("Arn", false)], &[])),
+        ]);
+        let (stacks, _) = wire(&wiring, with, |n| n.to_string()).unwrap();
+        assert_eq!(stacks[1].parameters["Arn"].output, "Arn");
+
+        let without = rendered(vec![("base", info(&[], &[])), ("app", info(&[], &[]))]);
+        let (stacks, waves) = wire(&wiring, without, |n| n.to_string()).unwrap();
+        assert!(stacks[1].parameters.is_empty());
+        assert_eq!(waves.len(), 2, "still deployed after its source stack");
+
+        let required_but_unfed = rendered(vec![
+            ("base", info(&[], &[])),
+            ("app", info(&[("Arn", false)], &[])),
+        ]);
+        let problems = wire(&wiring, required_but_unfed, |n| n.to_string()).unwrap_err();
+        assert!(
+            problems[0]
+                .to_string()
+                .contains("parameter Arn of stacks/app.yaml.tera has no default"),
+            "{}",
+            problems[0]
+        );
     }
 
     #[test]

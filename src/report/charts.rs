@@ -130,7 +130,13 @@ pub fn price_index(data: &ReportData) -> Chart {
         "No prices yet.".to_string()
     } else {
         let moves: Vec<String> = (0..movers.rows.len())
-            .map(|r| format!("{} {}%", movers.text(r, "item"), movers.text(r, "change_pct")))
+            .map(|r| {
+                format!(
+                    "{} {}%",
+                    movers.text(r, "item"),
+                    movers.text(r, "change_pct")
+                )
+            })
             .collect();
         format!(
             "Average price across vendors, first snapshot = 100. Change from the first to the latest snapshot: {}.",
@@ -141,7 +147,15 @@ pub fn price_index(data: &ReportData) -> Chart {
         "price-index",
         "Items that moved most: price index",
         desc,
-        |c| svg::line_chart(c, "snapshot (UTC)", "price index (first = 100)", &series, short_time),
+        |c| {
+            svg::line_chart(
+                c,
+                "snapshot (UTC)",
+                "price index (first = 100)",
+                &series,
+                short_time,
+            )
+        },
     )
 }
 
@@ -161,7 +175,10 @@ pub fn scorecard_bars(data: &ReportData, column: &str, title: &str, unit: &str) 
     let desc = if bars.is_empty() {
         "No vendor data yet.".to_string()
     } else {
-        let listed: Vec<String> = bars.iter().map(|(v, x)| format!("{v} {}", format(*x))).collect();
+        let listed: Vec<String> = bars
+            .iter()
+            .map(|(v, x)| format!("{v} {}", format(*x)))
+            .collect();
         format!("{title}: {}.", listed.join(", "))
     };
     chart(&format!("vendor-{column}"), title, desc, |c| {
@@ -203,7 +220,10 @@ pub fn stock_status(data: &ReportData) -> Chart {
                 format!("{vendor}: {}", counts.join(", "))
             })
             .collect();
-        format!("Items per stock status in the latest snapshot. {}.", listed.join("; "))
+        format!(
+            "Items per stock status in the latest snapshot. {}.",
+            listed.join("; ")
+        )
     };
     chart("stock-status", "Stock status by vendor", desc, |c| {
         svg::stacked_bar_chart(c, "items", &parts, &rows)
@@ -248,7 +268,12 @@ pub fn clusters(data: &ReportData) -> Chart {
         )
     };
     chart("clusters", "Item clusters", desc, |c| {
-        svg::scatter_chart(c, "price level (category median = 1)", "volatility", &groups)
+        svg::scatter_chart(
+            c,
+            "price level (category median = 1)",
+            "volatility",
+            &groups,
+        )
     })
 }
 
@@ -263,23 +288,55 @@ mod tests {
         let prices = price_evolution(&data);
         assert_eq!(prices.len(), 1);
         assert!(prices[0].desc.contains("$100.00") && prices[0].desc.contains("$110.00"));
-        assert!(prices[0].desc.contains("2 vendor(s) plotted: Acme, Bolt"), "{}", prices[0].desc);
+        assert!(
+            prices[0].desc.contains("2 vendor(s) plotted: Acme, Bolt"),
+            "{}",
+            prices[0].desc
+        );
         assert_eq!(prices[0].svg.matches("<polyline").count(), 2);
 
         let index = price_index(&data);
         assert!(index.desc.contains("tv 10.00%"), "{}", index.desc);
-        assert!(index.svg.contains(">100<") || index.svg.contains(">110<"), "{}", index.svg);
+        assert!(
+            index.svg.contains(">100<") || index.svg.contains(">110<"),
+            "{}",
+            index.svg
+        );
 
         let scores = scorecard_bars(&data, "review_score", "Review score", "");
-        assert!(scores.desc.contains("Acme 4.50") && scores.desc.contains("Bolt 3.00"), "{}", scores.desc);
+        assert!(
+            scores.desc.contains("Acme 4.50") && scores.desc.contains("Bolt 3.00"),
+            "{}",
+            scores.desc
+        );
 
         let stock = stock_status(&data);
-        assert!(stock.desc.contains("Acme: 2 in_stock, 0 out_of_stock"), "{}", stock.desc);
-        assert!(stock.desc.contains("Bolt: 0 in_stock, 1 out_of_stock"), "{}", stock.desc);
+        assert!(
+            stock.desc.contains("Acme: 2 in_stock, 0 out_of_stock"),
+            "{}",
+            stock.desc
+        );
+        assert!(
+            stock.desc.contains("Bolt: 0 in_stock, 1 out_of_stock"),
+            "{}",
+            stock.desc
+        );
 
         let clusters = clusters(&data);
-        assert!(clusters.desc.contains("cluster 1: budget & stable (1 item(s))"), "{}", clusters.desc);
-        assert!(clusters.svg.contains("tv (cluster 2: premium &amp; stable)"), "{}", clusters.svg);
+        assert!(
+            clusters
+                .desc
+                .contains("cluster 1: budget & stable (1 item(s))"),
+            "{}",
+            clusters.desc
+        );
+        assert!(
+            clusters
+                .svg
+                .contains("tv (cluster 2: premium &amp; stable)"),
+            "{}",
+            clusters.svg
+        );
     }
 
     #[test]

@@ -95,7 +95,8 @@ INNER JOIN per_snapshot AS l ON l.item = b.item AND l.observed_at = b.last_at
 ORDER BY COALESCE(ABS((l.avg_price - f.avg_price) / NULLIF(f.avg_price, 0)), 0) DESC, b.item
 LIMIT ";
 
-const CHECKS_SQL: &str = "SELECT check_name, model, status, observed, warn_threshold, fail_threshold, checked_at
+const CHECKS_SQL: &str =
+    "SELECT check_name, model, status, observed, warn_threshold, fail_threshold, checked_at
 FROM pricewatch_meta.check_results
 WHERE run_id = (SELECT MAX(run_id) FROM pricewatch_meta.check_results)
 ORDER BY check_name";
@@ -144,7 +145,13 @@ pub async fn gather(
     let overview = table(
         warehouse,
         "overview",
-        &["last_snapshot", "snapshots", "records_ingested", "valid_offers", "quarantine_ratio"],
+        &[
+            "last_snapshot",
+            "snapshots",
+            "records_ingested",
+            "valid_offers",
+            "quarantine_ratio",
+        ],
         OVERVIEW_SQL,
     )
     .await?;
@@ -168,13 +175,24 @@ pub async fn gather(
         snapshots: count("snapshots"),
         records_ingested: count("records_ingested"),
         valid_offers: count("valid_offers"),
-        quarantine_ratio: overview.rows.first().and_then(|_| overview.number(0, "quarantine_ratio")),
+        quarantine_ratio: overview
+            .rows
+            .first()
+            .and_then(|_| overview.number(0, "quarantine_ratio")),
         last_snapshot,
     };
     let mut checks = table(
         warehouse,
         "check results",
-        &["check_name", "model", "status", "observed", "warn_threshold", "fail_threshold", "checked_at"],
+        &[
+            "check_name",
+            "model",
+            "status",
+            "observed",
+            "warn_threshold",
+            "fail_threshold",
+            "checked_at",
+        ],
         CHECKS_SQL,
     )
     .await?;
@@ -188,7 +206,13 @@ pub async fn gather(
     let movers = table(
         warehouse,
         "price movers",
-        &["item", "first_price", "last_price", "change_pct", "snapshots"],
+        &[
+            "item",
+            "first_price",
+            "last_price",
+            "change_pct",
+            "snapshots",
+        ],
         &format!("{MOVERS_SQL}{TOP_MOVERS}"),
     )
     .await?;
@@ -199,7 +223,9 @@ pub async fn gather(
         .collect();
     let history = if items.is_empty() {
         Table {
-            columns: ["item", "vendor", "observed_at", "sale_price"].map(String::from).to_vec(),
+            columns: ["item", "vendor", "observed_at", "sale_price"]
+                .map(String::from)
+                .to_vec(),
             rows: Vec::new(),
         }
     } else {
@@ -287,14 +313,44 @@ pub mod tests {
                 quarantine_ratio: Some(0.25),
             },
             checks: table(
-                &["check_name", "model", "status", "observed", "warn_threshold", "fail_threshold", "checked_at"],
                 &[
-                    &["fresh", "silver.products", "pass", "3", "> 90", "> 180", "2026-11-25 04:30:00"],
-                    &["prices_positive", "silver.products", "fail", "1", "> 0", "> 0", "2026-11-25 04:30:00"],
+                    "check_name",
+                    "model",
+                    "status",
+                    "observed",
+                    "warn_threshold",
+                    "fail_threshold",
+                    "checked_at",
+                ],
+                &[
+                    &[
+                        "fresh",
+                        "silver.products",
+                        "pass",
+                        "3",
+                        "> 90",
+                        "> 180",
+                        "2026-11-25 04:30:00",
+                    ],
+                    &[
+                        "prices_positive",
+                        "silver.products",
+                        "fail",
+                        "1",
+                        "> 0",
+                        "> 0",
+                        "2026-11-25 04:30:00",
+                    ],
                 ],
             ),
             movers: table(
-                &["item", "first_price", "last_price", "change_pct", "snapshots"],
+                &[
+                    "item",
+                    "first_price",
+                    "last_price",
+                    "change_pct",
+                    "snapshots",
+                ],
                 &[&["tv", "100.00", "110.00", "10.00", "2"]],
             ),
             history: table(
@@ -307,7 +363,15 @@ pub mod tests {
                 ],
             ),
             scorecard: table(
-                &["vendor", "items", "avg_price", "in_stock_ratio", "shipping_cost", "review_score", "feedback_count"],
+                &[
+                    "vendor",
+                    "items",
+                    "avg_price",
+                    "in_stock_ratio",
+                    "shipping_cost",
+                    "review_score",
+                    "feedback_count",
+                ],
                 &[
                     &["Acme", "2", "60.00", "1.00", "4.99", "4.5", "120"],
                     &["Bolt", "1", "110.00", "0.00", "0.00", "3.0", "8"],
@@ -318,18 +382,64 @@ pub mod tests {
                 &[&["Acme", "in_stock", "2"], &["Bolt", "out_of_stock", "1"]],
             ),
             recommendations: table(
-                &["item", "category", "lowest_price", "median_price", "vendors", "rule", "recommended_price"],
+                &[
+                    "item",
+                    "category",
+                    "lowest_price",
+                    "median_price",
+                    "vendors",
+                    "rule",
+                    "recommended_price",
+                ],
                 &[&["tv", "TVs", "110.00", "110.00", "2", "undercut", "108.90"]],
             ),
             anomalies: table(
-                &["item", "vendor", "observed_at", "sale_price", "median_price", "robust_z"],
-                &[&["tv", "Bolt", "2026-11-25 04:00:00", "110.00", "100.00", "4.2"]],
+                &[
+                    "item",
+                    "vendor",
+                    "observed_at",
+                    "sale_price",
+                    "median_price",
+                    "robust_z",
+                ],
+                &[&[
+                    "tv",
+                    "Bolt",
+                    "2026-11-25 04:00:00",
+                    "110.00",
+                    "100.00",
+                    "4.2",
+                ]],
             ),
             clusters: table(
-                &["item", "cluster", "label", "price_level", "volatility", "availability", "computed_at"],
                 &[
-                    &["cable", "1", "budget & stable", "0.5", "0", "1", "2026-11-25 04:30:00"],
-                    &["tv", "2", "premium & stable", "1.5", "0.05", "0.5", "2026-11-25 04:30:00"],
+                    "item",
+                    "cluster",
+                    "label",
+                    "price_level",
+                    "volatility",
+                    "availability",
+                    "computed_at",
+                ],
+                &[
+                    &[
+                        "cable",
+                        "1",
+                        "budget & stable",
+                        "0.5",
+                        "0",
+                        "1",
+                        "2026-11-25 04:30:00",
+                    ],
+                    &[
+                        "tv",
+                        "2",
+                        "premium & stable",
+                        "1.5",
+                        "0.05",
+                        "0.5",
+                        "2026-11-25 04:30:00",
+                    ],
                 ],
             ),
         }

@@ -249,7 +249,11 @@ pub fn build(
     let mut pages = Vec::new();
 
     let mut index = base("index.html", "Overview");
-    let count = |s: &str| (0..data.checks.rows.len()).filter(|&r| data.checks.text(r, "status") == s).count();
+    let count = |s: &str| {
+        (0..data.checks.rows.len())
+            .filter(|&r| data.checks.text(r, "status") == s)
+            .count()
+    };
     index.insert("overview", &data.overview);
     index.insert(
         "freshness",
@@ -312,7 +316,12 @@ pub fn build(
 
 /// A page of its own (no navigation) in the report's look, for
 /// `pricewatch docs`.
-pub fn standalone(env: &str, generated_at: &str, title: &str, body: &str) -> Result<String, tera::Error> {
+pub fn standalone(
+    env: &str,
+    generated_at: &str,
+    title: &str,
+    body: &str,
+) -> Result<String, tera::Error> {
     let mut context = Context::new();
     context.insert("env", env);
     context.insert("generated_at", generated_at);
@@ -346,11 +355,23 @@ mod tests {
         for p in &pages {
             assert!(p.html.starts_with("<!DOCTYPE html>"), "{}", p.file);
             for (file, _) in PAGES {
-                assert!(p.html.contains(&format!("href=\"{file}\"")), "{} links {file}", p.file);
+                assert!(
+                    p.html.contains(&format!("href=\"{file}\"")),
+                    "{} links {file}",
+                    p.file
+                );
             }
-            assert!(p.html.contains(&format!("<a href=\"{}\" aria-current=\"page\">", p.file)));
+            assert!(p
+                .html
+                .contains(&format!("<a href=\"{}\" aria-current=\"page\">", p.file)));
             assert!(!p.html.contains("<script"), "no scripts");
-            assert!(!p.html.contains("http://") || p.html.matches("http://").count() == p.html.matches("http://www.w3.org/2000/svg").count(), "no external requests in {}", p.file);
+            assert!(
+                !p.html.contains("http://")
+                    || p.html.matches("http://").count()
+                        == p.html.matches("http://www.w3.org/2000/svg").count(),
+                "no external requests in {}",
+                p.file
+            );
         }
     }
 
@@ -372,13 +393,19 @@ mod tests {
 
     #[test]
     fn links_come_from_the_caller_and_the_catalog_joins_the_nav() {
-        let signed = |f: &str| format!("https://bucket.example/report/{f}?X-Amz-Signature=abc&amp=1");
+        let signed =
+            |f: &str| format!("https://bucket.example/report/{f}?X-Amz-Signature=abc&amp=1");
         let pages = build(&sample(), Some("<h2>Data catalog</h2>"), &signed).unwrap();
         assert_eq!(pages.last().unwrap().file, CATALOG_PAGE);
         assert!(page(&pages, CATALOG_PAGE).contains("<h2>Data catalog</h2>"));
         assert!(page(&pages, CATALOG_PAGE).contains("aria-current=\"page\">Data catalog"));
         let index = page(&pages, "index.html");
-        assert!(index.contains("href=\"https://bucket.example/report/prices.html?X-Amz-Signature=abc&amp;amp=1\""), "links are escaped");
+        assert!(
+            index.contains(
+                "href=\"https://bucket.example/report/prices.html?X-Amz-Signature=abc&amp;amp=1\""
+            ),
+            "links are escaped"
+        );
         assert!(index.contains("report/catalog.html"));
     }
 

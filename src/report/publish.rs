@@ -96,7 +96,13 @@ mod tests {
         async fn get(&self, _: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
             Ok(self.objects.lock().unwrap().get(key).map(|o| o.0.clone()))
         }
-        async fn put(&self, _: &str, key: &str, body: Vec<u8>, content_type: &str) -> AwsResult<()> {
+        async fn put(
+            &self,
+            _: &str,
+            key: &str,
+            body: Vec<u8>,
+            content_type: &str,
+        ) -> AwsResult<()> {
             self.calls.lock().unwrap().push(format!("put {key}"));
             self.objects
                 .lock()
@@ -121,23 +127,40 @@ mod tests {
                 .collect())
         }
         async fn delete(&self, _: &str, keys: &[String]) -> AwsResult<()> {
-            self.calls.lock().unwrap().push(format!("delete {}", keys.join(",")));
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("delete {}", keys.join(",")));
             let mut objects = self.objects.lock().unwrap();
             for key in keys {
                 objects.remove(key);
             }
             Ok(())
         }
-        async fn presigned_get(&self, bucket: &str, key: &str, expires: Duration) -> AwsResult<String> {
-            Ok(format!("https://{bucket}.s3.example/{key}?expires={}&sig=x", expires.as_secs()))
+        async fn presigned_get(
+            &self,
+            bucket: &str,
+            key: &str,
+            expires: Duration,
+        ) -> AwsResult<String> {
+            Ok(format!(
+                "https://{bucket}.s3.example/{key}?expires={}&sig=x",
+                expires.as_secs()
+            ))
         }
     }
 
     #[test]
     fn pages_link_by_presigned_urls_and_stale_files_go_after_the_upload() {
         let bucket = Bucket::default();
-        let keep = ("ingest/state.json".to_string(), (b"{}".to_vec(), "application/json".to_string()));
-        let stale = ("report/old-page.html".to_string(), (b"old".to_vec(), CONTENT_TYPE.to_string()));
+        let keep = (
+            "ingest/state.json".to_string(),
+            (b"{}".to_vec(), "application/json".to_string()),
+        );
+        let stale = (
+            "report/old-page.html".to_string(),
+            (b"old".to_vec(), CONTENT_TYPE.to_string()),
+        );
         bucket.objects.lock().unwrap().extend([keep, stale]);
         let published = crate::block_on(publish(
             &bucket,
@@ -149,23 +172,57 @@ mod tests {
         .unwrap();
         assert_eq!(published.uploaded.len(), 7);
         assert_eq!(published.removed, vec!["report/old-page.html"]);
-        assert_eq!(published.url, "https://b.s3.example/report/index.html?expires=3600&sig=x");
+        assert_eq!(
+            published.url,
+            "https://b.s3.example/report/index.html?expires=3600&sig=x"
+        );
         let objects = bucket.objects.lock().unwrap();
-        assert!(objects.contains_key("ingest/state.json"), "only report/ is touched");
+        assert!(
+            objects.contains_key("ingest/state.json"),
+            "only report/ is touched"
+        );
         let (index, content_type) = &objects["report/index.html"];
         assert_eq!(content_type, CONTENT_TYPE);
         let index = String::from_utf8(index.clone()).unwrap();
-        assert!(index.contains("href=\"https://b.s3.example/report/vendors.html?expires=3600&amp;sig=x\""), "{index}");
+        assert!(
+            index.contains(
+                "href=\"https://b.s3.example/report/vendors.html?expires=3600&amp;sig=x\""
+            ),
+            "{index}"
+        );
         let calls = bucket.calls.lock().unwrap();
-        assert_eq!(calls.last().unwrap(), "delete report/old-page.html", "{calls:?}");
+        assert_eq!(
+            calls.last().unwrap(),
+            "delete report/old-page.html",
+            "{calls:?}"
+        );
     }
 
     #[test]
     fn nothing_stale_deletes_nothing() {
         let bucket = Bucket::default();
-        crate::block_on(publish(&bucket, "b", &sample(), None, Duration::from_secs(60))).unwrap();
-        let again = crate::block_on(publish(&bucket, "b", &sample(), None, Duration::from_secs(60))).unwrap();
+        crate::block_on(publish(
+            &bucket,
+            "b",
+            &sample(),
+            None,
+            Duration::from_secs(60),
+        ))
+        .unwrap();
+        let again = crate::block_on(publish(
+            &bucket,
+            "b",
+            &sample(),
+            None,
+            Duration::from_secs(60),
+        ))
+        .unwrap();
         assert!(again.removed.is_empty());
-        assert!(!bucket.calls.lock().unwrap().iter().any(|c| c.starts_with("delete")));
+        assert!(!bucket
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c.starts_with("delete")));
     }
 }

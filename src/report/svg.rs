@@ -202,7 +202,11 @@ pub fn line_chart(
     let all = || series.iter().flat_map(|s| s.points.iter());
     let (x_lo, x_hi) = bounds(all().map(|p| p.0));
     let (y_lo, y_hi) = bounds(all().map(|p| p.1));
-    let (x_lo, x_hi) = if x_lo.is_finite() { (x_lo, x_hi) } else { (0.0, 1.0) };
+    let (x_lo, x_hi) = if x_lo.is_finite() {
+        (x_lo, x_hi)
+    } else {
+        (0.0, 1.0)
+    };
     let y_ticks = if y_lo.is_finite() {
         ticks(y_lo, y_hi, 5)
     } else {
@@ -447,8 +451,14 @@ mod tests {
         assert_eq!(ticks(0.0, 10.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
         let t = ticks(123.0, 987.0, 5);
         assert!(t[0] <= 123.0 && *t.last().unwrap() >= 987.0, "{t:?}");
-        assert!(t.windows(2).all(|w| (w[1] - w[0] - 200.0).abs() < 1e-9), "{t:?}");
-        assert!(ticks(5.0, 5.0, 5).len() >= 2, "a flat range still has an axis");
+        assert!(
+            t.windows(2).all(|w| (w[1] - w[0] - 200.0).abs() < 1e-9),
+            "{t:?}"
+        );
+        assert!(
+            ticks(5.0, 5.0, 5).len() >= 2,
+            "a flat range still has an axis"
+        );
     }
 
     #[test]
@@ -464,15 +474,32 @@ mod tests {
         assert!(line.contains("Vendor &lt;A&gt;") && !line.contains("<A>"));
         assert_eq!(line.matches("<circle").count(), 2);
 
-        let bars = bar_chart(&caption(), "score", &[("a".into(), 4.5), ("b".into(), 3.0)], |v| format!("{v:.1}"));
+        let bars = bar_chart(
+            &caption(),
+            "score",
+            &[("a".into(), 4.5), ("b".into(), 3.0)],
+            |v| format!("{v:.1}"),
+        );
         assert_eq!(bars.matches("<rect").count(), 2);
         assert!(bars.contains(">4.5<"));
 
         let parts = vec!["in_stock".to_string(), "out_of_stock".to_string()];
-        let stacked = stacked_bar_chart(&caption(), "items", &parts, &[("v".into(), vec![3.0, 0.0])]);
-        assert_eq!(stacked.matches("<rect").count(), 1 + 2, "one non-empty part + two legend keys");
+        let stacked =
+            stacked_bar_chart(&caption(), "items", &parts, &[("v".into(), vec![3.0, 0.0])]);
+        assert_eq!(
+            stacked.matches("<rect").count(),
+            1 + 2,
+            "one non-empty part + two legend keys"
+        );
 
-        let dots = vec![("premium".to_string(), vec![Dot { name: "tv".into(), x: 1.2, y: 0.9 }])];
+        let dots = vec![(
+            "premium".to_string(),
+            vec![Dot {
+                name: "tv".into(),
+                x: 1.2,
+                y: 0.9,
+            }],
+        )];
         let scatter = scatter_chart(&caption(), "price level", "availability", &dots);
         assert!(scatter.contains("tv (premium)"));
     }

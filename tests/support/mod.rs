@@ -368,8 +368,15 @@ impl Moto {
 
     /// A JSON-protocol call (Kinesis, ...), e.g. `Kinesis_20131202.ListStreams`.
     pub fn json_call(&self, service: &str, target: &str, body: &str) -> serde_json::Value {
+        let (status, response) = self.json_call_raw(service, target, body);
+        assert_eq!(status, 200, "{target}: {response}");
+        serde_json::from_str(&response).expect("a JSON answer")
+    }
+
+    /// A JSON-protocol call that may fail: (status, body).
+    pub fn json_call_raw(&self, service: &str, target: &str, body: &str) -> (u16, String) {
         let authorization = authorization(service);
-        let (status, response) = self.request(
+        self.request(
             "POST",
             "/",
             &[
@@ -378,9 +385,17 @@ impl Moto {
                 ("Authorization", &authorization),
             ],
             body,
-        );
-        assert_eq!(status, 200, "{target}: {response}");
-        serde_json::from_str(&response).expect("a JSON answer")
+        )
+    }
+
+    /// A REST-protocol call (Lambda, ...): (status, body).
+    pub fn rest_call(&self, service: &str, method: &str, path: &str) -> (u16, String) {
+        self.request(
+            method,
+            path,
+            &[("Authorization", &authorization(service))],
+            "",
+        )
     }
 
     /// A query-protocol call (CloudWatch, SNS, ...): the XML answer.
@@ -457,12 +472,14 @@ pub fn write_pages(dir: &Path, spec: &pricewatch::ingest::fixtures::PageSpec) {
     std::fs::write(dir.join("vendor_data.html"), vendor_page(spec)).expect("write vendors page");
 }
 
-/// A stand-in Lambda artifact: moto stores Lambda code but never runs it.
+/// Stand-in Lambda artifacts: moto stores Lambda code but never runs it.
 pub fn placeholder_artifacts() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    let lambda = dir.path().join("ingest-lambda");
-    std::fs::create_dir_all(&lambda).expect("create dir");
-    std::fs::write(lambda.join("bootstrap"), b"#!/bin/sh\n").expect("write bootstrap");
+    for name in ["ingest-lambda", "operator-lambda"] {
+        let lambda = dir.path().join(name);
+        std::fs::create_dir_all(&lambda).expect("create dir");
+        std::fs::write(lambda.join("bootstrap"), b"#!/bin/sh\n").expect("write bootstrap");
+    }
     dir
 }
 
@@ -623,4 +640,84 @@ impl Moto {
         }
         records
     }
+}
+
+/// Runs a Lambda binary under a minimal Runtime API on loopback for one
+/// scheduled-event invocation: (answer path, answer body, the binary's stdout).
+pub fn invoke_lambda(binary: &str, env: &[(&str, String)]) -> (String, String, String) {
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    let api = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = api.local_addr().unwrap().port();
+    let mut child = Command::new(binary)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "pricewatch-local-lambda")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/pricewatch-local-lambda",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the Lambda binary");
+    let deadline_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        + 120_000;
+    let mut answer = None;
+    for stream in api.incoming().take(2) {
+        let mut stream = stream.unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        let mut content_length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                content_length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; content_length];
+        reader.read_exact(&mut body).unwrap();
+        let path = request_line.split_whitespace().nth(1).unwrap().to_string();
+        if path.ends_with("/invocation/next") {
+            let event = r#"{"source":"aws.events","detail-type":"Scheduled Event"}"#;
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-1\r\nLambda-Runtime-Deadline-Ms: {deadline_ms}\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:pricewatch-local-lambda\r\nLambda-Runtime-Trace-Id: Root=1-0-0\r\nContent-Length: {}\r\n\r\n{event}",
+                event.len()
+            )
+            .unwrap();
+        } else {
+            write!(
+                stream,
+                "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{{}}"
+            )
+            .unwrap();
+            answer = Some((path, String::from_utf8_lossy(&body).to_string()));
+        }
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let (path, body) = answer.expect("the runtime answered the invocation");
+    (
+        path,
+        body,
+        String::from_utf8_lossy(&output.stdout).to_string(),
+    )
 }

@@ -1,0 +1,78 @@
+//! The operator Lambda (runtime provided.al2023): on each scheduled event,
+//! one operational cycle — refresh, check, SPICE refresh — with the same
+//! code as `pricewatch run`. Its zip carries the project's environments/,
+//! sql/ and templates/ beside the binary, so it renders the env exactly as
+//! the CLI that deployed it. A cycle that needs action fails the
+//! invocation, which the operator stack's alarm reports.
+
+use std::path::PathBuf;
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use pricewatch::aws::{lambda_sdk_config, Clients};
+use pricewatch::commands::{cycle, CycleOptions};
+use pricewatch::config::Environments;
+use pricewatch::output::StderrReporter;
+use pricewatch::render::Bundle;
+
+/// Leave this much of the invocation's time for the SPICE wait to end.
+const MARGIN_SECONDS: u64 = 30;
+
+fn required(name: &str) -> Result<String, Error> {
+    std::env::var(name).map_err(|_| {
+        format!("environment variable {name} is not set (see the operator stack)").into()
+    })
+}
+
+/// The project shipped in the zip: `$LAMBDA_TASK_ROOT/project`, or
+/// `PRICEWATCH_PROJECT_DIR`.
+fn project_dir() -> Result<PathBuf, Error> {
+    if let Ok(dir) = std::env::var("PRICEWATCH_PROJECT_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    Ok(PathBuf::from(required("LAMBDA_TASK_ROOT")?).join("project"))
+}
+
+fn load_bundle() -> Result<Bundle, Error> {
+    let dir = project_dir()?;
+    let name = required("PRICEWATCH_ENV")?;
+    let env = Environments::new(&dir)
+        .load(&name)
+        .map_err(|e| format!("cannot load env `{name}` from {}: {e}", dir.display()))?;
+    Ok(pricewatch::render::render(&dir, &env)
+        .map_err(|e| format!("cannot render env `{name}`: {e}"))?)
+}
+
+async fn handle(
+    clients: &Clients,
+    bundle: &Bundle,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<serde_json::Value, Error> {
+    let remaining = event
+        .context
+        .deadline()
+        .duration_since(std::time::SystemTime::now())
+        .map(|d| d.as_secs())
+        .unwrap_or(60);
+    let options = CycleOptions {
+        parallelism: bundle.env.settings.refresh.parallelism as usize,
+        spice_timeout_minutes: (remaining.saturating_sub(MARGIN_SECONDS) / 60).max(1),
+    };
+    let reporter = StderrReporter { level: 1 };
+    let result = cycle(bundle, clients, options, &reporter).await;
+    let summary = serde_json::to_value(&result)?;
+    println!("{summary}");
+    if !result.succeeded() {
+        return Err(format!("the cycle needs action: {}", result.problems.join("; ")).into());
+    }
+    Ok(summary)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let bundle = load_bundle()?;
+    let config = lambda_sdk_config().await;
+    // An endpoint override (a local emulator) cannot serve bucket subdomains.
+    let local_endpoint = std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    let clients = Clients::from_config(&config, local_endpoint);
+    lambda_runtime::run(service_fn(|event| handle(&clients, &bundle, event))).await
+}

@@ -1,0 +1,125 @@
+//! One operational cycle on the local env (moto + PostgreSQL): `pricewatch
+//! run` from the CLI, and the operator Lambda binary — the same cycle —
+//! driven through the Lambda Runtime API. A failing model fails both.
+
+mod support;
+
+use pricewatch::ingest::fixtures::PageSpec;
+use support::{Moto, PageServer, Postgres};
+
+fn count(pg: &Postgres, sql: &str) -> i64 {
+    pg.connect("pricewatch").query_one(sql, &[]).unwrap().get(0)
+}
+
+#[test]
+fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails() {
+    let Some(moto) = Moto::start() else { return };
+    let Some(pg) = Postgres::start() else { return };
+    let project = support::project_dir();
+    let run = |args: &[&str]| support::pricewatch_with_warehouse(&project, &moto, &pg, args);
+    support::deploy_local(&moto);
+    support::succeeded(run(&["--env", "local", "sql", "apply"]));
+    let pages = tempfile::tempdir().unwrap();
+    let server = PageServer::start(pages.path());
+    let ingest_args = server.ingest_args();
+    let ingest = ingest_args.each_ref().map(String::as_str);
+    support::write_pages(
+        pages.path(),
+        &PageSpec {
+            rows: 120,
+            ..PageSpec::default()
+        },
+    );
+    support::succeeded(run(&ingest));
+
+    // The CLI: refresh loads the stream, the checks pass and are recorded;
+    // local reads the warehouse live, so there is nothing to import.
+    let cycle = support::succeeded(run(&["--env", "local", "--output", "json", "run"]));
+    assert_eq!(cycle["refresh_status"], "ok", "{cycle:#}");
+    assert_eq!(cycle["check_status"], "ok", "{cycle:#}");
+    assert_eq!(cycle["dashboard_status"], "skipped");
+    assert_eq!(cycle["refresh"]["loaded"][0][1], 120);
+    assert!(count(&pg, "SELECT COUNT(*) FROM gold.vendor_scorecard") > 0);
+    let checks = support::bundle("local").checks.len() as i64;
+    assert_eq!(
+        count(&pg, "SELECT COUNT(*) FROM pricewatch_meta.check_results"),
+        checks
+    );
+    let text = run(&["--env", "local", "run"]);
+    assert!(text.status.success());
+    let summary = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        summary.contains("env local: refresh ok, check ok, dashboard skipped in "),
+        "{summary}"
+    );
+
+    // The operator Lambda runs the same cycle from the project it ships with.
+    // Snapshot times are whole seconds: keep them apart.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    support::write_pages(
+        pages.path(),
+        &PageSpec {
+            rows: 120,
+            variant: 1,
+            ..PageSpec::default()
+        },
+    );
+    support::succeeded(run(&ingest));
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("PRICEWATCH_ENV", "local".to_string()),
+        ("PRICEWATCH_PROJECT_DIR", project.display().to_string()),
+        ("PRICEWATCH_DATABASE_URL", pg.url()),
+    ];
+    let operator = env!("CARGO_BIN_EXE_pricewatch-operator");
+    let (path, body, _) = support::invoke_lambda(operator, &env);
+    assert!(
+        path.ends_with("/invocation/req-1/response"),
+        "{path}: {body}"
+    );
+    let cycle: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(cycle["refresh"]["loaded"][0][1], 120, "the second snapshot");
+    assert_eq!(cycle["check_status"], "ok", "{cycle:#}");
+    assert_eq!(
+        count(
+            &pg,
+            "SELECT COUNT(DISTINCT snapshot_id) FROM silver.products"
+        ),
+        2
+    );
+    assert_eq!(
+        count(&pg, "SELECT COUNT(*) FROM pricewatch_meta.check_results"),
+        3 * checks,
+        "each cycle records its checks"
+    );
+    let metrics = moto.query_call(
+        "monitoring",
+        "Action=ListMetrics&Version=2010-08-01&Namespace=Pricewatch&MetricName=CheckFailed",
+    );
+    assert!(metrics.contains("<Value>local</Value>"), "{metrics}");
+
+    // A model that cannot refresh: the invocation fails (the errors alarm),
+    // the CLI exits 1, and the checks were still attempted (here they cannot
+    // run: one of them reads the missing model).
+    pg.connect("pricewatch")
+        .batch_execute("DROP MATERIALIZED VIEW gold.price_trends")
+        .unwrap();
+    let (path, body, _) = support::invoke_lambda(operator, &env);
+    assert!(path.ends_with("/invocation/req-1/error"), "{path}: {body}");
+    assert!(body.contains("the cycle needs action"), "{body}");
+    assert!(
+        body.contains("refresh: failed: gold.price_trends"),
+        "{body}"
+    );
+    let out = run(&["--env", "local", "--output", "json", "run"]);
+    assert_eq!(out.status.code(), Some(1));
+    let cycle: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cycle["refresh_status"], "failed");
+    assert_eq!(cycle["check_status"], "failed");
+    let problems = cycle["problems"].to_string();
+    assert!(problems.contains("gold.price_trends"), "{problems}");
+    assert!(
+        problems.contains("check: the checks could not run"),
+        "{problems}"
+    );
+}
