@@ -23,7 +23,7 @@ export RUSTFLAGS="--remap-path-prefix=$ROOT=/pricewatch --remap-path-prefix=${CA
 lambdas=(ingest operator)
 
 build() {
-    log "cargo zigbuild --release --bin pricewatch-{${lambdas[*]// /,}} --target $target.2.34"
+    log "cargo zigbuild --release --bin pricewatch-ingest --bin pricewatch-operator --target $target.2.34"
     cargo zigbuild --release --quiet --bin pricewatch-ingest --bin pricewatch-operator --target "$target.2.34"
     for lambda in "${lambdas[@]}"; do
         install -D -m 0755 "$target_dir/$target/release/pricewatch-$lambda" "build/artifacts/$lambda-lambda/bootstrap"

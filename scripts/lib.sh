@@ -3,6 +3,7 @@
 #   ensure_venv      project-local .venv with the pinned Python tools
 #   ensure_checkov   checkov in its own .venv-checkov (its pins clash with moto's)
 #   ensure_postgres  PostgreSQL server binaries (Debian package) if absent
+#   ensure_chromium  Debian's Chromium (the report's browser test) if absent
 #   start_postgres / stop_postgres / psql_local  a throwaway local cluster
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,16 +44,30 @@ postgres_bin_dir() {
     [[ -n "$dir" && -x "$dir/initdb" ]] && echo "$dir"
 }
 
+# apt_install PACKAGE...: Debian packages, with sudo when not root.
+apt_install() {
+    local sudo=""
+    [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
 ensure_postgres() {
     if postgres_bin_dir >/dev/null; then
         return 0
     fi
     log "installing PostgreSQL from Debian packages"
-    local sudo=""
-    [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    apt_install postgresql
     postgres_bin_dir >/dev/null || { echo "PostgreSQL installation failed: no initdb under /usr/lib/postgresql" >&2; return 1; }
+}
+
+ensure_chromium() {
+    if [[ -x /usr/bin/chromium ]]; then
+        return 0
+    fi
+    log "installing Chromium from Debian packages (the report's browser test)"
+    apt_install chromium
+    [[ -x /usr/bin/chromium ]] || { echo "Chromium installation failed: no /usr/bin/chromium" >&2; return 1; }
 }
 
 # start_postgres: a throwaway cluster on a free loopback port (trust auth,

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The README's test command. On a fresh machine it installs what it needs
-# (project-local .venv with cfn-lint, sqlfluff and moto; PostgreSQL from
-# Debian packages), then runs, failing on the first problem:
-#   1. cargo fmt --check and clippy -D warnings
-#   2. render every env; cfn-lint must report 0 errors on every template,
-#      checkov 0 failed checks (suppressions only in template metadata, each
-#      justified and listed in docs/security.md), and sqlfluff 0 unparsable
-#      statements in the Redshift SQL
-#   3. cargo test (unit, CLI, snapshot and moto/PostgreSQL integration tests;
-#      with CI set, a missing service fails the run)
+# (project-local .venv with cfn-lint, sqlfluff, moto and actionlint; checkov
+# in .venv-checkov; PostgreSQL and Chromium from Debian packages), then
+# runs, failing on the first problem:
+#   1. cargo fmt --check and clippy -D warnings; actionlint over the workflows
+#   2. render every env; cfn-lint must report 0 errors on every template
+#      (and the CI role template), checkov 0 failed checks (suppressions only
+#      in template metadata, each justified and listed in docs/security.md),
+#      and sqlfluff 0 unparsable statements in the Redshift SQL
+#   3. cargo test (unit, CLI, snapshot, moto/PostgreSQL integration and
+#      headless-Chromium tests; with CI set, a missing service fails the run)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -16,12 +17,15 @@ cd "$ROOT"
 ensure_venv
 ensure_checkov
 ensure_postgres
+ensure_chromium
 export PRICEWATCH_VENV="$VENV"
 
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
+log "actionlint on .github/workflows"
+"$VENV/bin/actionlint" .github/workflows/*.yml
 
 log "building pricewatch"
 cargo build --quiet
@@ -35,7 +39,7 @@ done
 
 log "cfn-lint on ${#envs[@]} envs' templates"
 set +e
-"$VENV/bin/cfn-lint" --format parseable -- "$out"/*/stacks/*.yaml
+"$VENV/bin/cfn-lint" --format parseable -- "$out"/*/stacks/*.yaml templates/ci/*.yaml
 lint_status=$?
 set -e
 # cfn-lint's exit code is a bit mask: 2 = errors (1 = fatal), 4 = warnings, 8 = info.
@@ -43,13 +47,13 @@ if (( lint_status & 3 )); then
     echo "cfn-lint found errors (exit $lint_status)" >&2
     exit 1
 fi
-log "cfn-lint: 0 errors in $(ls "$out"/*/stacks/*.yaml | wc -l) templates"
+log "cfn-lint: 0 errors in $(ls "$out"/*/stacks/*.yaml templates/ci/*.yaml | wc -l) templates"
 
 log "checkov on ${#envs[@]} envs' templates"
 checkov_report="$out/checkov.json"
 set +e
 "$CHECKOV_VENV/bin/checkov" --quiet --skip-download --framework cloudformation \
-    --output json -d "$out" > "$checkov_report" 2>/dev/null
+    --output json -d "$out" -d templates/ci > "$checkov_report" 2>/dev/null
 set -e
 "$CHECKOV_VENV/bin/python" - "$checkov_report" <<'PY'
 import json, sys
