@@ -3,9 +3,9 @@
 # no AWS account. On a fresh machine it installs what it needs (project
 # .venv with moto; cargo-zigbuild + ziglang for the Lambda; PostgreSQL from
 # Debian packages if absent), starts moto and PostgreSQL on 127.0.0.1,
-# builds pricewatch and the ingest Lambda, serves generated vendor pages on
+# builds pricewatch and both Lambdas, serves generated vendor pages on
 # 127.0.0.1, then runs the real commands:
-#   validate → deploy → sql apply → ingest → refresh → check
+#   validate → deploy → sql apply → ingest → run (refresh → check → dashboard import)
 #   → the page changes over the day (4 more snapshots, an outlier in the
 #     last) → ingest + refresh each → check → explain-check
 #   → dashboard publish (QuickSight on moto) → dashboard publish again (no change)
@@ -59,8 +59,8 @@ pw validate --all-envs
 pw --env local deploy --yes
 pw --env local sql apply
 pw --env local ingest --products "$products" --vendors "$vendors"
-pw --env local refresh
-pw --env local check --junit "$work/checks-first.xml"
+# One operational cycle, as the operator Lambda runs it on schedule.
+pw --env local run
 for variant in 1 2 3 4; do
     # Snapshot ids carry the second they were taken: keep snapshots apart.
     sleep 1
@@ -104,6 +104,9 @@ psql_local "SELECT DISTINCT ON (rule) rule, item, category, lowest_price, median
 printf 'Price anomalies (gold.price_anomalies):\n'
 psql_local "SELECT item, vendor, sale_price, median_price, robust_z
             FROM gold.price_anomalies ORDER BY ABS(robust_z) DESC, item LIMIT 5"
+printf 'Item clusters (gold.item_clusters, k-means after each refresh):\n'
+psql_local "SELECT cluster, label, COUNT(*) AS items, STRING_AGG(item, ', ' ORDER BY item) AS which
+            FROM gold.item_clusters GROUP BY cluster, label ORDER BY cluster"
 printf 'Check results, last run (pricewatch_meta.check_results):\n'
 psql_local "SELECT status, COUNT(*) AS checks, STRING_AGG(check_name, ', ' ORDER BY check_name) AS which
             FROM pricewatch_meta.check_results
@@ -112,7 +115,7 @@ printf 'Quarantined rows by reason (silver.quarantine):\n'
 psql_local "SELECT source, reason, COUNT(*) AS rows FROM silver.quarantine GROUP BY source, reason ORDER BY rows DESC"
 
 cat <<SUMMARY
-Demo done: 5 stacks deployed on moto; five product snapshots and their
+Demo done: 6 stacks deployed on moto (the operator Lambda among them); five product snapshots and their
 vendor snapshots pushed through Kinesis into PostgreSQL, typed, validated
 (bad rows quarantined with a reason) and refreshed into gold; the
 data-quality checks ran (metrics to CloudWatch on moto, history in

@@ -1,17 +1,23 @@
 //! Where output goes. [`Printer`] writes results to stdout as text or JSON;
 //! [`Reporter`] carries logs and progress to stderr, so core code never
-//! prints and quiet or JSON modes are a different reporter, not `if`s.
+//! prints and quiet or JSON modes are a different reporter, not `if`s:
+//! [`ProgressReporter`] (a spinner with the current step and the elapsed
+//! time, on a terminal) or [`StderrReporter`] (plain lines, for CI and logs).
 
 use std::io::Write;
+use std::time::Duration;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
 
 /// Results on stdout.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Printer {
     pub format: OutputFormat,
+    /// The spinner to keep out of the way of results, on a terminal.
+    pub progress: Option<ProgressBar>,
 }
 
 impl Printer {
@@ -26,8 +32,14 @@ impl Printer {
             OutputFormat::Text => text(),
             OutputFormat::Json => serde_json::to_string_pretty(json).expect("results serialize"),
         };
-        // A closed stdout (e.g. `| head`) is not worth a panic.
-        let _ = writeln!(stdout, "{}", out.trim_end());
+        let mut write = || {
+            // A closed stdout (e.g. `| head`) is not worth a panic.
+            let _ = writeln!(stdout, "{}", out.trim_end());
+        };
+        match &self.progress {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
     }
 }
 
@@ -36,6 +48,10 @@ pub trait Reporter: Send + Sync {
     fn info(&self, message: &str);
     fn warn(&self, message: &str);
     fn debug(&self, message: &str);
+    /// Runs `work` (a prompt, say) with any progress display out of the way.
+    fn suspended(&self, work: &mut dyn FnMut()) {
+        work();
+    }
 }
 
 /// Plain lines on stderr, filtered by verbosity.
@@ -59,6 +75,58 @@ impl Reporter for StderrReporter {
         if self.level >= 2 {
             eprintln!("{message}");
         }
+    }
+}
+
+/// A spinner on stderr showing the latest step and the time since the
+/// command started; every step also stays as a line above it.
+pub struct ProgressReporter {
+    bar: ProgressBar,
+    level: u8,
+}
+
+impl ProgressReporter {
+    pub fn new(level: u8) -> ProgressReporter {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}")
+                .expect("the template is valid")
+                .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        ProgressReporter { bar, level }
+    }
+
+    /// The bar, for the printer to write results around it.
+    pub fn bar(&self) -> ProgressBar {
+        self.bar.clone()
+    }
+}
+
+impl Reporter for ProgressReporter {
+    fn info(&self, message: &str) {
+        self.bar.println(message);
+        self.bar.set_message(message.lines().next().unwrap_or_default().to_string());
+    }
+
+    fn warn(&self, message: &str) {
+        self.bar.println(format!("warning: {message}"));
+    }
+
+    fn debug(&self, message: &str) {
+        if self.level >= 2 {
+            self.bar.println(message);
+        }
+    }
+
+    fn suspended(&self, work: &mut dyn FnMut()) {
+        self.bar.suspend(work);
+    }
+}
+
+impl Drop for ProgressReporter {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
     }
 }
 

@@ -10,9 +10,12 @@ use serde_yaml_ng::Value;
 
 /// Actions that have no resource-level permissions in IAM, so `Resource: "*"`
 /// is the only way to grant them.
-const NO_RESOURCE_LEVEL: [&str; 7] = [
+const NO_RESOURCE_LEVEL: [&str; 10] = [
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeAvailabilityZones",
     "cloudwatch:PutMetricData",
     "xray:PutTraceSegments",
     "redshift-data:DescribeStatement",
@@ -26,7 +29,7 @@ fn envs() -> Vec<String> {
         .unwrap()
 }
 
-/// Every env's stacks, parsed: (env, stack, template).
+/// Every env's stacks and the CI role template, parsed: (env, stack, template).
 fn templates() -> Vec<(String, String, Value)> {
     let mut all = Vec::new();
     for env in envs() {
@@ -35,6 +38,9 @@ fn templates() -> Vec<(String, String, Value)> {
             all.push((env.clone(), stack.name.clone(), template));
         }
     }
+    let ci = support::project_dir().join("templates/ci/github-deploy-role.yaml");
+    let text = std::fs::read_to_string(&ci).unwrap();
+    all.push(("ci".into(), "github-deploy-role".into(), serde_yaml_ng::from_str(&text).unwrap()));
     all
 }
 
@@ -223,13 +229,23 @@ fn secrets_in(text: &str) -> Vec<String> {
         // `key: value` or `key = value` where the key names a secret and
         // the value is a literal (not a reference, flag or template).
         let item = line.trim().trim_start_matches("- ");
-        let assigned = item
+        // A quoted scalar ("secretsmanager:*Secret*", an IAM action) is a
+        // value, not a `key: value`.
+        let quoted_scalar = item.len() > 1
+            && item.starts_with(['"', '\''])
+            && item.ends_with(&item[..1])
+            && !item[1..item.len() - 1].contains(['"', '\'']);
+        let assigned = !quoted_scalar
+            && item
             .split_once(':')
             .or_else(|| item.split_once('='))
             .is_some_and(|(key, value)| {
                 let key = key.trim().to_lowercase();
                 let value = value.trim().trim_matches(['"', '\'']);
+                // Dotted keys are names (e.g. the IAM condition key
+                // `token.actions.githubusercontent.com:aud`), not settings.
                 !key.contains(' ')
+                    && !key.contains('.')
                     && ["password", "secret", "token"]
                         .iter()
                         .any(|k| key.contains(k))
@@ -265,6 +281,8 @@ fn the_secret_scanner_finds_planted_secrets() {
         "ManageAdminPassword: true",
         "AdminPasswordSecretKmsKeyId: !Ref KeyArn",
         "admin_username: pricewatch_admin",
+        "- \"secretsmanager:*Secret*\"",
+        "\"token.actions.githubusercontent.com:aud\": sts.amazonaws.com",
     ] {
         assert!(secrets_in(fine).is_empty(), "false alarm: {fine}");
     }

@@ -76,7 +76,7 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
     };
     session
         .printer
-        .result(|| publish_text(&env.name, &report), &result);
+        .result(|| publish_text(&env.name, &report, &session.elapsed()), &result);
     Ok(ExitStatus::Success)
 }
 
@@ -145,7 +145,7 @@ async fn warehouse_access(
     }
 }
 
-fn publish_text(env: &str, report: &PublishReport) -> String {
+fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
     let verb = |action: Action| match (report.dry_run, action) {
         (false, Action::Create) => "created",
         (false, Action::Update) => "updated",
@@ -211,7 +211,7 @@ fn publish_text(env: &str, report: &PublishReport) -> String {
     if let Some(version) = report.published_version {
         summary.push_str(&format!("; dashboard version {version} published"));
     }
-    lines.push(summary);
+    lines.push(format!("{summary}{elapsed}"));
     lines.join("\n")
 }
 

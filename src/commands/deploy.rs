@@ -42,13 +42,20 @@ pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
                 Some(plan) => plan.clone(),
                 None => engine.plan(&target, false).await?,
             };
-            eprintln!("{}", super::plan::plan_text(&preview));
-            if !preview.has_changes() {
-                eprintln!("Nothing to deploy.");
-            } else if !confirm(&format!(
-                "Deploy env {} to account {}?",
-                env.name, env.settings.account_id
-            ))? {
+            let mut answer = Ok(true);
+            session.reporter.suspended(&mut || {
+                eprintln!("{}", super::plan::plan_text(&preview));
+                answer = if preview.has_changes() {
+                    confirm(&format!(
+                        "Deploy env {} to account {}?",
+                        env.name, env.settings.account_id
+                    ))
+                } else {
+                    eprintln!("Nothing to deploy.");
+                    Ok(true)
+                };
+            });
+            if !answer? {
                 anyhow::bail!("deploy cancelled; nothing was changed");
             }
         }
@@ -57,7 +64,7 @@ pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
     })?;
     session
         .printer
-        .result(|| report_text(&report, "deployed"), &report);
+        .result(|| report_text(&report, "deployed", &session.elapsed()), &report);
     Ok(if report.ok() {
         ExitStatus::Success
     } else {
@@ -92,8 +99,8 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
 }
 
-/// The per-stack table and a one-line summary.
-pub(super) fn report_text(report: &DeployReport, verb: &str) -> String {
+/// The per-stack table and a one-line summary (`elapsed`: ` in 12.3s`).
+pub(super) fn report_text(report: &DeployReport, verb: &str, elapsed: &str) -> String {
     let mut lines = vec![format!(
         "{:<12} {:<11} {:>8}",
         "stack", "outcome", "seconds"
@@ -129,6 +136,6 @@ pub(super) fn report_text(report: &DeployReport, verb: &str) -> String {
             count(Outcome::NotStarted)
         )
     };
-    lines.push(summary);
+    lines.push(format!("{summary}{elapsed}"));
     lines.join("\n")
 }

@@ -36,7 +36,7 @@ pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
     })?;
     session
         .printer
-        .result(|| super::deploy::report_text(&report, "destroyed"), &report);
+        .result(|| super::deploy::report_text(&report, "destroyed", &session.elapsed()), &report);
     Ok(if report.ok() {
         ExitStatus::Success
     } else {

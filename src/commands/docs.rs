@@ -129,10 +129,11 @@ pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
     session.printer.result(
         || {
             format!(
-                "wrote the data catalog of {} model(s) to {} ({}); {}",
+                "wrote the data catalog of {} model(s) to {} ({}){}; {}",
                 written.models,
                 written.dir.display(),
                 written.files.join(", "),
+                session.elapsed(),
                 written.note
             )
         },

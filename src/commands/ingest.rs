@@ -59,7 +59,9 @@ pub fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
             report.error.as_deref().unwrap_or("failed")
         ));
     }
-    session.printer.result(|| text(&reports), &reports);
+    session
+        .printer
+        .result(|| text(&reports, &session.elapsed()), &reports);
     let failed = reports.iter().any(|r| r.outcome == Outcome::Failed);
     Ok(if failed {
         ExitStatus::Failure
@@ -68,7 +70,7 @@ pub fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-fn text(reports: &[SourceReport]) -> String {
+fn text(reports: &[SourceReport], elapsed: &str) -> String {
     let mut lines = vec![format!(
         "{:<9} {:>6} {:>8} {:>7}  {}",
         "source", "rows", "pushed", "failed", "snapshot"
@@ -84,5 +86,10 @@ fn text(reports: &[SourceReport]) -> String {
             r.source, r.rows, r.records_pushed, r.failed_records
         ));
     }
+    let pushed: usize = reports.iter().map(|r| r.records_pushed).sum();
+    lines.push(format!(
+        "{pushed} record(s) pushed from {} source(s){elapsed}",
+        reports.len()
+    ));
     lines.join("\n")
 }

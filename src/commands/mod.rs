@@ -20,18 +20,20 @@ mod status;
 mod validate;
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::Context as _;
 
 use crate::aws::{self, CfnStacks, Clients, RedshiftDataApi, S3Objects};
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, OutputFormat};
 use crate::config::{Dialect, Environment, Environments};
 use crate::deploy::api::Stacks as _;
 use crate::deploy::artifacts::{self, Artifact};
 use crate::deploy::{Engine, Options};
 use crate::error::{ExitStatus, UsageError};
-use crate::output::{Printer, Reporter, StderrReporter};
+use crate::output::{Printer, ProgressReporter, Reporter, StderrReporter};
 use crate::render::Bundle;
 use crate::warehouse::postgres::{self, Postgres};
 use crate::warehouse::redshift::{Limits, Redshift};
@@ -43,18 +45,42 @@ pub struct Session {
     pub env_name: Option<String>,
     pub printer: Printer,
     pub reporter: Box<dyn Reporter>,
+    pub started: Instant,
 }
 
 impl Session {
     fn from_cli(cli: &Cli) -> Session {
         let g = &cli.global;
         let level = if g.quiet { 0 } else { 1 + g.verbose };
+        // A spinner only for a person at a terminal: never in CI logs, quiet
+        // or JSON runs, or with --no-progress.
+        let spinner = !g.no_progress
+            && !g.quiet
+            && g.output == OutputFormat::Text
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("CI").is_none();
+        let (reporter, progress): (Box<dyn Reporter>, _) = if spinner {
+            let reporter = ProgressReporter::new(level);
+            let bar = reporter.bar();
+            (Box::new(reporter), Some(bar))
+        } else {
+            (Box::new(StderrReporter { level }), None)
+        };
         Session {
             project_dir: g.project_dir.clone(),
             env_name: g.env.clone(),
-            printer: Printer { format: g.output },
-            reporter: Box::new(StderrReporter { level }),
+            printer: Printer {
+                format: g.output,
+                progress,
+            },
+            reporter,
+            started: Instant::now(),
         }
+    }
+
+    /// ` in 12.3s`: the command's wall time, for summaries.
+    pub fn elapsed(&self) -> String {
+        format!(" in {:.1}s", self.started.elapsed().as_secs_f64())
     }
 
     pub fn environments(&self) -> Environments {

@@ -138,8 +138,13 @@ pub async fn refresh_models(
             .expect("session list")
             .pop()
             .expect("one session per concurrent refresh");
+        reporter.info(&format!("refreshing {}", model.name));
+        let began = Instant::now();
         let outcome = refresh::refresh_statement(&pool[session], model).await;
         free.lock().expect("session list").push(session);
+        if outcome.is_ok() {
+            reporter.debug(&format!("refreshed {} in {:.3}s", model.name, began.elapsed().as_secs_f64()));
+        }
         outcome
     })
     .await;

@@ -84,7 +84,9 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
         pages: pages.iter().map(|p| p.file.clone()).collect(),
         published,
     };
-    session.printer.result(|| text(&written), &written);
+    session
+        .printer
+        .result(|| text(&written, &session.elapsed()), &written);
     Ok(ExitStatus::Success)
 }
 
@@ -120,9 +122,9 @@ fn write_site(dir: &Path, pages: &[Page]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn text(written: &Written) -> String {
+fn text(written: &Written, elapsed: &str) -> String {
     let mut lines = vec![format!(
-        "wrote {} page(s) to {}; open {}",
+        "wrote {} page(s) to {}{elapsed}; open {}",
         written.pages.len(),
         written.dir.display(),
         written.dir.join("index.html").display()

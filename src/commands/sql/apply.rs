@@ -50,12 +50,13 @@ pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> 
                 "created"
             };
             lines.push(format!(
-                "env {}: {verb} {} model(s) ({} dropped first), {} removed, {} unchanged",
+                "env {}: {verb} {} model(s) ({} dropped first), {} removed, {} unchanged{}",
                 env.name,
                 plan.create.len(),
                 plan.drop.len(),
                 plan.removed.len(),
-                plan.unchanged.len()
+                plan.unchanged.len(),
+                session.elapsed()
             ));
             lines.join("\n")
         },
