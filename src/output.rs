@@ -106,7 +106,8 @@ impl ProgressReporter {
 impl Reporter for ProgressReporter {
     fn info(&self, message: &str) {
         self.bar.println(message);
-        self.bar.set_message(message.lines().next().unwrap_or_default().to_string());
+        self.bar
+            .set_message(message.lines().next().unwrap_or_default().to_string());
     }
 
     fn warn(&self, message: &str) {

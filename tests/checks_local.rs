@@ -6,7 +6,7 @@ mod support;
 use std::process::Output;
 
 use pricewatch::ingest::fixtures::PageSpec;
-use support::{Moto, PageServer, Postgres};
+use support::{LocalEnv, Moto};
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
@@ -18,26 +18,17 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn clean_data_passes_and_broken_rows_fail_with_junit_and_metrics() {
-    let Some(moto) = Moto::start() else { return };
-    let Some(pg) = Postgres::start() else { return };
-    let project = support::project_dir();
-    let run = |args: &[&str]| support::pricewatch_with_warehouse(&project, &moto, &pg, args);
-    support::deploy_local(&moto);
+    let Some(local) = LocalEnv::start() else {
+        return;
+    };
+    let (moto, pg, pages) = (&local.moto, &local.pg, &local.pages);
+    let run = |args: &[&str]| local.run(args);
     let checks = support::bundle("local").checks;
     assert!(checks.len() >= 10);
-    support::succeeded(run(&["--env", "local", "sql", "apply"]));
-    let pages = tempfile::tempdir().unwrap();
-    let server = PageServer::start(pages.path());
-    let ingest_args = server.ingest_args();
-    let ingest = ingest_args.each_ref().map(String::as_str);
-    support::write_pages(
-        pages.path(),
-        &PageSpec {
-            rows: 160,
-            ..PageSpec::default()
-        },
-    );
-    support::succeeded(run(&ingest));
+    local.ingest(&PageSpec {
+        rows: 160,
+        ..PageSpec::default()
+    });
     support::succeeded(run(&["--env", "local", "refresh"]));
 
     let junit = pages.path().join("clean.xml");
@@ -84,16 +75,12 @@ fn clean_data_passes_and_broken_rows_fail_with_junit_and_metrics() {
     );
 
     // Half the rows broken: the quarantine ratio (and more) fail.
-    support::write_pages(
-        pages.path(),
-        &PageSpec {
-            rows: 160,
-            variant: 1,
-            broken_ratio: 0.5,
-            ..PageSpec::default()
-        },
-    );
-    support::succeeded(run(&ingest));
+    local.ingest(&PageSpec {
+        rows: 160,
+        variant: 1,
+        broken_ratio: 0.5,
+        ..PageSpec::default()
+    });
     support::succeeded(run(&["--env", "local", "refresh"]));
     let junit = pages.path().join("broken.xml");
     let out = run(&[

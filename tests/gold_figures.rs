@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use pricewatch::config::{PricingRule, PricingStrategy, Settings};
 use pricewatch::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
-use support::{Moto, PageServer, Postgres};
+use support::{LocalEnv, Postgres};
 
 /// A valid product row as silver.products keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -200,12 +200,11 @@ fn local_settings() -> Settings {
 
 #[test]
 fn silver_and_gold_match_figures_computed_from_the_pages() {
-    let Some(moto) = Moto::start() else { return };
-    let Some(pg) = Postgres::start() else { return };
-    let project = support::project_dir();
-    let run = |args: &[&str]| support::pricewatch_with_warehouse(&project, &moto, &pg, args);
-    support::deploy_local(&moto);
-    support::succeeded(run(&["--env", "local", "sql", "apply"]));
+    let Some(local) = LocalEnv::start() else {
+        return;
+    };
+    let pg = &local.pg;
+    let run = |args: &[&str]| local.run(args);
 
     let specs: Vec<PageSpec> = (0..5)
         .map(|variant| PageSpec {
@@ -216,11 +215,8 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
             ..PageSpec::default()
         })
         .collect();
-    let pages = tempfile::tempdir().unwrap();
-    let server = PageServer::start(pages.path());
     for spec in &specs {
-        support::write_pages(pages.path(), spec);
-        support::succeeded(run(&server.ingest_args().each_ref().map(String::as_str)));
+        local.ingest(spec);
         // Snapshot ids order by their second; keep the five apart.
         std::thread::sleep(Duration::from_millis(1100));
     }

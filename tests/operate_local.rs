@@ -5,7 +5,7 @@
 mod support;
 
 use pricewatch::ingest::fixtures::PageSpec;
-use support::{Moto, PageServer, Postgres};
+use support::{LocalEnv, Postgres};
 
 fn count(pg: &Postgres, sql: &str) -> i64 {
     pg.connect("pricewatch").query_one(sql, &[]).unwrap().get(0)
@@ -13,24 +13,16 @@ fn count(pg: &Postgres, sql: &str) -> i64 {
 
 #[test]
 fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails() {
-    let Some(moto) = Moto::start() else { return };
-    let Some(pg) = Postgres::start() else { return };
+    let Some(local) = LocalEnv::start() else {
+        return;
+    };
+    let (moto, pg) = (&local.moto, &local.pg);
+    let run = |args: &[&str]| local.run(args);
     let project = support::project_dir();
-    let run = |args: &[&str]| support::pricewatch_with_warehouse(&project, &moto, &pg, args);
-    support::deploy_local(&moto);
-    support::succeeded(run(&["--env", "local", "sql", "apply"]));
-    let pages = tempfile::tempdir().unwrap();
-    let server = PageServer::start(pages.path());
-    let ingest_args = server.ingest_args();
-    let ingest = ingest_args.each_ref().map(String::as_str);
-    support::write_pages(
-        pages.path(),
-        &PageSpec {
-            rows: 120,
-            ..PageSpec::default()
-        },
-    );
-    support::succeeded(run(&ingest));
+    local.ingest(&PageSpec {
+        rows: 120,
+        ..PageSpec::default()
+    });
 
     // The CLI: refresh loads the stream, the checks pass and are recorded;
     // local reads the warehouse live, so there is nothing to import.
@@ -39,10 +31,10 @@ fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails() {
     assert_eq!(cycle["check_status"], "ok", "{cycle:#}");
     assert_eq!(cycle["dashboard_status"], "skipped");
     assert_eq!(cycle["refresh"]["loaded"][0][1], 120);
-    assert!(count(&pg, "SELECT COUNT(*) FROM gold.vendor_scorecard") > 0);
+    assert!(count(pg, "SELECT COUNT(*) FROM gold.vendor_scorecard") > 0);
     let checks = support::bundle("local").checks.len() as i64;
     assert_eq!(
-        count(&pg, "SELECT COUNT(*) FROM pricewatch_meta.check_results"),
+        count(pg, "SELECT COUNT(*) FROM pricewatch_meta.check_results"),
         checks
     );
     let text = run(&["--env", "local", "run"]);
@@ -56,15 +48,11 @@ fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails() {
     // The operator Lambda runs the same cycle from the project it ships with.
     // Snapshot times are whole seconds: keep them apart.
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    support::write_pages(
-        pages.path(),
-        &PageSpec {
-            rows: 120,
-            variant: 1,
-            ..PageSpec::default()
-        },
-    );
-    support::succeeded(run(&ingest));
+    local.ingest(&PageSpec {
+        rows: 120,
+        variant: 1,
+        ..PageSpec::default()
+    });
     let env = [
         ("AWS_ENDPOINT_URL", moto.endpoint()),
         ("PRICEWATCH_ENV", "local".to_string()),
@@ -88,7 +76,7 @@ fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails() {
         2
     );
     assert_eq!(
-        count(&pg, "SELECT COUNT(*) FROM pricewatch_meta.check_results"),
+        count(pg, "SELECT COUNT(*) FROM pricewatch_meta.check_results"),
         3 * checks,
         "each cycle records its checks"
     );

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use pricewatch::ingest::fixtures::PageSpec;
 use pricewatch::report::{self, CATALOG_PAGE, PAGES};
-use support::{Moto, PageServer, Postgres};
+use support::{LocalEnv, Postgres};
 
 /// Every value as PostgreSQL prints it, as the report reads it.
 fn text_rows(pg: &Postgres, sql: &str) -> Vec<Vec<String>> {
@@ -139,28 +139,19 @@ fn load_in_chromium(browser: &Path, page: &Path, screenshot: &Path) -> String {
 
 #[test]
 fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
-    let Some(moto) = Moto::start() else { return };
-    let Some(pg) = Postgres::start() else { return };
-    let project = support::project_dir();
-    let run = |args: &[&str]| support::pricewatch_with_warehouse(&project, &moto, &pg, args);
-    support::deploy_local(&moto);
-    support::succeeded(run(&["--env", "local", "sql", "apply"]));
-    let pages = tempfile::tempdir().unwrap();
-    let server = PageServer::start(pages.path());
-    let ingest_args = server.ingest_args();
-    let ingest = ingest_args.each_ref().map(String::as_str);
+    let Some(local) = LocalEnv::start() else {
+        return;
+    };
+    let (moto, pg) = (&local.moto, &local.pg);
+    let run = |args: &[&str]| local.run(args);
     for (variant, spikes) in [(0, false), (1, false), (2, true)] {
-        support::write_pages(
-            pages.path(),
-            &PageSpec {
-                rows: 120,
-                variant,
-                spikes,
-                broken_ratio: 0.05,
-                ..PageSpec::default()
-            },
-        );
-        support::succeeded(run(&ingest));
+        local.ingest(&PageSpec {
+            rows: 120,
+            variant,
+            spikes,
+            broken_ratio: 0.05,
+            ..PageSpec::default()
+        });
         support::succeeded(run(&["--env", "local", "refresh"]));
         // Snapshot times are whole seconds: keep them apart.
         std::thread::sleep(Duration::from_millis(1100));
@@ -169,7 +160,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     let _ = run(&["--env", "local", "check"]);
 
     // Clusters: one row per item, the same after refreshing the same data.
-    let first = clusters(&pg);
+    let first = clusters(pg);
     let items = text_rows(
         &pg,
         "SELECT DISTINCT item FROM gold.item_features ORDER BY item",
@@ -180,7 +171,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
         "one row per item"
     );
     support::succeeded(run(&["--env", "local", "refresh"]));
-    assert_eq!(clusters(&pg), first, "same data, same clusters");
+    assert_eq!(clusters(pg), first, "same data, same clusters");
 
     let site = tempfile::tempdir().unwrap();
     let out_dir = site.path().join("report");
@@ -218,7 +209,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     assert_eq!(
         html_table(&index, "Vendor scorecard (latest snapshots)"),
         text_rows(
-            &pg,
+            pg,
             "SELECT vendor, items, avg_price, in_stock_ratio, shipping_cost, review_score, feedback_count FROM gold.vendor_scorecard ORDER BY vendor"
         )
     );
@@ -238,7 +229,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     assert_eq!(
         html_table(&read(&out_dir, "recommendations.html"), "Recommended prices and the rule behind each"),
         text_rows(
-            &pg,
+            pg,
             "SELECT item, category, lowest_price, median_price, vendors, rule, recommended_price FROM gold.price_recommendations ORDER BY item"
         )
     );
@@ -247,7 +238,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     assert_eq!(
         anomalies,
         text_rows(
-            &pg,
+            pg,
             "SELECT item, vendor, observed_at, sale_price, median_price, robust_z FROM gold.price_anomalies ORDER BY ABS(robust_z) DESC, item, vendor, observed_at LIMIT 200"
         )
     );
@@ -373,13 +364,10 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
 
 #[test]
 fn publishing_uploads_links_by_presigned_urls_and_removes_stale_pages() {
-    let Some(moto) = Moto::start() else { return };
-    let Some(pg) = Postgres::start() else { return };
-    support::deploy_local(&moto);
-    let run = |args: &[&str]| {
-        support::pricewatch_with_warehouse(&support::project_dir(), &moto, &pg, args)
+    let Some(local) = LocalEnv::start() else {
+        return;
     };
-    support::succeeded(run(&["--env", "local", "sql", "apply"]));
+    let (moto, pg) = (&local.moto, &local.pg);
     let mut env = support::bundle("local").env;
     env.settings.aws.endpoint_url = Some(moto.endpoint());
     let bucket = env.names().artifacts_bucket.clone();

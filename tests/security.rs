@@ -40,7 +40,11 @@ fn templates() -> Vec<(String, String, Value)> {
     }
     let ci = support::project_dir().join("templates/ci/github-deploy-role.yaml");
     let text = std::fs::read_to_string(&ci).unwrap();
-    all.push(("ci".into(), "github-deploy-role".into(), serde_yaml_ng::from_str(&text).unwrap()));
+    all.push((
+        "ci".into(),
+        "github-deploy-role".into(),
+        serde_yaml_ng::from_str(&text).unwrap(),
+    ));
     all
 }
 
@@ -237,27 +241,27 @@ fn secrets_in(text: &str) -> Vec<String> {
             && !item[1..item.len() - 1].contains(['"', '\'']);
         let assigned = !quoted_scalar
             && item
-            .split_once(':')
-            .or_else(|| item.split_once('='))
-            .is_some_and(|(key, value)| {
-                let key = key.trim().to_lowercase();
-                let value = value.trim().trim_matches(['"', '\'']);
-                // Dotted keys are names (e.g. the IAM condition key
-                // `token.actions.githubusercontent.com:aud`), not settings.
-                !key.contains(' ')
-                    && !key.contains('.')
-                    && ["password", "secret", "token"]
-                        .iter()
-                        .any(|k| key.contains(k))
-                    && !key.ends_with("arn")
-                    && !key.ends_with("keyid")
-                    && !value.is_empty()
-                    && !value.starts_with('!')
-                    && !value.starts_with("{{")
-                    && !value.starts_with("arn:")
-                    && value != "true"
-                    && value != "false"
-            });
+                .split_once(':')
+                .or_else(|| item.split_once('='))
+                .is_some_and(|(key, value)| {
+                    let key = key.trim().to_lowercase();
+                    let value = value.trim().trim_matches(['"', '\'']);
+                    // Dotted keys are names (e.g. the IAM condition key
+                    // `token.actions.githubusercontent.com:aud`), not settings.
+                    !key.contains(' ')
+                        && !key.contains('.')
+                        && ["password", "secret", "token"]
+                            .iter()
+                            .any(|k| key.contains(k))
+                        && !key.ends_with("arn")
+                        && !key.ends_with("keyid")
+                        && !value.is_empty()
+                        && !value.starts_with('!')
+                        && !value.starts_with("{{")
+                        && !value.starts_with("arn:")
+                        && value != "true"
+                        && value != "false"
+                });
         if access_key || private_key || url_password || assigned {
             found.push(format!("line {}: {}", n + 1, line.trim()));
         }

@@ -74,9 +74,10 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
         dashboard_id: &desired.dashboard.id,
         report: &report,
     };
-    session
-        .printer
-        .result(|| publish_text(&env.name, &report, &session.elapsed()), &result);
+    session.printer.result(
+        || publish_text(&env.name, &report, &session.elapsed()),
+        &result,
+    );
     Ok(ExitStatus::Success)
 }
 

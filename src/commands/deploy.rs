@@ -62,9 +62,10 @@ pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
         let planned = plan.as_ref().map(|p| p.stacks.as_slice());
         Ok(engine.deploy(&target, planned).await)
     })?;
-    session
-        .printer
-        .result(|| report_text(&report, "deployed", &session.elapsed()), &report);
+    session.printer.result(
+        || report_text(&report, "deployed", &session.elapsed()),
+        &report,
+    );
     Ok(if report.ok() {
         ExitStatus::Success
     } else {

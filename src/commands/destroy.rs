@@ -34,9 +34,10 @@ pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
     let report = with_engine(session, env, &options, async |engine| {
         Ok(engine.destroy(&target, args.force).await)
     })?;
-    session
-        .printer
-        .result(|| super::deploy::report_text(&report, "destroyed", &session.elapsed()), &report);
+    session.printer.result(
+        || super::deploy::report_text(&report, "destroyed", &session.elapsed()),
+        &report,
+    );
     Ok(if report.ok() {
         ExitStatus::Success
     } else {

@@ -143,7 +143,11 @@ pub async fn refresh_models(
         let outcome = refresh::refresh_statement(&pool[session], model).await;
         free.lock().expect("session list").push(session);
         if outcome.is_ok() {
-            reporter.debug(&format!("refreshed {} in {:.3}s", model.name, began.elapsed().as_secs_f64()));
+            reporter.debug(&format!(
+                "refreshed {} in {:.3}s",
+                model.name,
+                began.elapsed().as_secs_f64()
+            ));
         }
         outcome
     })

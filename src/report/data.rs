@@ -14,6 +14,61 @@ pub const TOP_MOVERS: usize = 6;
 /// Anomalies listed, the largest first.
 const ANOMALY_ROWS: usize = 200;
 
+/// The columns each section reads, in the order its table shows them.
+pub const CHECK_COLUMNS: [&str; 7] = [
+    "check_name",
+    "model",
+    "status",
+    "observed",
+    "warn_threshold",
+    "fail_threshold",
+    "checked_at",
+];
+pub const MOVER_COLUMNS: [&str; 5] = [
+    "item",
+    "first_price",
+    "last_price",
+    "change_pct",
+    "snapshots",
+];
+pub const HISTORY_COLUMNS: [&str; 4] = ["item", "vendor", "observed_at", "sale_price"];
+pub const SCORECARD_COLUMNS: [&str; 7] = [
+    "vendor",
+    "items",
+    "avg_price",
+    "in_stock_ratio",
+    "shipping_cost",
+    "review_score",
+    "feedback_count",
+];
+pub const STOCK_COLUMNS: [&str; 3] = ["vendor", "stock_status", "items"];
+pub const RECOMMENDATION_COLUMNS: [&str; 7] = [
+    "item",
+    "category",
+    "lowest_price",
+    "median_price",
+    "vendors",
+    "rule",
+    "recommended_price",
+];
+pub const ANOMALY_COLUMNS: [&str; 6] = [
+    "item",
+    "vendor",
+    "observed_at",
+    "sale_price",
+    "median_price",
+    "robust_z",
+];
+pub const CLUSTER_COLUMNS: [&str; 7] = [
+    "item",
+    "cluster",
+    "label",
+    "price_level",
+    "volatility",
+    "availability",
+    "computed_at",
+];
+
 /// A query result with its column names.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Table {
@@ -232,7 +287,7 @@ pub async fn gather(
         select(
             warehouse,
             "price history",
-            &["item", "vendor", "observed_at", "sale_price"],
+            &HISTORY_COLUMNS,
             &format!(
                 "gold.price_evolution WHERE item IN ({}) ORDER BY item, vendor, observed_at",
                 items.join(", ")
@@ -250,35 +305,35 @@ pub async fn gather(
         scorecard: select(
             warehouse,
             "vendor scorecard",
-            &["vendor", "items", "avg_price", "in_stock_ratio", "shipping_cost", "review_score", "feedback_count"],
+            &SCORECARD_COLUMNS,
             "gold.vendor_scorecard ORDER BY vendor",
         )
         .await?,
         stock: select(
             warehouse,
             "stock status",
-            &["vendor", "stock_status", "items"],
+            &STOCK_COLUMNS,
             "gold.vendor_stock_status ORDER BY vendor, stock_status",
         )
         .await?,
         recommendations: select(
             warehouse,
             "recommendations",
-            &["item", "category", "lowest_price", "median_price", "vendors", "rule", "recommended_price"],
+            &RECOMMENDATION_COLUMNS,
             "gold.price_recommendations ORDER BY item",
         )
         .await?,
         anomalies: select(
             warehouse,
             "anomalies",
-            &["item", "vendor", "observed_at", "sale_price", "median_price", "robust_z"],
+            &ANOMALY_COLUMNS,
             &format!("gold.price_anomalies ORDER BY ABS(robust_z) DESC, item, vendor, observed_at LIMIT {ANOMALY_ROWS}"),
         )
         .await?,
         clusters: select(
             warehouse,
             "clusters",
-            &["item", "cluster", "label", "price_level", "volatility", "availability", "computed_at"],
+            &CLUSTER_COLUMNS,
             &format!("{CLUSTERS_TABLE} ORDER BY cluster, item"),
         )
         .await?,
@@ -313,15 +368,7 @@ pub mod tests {
                 quarantine_ratio: Some(0.25),
             },
             checks: table(
-                &[
-                    "check_name",
-                    "model",
-                    "status",
-                    "observed",
-                    "warn_threshold",
-                    "fail_threshold",
-                    "checked_at",
-                ],
+                &CHECK_COLUMNS,
                 &[
                     &[
                         "fresh",
@@ -343,18 +390,9 @@ pub mod tests {
                     ],
                 ],
             ),
-            movers: table(
-                &[
-                    "item",
-                    "first_price",
-                    "last_price",
-                    "change_pct",
-                    "snapshots",
-                ],
-                &[&["tv", "100.00", "110.00", "10.00", "2"]],
-            ),
+            movers: table(&MOVER_COLUMNS, &[&["tv", "100.00", "110.00", "10.00", "2"]]),
             history: table(
-                &["item", "vendor", "observed_at", "sale_price"],
+                &HISTORY_COLUMNS,
                 &[
                     &["tv", "Acme", "2026-11-25 03:00:00", "100.00"],
                     &["tv", "Acme", "2026-11-25 04:00:00", "110.00"],
@@ -363,45 +401,22 @@ pub mod tests {
                 ],
             ),
             scorecard: table(
-                &[
-                    "vendor",
-                    "items",
-                    "avg_price",
-                    "in_stock_ratio",
-                    "shipping_cost",
-                    "review_score",
-                    "feedback_count",
-                ],
+                &SCORECARD_COLUMNS,
                 &[
                     &["Acme", "2", "60.00", "1.00", "4.99", "4.5", "120"],
                     &["Bolt", "1", "110.00", "0.00", "0.00", "3.0", "8"],
                 ],
             ),
             stock: table(
-                &["vendor", "stock_status", "items"],
+                &STOCK_COLUMNS,
                 &[&["Acme", "in_stock", "2"], &["Bolt", "out_of_stock", "1"]],
             ),
             recommendations: table(
-                &[
-                    "item",
-                    "category",
-                    "lowest_price",
-                    "median_price",
-                    "vendors",
-                    "rule",
-                    "recommended_price",
-                ],
+                &RECOMMENDATION_COLUMNS,
                 &[&["tv", "TVs", "110.00", "110.00", "2", "undercut", "108.90"]],
             ),
             anomalies: table(
-                &[
-                    "item",
-                    "vendor",
-                    "observed_at",
-                    "sale_price",
-                    "median_price",
-                    "robust_z",
-                ],
+                &ANOMALY_COLUMNS,
                 &[&[
                     "tv",
                     "Bolt",
@@ -412,15 +427,7 @@ pub mod tests {
                 ]],
             ),
             clusters: table(
-                &[
-                    "item",
-                    "cluster",
-                    "label",
-                    "price_level",
-                    "volatility",
-                    "availability",
-                    "computed_at",
-                ],
+                &CLUSTER_COLUMNS,
                 &[
                     &[
                         "cable",

@@ -201,23 +201,18 @@ mod tests {
     #[test]
     fn nothing_stale_deletes_nothing() {
         let bucket = Bucket::default();
-        crate::block_on(publish(
-            &bucket,
-            "b",
-            &sample(),
-            None,
-            Duration::from_secs(60),
-        ))
-        .unwrap();
-        let again = crate::block_on(publish(
-            &bucket,
-            "b",
-            &sample(),
-            None,
-            Duration::from_secs(60),
-        ))
-        .unwrap();
-        assert!(again.removed.is_empty());
+        let publish_sample = || {
+            crate::block_on(publish(
+                &bucket,
+                "b",
+                &sample(),
+                None,
+                Duration::from_secs(60),
+            ))
+            .unwrap()
+        };
+        publish_sample();
+        assert!(publish_sample().removed.is_empty());
         assert!(!bucket
             .calls
             .lock()

@@ -721,3 +721,43 @@ pub fn invoke_lambda(binary: &str, env: &[(&str, String)]) -> (String, String, S
         String::from_utf8_lossy(&output.stdout).to_string(),
     )
 }
+
+/// The local env ready for data: moto and PostgreSQL running, the stacks
+/// deployed, the models applied, and vendor pages served from a temp dir.
+pub struct LocalEnv {
+    pub moto: Moto,
+    pub pg: Postgres,
+    pub pages: tempfile::TempDir,
+    pub server: PageServer,
+}
+
+impl LocalEnv {
+    /// None when a service is missing outside CI (see `unavailable`).
+    pub fn start() -> Option<LocalEnv> {
+        let moto = Moto::start()?;
+        let pg = Postgres::start()?;
+        deploy_local(&moto);
+        let pages = tempfile::tempdir().expect("temp dir");
+        let server = PageServer::start(pages.path());
+        let env = LocalEnv {
+            moto,
+            pg,
+            pages,
+            server,
+        };
+        succeeded(env.run(&["--env", "local", "sql", "apply"]));
+        Some(env)
+    }
+
+    /// pricewatch on this project with AWS on moto and the warehouse on PostgreSQL.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        pricewatch_with_warehouse(&project_dir(), &self.moto, &self.pg, args)
+    }
+
+    /// Serves the pages of `spec` and runs `ingest` on them (must succeed).
+    pub fn ingest(&self, spec: &pricewatch::ingest::fixtures::PageSpec) -> serde_json::Value {
+        write_pages(self.pages.path(), spec);
+        let args = self.server.ingest_args();
+        succeeded(self.run(&args.each_ref().map(String::as_str)))
+    }
+}
