@@ -223,7 +223,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
     support::succeeded(run(&["--env", "local", "refresh"]));
 
     let times = rows(
-        &pg,
+        pg,
         "SELECT DISTINCT snapshot_id, observed_at::text FROM silver.products_validated \
          ORDER BY snapshot_id",
     );
@@ -255,7 +255,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
         })
         .collect();
     let silver = rows(
-        &pg,
+        pg,
         "SELECT snapshot_id, item, category, vendor, sale_price::text, stock_status FROM silver.products",
     );
     assert_eq!(silver.len(), expected.len(), "no duplicate survives");
@@ -277,7 +277,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
         "the broken snapshot has every kind: {reasons:?}"
     );
     let quarantine: BTreeMap<String, usize> = rows(
-        &pg,
+        pg,
         "SELECT reason, COUNT(*)::text FROM silver.quarantine WHERE source = 'products' GROUP BY reason",
     )
     .into_iter()
@@ -313,7 +313,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
         .collect();
     assert_eq!(
         as_set(rows(
-            &pg,
+            pg,
             "SELECT hour::text, item, vendor, avg_price::text, min_price::text, max_price::text, \
              observations::text FROM gold.hourly_prices"
         )),
@@ -334,7 +334,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
         .collect();
     assert_eq!(
         as_set(rows(
-            &pg,
+            pg,
             "SELECT vendor, stock_status, items::text FROM gold.vendor_stock_status"
         )),
         expected
@@ -372,7 +372,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
     assert!(moved > 10, "prices moved between snapshots");
     assert_eq!(
         as_set(rows(
-            &pg,
+            pg,
             "SELECT item, vendor, observed_at::text, sale_price::text, previous_price::text, \
              price_change::text, price_change_pct::text FROM gold.price_evolution"
         )),
@@ -417,7 +417,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
     }
     assert_eq!(
         as_set(rows(
-            &pg,
+            pg,
             "SELECT vendor, items::text, avg_price::text, in_stock_ratio::text, shipping_cost::text, \
              review_score::text, feedback_count::text FROM gold.vendor_scorecard"
         )),
@@ -474,7 +474,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
     );
     assert_eq!(
         as_set(rows(
-            &pg,
+            pg,
             "SELECT item, category, lowest_price::text, median_price::text, vendors::text, rule, \
              recommended_price::text FROM gold.price_recommendations"
         )),
@@ -513,7 +513,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
     }
     assert!(!expected.is_empty(), "the spiked snapshot has outliers");
     let actual: BTreeMap<(String, String, String), f64> = rows(
-        &pg,
+        pg,
         "SELECT item, vendor, observed_at::text, robust_z::text FROM gold.price_anomalies",
     )
     .into_iter()
@@ -577,7 +577,7 @@ fn silver_and_gold_match_figures_computed_from_the_pages() {
     }
     assert_eq!(
         as_set(rows(
-            &pg,
+            pg,
             "SELECT item, observed_at::text, avg_price::text, snapshots_in_window::text, \
              window_avg_price::text, window_start_price::text, price_change::text, \
              price_change_pct::text FROM gold.price_trends"

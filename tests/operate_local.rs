@@ -70,7 +70,7 @@ fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails() {
     assert_eq!(cycle["check_status"], "ok", "{cycle:#}");
     assert_eq!(
         count(
-            &pg,
+            pg,
             "SELECT COUNT(DISTINCT snapshot_id) FROM silver.products"
         ),
         2

@@ -162,7 +162,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     // Clusters: one row per item, the same after refreshing the same data.
     let first = clusters(pg);
     let items = text_rows(
-        &pg,
+        pg,
         "SELECT DISTINCT item FROM gold.item_features ORDER BY item",
     );
     assert_eq!(
@@ -192,7 +192,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
 
     let index = read(&out_dir, "index.html");
     let vendors = text_rows(
-        &pg,
+        pg,
         "SELECT vendor FROM gold.vendor_scorecard ORDER BY vendor",
     );
     assert!(vendors.len() >= 3);
@@ -215,7 +215,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
     );
     let checks = html_table(&index, "Latest check results");
     let recorded = text_rows(
-        &pg,
+        pg,
         "SELECT check_name, status FROM pricewatch_meta.check_results ORDER BY check_name",
     );
     assert_eq!(
