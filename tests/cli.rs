@@ -66,6 +66,9 @@ fn help_names_every_command_in_one_line() {
         "check Run the data-quality checks",
         "explain-check Print the SQL a check runs",
         "dashboard Manage the QuickSight dashboard",
+        "run One operational cycle",
+        "report Write the results website",
+        "docs Write the data catalog",
     ] {
         assert!(words.contains(line), "{line}: {text}");
     }
@@ -80,11 +83,52 @@ fn help_names_every_command_in_one_line() {
         assert!(text.contains(global), "{global} missing from --help");
     }
     for command in [
-        "render", "validate", "plan", "deploy", "destroy", "status", "ingest", "package",
+        "render", "validate", "plan", "deploy", "destroy", "status", "ingest", "package", "run",
+        "report", "docs",
     ] {
         let out = pricewatch(Path::new("."), &[command, "--help"]);
         assert!(out.status.success(), "{command} --help");
     }
+}
+
+#[test]
+fn report_rejects_an_out_of_range_link_lifetime_before_anything_runs() {
+    let out = pricewatch(
+        Path::new("."),
+        &["--env", "local", "report", "--expires-hours", "500"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--expires-hours"), "{}", stderr(&out));
+}
+
+#[test]
+fn docs_without_a_warehouse_still_writes_a_complete_catalog() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = pricewatch(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &[
+            "--env",
+            "dev",
+            "--output",
+            "json",
+            "docs",
+            "--no-warehouse",
+            "--out",
+            out_dir.path().to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let written: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(written["from_warehouse"], false);
+    let markdown = std::fs::read_to_string(out_dir.path().join("catalog.md")).unwrap();
+    assert!(markdown.contains("types and check results need a reachable warehouse"));
+    assert!(markdown.contains("```mermaid\nflowchart LR\n"));
+    assert!(
+        markdown.contains("| item | ? |"),
+        "no types without the warehouse"
+    );
+    let html = std::fs::read_to_string(out_dir.path().join("catalog.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("pricewatch docs --env dev"));
 }
 
 #[test]
