@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The README's first command: runs pricewatch for real on the `local` env —
 # no AWS account. On a fresh machine it installs what it needs (project
-# .venv with moto; cargo-zigbuild + ziglang for the Lambda; PostgreSQL from
-# Debian packages if absent), starts moto and PostgreSQL on 127.0.0.1,
-# builds pricewatch and both Lambdas, serves generated vendor pages on
-# 127.0.0.1, then runs the real commands:
+# .venv with moto; PostgreSQL from Debian packages if absent), starts moto
+# and PostgreSQL on 127.0.0.1, builds pricewatch and both Lambdas (for the
+# host: moto stores Lambda code but never runs it), serves generated vendor
+# pages on 127.0.0.1, then runs the real commands:
 #   validate → deploy → sql apply → ingest → run (refresh → check → dashboard import)
 #   → the page changes over the day (4 more snapshots, an outlier in the
 #     last) → ingest + refresh each → check → explain-check
@@ -20,12 +20,20 @@ cd "$ROOT"
 
 ensure_venv
 ensure_postgres
-log "building pricewatch"
-cargo build --quiet --bin pricewatch --bin pricewatch-fixtures
+log "building pricewatch and the two Lambdas"
+cargo build --quiet --bin pricewatch --bin pricewatch-fixtures \
+    --bin pricewatch-ingest --bin pricewatch-operator
 bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
-bash scripts/build-lambda.sh
 
 work="$(mktemp -d)"
+# moto stores Lambda code but never runs it: the demo packs these host
+# builds from a folder of its own. For AWS, scripts/build-lambda.sh builds
+# the provided.al2023 binaries into build/artifacts/ (a longer, release
+# cross-build), which this leaves alone.
+artifacts="$work/artifacts"
+for lambda in ingest operator; do
+    install -D -m 0755 "$bin/pricewatch-$lambda" "$artifacts/$lambda-lambda/bootstrap"
+done
 server_pid=""
 cleanup() {
     stop_moto
@@ -56,7 +64,7 @@ pw() {
 }
 
 pw validate --all-envs
-pw --env local deploy --yes
+pw --env local deploy --yes --artifacts "$artifacts"
 pw --env local sql apply
 pw --env local ingest --products "$products" --vendors "$vendors"
 # One operational cycle, as the operator Lambda runs it on schedule.
@@ -84,7 +92,7 @@ pw --env local dashboard publish
 pw --env local dashboard publish
 pw --env local ingest --products "$products" --vendors "$vendors"
 pw --env local sql apply
-pw --env local plan --detailed-exitcode
+pw --env local plan --detailed-exitcode --artifacts "$artifacts"
 pw --env local status
 pw --env local docs
 pw --env local report
