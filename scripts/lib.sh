@@ -61,10 +61,14 @@ ensure_postgres() {
     postgres_bin_dir >/dev/null || { echo "PostgreSQL installation failed: no initdb under /usr/lib/postgresql" >&2; return 1; }
 }
 
+# The browsers tests/report_local.rs looks for, in its order.
+BROWSERS=(/usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome)
+
 ensure_chromium() {
-    if [[ -x /usr/bin/chromium ]]; then
-        return 0
-    fi
+    local browser
+    for browser in "${BROWSERS[@]}"; do
+        [[ -x "$browser" ]] && return 0
+    done
     log "installing Chromium from Debian packages (the report's browser test)"
     apt_install chromium
     [[ -x /usr/bin/chromium ]] || { echo "Chromium installation failed: no /usr/bin/chromium" >&2; return 1; }

@@ -49,11 +49,14 @@ if (( lint_status & 3 )); then
 fi
 log "cfn-lint: 0 errors in $(ls "$out"/*/stacks/*.yaml templates/ci/*.yaml | wc -l) templates"
 
-log "checkov on ${#envs[@]} envs' templates"
+log "checkov on ${#envs[@]} envs' templates and the CI role template"
+# One directory: checkov writes one JSON document per -d.
+mkdir -p "$out/ci"
+cp templates/ci/*.yaml "$out/ci/"
 checkov_report="$out/checkov.json"
 set +e
 "$CHECKOV_VENV/bin/checkov" --quiet --skip-download --framework cloudformation \
-    --output json -d "$out" -d templates/ci > "$checkov_report" 2>/dev/null
+    --output json -d "$out" > "$checkov_report" 2>/dev/null
 set -e
 "$CHECKOV_VENV/bin/python" - "$checkov_report" <<'PY'
 import json, sys

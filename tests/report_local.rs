@@ -83,12 +83,17 @@ fn clusters(pg: &Postgres) -> Vec<Vec<String>> {
     )
 }
 
-/// Debian's Chromium, when installed.
+/// Debian's Chromium (or Chrome, as on GitHub's runners), when installed;
+/// the same list as `BROWSERS` in scripts/lib.sh.
 fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
+    [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists())
 }
 
 /// Loads a page from disk in headless Chromium: the DOM it built and a
@@ -286,7 +291,7 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
         None if std::env::var_os("CI").is_some() => {
             panic!("Chromium is required under CI: run scripts/test.sh to install it")
         }
-        None => eprintln!("skipping the browser check: no /usr/bin/chromium"),
+        None => eprintln!("skipping the browser check: no Chromium (scripts/test.sh installs it)"),
     }
 
     // A second run replaces the site; a directory of someone else's is refused.
