@@ -56,6 +56,8 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
         let facts = super::docs::try_facts(session, &warehouse).await;
         let catalog = super::docs::catalog_html(&bundle, facts.as_ref());
         let pages = report::build(&data, Some(&catalog), &|file| file.to_string())?;
+        // On disk first: a failed upload still leaves the site to open.
+        write_site(&dir, &pages)?;
         let published = if publish {
             let bucket = &env.names().artifacts_bucket;
             session
@@ -67,7 +69,8 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
                     .await
                     .with_context(|| {
                         format!(
-                            "the report was built but not published to s3://{bucket}/{}; is the foundation stack deployed?",
+                            "the report was written to {} but not published to s3://{bucket}/{}; is the foundation stack deployed?",
+                            dir.display(),
                             publish::PREFIX
                         )
                     })?,
@@ -77,7 +80,6 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
         };
         Ok((pages, published))
     })?;
-    write_site(&dir, &pages)?;
     let written = Written {
         env: env.name.clone(),
         dir: dir.clone(),
