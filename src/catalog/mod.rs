@@ -287,10 +287,10 @@ ORDER BY n.nspname, c.relname, a.attnum";
 const RESULTS_SQL: &str = "SELECT r.check_name, r.status, CAST(r.observed AS VARCHAR(64)), CAST(r.checked_at AS VARCHAR(32))
 FROM pricewatch_meta.check_results AS r
 INNER JOIN (
-    SELECT check_name, MAX(checked_at) AS checked_at
+    SELECT check_name, MAX(run_id) AS run_id
     FROM pricewatch_meta.check_results
     GROUP BY check_name
-) AS latest ON latest.check_name = r.check_name AND latest.checked_at = r.checked_at";
+) AS latest ON latest.check_name = r.check_name AND latest.run_id = r.run_id";
 
 /// Column types from the warehouse's catalog and each check's latest result.
 pub async fn facts(warehouse: &impl Statements) -> Result<Facts, WarehouseError> {

@@ -115,7 +115,7 @@ pub struct ReportData {
     /// UTC, `YYYY-MM-DD HH:MM:SS`.
     pub generated_at: String,
     pub overview: Overview,
-    /// The latest `pricewatch check` run (empty when none ran).
+    /// Each check's latest result (empty when none ran).
     pub checks: Table,
     /// First and last average price of the items that moved most.
     pub movers: Table,
@@ -150,11 +150,16 @@ INNER JOIN per_snapshot AS l ON l.item = b.item AND l.observed_at = b.last_at
 ORDER BY COALESCE(ABS((l.avg_price - f.avg_price) / NULLIF(f.avg_price, 0)), 0) DESC, b.item
 LIMIT ";
 
-const CHECKS_SQL: &str =
-    "SELECT check_name, model, status, observed, warn_threshold, fail_threshold, checked_at
-FROM pricewatch_meta.check_results
-WHERE run_id = (SELECT MAX(run_id) FROM pricewatch_meta.check_results)
-ORDER BY check_name";
+/// Each check's latest result (a run of `check --select` updates only its
+/// own checks).
+const CHECKS_SQL: &str = "SELECT r.check_name, r.model, r.status, r.observed, r.warn_threshold, r.fail_threshold, r.checked_at
+FROM pricewatch_meta.check_results AS r
+INNER JOIN (
+    SELECT check_name, MAX(run_id) AS run_id
+    FROM pricewatch_meta.check_results
+    GROUP BY check_name
+) AS latest ON latest.check_name = r.check_name AND latest.run_id = r.run_id
+ORDER BY r.check_name";
 
 const OVERVIEW_SQL: &str = "SELECT
     (SELECT MAX(observed_at) FROM silver.products) AS last_snapshot,
