@@ -241,21 +241,7 @@ pub async fn gather(
             .and_then(|_| overview.number(0, "quarantine_ratio")),
         last_snapshot,
     };
-    let mut checks = table(
-        warehouse,
-        "check results",
-        &[
-            "check_name",
-            "model",
-            "status",
-            "observed",
-            "warn_threshold",
-            "fail_threshold",
-            "checked_at",
-        ],
-        CHECKS_SQL,
-    )
-    .await?;
+    let mut checks = table(warehouse, "check results", &CHECK_COLUMNS, CHECKS_SQL).await?;
     // As `pricewatch check` prints them, not with float noise.
     let observed = checks.column("observed");
     for row in &mut checks.rows {
@@ -266,13 +252,7 @@ pub async fn gather(
     let movers = table(
         warehouse,
         "price movers",
-        &[
-            "item",
-            "first_price",
-            "last_price",
-            "change_pct",
-            "snapshots",
-        ],
+        &MOVER_COLUMNS,
         &format!("{MOVERS_SQL}{TOP_MOVERS}"),
     )
     .await?;
