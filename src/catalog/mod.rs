@@ -146,6 +146,38 @@ pub fn nodes(models: &[Model]) -> Vec<Node> {
     nodes
 }
 
+/// An env's catalog, built once and written in every form.
+pub struct Catalog {
+    pub entries: Vec<Entry>,
+    pub nodes: Vec<Node>,
+    /// Where the types and check results came from (or why they are missing).
+    pub note: &'static str,
+}
+
+impl Catalog {
+    /// `facts`: what the warehouse said; None when it was not asked or did
+    /// not answer.
+    pub fn new(models: &[Model], checks: &[Check], facts: Option<&Facts>) -> Catalog {
+        Catalog {
+            entries: entries(models, checks, facts.unwrap_or(&Facts::default())),
+            nodes: nodes(models),
+            note: if facts.is_some() {
+                "column types and the latest check results read from the warehouse"
+            } else {
+                "column names from the SQL models; types and check results need a reachable warehouse"
+            },
+        }
+    }
+
+    pub fn markdown(&self, env: &str) -> String {
+        markdown(env, &self.entries, &self.nodes, self.note)
+    }
+
+    pub fn html(&self) -> String {
+        html(&self.entries, &self.nodes, self.note)
+    }
+}
+
 fn last_text(last: &Option<LastResult>) -> String {
     match last {
         Some(r) => format!(

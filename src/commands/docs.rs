@@ -9,12 +9,11 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{connect_warehouses, with_clients, Session};
-use crate::catalog::{self, Entry, Facts};
+use crate::catalog::{self, Catalog, Entry, Facts};
 use crate::cli::DocsArgs;
 use crate::config::Dialect;
 use crate::error::ExitStatus;
 use crate::ingest::records::utc_text;
-use crate::render::Bundle;
 use crate::warehouse::Statements;
 
 #[derive(Serialize)]
@@ -27,29 +26,6 @@ struct Written {
     from_warehouse: bool,
     note: String,
     entries: Vec<Entry>,
-}
-
-/// What the catalog says about where its facts come from.
-pub fn facts_note(from_warehouse: bool) -> &'static str {
-    if from_warehouse {
-        "column types and the latest check results read from the warehouse"
-    } else {
-        "column names from the SQL models; types and check results need a reachable warehouse"
-    }
-}
-
-/// The catalog's HTML fragment for a bundle and what the warehouse said.
-pub fn catalog_html(bundle: &Bundle, facts: Option<&Facts>) -> String {
-    let entries = catalog::entries(
-        &bundle.models,
-        &bundle.checks,
-        facts.unwrap_or(&Facts::default()),
-    );
-    catalog::html(
-        &entries,
-        &catalog::nodes(&bundle.models),
-        facts_note(facts.is_some()),
-    )
 }
 
 /// Reads the facts; a warehouse that does not answer is a warning, not a
@@ -90,26 +66,19 @@ pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
             None
         })
     };
-    let from_warehouse = facts.is_some();
-    let facts = facts.unwrap_or_default();
-    let entries = catalog::entries(&bundle.models, &bundle.checks, &facts);
-    let nodes = catalog::nodes(&bundle.models);
-    let note = facts_note(from_warehouse);
+    let catalog = Catalog::new(&bundle.models, &bundle.checks, facts.as_ref());
     let html = crate::report::standalone(
         &env.name,
         &utc_text(crate::ingest::now_unix()),
         "Data catalog",
-        &catalog::html(&entries, &nodes, note),
+        &catalog.html(),
     )?;
     let files = [
-        (
-            "catalog.md",
-            catalog::markdown(&env.name, &entries, &nodes, note),
-        ),
+        ("catalog.md", catalog.markdown(&env.name)),
         ("catalog.html", html),
         (
             "catalog.json",
-            serde_json::to_string_pretty(&entries).expect("entries serialize"),
+            serde_json::to_string_pretty(&catalog.entries).expect("entries serialize"),
         ),
     ];
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -121,10 +90,10 @@ pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
         env: env.name.clone(),
         dir,
         files: files.iter().map(|(n, _)| n.to_string()).collect(),
-        models: entries.len(),
-        from_warehouse,
-        note: note.to_string(),
-        entries,
+        models: catalog.entries.len(),
+        from_warehouse: facts.is_some(),
+        note: catalog.note.to_string(),
+        entries: catalog.entries,
     };
     session.printer.result(
         || {

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::{connect_warehouses, with_clients, Session};
 use crate::aws::endpoint_override;
+use crate::catalog::Catalog;
 use crate::cli::ReportArgs;
 use crate::config::Dialect;
 use crate::error::ExitStatus;
@@ -54,7 +55,7 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
             .await
             .context("cannot read the gold models: run `pricewatch sql apply` and `pricewatch refresh` first")?;
         let facts = super::docs::try_facts(session, &warehouse).await;
-        let catalog = super::docs::catalog_html(&bundle, facts.as_ref());
+        let catalog = Catalog::new(&bundle.models, &bundle.checks, facts.as_ref()).html();
         let pages = report::build(&data, Some(&catalog), &|file| file.to_string())?;
         // On disk first: a failed upload still leaves the site to open.
         write_site(&dir, &pages)?;

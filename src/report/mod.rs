@@ -140,7 +140,31 @@ struct Section {
     tables: Vec<Captioned>,
 }
 
-fn sections(data: &ReportData) -> Vec<Section> {
+/// The charts the overview shares with other pages, drawn once.
+struct SharedCharts {
+    price_index: Chart,
+    review_score: Chart,
+    stock_status: Chart,
+    clusters: Chart,
+}
+
+impl SharedCharts {
+    fn draw(data: &ReportData) -> SharedCharts {
+        SharedCharts {
+            price_index: charts::price_index(data),
+            review_score: charts::scorecard_bars(
+                data,
+                "review_score",
+                "Customer review score by vendor",
+                "",
+            ),
+            stock_status: charts::stock_status(data),
+            clusters: charts::clusters(data),
+        }
+    }
+}
+
+fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
     let anomalies = data.anomalies.rows.len();
     vec![
         Section {
@@ -149,7 +173,7 @@ fn sections(data: &ReportData) -> Vec<Section> {
                 "The {} item(s) whose average price moved most between their first and latest snapshot, and every vendor's price for them over time.",
                 data.movers.rows.len()
             ),
-            charts: std::iter::once(charts::price_index(data))
+            charts: std::iter::once(shared.price_index.clone())
                 .chain(charts::price_evolution(data))
                 .collect(),
             tables: vec![Captioned {
@@ -164,9 +188,9 @@ fn sections(data: &ReportData) -> Vec<Section> {
                 vendors(data).len()
             ),
             charts: vec![
-                charts::scorecard_bars(data, "review_score", "Customer review score by vendor", ""),
+                shared.review_score.clone(),
                 charts::scorecard_bars(data, "shipping_cost", "Shipping cost by vendor", "$"),
-                charts::stock_status(data),
+                shared.stock_status.clone(),
             ],
             tables: vec![
                 Captioned {
@@ -202,7 +226,7 @@ fn sections(data: &ReportData) -> Vec<Section> {
         Section {
             file: "clusters.html",
             intro: "Items segmented by k-means over price level (against the category median), price volatility across snapshots and the share of vendors with the item in stock; each cluster is named in plain words. Recomputed after every refresh.".into(),
-            charts: vec![charts::clusters(data)],
+            charts: vec![shared.clusters.clone()],
             tables: vec![Captioned {
                 caption: "Item clusters",
                 data: shown(&data.clusters),
@@ -271,13 +295,14 @@ pub fn build(
         &serde_json::json!({"pass": count("pass"), "warn": count("warn"), "fail": count("fail")}),
     );
     index.insert("checks", &shown(&data.checks));
+    let shared = SharedCharts::draw(data);
     index.insert(
         "charts",
         &[
-            charts::price_index(data),
-            charts::scorecard_bars(data, "review_score", "Customer review score by vendor", ""),
-            charts::stock_status(data),
-            charts::clusters(data),
+            &shared.price_index,
+            &shared.review_score,
+            &shared.stock_status,
+            &shared.clusters,
         ],
     );
     index.insert("vendors", &vendors(data));
@@ -288,7 +313,7 @@ pub fn build(
         html: tera.render("index.html", &index)?,
     });
 
-    for section in sections(data) {
+    for section in sections(data, &shared) {
         let label = PAGES
             .iter()
             .find(|p| p.0 == section.file)

@@ -72,15 +72,29 @@ fn number(value: f64) -> String {
     }
 }
 
-fn legend(out: &mut String, names: &[String], y: f64) {
+/// Where each legend entry goes: (x, row), wrapping to a new row when the
+/// next entry would not fit.
+fn legend_layout(names: &[String]) -> Vec<(f64, f64)> {
     let mut x = 60.0;
-    let mut y = y;
-    for (i, name) in names.iter().enumerate() {
-        let width = 24.0 + 7.0 * name.chars().count() as f64;
-        if x + width > WIDTH - 10.0 {
-            x = 60.0;
-            y += 18.0;
-        }
+    let mut row = 0.0;
+    names
+        .iter()
+        .map(|name| {
+            let width = 24.0 + 7.0 * name.chars().count() as f64;
+            if x + width > WIDTH - 10.0 {
+                x = 60.0;
+                row += 1.0;
+            }
+            let at = (x, row);
+            x += width + 12.0;
+            at
+        })
+        .collect()
+}
+
+fn legend(out: &mut String, names: &[String], y: f64) {
+    for (i, (name, (x, row))) in names.iter().zip(legend_layout(names)).enumerate() {
+        let y = y + row * 18.0;
         let _ = write!(
             out,
             r#"<rect x="{x}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{}">{}</text>"#,
@@ -90,21 +104,11 @@ fn legend(out: &mut String, names: &[String], y: f64) {
             y,
             escape(name)
         );
-        x += width + 12.0;
     }
 }
 
 fn legend_height(names: &[String]) -> f64 {
-    let mut rows = 1.0;
-    let mut x = 60.0;
-    for name in names {
-        let width = 24.0 + 7.0 * name.chars().count() as f64;
-        if x + width > WIDTH - 10.0 {
-            rows += 1.0;
-            x = 60.0;
-        }
-        x += width + 12.0;
-    }
+    let rows = legend_layout(names).last().map_or(0.0, |(_, row)| *row) + 1.0;
     rows * 18.0 + 8.0
 }
 
@@ -183,6 +187,15 @@ impl Frame {
     }
 }
 
+/// Ticks over `lo..=hi`, or over 0..=1 when there was no value.
+fn ticks_over(lo: f64, hi: f64, count: usize) -> Vec<f64> {
+    if lo.is_finite() {
+        ticks(lo, hi, count)
+    } else {
+        ticks(0.0, 1.0, count)
+    }
+}
+
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
@@ -207,11 +220,7 @@ pub fn line_chart(
     } else {
         (0.0, 1.0)
     };
-    let y_ticks = if y_lo.is_finite() {
-        ticks(y_lo, y_hi, 5)
-    } else {
-        ticks(0.0, 1.0, 5)
-    };
+    let y_ticks = ticks_over(y_lo, y_hi, 5);
     let height = 300.0 + legend_height(&names);
     let mut frame = Frame {
         left: 70.0,
@@ -298,14 +307,19 @@ pub fn bar_chart(
         );
     }
     let bottom = 14.0 + bars.len() as f64 * row;
+    value_axis(&mut out, left, width, bottom, bottom + 30.0, value_label);
+    out.push_str("</svg>");
+    out
+}
+
+/// The vertical line the bars start from and the value axis title below.
+fn value_axis(out: &mut String, left: f64, width: f64, bottom: f64, title_y: f64, title: &str) {
     let _ = write!(
         out,
-        r##"<line x1="{left}" y1="6" x2="{left}" y2="{bottom:.1}" stroke="#333"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-weight="bold">{}</text></svg>"##,
+        r##"<line x1="{left}" y1="6" x2="{left}" y2="{bottom:.1}" stroke="#333"/><text x="{:.1}" y="{title_y:.1}" text-anchor="middle" font-weight="bold">{}</text>"##,
         left + width / 2.0,
-        bottom + 30.0,
-        escape(value_label)
+        escape(title)
     );
-    out
 }
 
 /// One horizontal bar per row, split into parts (one colour per part name).
@@ -359,13 +373,7 @@ pub fn stacked_bar_chart(
             number(values.iter().sum())
         );
     }
-    let _ = write!(
-        out,
-        r##"<line x1="{left}" y1="6" x2="{left}" y2="{body:.1}" stroke="#333"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-weight="bold">{}</text>"##,
-        left + width / 2.0,
-        body + 20.0,
-        escape(value_label)
-    );
+    value_axis(&mut out, left, width, body, body + 20.0, value_label);
     legend(&mut out, parts, body + 48.0);
     out.push_str("</svg>");
     out
@@ -389,16 +397,8 @@ pub fn scatter_chart(
     let all = || groups.iter().flat_map(|g| g.1.iter());
     let (x_lo, x_hi) = bounds(all().map(|d| d.x));
     let (y_lo, y_hi) = bounds(all().map(|d| d.y));
-    let x_ticks = if x_lo.is_finite() {
-        ticks(x_lo, x_hi, 6)
-    } else {
-        ticks(0.0, 1.0, 6)
-    };
-    let y_ticks = if y_lo.is_finite() {
-        ticks(y_lo, y_hi, 5)
-    } else {
-        ticks(0.0, 1.0, 5)
-    };
+    let x_ticks = ticks_over(x_lo, x_hi, 6);
+    let y_ticks = ticks_over(y_lo, y_hi, 5);
     let height = 300.0 + legend_height(&names);
     let frame = Frame {
         left: 70.0,
