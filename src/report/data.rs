@@ -259,7 +259,10 @@ pub async fn gather(
     let items: Vec<String> = movers
         .rows
         .iter()
-        .filter_map(|r| r[0].as_deref().map(crate::render::sql_string))
+        .filter_map(|r| {
+            r[0].as_deref()
+                .map(|item| crate::sql_text::literal(item, warehouse.dialect()))
+        })
         .collect();
     let history = if items.is_empty() {
         Table {
