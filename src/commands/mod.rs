@@ -166,7 +166,7 @@ pub fn with_engine<T>(
     session: &Session,
     env: &Environment,
     options: &Options,
-    work: impl AsyncFnOnce(&Engine<'_, CfnStacks, S3Objects>) -> anyhow::Result<T>,
+    work: impl AsyncFnOnce(&Engine<'_, CfnStacks, S3Objects>, &Clients) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     with_aws(env, async |clients| {
         let engine = Engine::new(
@@ -175,7 +175,7 @@ pub fn with_engine<T>(
             session.reporter.as_ref(),
             options,
         );
-        work(&engine).await
+        work(&engine, clients).await
     })
 }
 

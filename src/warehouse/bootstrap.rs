@@ -60,10 +60,10 @@ pub async fn current_user(warehouse: &impl Statements) -> Result<String, Warehou
 fn admin_sql(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => {
-            "SELECT CAST(rolsuper OR rolcreaterole AS VARCHAR(5)) FROM pg_roles WHERE rolname = current_user"
+            "SELECT CAST(rolsuper OR rolcreaterole AS VARCHAR(5)) FROM pg_roles WHERE rolname = session_user"
         }
         Dialect::Redshift => {
-            "SELECT CAST(usesuper AS VARCHAR(5)) FROM pg_user WHERE usename = current_user"
+            "SELECT CAST(usesuper AS VARCHAR(5)) FROM pg_user WHERE usename = session_user"
         }
     }
 }
@@ -172,7 +172,7 @@ pub fn statements(
     out
 }
 
-/// Whether this session may create roles (an administrator's).
+/// Whether this session's login may create roles (an administrator's).
 pub async fn is_administrator(warehouse: &impl Statements) -> Result<bool, WarehouseError> {
     let admin = warehouse
         .query("checking the administrator", admin_sql(warehouse.dialect()))
@@ -193,6 +193,12 @@ pub async fn bootstrap(
     login: Option<&Login>,
 ) -> Result<Vec<String>, BootstrapError> {
     let dialect = warehouse.dialect();
+    if dialect == Dialect::Postgres {
+        // Back to the login's own rights, should the session act as the owner.
+        warehouse
+            .execute("resetting the role", "RESET ROLE;")
+            .await?;
+    }
     if !is_administrator(warehouse).await? {
         let who = current_user(warehouse).await?;
         return Err(BootstrapError::NotAdministrator { who });
@@ -229,46 +235,53 @@ pub async fn act_as_owner(
     let dialect = warehouse.dialect();
     let roles = bundle.env.names().roles(dialect);
     let env = bundle.env.name.clone();
+    let not_bootstrapped = |detail: &str| BootstrapError::NotBootstrapped {
+        env: env.clone(),
+        detail: detail.to_string(),
+    };
+    let who = current_user(warehouse).await?;
+    match dialect {
+        Dialect::Postgres => {
+            let exists = existing(warehouse, &[&roles.owner_user]).await?;
+            if exists.is_empty() {
+                return Err(not_bootstrapped(""));
+            }
+            warehouse
+                .execute("acting as the owner", &format!("SET ROLE {};", roles.owner))
+                .await
+                .map_err(|e| BootstrapError::NotOwner {
+                    who,
+                    why: format!(
+                        "it is not a member of {} ({e}); deployers log in as members of that role",
+                        roles.deployer
+                    ),
+                })?;
+        }
+        Dialect::Redshift if who.eq_ignore_ascii_case(&roles.owner_user) => {}
+        Dialect::Redshift => {
+            return Err(BootstrapError::NotOwner {
+                who,
+                why: format!(
+                    "models are owned by {} (the deploy role's database user), so only that identity applies them; assume the deploy role",
+                    roles.owner_user
+                ),
+            })
+        }
+    }
     let marker = warehouse
         .query(
             "reading the bootstrap marker",
             &format!("SELECT checksum FROM {MARKER_TABLE}"),
         )
         .await
-        .map_err(|_| BootstrapError::NotBootstrapped {
-            env: env.clone(),
-            detail: String::new(),
-        })?;
+        .map_err(|_| not_bootstrapped(""))?;
     let recorded = marker.first().and_then(|r| r.first()).cloned().flatten();
     if recorded.as_deref() != Some(checksum(bundle).as_str()) {
-        return Err(BootstrapError::NotBootstrapped {
-            env,
-            detail:
-                " with this version of sql/bootstrap.sql (its roles, schemas or grants changed)"
-                    .into(),
-        });
+        return Err(not_bootstrapped(
+            " with this version of sql/bootstrap.sql (its roles, schemas or grants changed)",
+        ));
     }
-    let who = current_user(warehouse).await?;
-    match dialect {
-        Dialect::Postgres => warehouse
-            .execute("acting as the owner", &format!("SET ROLE {};", roles.owner))
-            .await
-            .map_err(|e| BootstrapError::NotOwner {
-                who,
-                why: format!(
-                    "it is not a member of {} ({e}); deployers log in as members of that role",
-                    roles.deployer
-                ),
-            }),
-        Dialect::Redshift if who.eq_ignore_ascii_case(&roles.owner_user) => Ok(()),
-        Dialect::Redshift => Err(BootstrapError::NotOwner {
-            who,
-            why: format!(
-                "models are owned by {} (the deploy role's database user), so only that identity applies them; assume the deploy role",
-                roles.owner_user
-            ),
-        }),
-    }
+    Ok(())
 }
 
 #[cfg(test)]
