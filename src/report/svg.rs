@@ -1,16 +1,76 @@
-//! SVG charts drawn in Rust: line, horizontal bar, stacked bar and scatter.
-//! Each chart is an `<svg role="img">` with a `<title>` and a `<desc>`
-//! that says in words what it shows, labelled axes and a legend, scaled by
-//! its viewBox so it fits a laptop or a phone. No script, no fonts to load.
+//! SVG charts drawn in Rust: lines over time, horizontal bars, stacked bars
+//! and a scatter. Each chart is an `<svg role="img">` with a `<title>` and a
+//! `<desc>` that says in words what it shows, labelled axes and a legend,
+//! scaled by its viewBox so it fits a laptop or a phone. No script, no
+//! fonts to load.
+//!
+//! Geometry is checkable from the markup: the plot area is
+//! `<rect class="frame">`, every data point is a `class="mark"` path whose
+//! `d` starts at the point, every line a `class="series"` polyline, and
+//! tick labels sit in `<g class="ticks x|y">`. Tests (here and in the
+//! browser) hold every mark inside its frame and every tick label unique.
 
 use std::fmt::Write as _;
 
-/// Okabe–Ito: tells colours apart for the common colour-vision deficiencies.
+use super::scale::{self, Axis};
+
+/// Series colours, each at least 3:1 against [`BACKGROUND`] (WCAG 1.4.11)
+/// and apart under simulated protan, deutan and tritan vision (tested):
+/// the Okabe–Ito colours that reach 3:1 on white, black, then violet,
+/// brown and wine. Series also differ by marker [`Shape`].
 pub const PALETTE: [&str; 8] = [
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#9124FF", "#6E3D1C", "#910868",
+];
+/// What the charts are drawn on.
+pub const BACKGROUND: &str = "#FFFFFF";
+
+/// viewBox width. Pages show a chart between about 300 px (a 375 px phone)
+/// and 520 px (two columns on a laptop) wide, so [`FONT`] units of text are
+/// 12 to 19 px: never the 8 px of a wider viewBox.
+pub const WIDTH: f64 = 400.0;
+pub const FONT: f64 = 16.0;
+/// A generous estimate of a character's width, for fitting labels.
+const CHAR: f64 = 0.6 * FONT;
+/// Height of a legend row.
+const LEGEND_ROW: f64 = 24.0;
+/// Height of the plot area of line and scatter charts.
+const PLOT_HEIGHT: f64 = 200.0;
+
+/// Marker shapes, so series differ by more than colour (WCAG 1.4.1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    Circle,
+    Square,
+    Diamond,
+    TriangleUp,
+    TriangleDown,
+}
+
+const SHAPES: [Shape; 5] = [
+    Shape::Circle,
+    Shape::Square,
+    Shape::Diamond,
+    Shape::TriangleUp,
+    Shape::TriangleDown,
 ];
 
-const WIDTH: f64 = 720.0;
+/// The colour and shape of series `i`: 40 distinct pairs before one repeats.
+pub fn style(i: usize) -> (&'static str, Shape) {
+    (PALETTE[i % PALETTE.len()], SHAPES[i % SHAPES.len()])
+}
+
+/// A marker's path, centred on (x, y): `d` starts with `M x,y`. Each shape
+/// is symmetric in its bounding box, whose centre is the point.
+fn marker(shape: Shape, x: f64, y: f64) -> String {
+    let at = format!("M{x:.1},{y:.1}");
+    match shape {
+        Shape::Circle => format!("{at}m-4.5,0a4.5,4.5 0 1,0 9,0a4.5,4.5 0 1,0 -9,0z"),
+        Shape::Square => format!("{at}m-4,-4h8v8h-8z"),
+        Shape::Diamond => format!("{at}m0,-5.5l5.5,5.5l-5.5,5.5l-5.5,-5.5z"),
+        Shape::TriangleUp => format!("{at}m0,-5l5,10h-10z"),
+        Shape::TriangleDown => format!("{at}m0,5l5,-10h-10z"),
+    }
+}
 
 /// What every chart needs to be understood without seeing it.
 pub struct Caption<'a> {
@@ -31,85 +91,74 @@ fn open(out: &mut String, caption: &Caption, height: f64) {
     let id = escape(caption.id);
     let _ = write!(
         out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc" class="chart" font-family="system-ui, sans-serif" font-size="12"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0}" role="img" aria-labelledby="{id}-title {id}-desc" class="chart" font-family="system-ui, sans-serif" font-size="{FONT}"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc><rect width="{WIDTH}" height="{height:.0}" fill="{BACKGROUND}"/>"#,
         escape(caption.title),
         escape(caption.desc)
     );
 }
 
-/// About `count` round tick values covering `lo..=hi` (steps of 1, 2 or 5
-/// times a power of ten).
-pub fn ticks(lo: f64, hi: f64, count: usize) -> Vec<f64> {
-    let (lo, hi) = if (hi - lo).abs() < 1e-9 {
-        (lo - 1.0, hi + 1.0)
-    } else {
-        (lo, hi)
-    };
-    let raw = (hi - lo) / count.max(1) as f64;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * magnitude);
-    let first = (lo / step).floor() * step;
-    let mut values = Vec::new();
-    let mut value = first;
-    while value <= hi + step * 0.5 && values.len() < 50 {
-        values.push((value / step).round() * step);
-        value += step;
-    }
-    values
-}
-
-fn number(value: f64) -> String {
-    if value.abs() >= 1000.0 || value.fract().abs() < 1e-9 {
-        format!("{value:.0}")
-    } else if value.abs() >= 10.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    }
+fn text_width(text: &str) -> f64 {
+    text.chars().count() as f64 * CHAR
 }
 
 /// Where each legend entry goes: (x, row), wrapping to a new row when the
 /// next entry would not fit.
 fn legend_layout(names: &[String]) -> Vec<(f64, f64)> {
-    let mut x = 60.0;
+    let mut x = 8.0;
     let mut row = 0.0;
     names
         .iter()
         .map(|name| {
-            let width = 24.0 + 7.0 * name.chars().count() as f64;
-            if x + width > WIDTH - 10.0 {
-                x = 60.0;
+            let width = 34.0 + text_width(name);
+            if x > 8.0 && x + width > WIDTH - 4.0 {
+                x = 8.0;
                 row += 1.0;
             }
             let at = (x, row);
-            x += width + 12.0;
+            x += width + 10.0;
             at
         })
         .collect()
 }
 
-fn legend(out: &mut String, names: &[String], y: f64) {
+fn legend_height(names: &[String]) -> f64 {
+    if names.is_empty() {
+        return 0.0;
+    }
+    let rows = legend_layout(names).last().map_or(0.0, |(_, row)| *row) + 1.0;
+    rows * LEGEND_ROW
+}
+
+/// The key: a swatch (line and marker, or a block) and the name of each
+/// series, from `top` down.
+fn legend(out: &mut String, names: &[String], top: f64, blocks: bool) {
+    out.push_str(r#"<g class="legend">"#);
     for (i, (name, (x, row))) in names.iter().zip(legend_layout(names)).enumerate() {
-        let y = y + row * 18.0;
+        let y = top + row * LEGEND_ROW + 16.0;
+        let (colour, shape) = style(i);
+        if blocks {
+            let _ = write!(
+                out,
+                r#"<rect x="{x}" y="{}" width="22" height="14" fill="{colour}"/>"#,
+                y - 12.0
+            );
+        } else {
+            let _ = write!(
+                out,
+                r#"<line x1="{x}" y1="{my}" x2="{}" y2="{my}" stroke="{colour}" stroke-width="2"/><path d="{}" fill="{colour}"/>"#,
+                x + 22.0,
+                marker(shape, x + 11.0, y - 5.0),
+                my = y - 5.0,
+            );
+        }
         let _ = write!(
             out,
-            r#"<rect x="{x}" y="{}" width="12" height="12" fill="{}"/><text x="{}" y="{}">{}</text>"#,
-            y - 10.0,
-            PALETTE[i % PALETTE.len()],
-            x + 16.0,
-            y,
+            r#"<text x="{}" y="{y}">{}</text>"#,
+            x + 28.0,
             escape(name)
         );
     }
-}
-
-fn legend_height(names: &[String]) -> f64 {
-    let rows = legend_layout(names).last().map_or(0.0, |(_, row)| *row) + 1.0;
-    rows * 18.0 + 8.0
+    out.push_str("</g>");
 }
 
 /// A named series of (x, y) points.
@@ -118,206 +167,260 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
 }
 
-/// A rectangle of plotting area and the value ranges mapped onto it.
+/// A rectangle of plotting area and the axes mapped onto it.
 struct Frame {
     left: f64,
     top: f64,
     width: f64,
     height: f64,
-    x: (f64, f64),
-    y: (f64, f64),
+    x: Axis,
+    y: Axis,
 }
 
 impl Frame {
     fn px(&self, x: f64) -> f64 {
-        let span = (self.x.1 - self.x.0).max(1e-9);
-        self.left + (x - self.x.0) / span * self.width
+        self.left + self.x.fraction(x) * self.width
     }
 
     fn py(&self, y: f64) -> f64 {
-        let span = (self.y.1 - self.y.0).max(1e-9);
-        self.top + self.height - (y - self.y.0) / span * self.height
+        self.top + self.height - self.y.fraction(y) * self.height
     }
 
-    /// Grid lines and tick labels on both axes, and the axis titles.
-    fn axes(
-        &self,
-        out: &mut String,
-        x_ticks: &[(f64, String)],
-        y_ticks: &[f64],
-        x_label: &str,
-        y_label: &str,
-    ) {
-        for &y in y_ticks {
-            let py = self.py(y);
+    fn bottom(&self) -> f64 {
+        self.top + self.height
+    }
+
+    /// The frame, grid lines and tick labels on both axes, and the axis
+    /// titles.
+    fn axes(&self, out: &mut String, x_title: &str, y_title: &str) {
+        let (l, r, t, b) = (self.left, self.left + self.width, self.top, self.bottom());
+        let _ = write!(
+            out,
+            r##"<rect class="frame" x="{l}" y="{t}" width="{}" height="{}" fill="none"/><g class="ticks y">"##,
+            self.width, self.height
+        );
+        for (y, label) in &self.y.ticks {
+            let py = self.py(*y);
             let _ = write!(
                 out,
-                r##"<line x1="{}" y1="{py:.1}" x2="{}" y2="{py:.1}" stroke="#ddd"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
-                self.left,
-                self.left + self.width,
-                self.left - 6.0,
-                py + 4.0,
-                number(y)
-            );
-        }
-        for (x, label) in x_ticks {
-            let px = self.px(*x);
-            let _ = write!(
-                out,
-                r##"<line x1="{px:.1}" y1="{}" x2="{px:.1}" y2="{}" stroke="#999"/><text x="{px:.1}" y="{}" text-anchor="middle">{}</text>"##,
-                self.top + self.height,
-                self.top + self.height + 5.0,
-                self.top + self.height + 18.0,
+                r##"<line x1="{l}" y1="{py:.1}" x2="{r}" y2="{py:.1}" stroke="#d9d9de"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+                l - 6.0,
+                py + 5.0,
                 escape(label)
             );
         }
-        let bottom = self.top + self.height;
+        out.push_str(r#"</g><g class="ticks x">"#);
+        for (x, label) in &self.x.ticks {
+            let px = self.px(*x);
+            let _ = write!(
+                out,
+                r##"<line x1="{px:.1}" y1="{b}" x2="{px:.1}" y2="{}" stroke="#6b6b6b"/><text x="{px:.1}" y="{}" text-anchor="middle">{}</text>"##,
+                b + 5.0,
+                b + 24.0,
+                escape(label)
+            );
+        }
         let _ = write!(
             out,
-            r##"<line x1="{l}" y1="{bottom}" x2="{r}" y2="{bottom}" stroke="#333"/><line x1="{l}" y1="{t}" x2="{l}" y2="{bottom}" stroke="#333"/><text x="{cx}" y="{xl}" text-anchor="middle" font-weight="bold">{x_label}</text><text transform="translate(14 {cy}) rotate(-90)" text-anchor="middle" font-weight="bold">{y_label}</text>"##,
-            l = self.left,
-            r = self.left + self.width,
-            t = self.top,
-            cx = self.left + self.width / 2.0,
-            xl = bottom + 36.0,
-            cy = self.top + self.height / 2.0,
-            x_label = escape(x_label),
-            y_label = escape(y_label),
+            r##"</g><line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#333"/><line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#333"/><text x="{cx:.1}" y="{xt}" text-anchor="middle" font-weight="bold">{x_title}</text><text transform="translate(17 {cy:.1}) rotate(-90)" text-anchor="middle" font-weight="bold">{y_title}</text>"##,
+            cx = l + self.width / 2.0,
+            xt = b + 48.0,
+            cy = t + self.height / 2.0,
+            x_title = escape(x_title),
+            y_title = escape(y_title),
         );
     }
 }
 
-/// Ticks over `lo..=hi`, or over 0..=1 when there was no value.
-fn ticks_over(lo: f64, hi: f64, count: usize) -> Vec<f64> {
-    if lo.is_finite() {
-        ticks(lo, hi, count)
-    } else {
-        ticks(0.0, 1.0, count)
-    }
+/// Where the plot starts: room for the rotated y title and the widest y
+/// tick label.
+fn left_margin(y: &Axis) -> f64 {
+    (26.0 + y.widest() as f64 * CHAR + 8.0).round()
 }
 
-fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    })
+/// Room right of the plot for half of the widest x label.
+fn right_margin(x: &Axis) -> f64 {
+    (x.widest() as f64 * CHAR / 2.0 + 6.0).max(14.0).round()
 }
 
-/// Lines over time (or any x), one colour per series, with point markers
-/// so a series of one point still shows.
-pub fn line_chart(
+/// Total height of a line or scatter chart with this legend.
+fn xy_height(names: &[String]) -> f64 {
+    12.0 + PLOT_HEIGHT + 60.0 + legend_height(names) + 8.0
+}
+
+/// Lines over time (x in unix seconds), one colour and marker per series,
+/// so a series of one point still shows. Points that cannot be placed (see
+/// [`scale::plottable`]) are left out.
+pub fn time_chart(
     caption: &Caption,
-    x_label: &str,
-    y_label: &str,
+    y_title: &str,
     series: &[Series],
-    x_format: impl Fn(f64) -> String,
+    y_format: impl Fn(f64) -> String,
 ) -> String {
+    let series: Vec<Series> = series
+        .iter()
+        .map(|s| Series {
+            name: s.name.clone(),
+            points: s
+                .points
+                .iter()
+                .copied()
+                .filter(|&(x, y)| scale::plottable_time(x) && scale::plottable(y))
+                .collect(),
+        })
+        .collect();
     let names: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
-    let all = || series.iter().flat_map(|s| s.points.iter());
-    let (x_lo, x_hi) = bounds(all().map(|p| p.0));
-    let (y_lo, y_hi) = bounds(all().map(|p| p.1));
-    let (x_lo, x_hi) = if x_lo.is_finite() {
-        (x_lo, x_hi)
-    } else {
-        (0.0, 1.0)
+    let xs: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    let ys: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .collect();
+    let y = scale::linear(&ys, 6);
+    let left = left_margin(&y);
+    let x = scale::time(&xs, WIDTH - left - 40.0, CHAR);
+    let right = right_margin(&x);
+    let x_title = match &x.note {
+        Some(date) => format!("snapshot time (UTC, {date})"),
+        None => "snapshot time (UTC)".to_string(),
     };
-    let y_ticks = ticks_over(y_lo, y_hi, 5);
-    let height = 300.0 + legend_height(&names);
-    let mut frame = Frame {
-        left: 70.0,
-        top: 16.0,
-        width: WIDTH - 120.0,
-        height: 220.0,
-        x: (x_lo, x_hi),
-        y: (y_ticks[0], *y_ticks.last().expect("ticks")),
+    let frame = Frame {
+        left,
+        top: 12.0,
+        width: WIDTH - left - right,
+        height: PLOT_HEIGHT,
+        x,
+        y,
     };
-    if (x_hi - x_lo).abs() < 1e-9 {
-        frame.x = (x_lo - 1.0, x_hi + 1.0);
-    }
+    let height = xy_height(&names);
     let mut out = String::new();
     open(&mut out, caption, height);
-    let x_ticks: Vec<(f64, String)> = {
-        let mut xs: Vec<f64> = all().map(|p| p.0).collect();
-        xs.sort_by(f64::total_cmp);
-        xs.dedup();
-        // At most 6 labels, evenly picked from the x values there are.
-        let step = xs.len().div_ceil(6).max(1);
-        xs.iter().step_by(step).map(|&x| (x, x_format(x))).collect()
-    };
-    frame.axes(&mut out, &x_ticks, &y_ticks, x_label, y_label);
+    frame.axes(&mut out, &x_title, y_title);
     for (i, s) in series.iter().enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
-        let path: Vec<String> = s
+        let (colour, shape) = style(i);
+        let vertices: Vec<String> = s
             .points
             .iter()
             .map(|&(x, y)| format!("{:.1},{:.1}", frame.px(x), frame.py(y)))
             .collect();
         let _ = write!(
             out,
-            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
-            path.join(" "),
+            r#"<polyline class="series" fill="none" stroke="{colour}" stroke-width="2" points="{}"><title>{}</title></polyline>"#,
+            vertices.join(" "),
             escape(&s.name)
         );
         for &(x, y) in &s.points {
+            let (date, time) = when(x);
             let _ = write!(
                 out,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{}: {} at {}</title></circle>"#,
-                frame.px(x),
-                frame.py(y),
+                r#"<path class="mark" d="{}" fill="{colour}"><title>{}: {} at {date} {time} UTC</title></path>"#,
+                marker(shape, frame.px(x), frame.py(y)),
                 escape(&s.name),
-                number(y),
-                escape(&x_format(x))
+                escape(&y_format(y)),
             );
         }
     }
-    legend(&mut out, &names, 300.0);
+    legend(&mut out, &names, frame.bottom() + 60.0, false);
     out.push_str("</svg>");
     out
 }
 
-/// One horizontal bar per label, the value printed at its end.
+/// `(YYYY-MM-DD, HH:MM)` of unix seconds, for tooltips.
+fn when(seconds: f64) -> (String, String) {
+    let (iso, _) = crate::ingest::records::utc_timestamps(seconds.max(0.0) as u64);
+    (iso[..10].to_string(), iso[11..16].to_string())
+}
+
+/// Bars and their value labels: one row per bar, its label above it.
+struct Rows {
+    frame_left: f64,
+    frame_width: f64,
+    height: f64,
+}
+
+const BAR_ROW: f64 = 50.0;
+
+/// The frame of horizontal bars: the full width but room for the widest
+/// value label right of the longest bar (at most 40 % of the width).
+fn rows(count: usize, widest_value: &str) -> Rows {
+    let value_room = (text_width(widest_value) + 14.0).min(WIDTH * 0.4);
+    Rows {
+        frame_left: 8.0,
+        frame_width: (WIDTH - 8.0 - value_room).round(),
+        height: BAR_ROW * count.max(1) as f64,
+    }
+}
+
+/// One horizontal bar per label, the value printed at its end. Bars start
+/// at zero; a negative or unplottable value draws no bar but keeps its
+/// label.
 pub fn bar_chart(
     caption: &Caption,
-    value_label: &str,
+    value_title: &str,
     bars: &[(String, f64)],
     value_format: impl Fn(f64) -> String,
 ) -> String {
-    let row = 26.0;
-    let height = 60.0 + row * bars.len().max(1) as f64;
-    let (_, hi) = bounds(bars.iter().map(|b| b.1).chain([0.0]));
-    let max = if hi > 0.0 { hi } else { 1.0 };
-    let (left, width) = (170.0, WIDTH - 170.0 - 90.0);
+    let values: Vec<f64> = bars
+        .iter()
+        .map(|b| {
+            if scale::plottable(b.1) {
+                b.1.max(0.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let max = values.iter().copied().fold(0.0, f64::max);
+    let max = if max > 0.0 { max } else { 1.0 };
+    let labels: Vec<String> = bars.iter().map(|b| value_format(b.1)).collect();
+    let widest = labels
+        .iter()
+        .max_by_key(|l| l.chars().count())
+        .cloned()
+        .unwrap_or_default();
+    let layout = rows(bars.len(), &widest);
+    let top = 8.0;
+    let height = top + layout.height + 36.0;
     let mut out = String::new();
     open(&mut out, caption, height);
-    for (i, (label, value)) in bars.iter().enumerate() {
-        let y = 10.0 + i as f64 * row;
-        let w = (value.max(0.0) / max * width).max(1.0);
+    let _ = write!(
+        out,
+        r#"<rect class="frame" x="{}" y="{top}" width="{}" height="{}" fill="none"/>"#,
+        layout.frame_left, layout.frame_width, layout.height
+    );
+    for (i, ((label, _), value)) in bars.iter().zip(&values).enumerate() {
+        let y = top + i as f64 * BAR_ROW;
+        let w = value / max * layout.frame_width;
         let _ = write!(
             out,
-            r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text><rect x="{left}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect><text x="{:.1}" y="{:.1}">{}</text>"#,
-            left - 8.0,
-            y + row * 0.6,
+            r#"<text x="{}" y="{:.1}">{}</text><rect class="mark" x="{}" y="{:.1}" width="{w:.1}" height="18" fill="{}"><title>{}: {}</title></rect><text x="{:.1}" y="{:.1}">{}</text>"#,
+            layout.frame_left,
+            y + 17.0,
             escape(label),
-            row - 8.0,
+            layout.frame_left,
+            y + 24.0,
             PALETTE[0],
             escape(label),
-            escape(&value_format(*value)),
-            left + w + 6.0,
-            y + row * 0.6,
-            escape(&value_format(*value))
+            escape(&labels[i]),
+            layout.frame_left + w + 6.0,
+            y + 39.0,
+            escape(&labels[i])
         );
     }
-    let bottom = 14.0 + bars.len() as f64 * row;
-    value_axis(&mut out, left, width, bottom, bottom + 30.0, value_label);
+    value_axis(&mut out, layout.frame_left, top, layout.height, value_title);
     out.push_str("</svg>");
     out
 }
 
-/// The vertical line the bars start from and the value axis title below.
-fn value_axis(out: &mut String, left: f64, width: f64, bottom: f64, title_y: f64, title: &str) {
+/// The line the bars start from and the value title below the bars.
+fn value_axis(out: &mut String, left: f64, top: f64, height: f64, title: &str) {
     let _ = write!(
         out,
-        r##"<line x1="{left}" y1="6" x2="{left}" y2="{bottom:.1}" stroke="#333"/><text x="{:.1}" y="{title_y:.1}" text-anchor="middle" font-weight="bold">{}</text>"##,
-        left + width / 2.0,
+        r##"<line x1="{left}" y1="{top}" x2="{left}" y2="{:.1}" stroke="#333"/><text x="{left}" y="{:.1}" font-weight="bold">{}</text>"##,
+        top + height,
+        top + height + 24.0,
         escape(title)
     );
 }
@@ -325,58 +428,86 @@ fn value_axis(out: &mut String, left: f64, width: f64, bottom: f64, title_y: f64
 /// One horizontal bar per row, split into parts (one colour per part name).
 pub fn stacked_bar_chart(
     caption: &Caption,
-    value_label: &str,
+    value_title: &str,
     parts: &[String],
-    rows: &[(String, Vec<f64>)],
+    rows_in: &[(String, Vec<f64>)],
 ) -> String {
-    let row = 26.0;
-    let body = 14.0 + row * rows.len().max(1) as f64;
-    let height = body + 40.0 + legend_height(parts);
-    let max = rows
+    let clean = |v: f64| if scale::plottable(v) { v.max(0.0) } else { 0.0 };
+    let totals: Vec<f64> = rows_in
         .iter()
-        .map(|(_, v)| v.iter().sum::<f64>())
-        .fold(0.0, f64::max)
-        .max(1.0);
-    let (left, width) = (170.0, WIDTH - 170.0 - 60.0);
+        .map(|(_, v)| v.iter().map(|x| clean(*x)).sum::<f64>())
+        .collect();
+    let max = totals.iter().copied().fold(0.0, f64::max);
+    let max = if max > 0.0 { max } else { 1.0 };
+    let labels: Vec<String> = totals.iter().map(|t| number(*t)).collect();
+    let widest = labels
+        .iter()
+        .max_by_key(|l| l.chars().count())
+        .cloned()
+        .unwrap_or_default();
+    let layout = rows(rows_in.len(), &widest);
+    let top = 8.0;
+    let body = top + layout.height + 36.0;
+    let height = body + legend_height(parts) + 8.0;
     let mut out = String::new();
     open(&mut out, caption, height);
-    for (i, (label, values)) in rows.iter().enumerate() {
-        let y = 10.0 + i as f64 * row;
+    let _ = write!(
+        out,
+        r#"<rect class="frame" x="{}" y="{top}" width="{}" height="{}" fill="none"/>"#,
+        layout.frame_left, layout.frame_width, layout.height
+    );
+    for (i, (label, values)) in rows_in.iter().enumerate() {
+        let y = top + i as f64 * BAR_ROW;
         let _ = write!(
             out,
-            r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
-            left - 8.0,
-            y + row * 0.6,
+            r#"<text x="{}" y="{:.1}">{}</text>"#,
+            layout.frame_left,
+            y + 17.0,
             escape(label)
         );
-        let mut x = left;
+        let mut sum = 0.0;
         for (p, value) in values.iter().enumerate() {
-            let w = value / max * width;
-            if w > 0.0 {
+            let value = clean(*value);
+            if value > 0.0 {
+                // Both edges rounded as printed: the last part ends exactly
+                // where the frame allows, never a rounding past it.
+                let edge = |at: f64| {
+                    ((layout.frame_left + at / max * layout.frame_width) * 10.0).round() / 10.0
+                };
+                let (x, w) = (edge(sum), edge(sum + value) - edge(sum));
                 let _ = write!(
                     out,
-                    r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{}"><title>{}, {}: {}</title></rect>"#,
-                    row - 8.0,
+                    r#"<rect class="mark" x="{x:.1}" y="{:.1}" width="{w:.1}" height="18" fill="{}"><title>{}, {}: {}</title></rect>"#,
+                    y + 24.0,
                     PALETTE[p % PALETTE.len()],
                     escape(label),
                     escape(&parts[p]),
-                    number(*value)
+                    number(value)
                 );
             }
-            x += w;
+            sum += value;
         }
         let _ = write!(
             out,
             r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
-            x + 6.0,
-            y + row * 0.6,
-            number(values.iter().sum())
+            layout.frame_left + sum / max * layout.frame_width + 6.0,
+            y + 39.0,
+            labels[i]
         );
     }
-    value_axis(&mut out, left, width, body, body + 20.0, value_label);
-    legend(&mut out, parts, body + 48.0);
+    value_axis(&mut out, layout.frame_left, top, layout.height, value_title);
+    legend(&mut out, parts, body, true);
     out.push_str("</svg>");
     out
+}
+
+/// A count or amount as a person reads it: no decimals when whole.
+fn number(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}")
+    }
 }
 
 /// A labelled point of a scatter group.
@@ -386,57 +517,72 @@ pub struct Dot {
     pub y: f64,
 }
 
-/// Points in groups, one colour (and legend entry) per group.
+/// An x axis whose labels fit the plot: fewer ticks until they do.
+fn fitting_linear(values: &[f64], width: f64) -> Axis {
+    let mut max_ticks = 7;
+    loop {
+        let axis = scale::linear(values, max_ticks);
+        let needed = axis.ticks.len() as f64 * (axis.widest() + 2) as f64 * CHAR;
+        if needed <= width || max_ticks <= 2 {
+            return axis;
+        }
+        max_ticks -= 1;
+    }
+}
+
+/// Points in groups, one colour and marker (and legend entry) per group.
+/// `format` turns an x or y value into the text of the tooltips.
 pub fn scatter_chart(
     caption: &Caption,
-    x_label: &str,
-    y_label: &str,
+    (x_title, y_title): (&str, &str),
     groups: &[(String, Vec<Dot>)],
+    format: (impl Fn(f64) -> String, impl Fn(f64) -> String),
 ) -> String {
     let names: Vec<String> = groups.iter().map(|g| g.0.clone()).collect();
-    let all = || groups.iter().flat_map(|g| g.1.iter());
-    let (x_lo, x_hi) = bounds(all().map(|d| d.x));
-    let (y_lo, y_hi) = bounds(all().map(|d| d.y));
-    let x_ticks = ticks_over(x_lo, x_hi, 6);
-    let y_ticks = ticks_over(y_lo, y_hi, 5);
-    let height = 300.0 + legend_height(&names);
+    let placed = |d: &&Dot| scale::plottable(d.x) && scale::plottable(d.y);
+    let all = || groups.iter().flat_map(|g| g.1.iter()).filter(placed);
+    let xs: Vec<f64> = all().map(|d| d.x).collect();
+    let ys: Vec<f64> = all().map(|d| d.y).collect();
+    let y = scale::linear(&ys, 6);
+    let left = left_margin(&y);
+    let x = fitting_linear(&xs, WIDTH - left - 40.0);
+    let right = right_margin(&x);
     let frame = Frame {
-        left: 70.0,
-        top: 16.0,
-        width: WIDTH - 120.0,
-        height: 220.0,
-        x: (x_ticks[0], *x_ticks.last().expect("ticks")),
-        y: (y_ticks[0], *y_ticks.last().expect("ticks")),
+        left,
+        top: 12.0,
+        width: WIDTH - left - right,
+        height: PLOT_HEIGHT,
+        x,
+        y,
     };
     let mut out = String::new();
-    open(&mut out, caption, height);
-    let labelled: Vec<(f64, String)> = x_ticks.iter().map(|&x| (x, number(x))).collect();
-    frame.axes(&mut out, &labelled, &y_ticks, x_label, y_label);
+    open(&mut out, caption, xy_height(&names));
+    frame.axes(&mut out, x_title, y_title);
     for (i, (group, dots)) in groups.iter().enumerate() {
-        for dot in dots {
+        let (colour, shape) = style(i);
+        for dot in dots.iter().filter(placed) {
             let _ = write!(
                 out,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="5" fill="{}" fill-opacity="0.8"><title>{} ({}): {} {}, {} {}</title></circle>"#,
-                frame.px(dot.x),
-                frame.py(dot.y),
-                PALETTE[i % PALETTE.len()],
+                r#"<path class="mark" d="{}" fill="{colour}" fill-opacity="0.85"><title>{} ({}): {} {}, {} {}</title></path>"#,
+                marker(shape, frame.px(dot.x), frame.py(dot.y)),
                 escape(&dot.name),
                 escape(group),
-                escape(x_label),
-                number(dot.x),
-                escape(y_label),
-                number(dot.y)
+                escape(x_title),
+                escape(&(format.0)(dot.x)),
+                escape(y_title),
+                escape(&(format.1)(dot.y))
             );
         }
     }
-    legend(&mut out, &names, 300.0);
+    legend(&mut out, &names, frame.bottom() + 60.0, false);
     out.push_str("</svg>");
     out
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn caption() -> Caption<'static> {
         Caption {
@@ -446,33 +592,106 @@ mod tests {
         }
     }
 
-    #[test]
-    fn ticks_are_round_and_cover_the_range() {
-        assert_eq!(ticks(0.0, 10.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
-        let t = ticks(123.0, 987.0, 5);
-        assert!(t[0] <= 123.0 && *t.last().unwrap() >= 987.0, "{t:?}");
-        assert!(
-            t.windows(2).all(|w| (w[1] - w[0] - 200.0).abs() < 1e-9),
-            "{t:?}"
+    /// The numbers of an attribute of every element with this class.
+    fn attribute_of(svg: &str, class: &str, attribute: &str) -> Vec<String> {
+        svg.split('<')
+            .filter(|element| element.contains(&format!("class=\"{class}\"")))
+            .filter_map(|element| {
+                let start = element.find(&format!(" {attribute}=\""))? + attribute.len() + 3;
+                let rest = &element[start..];
+                Some(rest[..rest.find('"')?].to_string())
+            })
+            .collect()
+    }
+
+    fn numbers(text: &str) -> Vec<f64> {
+        text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect()
+    }
+
+    /// (x, y, width, height) of the chart's frame.
+    fn frame_of(svg: &str) -> (f64, f64, f64, f64) {
+        let get = |a: &str| attribute_of(svg, "frame", a)[0].parse::<f64>().unwrap();
+        (get("x"), get("y"), get("width"), get("height"))
+    }
+
+    /// Every point of every mark and line inside the frame; every tick label
+    /// of an axis different. Returns how many points were checked.
+    pub fn assert_inside(svg: &str) -> usize {
+        let (x, y, w, h) = frame_of(svg);
+        let inside = |px: f64, py: f64| px >= x && px <= x + w && py >= y && py <= y + h;
+        let mut checked = 0;
+        for d in attribute_of(svg, "mark", "d") {
+            let n = numbers(&d[1..]);
+            assert!(
+                inside(n[0], n[1]),
+                "mark at {},{} outside {x},{y} {w}x{h}",
+                n[0],
+                n[1]
+            );
+            checked += 1;
+        }
+        for points in attribute_of(svg, "series", "points") {
+            let n = numbers(&points);
+            for p in n.chunks(2) {
+                assert!(inside(p[0], p[1]), "vertex {p:?} outside {x},{y} {w}x{h}");
+                checked += 1;
+            }
+        }
+        let (bars_x, bars_w) = (
+            attribute_of(svg, "mark", "x"),
+            attribute_of(svg, "mark", "width"),
         );
-        assert!(
-            ticks(5.0, 5.0, 5).len() >= 2,
-            "a flat range still has an axis"
-        );
+        for (bx, bw) in bars_x.iter().zip(&bars_w) {
+            let (bx, bw): (f64, f64) = (bx.parse().unwrap(), bw.parse().unwrap());
+            assert!(
+                bx >= x && bx + bw <= x + w + 1e-9,
+                "bar {bx}+{bw} outside {x} {w}"
+            );
+            checked += 1;
+        }
+        for axis in ["ticks x", "ticks y"] {
+            let Some(start) = svg.find(&format!("<g class=\"{axis}\">")) else {
+                continue;
+            };
+            let group = &svg[start..start + svg[start..].find("</g>").unwrap()];
+            let labels: Vec<&str> = group
+                .split("<text")
+                .skip(1)
+                .map(|t| &t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()])
+                .collect();
+            let mut unique = labels.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                labels.len(),
+                "repeated {axis} labels: {labels:?}"
+            );
+        }
+        checked
     }
 
     #[test]
     fn charts_are_accessible_and_escaped() {
         let series = vec![Series {
             name: "Vendor <A>".into(),
-            points: vec![(0.0, 10.0), (3600.0, 12.5)],
+            points: vec![(1_795_578_473.0, 10.0), (1_795_582_073.0, 12.5)],
         }];
-        let line = line_chart(&caption(), "time", "price", &series, |x| format!("{x}"));
+        let line = time_chart(&caption(), "price", &series, |v| format!("${v:.2}"));
         assert!(line.starts_with("<svg") && line.ends_with("</svg>"));
         assert!(line.contains(r#"role="img" aria-labelledby="c1-title c1-desc""#));
         assert!(line.contains("<title id=\"c1-title\">Prices &lt;&amp; more&gt;</title>"));
         assert!(line.contains("Vendor &lt;A&gt;") && !line.contains("<A>"));
-        assert_eq!(line.matches("<circle").count(), 2);
+        assert_eq!(line.matches("class=\"mark\"").count(), 2);
+        assert!(
+            line.contains("Vendor &lt;A&gt;: $12.50 at 2026-11-25 04:47 UTC"),
+            "{line}"
+        );
+        assert!(line.contains("snapshot time (UTC, 2026-11-25)"));
+        assert_eq!(assert_inside(&line), 4);
 
         let bars = bar_chart(
             &caption(),
@@ -480,17 +699,20 @@ mod tests {
             &[("a".into(), 4.5), ("b".into(), 3.0)],
             |v| format!("{v:.1}"),
         );
-        assert_eq!(bars.matches("<rect").count(), 2);
+        assert_eq!(bars.matches("class=\"mark\"").count(), 2);
         assert!(bars.contains(">4.5<"));
+        assert_inside(&bars);
 
         let parts = vec!["in_stock".to_string(), "out_of_stock".to_string()];
         let stacked =
             stacked_bar_chart(&caption(), "items", &parts, &[("v".into(), vec![3.0, 0.0])]);
         assert_eq!(
-            stacked.matches("<rect").count(),
-            1 + 2,
-            "one non-empty part + two legend keys"
+            stacked.matches("class=\"mark\"").count(),
+            1,
+            "one non-empty part"
         );
+        assert_eq!(stacked.matches("<rect x=").count(), 2, "two legend keys");
+        assert_inside(&stacked);
 
         let dots = vec![(
             "premium".to_string(),
@@ -500,17 +722,227 @@ mod tests {
                 y: 0.9,
             }],
         )];
-        let scatter = scatter_chart(&caption(), "price level", "availability", &dots);
+        let scatter = scatter_chart(
+            &caption(),
+            ("price level", "availability"),
+            &dots,
+            (|v: f64| format!("{v}"), |v: f64| format!("{v}")),
+        );
         assert!(scatter.contains("tv (premium)"));
+        assert_inside(&scatter);
     }
 
     #[test]
     fn empty_data_still_draws_a_valid_chart() {
-        let line = line_chart(&caption(), "x", "y", &[], |x| format!("{x}"));
+        let line = time_chart(&caption(), "y", &[], |v| v.to_string());
         assert!(line.ends_with("</svg>") && !line.contains("NaN") && !line.contains("inf"));
-        let scatter = scatter_chart(&caption(), "x", "y", &[]);
+        let scatter = scatter_chart(
+            &caption(),
+            ("x", "y"),
+            &[],
+            (|v: f64| v.to_string(), |v: f64| v.to_string()),
+        );
         assert!(!scatter.contains("NaN"));
         let bars = bar_chart(&caption(), "v", &[], |v| format!("{v}"));
         assert!(!bars.contains("NaN"));
+    }
+
+    #[test]
+    fn unplottable_values_are_left_out_not_drawn_anywhere() {
+        let series = vec![Series {
+            name: "s".into(),
+            points: vec![(1e9, f64::NAN), (1e9 + 60.0, 5.0), (f64::INFINITY, 1.0)],
+        }];
+        let line = time_chart(&caption(), "y", &series, |v| v.to_string());
+        assert_eq!(assert_inside(&line), 2, "one vertex and one mark");
+        let bars = bar_chart(&caption(), "v", &[("x".into(), f64::NAN)], |v| {
+            format!("{v}")
+        });
+        assert_inside(&bars);
+        assert!(!bars.contains("NaN\"") && !bars.contains("width=\"NaN"));
+    }
+
+    /// Relative luminance (WCAG 2.x) of `#RRGGBB`.
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = u8::from_str_radix(&hex[i..i + 2], 16).unwrap() as f64 / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    #[test]
+    fn every_series_colour_has_3_to_1_contrast_on_the_background() {
+        let background = luminance(BACKGROUND);
+        for colour in PALETTE {
+            let ratio = (background + 0.05) / (luminance(colour) + 0.05);
+            assert!(ratio >= 3.0, "{colour}: {ratio:.2}:1");
+        }
+    }
+
+    /// CIELAB of a colour as seen with a colour-vision deficiency (Machado,
+    /// Oliveira and Fernandes 2009, severity 1).
+    fn seen(hex: &str, deficiency: &[[f64; 3]; 3]) -> [f64; 3] {
+        let linear = |i: usize| {
+            let c = u8::from_str_radix(&hex[i..i + 2], 16).unwrap() as f64 / 255.0;
+            if c <= 0.04045 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let rgb = [linear(1), linear(3), linear(5)];
+        let sim: Vec<f64> = deficiency
+            .iter()
+            .map(|row| (0..3).map(|j| row[j] * rgb[j]).sum::<f64>().clamp(0.0, 1.0))
+            .collect();
+        let xyz = [
+            (0.4124 * sim[0] + 0.3576 * sim[1] + 0.1805 * sim[2]) / 0.95047,
+            0.2126 * sim[0] + 0.7152 * sim[1] + 0.0722 * sim[2],
+            (0.0193 * sim[0] + 0.1192 * sim[1] + 0.9505 * sim[2]) / 1.08883,
+        ];
+        let f = |t: f64| {
+            if t > 0.008856 {
+                t.cbrt()
+            } else {
+                7.787 * t + 16.0 / 116.0
+            }
+        };
+        let (fx, fy, fz) = (f(xyz[0]), f(xyz[1]), f(xyz[2]));
+        [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
+    }
+
+    #[test]
+    fn series_colours_stay_apart_with_colour_vision_deficiencies() {
+        let visions: [(&str, [[f64; 3]; 3]); 4] = [
+            (
+                "typical",
+                [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+            ),
+            (
+                "protan",
+                [
+                    [0.152286, 1.052583, -0.204868],
+                    [0.114503, 0.786281, 0.099216],
+                    [-0.003882, -0.048116, 1.051998],
+                ],
+            ),
+            (
+                "deutan",
+                [
+                    [0.367322, 0.860646, -0.227968],
+                    [0.280085, 0.672501, 0.047413],
+                    [-0.011820, 0.042940, 0.968881],
+                ],
+            ),
+            (
+                "tritan",
+                [
+                    [1.255528, -0.076749, -0.178779],
+                    [-0.078411, 0.930809, 0.147602],
+                    [0.004733, 0.691367, 0.303900],
+                ],
+            ),
+        ];
+        for (vision, matrix) in &visions {
+            for (i, a) in PALETTE.iter().enumerate() {
+                for b in &PALETTE[i + 1..] {
+                    let (la, lb) = (seen(a, matrix), seen(b, matrix));
+                    let distance = (0..3).map(|k| (la[k] - lb[k]).powi(2)).sum::<f64>().sqrt();
+                    // ΔE*ab above 15: told apart at a glance.
+                    assert!(
+                        distance > 15.0,
+                        "{vision}: {a} and {b} are {distance:.1} apart"
+                    );
+                }
+            }
+        }
+    }
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            -1e3..1e3f64,
+            -1e12..1e12f64,
+            0.0..1e-6f64,
+            Just(0.0),
+            Just(scale::LIMIT),
+            Just(-scale::LIMIT),
+            Just(f64::NAN),
+        ]
+    }
+
+    fn time() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            1.7e9..1.8e9f64,
+            Just(1_795_578_473.0),
+            0.0..3e10f64,
+            Just(-1.0),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn every_mark_of_a_time_chart_is_inside_its_frame(
+            series in proptest::collection::vec(
+                proptest::collection::vec((time(), value()), 1..12), 0..7),
+            constant in proptest::option::of(value()),
+        ) {
+            let series: Vec<Series> = series
+                .into_iter()
+                .enumerate()
+                .map(|(i, points)| Series {
+                    name: format!("series {i}"),
+                    points: points.into_iter().map(|(t, v)| (t, constant.unwrap_or(v))).collect(),
+                })
+                .collect();
+            let svg = time_chart(&caption(), "y", &series, |v| v.to_string());
+            assert_inside(&svg);
+            prop_assert!(!svg.contains("NaN") && !svg.contains("inf"));
+        }
+
+        #[test]
+        fn every_mark_of_a_scatter_is_inside_its_frame(
+            groups in proptest::collection::vec(
+                proptest::collection::vec((value(), value()), 1..15), 0..5),
+        ) {
+            let groups: Vec<(String, Vec<Dot>)> = groups
+                .into_iter()
+                .enumerate()
+                .map(|(i, dots)| (
+                    format!("cluster {i}"),
+                    dots.into_iter().map(|(x, y)| Dot { name: "item".into(), x, y }).collect(),
+                ))
+                .collect();
+            let svg = scatter_chart(
+                &caption(),
+                ("x", "y"),
+                &groups,
+                (|v: f64| v.to_string(), |v: f64| v.to_string()),
+            );
+            assert_inside(&svg);
+            prop_assert!(!svg.contains("NaN") && !svg.contains("inf"));
+        }
+
+        #[test]
+        fn every_bar_is_inside_its_frame(
+            bars in proptest::collection::vec(value(), 0..12),
+        ) {
+            let named: Vec<(String, f64)> =
+                bars.iter().enumerate().map(|(i, v)| (format!("v{i}"), *v)).collect();
+            assert_inside(&bar_chart(&caption(), "v", &named, |v| format!("{v:.2}")));
+            let parts = vec!["a".to_string(), "b".to_string()];
+            let stacked: Vec<(String, Vec<f64>)> = bars
+                .chunks(2)
+                .enumerate()
+                .map(|(i, c)| (format!("v{i}"), c.to_vec()))
+                .collect();
+            assert_inside(&stacked_bar_chart(&caption(), "n", &parts, &stacked));
+        }
     }
 }
