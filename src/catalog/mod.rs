@@ -296,7 +296,7 @@ pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     for e in entries {
         let _ = write!(
             out,
-            "<section id=\"{id}\">\n<h3>{name}</h3>\n<p>{}</p>\n<p class=\"muted\">{} · <code>{}</code></p>\n<p>Upstream: {}<br>Downstream: {}</p>\n<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"{id}-columns\"><table><caption id=\"{id}-columns\">Columns of {name}</caption><thead><tr><th scope=\"col\">column</th><th scope=\"col\">type</th></tr></thead><tbody>",
+            "<section id=\"{id}\">\n<h3>{name}</h3>\n<p>{}</p>\n<p class=\"muted\">{} · <code>{}</code></p>\n<p>Upstream: {}<br>Downstream: {}</p>\n<section class=\"table-wrap\" tabindex=\"0\" aria-labelledby=\"{id}-columns\"><table><caption id=\"{id}-columns\">Columns of {name}</caption><thead><tr><th scope=\"col\">column</th><th scope=\"col\">type</th></tr></thead><tbody>",
             escape(&e.description),
             escape(&e.materialized),
             escape(&e.source),
@@ -313,9 +313,9 @@ pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
                 escape(c.data_type.as_deref().unwrap_or("?"))
             );
         }
-        out.push_str("</tbody></table></div>\n");
+        out.push_str("</tbody></table></section>\n");
         if !e.checks.is_empty() {
-            let _ = write!(out, "<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-labelledby=\"{id}-checks\"><table><caption id=\"{id}-checks\">Checks on {name}</caption><thead><tr><th scope=\"col\">check</th><th scope=\"col\">type</th><th scope=\"col\">warn when</th><th scope=\"col\">fail when</th><th scope=\"col\">latest</th></tr></thead><tbody>",
+            let _ = write!(out, "<section class=\"table-wrap\" tabindex=\"0\" aria-labelledby=\"{id}-checks\"><table><caption id=\"{id}-checks\">Checks on {name}</caption><thead><tr><th scope=\"col\">check</th><th scope=\"col\">type</th><th scope=\"col\">warn when</th><th scope=\"col\">fail when</th><th scope=\"col\">latest</th></tr></thead><tbody>",
                 id = lineage::anchor(&e.name),
                 name = escape(&e.name),
             );
@@ -333,7 +333,7 @@ pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
                     escape(&last_text(&c.last))
                 );
             }
-            out.push_str("</tbody></table></div>\n");
+            out.push_str("</tbody></table></section>\n");
         }
         out.push_str("</section>\n");
     }

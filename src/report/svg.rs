@@ -101,62 +101,110 @@ fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * CHAR
 }
 
-/// Where each legend entry goes: (x, row), wrapping to a new row when the
-/// next entry would not fit.
-fn legend_layout(names: &[String]) -> Vec<(f64, f64)> {
+/// The lines of a legend name: broken at spaces so each fits beside its
+/// swatch (a word longer than that stays whole).
+fn legend_lines(name: &str) -> Vec<String> {
+    let room = ((WIDTH - 8.0 - 28.0 - 4.0) / CHAR).floor() as usize;
+    let mut lines: Vec<String> = Vec::new();
+    for word in name.split(' ') {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= room => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// Where each legend entry goes: (x, first row, its lines), wrapping to a
+/// new row when the next entry would not fit; an entry of several lines
+/// takes a row of its own for each.
+fn legend_layout(names: &[String]) -> Vec<(f64, f64, Vec<String>)> {
     let mut x = 8.0;
     let mut row = 0.0;
     names
         .iter()
         .map(|name| {
-            let width = 34.0 + text_width(name);
-            if x > 8.0 && x + width > WIDTH - 4.0 {
+            let lines = legend_lines(name);
+            let width = 28.0 + lines.iter().map(|l| text_width(l)).fold(0.0, f64::max);
+            if x > 8.0 && (lines.len() > 1 || x + width > WIDTH - 4.0) {
                 x = 8.0;
                 row += 1.0;
             }
-            let at = (x, row);
-            x += width + 10.0;
+            let at = (x, row, lines);
+            if at.2.len() > 1 {
+                row += at.2.len() as f64 - 1.0;
+                x = WIDTH;
+            } else {
+                x += width + 10.0;
+            }
             at
         })
         .collect()
 }
 
 fn legend_height(names: &[String]) -> f64 {
-    if names.is_empty() {
-        return 0.0;
+    match legend_layout(names).last() {
+        Some((_, row, lines)) => (row + lines.len() as f64) * LEGEND_ROW,
+        None => 0.0,
     }
-    let rows = legend_layout(names).last().map_or(0.0, |(_, row)| *row) + 1.0;
-    rows * LEGEND_ROW
 }
 
-/// The key: a swatch (line and marker, or a block) and the name of each
-/// series, from `top` down.
-fn legend(out: &mut String, names: &[String], top: f64, blocks: bool) {
+/// How a legend shows what an entry looks like in the chart.
+#[derive(Clone, Copy, PartialEq)]
+enum Swatch {
+    /// A line through its marker (line charts).
+    Line,
+    /// The marker alone (scatter).
+    Marker,
+    /// A coloured block (bars).
+    Block,
+}
+
+/// The key: a swatch and the name of each series, from `top` down.
+fn legend(out: &mut String, names: &[String], top: f64, swatch: Swatch) {
     out.push_str(r#"<g class="legend">"#);
-    for (i, (name, (x, row))) in names.iter().zip(legend_layout(names)).enumerate() {
+    for (i, (x, row, lines)) in legend_layout(names).into_iter().enumerate() {
         let y = top + row * LEGEND_ROW + 16.0;
         let (colour, shape) = style(i);
-        if blocks {
+        match swatch {
+            Swatch::Block => {
+                let _ = write!(
+                    out,
+                    r#"<rect x="{x}" y="{}" width="22" height="14" fill="{colour}"/>"#,
+                    y - 12.0
+                );
+            }
+            Swatch::Line => {
+                let _ = write!(
+                    out,
+                    r#"<line x1="{x}" y1="{my}" x2="{}" y2="{my}" stroke="{colour}" stroke-width="2"/>"#,
+                    x + 22.0,
+                    my = y - 5.0,
+                );
+            }
+            Swatch::Marker => {}
+        }
+        if swatch != Swatch::Block {
             let _ = write!(
                 out,
-                r#"<rect x="{x}" y="{}" width="22" height="14" fill="{colour}"/>"#,
-                y - 12.0
-            );
-        } else {
-            let _ = write!(
-                out,
-                r#"<line x1="{x}" y1="{my}" x2="{}" y2="{my}" stroke="{colour}" stroke-width="2"/><path d="{}" fill="{colour}"/>"#,
-                x + 22.0,
-                marker(shape, x + 11.0, y - 5.0),
-                my = y - 5.0,
+                r#"<path d="{}" fill="{colour}"/>"#,
+                marker(shape, x + 11.0, y - 5.0)
             );
         }
-        let _ = write!(
-            out,
-            r#"<text x="{}" y="{y}">{}</text>"#,
-            x + 28.0,
-            escape(name)
-        );
+        let _ = write!(out, r#"<text x="{}" y="{y}">"#, x + 28.0);
+        for (n, line) in lines.iter().enumerate() {
+            let dy = if n == 0 { 0.0 } else { LEGEND_ROW };
+            let _ = write!(
+                out,
+                r#"<tspan x="{}" dy="{dy}">{}</tspan>"#,
+                x + 28.0,
+                escape(line)
+            );
+        }
+        out.push_str("</text>");
     }
     out.push_str("</g>");
 }
@@ -222,21 +270,24 @@ impl Frame {
         }
         let _ = write!(
             out,
-            r##"</g><line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#333"/><line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#333"/><text x="{cx:.1}" y="{xt}" text-anchor="middle" font-weight="bold">{x_title}</text><text transform="translate(17 {cy:.1}) rotate(-90)" text-anchor="middle" font-weight="bold">{y_title}</text>"##,
+            r##"</g><line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="#333"/><line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="#333"/><text x="{cx:.1}" y="{xt}" text-anchor="middle" font-weight="bold">{x_title}</text><text x="8" y="{yt}" font-weight="bold">{y_title}</text>"##,
             cx = l + self.width / 2.0,
             xt = b + 48.0,
-            cy = t + self.height / 2.0,
+            yt = t - 12.0,
             x_title = escape(x_title),
             y_title = escape(y_title),
         );
     }
 }
 
-/// Where the plot starts: room for the rotated y title and the widest y
-/// tick label.
+/// Where the plot starts: room for the widest y tick label. The y title
+/// reads horizontally above the plot (nobody tilts their head).
 fn left_margin(y: &Axis) -> f64 {
-    (26.0 + y.widest() as f64 * CHAR + 8.0).round()
+    (8.0 + y.widest() as f64 * CHAR + 8.0).round()
 }
+
+/// The top of the plot: below the y title.
+const PLOT_TOP: f64 = 32.0;
 
 /// Room right of the plot for half of the widest x label.
 fn right_margin(x: &Axis) -> f64 {
@@ -245,7 +296,7 @@ fn right_margin(x: &Axis) -> f64 {
 
 /// Total height of a line or scatter chart with this legend.
 fn xy_height(names: &[String]) -> f64 {
-    12.0 + PLOT_HEIGHT + 60.0 + legend_height(names) + 8.0
+    PLOT_TOP + PLOT_HEIGHT + 60.0 + legend_height(names) + 8.0
 }
 
 /// Lines over time (x in unix seconds), one colour and marker per series,
@@ -288,7 +339,7 @@ pub fn time_chart(
     };
     let frame = Frame {
         left,
-        top: 12.0,
+        top: PLOT_TOP,
         width: WIDTH - left - right,
         height: PLOT_HEIGHT,
         x,
@@ -322,7 +373,7 @@ pub fn time_chart(
             );
         }
     }
-    legend(&mut out, &names, frame.bottom() + 60.0, false);
+    legend(&mut out, &names, frame.bottom() + 60.0, Swatch::Line);
     out.push_str("</svg>");
     out
 }
@@ -496,7 +547,7 @@ pub fn stacked_bar_chart(
         );
     }
     value_axis(&mut out, layout.frame_left, top, layout.height, value_title);
-    legend(&mut out, parts, body, true);
+    legend(&mut out, parts, body, Swatch::Block);
     out.push_str("</svg>");
     out
 }
@@ -549,7 +600,7 @@ pub fn scatter_chart(
     let right = right_margin(&x);
     let frame = Frame {
         left,
-        top: 12.0,
+        top: PLOT_TOP,
         width: WIDTH - left - right,
         height: PLOT_HEIGHT,
         x,
@@ -574,7 +625,7 @@ pub fn scatter_chart(
             );
         }
     }
-    legend(&mut out, &names, frame.bottom() + 60.0, false);
+    legend(&mut out, &names, frame.bottom() + 60.0, Swatch::Marker);
     out.push_str("</svg>");
     out
 }
@@ -730,6 +781,27 @@ pub mod tests {
         );
         assert!(scatter.contains("tv (premium)"));
         assert_inside(&scatter);
+    }
+
+    #[test]
+    fn long_legend_names_wrap_inside_the_picture() {
+        let names = vec![
+            "cluster 3: premium & stable, often out of stock".to_string(),
+            "cluster 1: budget & volatile".to_string(),
+        ];
+        let layout = legend_layout(&names);
+        assert!(layout[0].2.len() > 1, "{layout:?}");
+        assert_eq!(
+            layout[1].1,
+            layout[0].2.len() as f64,
+            "the next entry starts below"
+        );
+        for (x, _, lines) in &layout {
+            for line in lines {
+                assert!(x + 28.0 + text_width(line) <= WIDTH, "{line} fits");
+            }
+        }
+        assert_eq!(legend_height(&names), 3.0 * LEGEND_ROW);
     }
 
     #[test]
