@@ -230,8 +230,8 @@ fn list(names: &[String]) -> String {
 /// The catalog as Markdown, lineage as a Mermaid block.
 pub fn markdown(env: &str, entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     let mut out = format!(
-        "# Data catalog · {env}\n\n{} model(s); {facts_note}\n\n## Lineage\n\n```mermaid\n{}```\n\n## Models\n",
-        entries.len(),
+        "# Data catalog · {env}\n\n{}; {facts_note}\n\n## Lineage\n\n```mermaid\n{}```\n\n## Models\n",
+        counted(entries),
         lineage::mermaid(nodes)
     );
     for e in entries {
@@ -273,6 +273,19 @@ pub fn markdown(env: &str, entries: &[Entry], nodes: &[Node], facts_note: &str) 
     out
 }
 
+/// "15 SQL model(s) and the clusters table".
+fn counted(entries: &[Entry]) -> String {
+    let models = entries
+        .iter()
+        .filter(|e| e.materialized != CLUSTERS_KIND)
+        .count();
+    if models < entries.len() {
+        format!("{models} SQL model(s) and the clusters table")
+    } else {
+        format!("{models} SQL model(s)")
+    }
+}
+
 fn links(names: &[String]) -> String {
     if names.is_empty() {
         return "—".into();
@@ -287,8 +300,8 @@ fn links(names: &[String]) -> String {
 /// The catalog as an HTML fragment (no scripts: the lineage is an SVG).
 pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     let mut out = format!(
-        "<h2>Data catalog</h2>\n<p>{} model(s); {}</p>\n<section><figure><figcaption>Lineage</figcaption><div class=\"scroll-x\">{}</div><p class=\"muted\">{}</p></figure></section>\n",
-        entries.len(),
+        "<h2>Data catalog</h2>\n<p>{}; {}</p>\n<section><figure><figcaption>Lineage</figcaption><p>Each box links to its entry below; on a narrow screen the graph scrolls sideways.</p><div class=\"scroll-x\">{}</div><p class=\"muted\">{}</p></figure></section>\n",
+        counted(entries),
         escape(facts_note),
         lineage::svg(nodes),
         escape(&lineage::describe(nodes))
@@ -458,6 +471,12 @@ mod tests {
         assert_eq!(silver.checks[0].kind, "row_count");
         assert_eq!(silver.checks[0].fail, "> 5");
         assert_eq!(silver.checks[0].last.as_ref().unwrap().status, "warn");
+        let features = &entries[2];
+        assert_eq!(features.downstream, vec![CLUSTERS_TABLE]);
+        let clusters = entries.last().unwrap();
+        assert_eq!(clusters.name, CLUSTERS_TABLE);
+        assert_eq!(clusters.upstream, vec![FEATURES_MODEL]);
+        assert_eq!(clusters.columns.len(), CLUSTER_COLUMNS.len());
     }
 
     #[test]
@@ -491,5 +510,21 @@ mod tests {
         assert!(html.contains("Upstream: <a href=\"#bronze_products\">bronze.products</a>"));
         assert!(html.contains("status-none\">not run"));
         assert!(!html.contains("<script"));
+        // The lineage used to link #gold_item_clusters, which had no entry.
+        assert!(html.contains("<section id=\"gold_item_clusters\">"));
+        for link in html.split("href=\"#").skip(1) {
+            let id = &link[..link.find('"').unwrap()];
+            assert!(
+                html.contains(&format!(" id=\"{id}\"")),
+                "#{id} has a target"
+            );
+        }
+        assert!(html.contains("3 SQL model(s) and the clusters table"));
+        // Every scrolling table is a labelled region a keyboard can reach.
+        assert_eq!(
+            html.matches("<section class=\"table-wrap\" tabindex=\"0\" aria-labelledby=")
+                .count(),
+            html.matches("<table>").count()
+        );
     }
 }
