@@ -4,7 +4,8 @@
 //   - every internal link and #fragment resolves; no link leaves the site
 //   - every chart point, line vertex and bar lies inside its plot frame,
 //     no axis repeats a tick label, no chart text leaves its picture
-//   - chart text renders at 12 px or more
+//   - chart text renders at 12 px or more (and at most 24 px: no chart
+//     blown up to the page's width)
 //   - every chart renders non-empty (a screenshot of it has ink in its frame)
 //   - axe-core (WCAG 2.0/2.1 A and AA) finds no violation at either width
 // Run by tests/report_local.rs:
@@ -22,6 +23,7 @@ const WIDTHS = [
   { name: 'phone', width: 375, height: 812, mobile: true },
 ];
 const MIN_FONT_PX = 12;
+const MAX_FONT_PX = 24;
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 function parseArgs(argv) {
@@ -177,7 +179,7 @@ try {
     await driver.sendDevToolsCommand('Emulation.setDeviceMetricsOverride', {
       width: view.width, height: view.height, deviceScaleFactor: 1, mobile: view.mobile,
     });
-    const seen = { name: view.name, width: view.width, charts: 0, marks: 0, links: 0, minFontPx: Infinity, axeViolations: 0 };
+    const seen = { name: view.name, width: view.width, charts: 0, marks: 0, links: 0, minFontPx: Infinity, maxFontPx: 0, axeViolations: 0 };
     for (const page of args.pages) {
       const where = `${path.basename(page)} at ${view.width} px`;
       await driver.get(pathToFileURL(page).href);
@@ -215,6 +217,9 @@ try {
         const smallest = Math.min(...chart.fonts);
         seen.minFontPx = Math.min(seen.minFontPx, smallest);
         if (smallest < MIN_FONT_PX - 0.01) problem(name, `text renders at ${smallest.toFixed(1)} px (< ${MIN_FONT_PX})`);
+        const largest = Math.max(...chart.fonts);
+        seen.maxFontPx = Math.max(seen.maxFontPx, largest);
+        if (largest > MAX_FONT_PX) problem(name, `text renders at ${largest.toFixed(1)} px (> ${MAX_FONT_PX})`);
         if (chart.kind === 'chart' && chart.frame) {
           // What a reader sees: a screenshot of the chart, ink inside its frame.
           const element = elements[chart.index];

@@ -8,6 +8,8 @@
 pub enum Kind {
     /// As the warehouse printed it.
     Text,
+    /// A code in words: `out_of_stock` → `out of stock`.
+    Words,
     /// Dollars, two decimals, thousands grouped.
     Money,
     /// A share (0.25) as a percentage (25 %).
@@ -37,7 +39,7 @@ pub fn column(name: &str) -> (&'static str, Kind) {
         "category" => ("category", Kind::Text),
         "rule" => ("rule", Kind::Text),
         "label" => ("label", Kind::Text),
-        "stock_status" => ("stock status", Kind::Text),
+        "stock_status" => ("stock status", Kind::Words),
         "first_price" => ("first average ($)", Kind::Money),
         "last_price" => ("latest average ($)", Kind::Money),
         "avg_price" => ("average price ($)", Kind::Money),
@@ -75,7 +77,7 @@ pub fn header(name: &str) -> String {
 /// Whether the column holds numbers (right-aligned): a check's observed
 /// value too, already formatted by the check.
 pub fn numeric(name: &str) -> bool {
-    name == "observed" || !matches!(column(name).1, Kind::Text | Kind::Time)
+    name == "observed" || !matches!(column(name).1, Kind::Text | Kind::Words | Kind::Time)
 }
 
 /// `1234567.5` → `1,234,567.5`.
@@ -124,6 +126,9 @@ pub fn cell(name: &str, value: Option<&str>) -> String {
         return "—".to_string();
     };
     let kind = column(name).1;
+    if kind == Kind::Words {
+        return text.replace('_', " ");
+    }
     if kind == Kind::Time {
         // `2026-11-25 03:47:53.123456` → to the second.
         return text.chars().take(19).collect();
@@ -132,7 +137,7 @@ pub fn cell(name: &str, value: Option<&str>) -> String {
         return text.to_string();
     };
     match kind {
-        Kind::Text | Kind::Time => text.to_string(),
+        Kind::Text | Kind::Words | Kind::Time => text.to_string(),
         Kind::Money => grouped(&unsigned_zero(format!("{number:.2}"))),
         Kind::Share => format!("{} %", percent(number * 100.0)),
         Kind::Percent => {
@@ -186,6 +191,7 @@ mod tests {
             "2026-11-25 03:47:53"
         );
         assert_eq!(cell("item", Some("TV 55\"")), "TV 55\"");
+        assert_eq!(cell("stock_status", Some("out_of_stock")), "out of stock");
         assert_eq!(cell("sale_price", None), "—");
         assert_eq!(cell("sale_price", Some("n/a")), "n/a", "not a number: kept");
         assert_eq!(cell("items", Some("NaN")), "NaN");
