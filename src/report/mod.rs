@@ -191,7 +191,7 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
         Section {
             file: "vendors.html",
             intro: format!(
-                "{} vendor(s): scorecard over the latest snapshots (prices, availability, shipping cost, reviews) and what each has in stock.",
+                "{} vendor(s): items, average price and share in stock from the latest products snapshot, shipping cost and reviews from the latest vendors snapshot, and what each has in stock.",
                 vendors(data).len()
             ),
             charts: vec![
@@ -214,7 +214,7 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
         },
         Section {
             file: "recommendations.html",
-            intro: "ElectroWorld's price for each item from its own pricing rules (environments/*.yaml, pricing.rules): the first rule that matches the item sets the price, within the configured floor and ceiling.".into(),
+            intro: "ElectroWorld's price for each item of the latest products snapshot from its own pricing rules (pricing.rules in the env's configuration): each vendor's best offer gives the lowest and median competitor price, the first rule whose category matches the item sets the price, rounded to cents and held between that rule's floor and ceiling.".into(),
             charts: Vec::new(),
             tables: vec![Captioned {
                 id: "recommendations",
