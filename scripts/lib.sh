@@ -6,7 +6,8 @@
 #   ensure_chromium  Debian's Chromium (the report's browser test) if absent
 #   ensure_site_validators  the report's validators: html-validate and
 #                    @axe-core/cli from package-lock.json (node_modules), and
-#                    Debian's chromium-driver; never a browser download
+#                    Debian's chromium-driver (exported as CHROMEDRIVER);
+#                    never a browser download
 #   start_postgres / stop_postgres / psql_local  a throwaway local cluster
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -77,21 +78,29 @@ ensure_chromium() {
     [[ -x /usr/bin/chromium ]] || { echo "Chromium installation failed: no /usr/bin/chromium" >&2; return 1; }
 }
 
-# Debian's chromedriver, for axe-core and scripts/site-check.mjs.
-CHROMEDRIVER=/usr/bin/chromedriver
 
 # Node.js 20.19 or later (html-validate 10 needs it) and the npm packages of
 # package-lock.json in node_modules, reinstalled only when the lock file
 # changes. No package may fetch a browser or driver: install scripts are
 # off (the `chromedriver` package @axe-core/cli pulls in would download
 # one) and Selenium gets Debian's chromedriver by path.
+# Exports CHROMEDRIVER (the driver of the browser ensure_chromium found):
+# Debian's, or the one GitHub's runners ship beside their Chrome.
 ensure_site_validators() {
     ensure_chromium
-    if [[ ! -x "$CHROMEDRIVER" ]]; then
-        log "installing chromium-driver from Debian packages (the report's validators)"
-        apt_install chromium-driver
-        [[ -x "$CHROMEDRIVER" ]] || { echo "chromium-driver installation failed: no $CHROMEDRIVER" >&2; return 1; }
+    if [[ -z "${CHROMEDRIVER:-}" ]]; then
+        if [[ ! -x /usr/bin/chromium && -n "${CHROMEWEBDRIVER:-}" && -x "$CHROMEWEBDRIVER/chromedriver" ]]; then
+            CHROMEDRIVER="$CHROMEWEBDRIVER/chromedriver"
+        else
+            CHROMEDRIVER=/usr/bin/chromedriver
+            if [[ ! -x "$CHROMEDRIVER" ]]; then
+                log "installing chromium-driver from Debian packages (the report's validators)"
+                apt_install chromium-driver
+                [[ -x "$CHROMEDRIVER" ]] || { echo "chromium-driver installation failed: no $CHROMEDRIVER" >&2; return 1; }
+            fi
+        fi
     fi
+    export CHROMEDRIVER
     if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         log "installing Node.js and npm from Debian packages (the report's validators)"
         apt_install nodejs npm

@@ -157,7 +157,10 @@ impl Validators {
         let Some(browser) = chromium() else {
             return missing("Chromium (Debian package chromium)");
         };
-        let chromedriver = PathBuf::from("/usr/bin/chromedriver");
+        // CHROMEDRIVER: the driver of that browser (scripts/lib.sh sets it).
+        let chromedriver = std::env::var_os("CHROMEDRIVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
         if !chromedriver.exists() {
             return missing("chromedriver (Debian package chromium-driver)");
         }

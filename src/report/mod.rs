@@ -456,6 +456,49 @@ mod tests {
     }
 
     #[test]
+    fn one_snapshot_shows_a_sentence_not_a_lone_dot() {
+        let mut data = sample();
+        data.history
+            .rows
+            .retain(|r| r[2].as_deref() == Some("2026-11-25 03:00:00"));
+        data.overview.snapshots = 1;
+        let pages = build(&data, None, &|f| f.to_string()).unwrap();
+        for file in ["index.html", "prices.html"] {
+            assert!(page(&pages, file).contains(charts::ONE_SNAPSHOT), "{file}");
+        }
+        assert_eq!(page(&pages, "prices.html").matches("<svg").count(), 0);
+    }
+
+    #[test]
+    fn tables_show_numbers_for_people() {
+        let pages = build(&sample(), None, &|f| f.to_string()).unwrap();
+        let index = page(&pages, "index.html");
+        assert!(index.contains("<th scope=\"col\" class=\"num\">in stock</th>"));
+        assert!(
+            index.contains("<td class=\"num\">100 %</td>"),
+            "in_stock_ratio 1.00"
+        );
+        let clusters = page(&pages, "clusters.html");
+        assert!(
+            clusters.contains("<td class=\"num\">150 %</td>"),
+            "price_level 1.5"
+        );
+        assert!(page(&pages, "vendors.html").contains("<td>out of stock</td>"));
+        // Every table scrolls inside a region a keyboard can reach, named by
+        // its caption.
+        for p in &pages {
+            assert_eq!(
+                p.html
+                    .matches("<section class=\"table-wrap\" tabindex=\"0\" aria-labelledby=")
+                    .count(),
+                p.html.matches("<table>").count(),
+                "{}",
+                p.file
+            );
+        }
+    }
+
+    #[test]
     fn ages_read_naturally() {
         assert_eq!(age(5), "5 min");
         assert_eq!(age(185), "3 h 5 min");
