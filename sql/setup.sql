@@ -69,38 +69,25 @@ GRANT SELECT, INSERT, UPDATE ON pricewatch_meta.kinesis_checkpoints TO {{ roles.
 {#- Only a materialized view's owner may refresh it (Redshift and PostgreSQL
     alike): operators refresh through this procedure, which runs with the
     owner's rights and refreshes only models sql apply recorded. -#}
+CREATE OR REPLACE PROCEDURE pricewatch_meta.refresh_model(model_name VARCHAR{% if dialect == "redshift" %}(256){% endif %})
 {% if dialect == "postgres" -%}
-CREATE OR REPLACE PROCEDURE pricewatch_meta.refresh_model(model_name VARCHAR)
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    kind VARCHAR(32);
-BEGIN
-    SELECT INTO kind materialized FROM pricewatch_meta.applied_models WHERE model = model_name;
-    IF kind IS NULL OR kind = 'view' THEN
-        RAISE EXCEPTION 'pricewatch: % is not a materialized model that sql apply recorded', model_name;
-    END IF;
-    EXECUTE 'REFRESH MATERIALIZED VIEW ' || quote_ident(split_part(model_name, '.', 1)) || '.' || quote_ident(split_part(model_name, '.', 2));
-END;
-$$;
-{% else -%}
-CREATE OR REPLACE PROCEDURE pricewatch_meta.refresh_model(model_name VARCHAR(256))
-AS $$
-DECLARE
-    kind VARCHAR(32);
-BEGIN
-    SELECT INTO kind materialized FROM pricewatch_meta.applied_models WHERE model = model_name;
-    IF kind IS NULL OR kind = 'view' THEN
-        RAISE EXCEPTION 'pricewatch: % is not a materialized model that sql apply recorded', model_name;
-    END IF;
-    EXECUTE 'REFRESH MATERIALIZED VIEW ' || quote_ident(split_part(model_name, '.', 1)) || '.' || quote_ident(split_part(model_name, '.', 2));
-END;
-$$ LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path TO pricewatch_meta;
 {% endif -%}
+AS $$
+DECLARE
+    kind VARCHAR(32);
+BEGIN
+    SELECT INTO kind materialized FROM pricewatch_meta.applied_models WHERE model = model_name;
+    IF kind IS NULL OR kind = 'view' THEN
+        RAISE EXCEPTION 'pricewatch: % is not a materialized model that sql apply recorded', model_name;
+    END IF;
+    EXECUTE 'REFRESH MATERIALIZED VIEW ' || quote_ident(split_part(model_name, '.', 1)) || '.' || quote_ident(split_part(model_name, '.', 2));
+END;
+$${% if dialect == "redshift" %} LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path TO pricewatch_meta{% endif %};
 REVOKE EXECUTE ON PROCEDURE pricewatch_meta.refresh_model(VARCHAR) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE pricewatch_meta.refresh_model(VARCHAR) TO {{ roles.grantee }}{{ roles.operator }};
 GRANT SELECT ON pricewatch_meta.applied_models TO {{ roles.grantee }}{{ roles.operator }};

@@ -26,16 +26,7 @@ impl Warehouse {
         let moto = Moto::start()?;
         let pg = Postgres::start()?;
         let project = support::project_copy();
-        let artifacts = support::placeholder_artifacts();
-        let deploy = [
-            "--env",
-            "local",
-            "deploy",
-            "--yes",
-            "--artifacts",
-            artifacts.path().to_str().unwrap(),
-        ];
-        support::succeeded(support::pricewatch_on(project.path(), &moto, &deploy));
+        support::deploy_project(project.path(), &moto);
         let pages = tempfile::tempdir().unwrap();
         let server = PageServer::start(pages.path());
         Some(Warehouse {

@@ -490,6 +490,11 @@ pub fn placeholder_artifacts() -> tempfile::TempDir {
 
 /// Deploys env `local` of this project to moto.
 pub fn deploy_local(moto: &Moto) {
+    deploy_project(&project_dir(), moto);
+}
+
+/// Deploys env `local` of `project` (e.g. a [`project_copy`]) to moto.
+pub fn deploy_project(project: &Path, moto: &Moto) {
     let artifacts = placeholder_artifacts();
     let args = [
         "--env",
@@ -499,7 +504,7 @@ pub fn deploy_local(moto: &Moto) {
         "--artifacts",
         artifacts.path().to_str().unwrap(),
     ];
-    let out = pricewatch_on(&project_dir(), moto, &args);
+    let out = pricewatch_on(project, moto, &args);
     assert!(
         out.status.success(),
         "deploy failed: {}",
