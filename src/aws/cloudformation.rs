@@ -4,13 +4,18 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, StackDriftDetectionStatus, Tag,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use super::{classify, RateLimiter};
 use crate::deploy::api::{
-    AwsResult, ChangeSetOutcome, ResourceChange, StackEvent, StackRequest, StackState, Stacks,
+    AwsError, AwsErrorKind, AwsResult, ChangeSetOutcome, DriftDetection, ResourceChange,
+    StackEvent, StackRequest, StackState, Stacks,
 };
 
 pub struct CfnStacks {
@@ -51,6 +56,27 @@ fn inputs(request: &StackRequest<'_>) -> (Vec<Parameter>, Vec<Tag>) {
 /// of a FAILED change set, or (moto) as the error of CreateChangeSet itself.
 fn is_nothing_to_change(message: &str) -> bool {
     message.contains("didn't contain changes") || message.contains("No updates are to be performed")
+}
+
+/// Like [`classify`], and names an endpoint that does not implement the
+/// call: real CloudFormation always answers with an error code, moto
+/// answers an operation it lacks with a bare HTTP 500 (or 404/501).
+fn classify_or_unsupported<E>(operation: &str, error: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let unrouted = error.code().is_none()
+        && error
+            .raw_response()
+            .is_some_and(|r| matches!(r.status().as_u16(), 404 | 500 | 501));
+    if unrouted {
+        return AwsError::new(
+            operation,
+            AwsErrorKind::Unsupported,
+            format!("the endpoint does not implement {operation}"),
+        );
+    }
+    classify(operation, error)
 }
 
 /// CloudFormation answers a describe of a missing stack with a ValidationError.
@@ -336,5 +362,58 @@ impl Stacks for CfnStacks {
             .await
             .map_err(|e| classify("cloudformation:ContinueUpdateRollback", e))?;
         Ok(())
+    }
+    async fn detect_drift(&self, stack_name: &str) -> AwsResult<String> {
+        self.limiter.acquire().await;
+        let output = self
+            .client
+            .detect_stack_drift()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| classify_or_unsupported("cloudformation:DetectStackDrift", e))?;
+        output
+            .stack_drift_detection_id()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                AwsError::new(
+                    "cloudformation:DetectStackDrift",
+                    AwsErrorKind::Other,
+                    format!("no detection id returned for stack {stack_name}"),
+                )
+            })
+    }
+
+    async fn drift_detection(&self, detection_id: &str) -> AwsResult<DriftDetection> {
+        self.limiter.acquire().await;
+        let output = self
+            .client
+            .describe_stack_drift_detection_status()
+            .stack_drift_detection_id(detection_id)
+            .send()
+            .await
+            .map_err(|e| {
+                classify_or_unsupported("cloudformation:DescribeStackDriftDetectionStatus", e)
+            })?;
+        let drifted_resources = output
+            .drifted_stack_resource_count()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0);
+        Ok(match output.detection_status() {
+            Some(StackDriftDetectionStatus::DetectionComplete) => DriftDetection::Complete {
+                status: output
+                    .stack_drift_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_else(|| "UNKNOWN".into()),
+                drifted_resources,
+            },
+            Some(StackDriftDetectionStatus::DetectionFailed) => DriftDetection::Failed(
+                output
+                    .detection_status_reason()
+                    .unwrap_or("no reason given")
+                    .to_string(),
+            ),
+            _ => DriftDetection::InProgress,
+        })
     }
 }
