@@ -2,7 +2,7 @@
 //! shared rate limiter first.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{
@@ -21,12 +21,43 @@ use crate::deploy::api::{
 pub struct CfnStacks {
     client: aws_sdk_cloudformation::Client,
     limiter: Arc<RateLimiter>,
+    /// Stack name → the service role DescribeStacks last reported for it.
+    roles: Mutex<BTreeMap<String, Option<String>>>,
 }
 
 impl CfnStacks {
     pub fn new(client: aws_sdk_cloudformation::Client, limiter: Arc<RateLimiter>) -> CfnStacks {
-        CfnStacks { client, limiter }
+        CfnStacks {
+            client,
+            limiter,
+            roles: Mutex::new(BTreeMap::new()),
+        }
     }
+
+    /// The role a change set must name: none when the stack already acts
+    /// with the requested role. CloudFormation then uses the stack's role,
+    /// and the caller needs no `iam:PassRole` - so the CI plan role, which
+    /// may not pass roles, can still prepare change sets.
+    async fn role_to_pass(&self, request: &StackRequest<'_>) -> AwsResult<Option<String>> {
+        let Some(wanted) = request.role_arn else {
+            return Ok(None);
+        };
+        let cached = self.roles.lock().unwrap().get(request.stack_name).cloned();
+        let associated = match cached {
+            Some(role) => role,
+            None => self
+                .describe(request.stack_name)
+                .await?
+                .and_then(|_| self.roles.lock().unwrap().get(request.stack_name).cloned())
+                .flatten(),
+        };
+        Ok(role_change(associated.as_deref(), wanted))
+    }
+}
+
+/// `Some(wanted)` unless the stack is already associated with it.
+fn role_change(associated: Option<&str>, wanted: &str) -> Option<String> {
+    (associated != Some(wanted)).then(|| wanted.to_string())
 }
 
 fn timestamp(time: Option<&DateTime>) -> Option<String> {
@@ -106,6 +137,10 @@ impl Stacks for CfnStacks {
         let Some(stack) = output.stacks().first() else {
             return Ok(None);
         };
+        self.roles.lock().unwrap().insert(
+            stack_name.to_string(),
+            stack.role_arn().map(str::to_string),
+        );
         let pairs = |items: Vec<(Option<&str>, Option<&str>)>| -> BTreeMap<String, String> {
             items
                 .into_iter()
@@ -166,6 +201,7 @@ impl Stacks for CfnStacks {
         request: &StackRequest<'_>,
         change_set_name: &str,
     ) -> AwsResult<Option<String>> {
+        let role = self.role_to_pass(request).await?;
         self.limiter.acquire().await;
         let (parameters, tags) = inputs(request);
         let result = self
@@ -174,7 +210,7 @@ impl Stacks for CfnStacks {
             .stack_name(request.stack_name)
             .change_set_name(change_set_name)
             .change_set_type(ChangeSetType::Update)
-            .set_role_arn(request.role_arn.map(str::to_string))
+            .set_role_arn(role)
             .template_body(request.template_body)
             .set_parameters(Some(parameters))
             .set_tags(Some(tags))
@@ -415,5 +451,21 @@ impl Stacks for CfnStacks {
             ),
             _ => DriftDetection::InProgress,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_change;
+
+    #[test]
+    fn a_change_set_names_the_role_only_when_it_changes() {
+        let role = "arn:aws:iam::1:role/pricewatch-ci/pricewatch-dev-cloudformation";
+        assert_eq!(role_change(Some(role), role), None);
+        assert_eq!(role_change(None, role), Some(role.to_string()));
+        assert_eq!(
+            role_change(Some("arn:aws:iam::1:role/old"), role),
+            Some(role.to_string())
+        );
     }
 }
