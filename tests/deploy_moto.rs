@@ -56,7 +56,14 @@ fn deploy_redeploy_plan_and_destroy_local() {
     let out = pricewatch(
         &project,
         &moto,
-        &["--env", "local", "--output", "json", "status", "--detect-drift"],
+        &[
+            "--env",
+            "local",
+            "--output",
+            "json",
+            "status",
+            "--detect-drift",
+        ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let drift: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -471,7 +471,10 @@ fn glob(pattern: &str, text: &str) -> bool {
 fn the_glob_matches_like_iam() {
     assert!(glob("arn:aws:kms:r:1:key/*", "arn:aws:kms:r:1:key/abc"));
     assert!(glob("role/pricewatch-dev-*", "role/pricewatch-dev-ingest"));
-    assert!(!glob("role/pricewatch-dev-*", "role/pricewatch-ci/pricewatch-dev-deploy"));
+    assert!(!glob(
+        "role/pricewatch-dev-*",
+        "role/pricewatch-ci/pricewatch-dev-deploy"
+    ));
     assert!(!glob("a*b", "acb-"));
     assert!(glob("a?c", "abc"));
 }
@@ -512,8 +515,11 @@ fn oidc_subjects(role: &Value) -> Option<(Vec<String>, bool)> {
             Value::String("sts.amazonaws.com".into())
         );
     }
-    (!subjects.is_empty() || statements.iter().any(|s| !s["Principal"]["Federated"].is_null()))
-        .then_some((subjects, exact))
+    (!subjects.is_empty()
+        || statements
+            .iter()
+            .any(|s| !s["Principal"]["Federated"].is_null()))
+    .then_some((subjects, exact))
 }
 
 /// Actions that change stacks or hand a role to a service.
@@ -546,7 +552,10 @@ fn only_the_approved_environment_may_deploy() {
                 continue;
             };
             federated += 1;
-            assert!(exact, "{env} {id}: the OIDC subject condition must be StringEquals");
+            assert!(
+                exact,
+                "{env} {id}: the OIDC subject condition must be StringEquals"
+            );
             assert!(!subjects.is_empty(), "{env} {id}: trusts every subject");
             for subject in &subjects {
                 assert!(
@@ -576,12 +585,7 @@ fn only_the_approved_environment_may_deploy() {
         // The plan role is usable from ENV-operate (the promotion's plan job).
         let plan = allowed_actions(&template, "PlanRole");
         assert!(plan.contains(&"cloudformation:CreateChangeSet".to_string()));
-        let (subjects, _) = oidc_subjects(&resources(&template)
-            .into_iter()
-            .find(|(id, _)| id == "PlanRole")
-            .unwrap()
-            .1)
-        .unwrap();
+        let (subjects, _) = oidc_subjects(&template["Resources"]["PlanRole"]).unwrap();
         assert_eq!(subjects, [format!("{approved}-operate")]);
     }
 }
@@ -631,9 +635,11 @@ fn every_role_the_stacks_create_carries_the_boundary() {
         for (id, statement) in statements_of(&template) {
             let actions = strings(&statement["Action"]);
             assert!(
-                !actions.iter().any(|a| a == "iam:DeleteRolePermissionsBoundary"
-                    || (a.starts_with("iam:") && a.contains('*'))
-                    || a.starts_with("iam:CreatePolicy")),
+                !actions
+                    .iter()
+                    .any(|a| a == "iam:DeleteRolePermissionsBoundary"
+                        || (a.starts_with("iam:") && a.contains('*'))
+                        || a.starts_with("iam:CreatePolicy")),
                 "{env} {id}: {actions:?} could remove or rewrite a boundary"
             );
             if !actions.iter().any(|a| ROLE_SHAPING.contains(&a.as_str())) {
@@ -648,18 +654,33 @@ fn every_role_the_stacks_create_carries_the_boundary() {
             // No role-shaping pattern reaches the CI roles (they live under
             // the CI path) or another env's roles.
             for pattern in strings(&statement["Resource"]) {
-                for role in ["github-deploy", "github-plan", "github-operate", "cloudformation"] {
-                    let ci_role =
-                        format!("arn:aws:iam::{ACCOUNT}:role/pricewatch-ci/pricewatch-{env}-{role}");
-                    assert!(!glob(&pattern, &ci_role), "{env} {id}: {pattern} reaches {ci_role}");
+                for role in [
+                    "github-deploy",
+                    "github-plan",
+                    "github-operate",
+                    "cloudformation",
+                ] {
+                    let ci_role = format!(
+                        "arn:aws:iam::{ACCOUNT}:role/pricewatch-ci/pricewatch-{env}-{role}"
+                    );
+                    assert!(
+                        !glob(&pattern, &ci_role),
+                        "{env} {id}: {pattern} reaches {ci_role}"
+                    );
                 }
                 for other in ci_envs().iter().filter(|o| **o != env) {
                     let foreign = format!("arn:aws:iam::{ACCOUNT}:role/pricewatch-{other}-ingest");
-                    assert!(!glob(&pattern, &foreign), "{env} {id}: {pattern} reaches {foreign}");
+                    assert!(
+                        !glob(&pattern, &foreign),
+                        "{env} {id}: {pattern} reaches {foreign}"
+                    );
                 }
             }
         }
-        assert!(shaping > 0, "{env}: the CloudFormation role creates no role?");
+        assert!(
+            shaping > 0,
+            "{env}: the CloudFormation role creates no role?"
+        );
 
         // Every role of the env's rendered stacks names exactly that policy.
         let mut roles = 0;
@@ -700,13 +721,21 @@ fn foreign_resources(other: &str) -> Vec<String> {
     ]
 }
 
-const SCOPED_SERVICES: [&str; 4] = ["kms:", "redshift-serverless:", "redshift-data:", "secretsmanager:"];
+const SCOPED_SERVICES: [&str; 4] = [
+    "kms:",
+    "redshift-serverless:",
+    "redshift-data:",
+    "secretsmanager:",
+];
 
 /// Whether a statement is limited to resources tagged with the env.
 fn tag_scoped(statement: &Value, env: &str) -> bool {
-    ["aws:ResourceTag/pricewatch:env", "aws:RequestTag/pricewatch:env"]
-        .iter()
-        .any(|key| statement["Condition"]["StringEquals"][*key] == Value::String(env.into()))
+    [
+        "aws:ResourceTag/pricewatch:env",
+        "aws:RequestTag/pricewatch:env",
+    ]
+    .iter()
+    .any(|key| statement["Condition"]["StringEquals"][*key] == Value::String(env.into()))
 }
 
 #[test]
@@ -806,7 +835,10 @@ fn every_action_is_pinned_to_a_commit_with_its_version() {
                 continue;
             }
             let (reference, comment) = uses.split_once(" # ").unwrap_or((uses, ""));
-            let sha = reference.split_once('@').map(|(_, r)| r).unwrap_or_default();
+            let sha = reference
+                .split_once('@')
+                .map(|(_, r)| r)
+                .unwrap_or_default();
             assert!(
                 sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
                 "{name}: `{reference}` is not pinned to a full commit SHA"
@@ -894,9 +926,15 @@ fn promotion_waits_for_the_tests_of_the_commit_and_publishes_the_dashboard() {
         matches!((sql, dashboard), (Some(s), Some(d)) if s < d),
         "promote runs `dashboard publish` after `sql apply`"
     );
-    assert!(promote_text.contains("sql apply --dry-run"), "the SQL plan is shown before approval");
+    assert!(
+        promote_text.contains("sql apply --dry-run"),
+        "the SQL plan is shown before approval"
+    );
     // The build is promoted, never rebuilt: no job of promote compiles.
-    assert!(!promote_text.contains("cargo "), "promote.yml must not build");
+    assert!(
+        !promote_text.contains("cargo "),
+        "promote.yml must not build"
+    );
 }
 
 #[test]
@@ -951,4 +989,112 @@ fn operate_validates_its_inputs_before_running_anything() {
     ] {
         assert_eq!(run(command, target).0, Some(2), "{command} {target}");
     }
+}
+
+/// GitHub's answers for one env and its `-operate` twin, as the REST API
+/// gives them; `broken` plants what the checker must catch.
+fn github_fixtures(dir: &Path, env: &str, reviewed: bool, broken: bool) {
+    let write = |path: &str, value: serde_json::Value| {
+        let name = path.trim_start_matches('/').replace('/', "__") + ".json";
+        std::fs::write(dir.join(name), value.to_string()).unwrap();
+    };
+    let role = |kind: &str| {
+        format!("arn:aws:iam::{ACCOUNT}:role/pricewatch-ci/pricewatch-{env}-github-{kind}")
+    };
+    for (name, vars) in [
+        (
+            env.to_string(),
+            ["AWS_DEPLOY_ROLE_ARN", "AWS_OPERATE_ROLE_ARN"],
+        ),
+        (
+            format!("{env}-operate"),
+            ["AWS_PLAN_ROLE_ARN", "AWS_OPERATE_ROLE_ARN"],
+        ),
+    ] {
+        let base = format!("/repos/{REPOSITORY}/environments/{name}");
+        let gated = reviewed && name == env;
+        let mut rules = vec![serde_json::json!({"type": "branch_policy"})];
+        if gated {
+            rules.push(serde_json::json!({
+                "type": "required_reviewers",
+                "prevent_self_review": !broken,
+                "reviewers": [{"type": "Team", "reviewer": {"slug": "pricing-oncall"}}],
+            }));
+        }
+        let policy = if broken && name.ends_with("-operate") {
+            serde_json::Value::Null
+        } else {
+            serde_json::json!({"protected_branches": false, "custom_branch_policies": true})
+        };
+        write(
+            &base,
+            serde_json::json!({"name": name, "protection_rules": rules, "deployment_branch_policy": policy}),
+        );
+        write(
+            &format!("{base}/deployment-branch-policies"),
+            serde_json::json!({"total_count": 1, "branch_policies": [{"name": "main", "type": "branch"}]}),
+        );
+        let mut variables = vec![serde_json::json!({"name": "AWS_REGION", "value": "eu-west-1"})];
+        for var in vars {
+            let kind = var.split('_').nth(1).unwrap().to_lowercase();
+            let value = if broken && var == "AWS_DEPLOY_ROLE_ARN" {
+                role("operate")
+            } else {
+                role(&kind)
+            };
+            variables.push(serde_json::json!({"name": var, "value": value}));
+        }
+        write(
+            &format!("{base}/variables"),
+            serde_json::json!({"variables": variables}),
+        );
+    }
+}
+
+#[test]
+fn the_github_environment_check_finds_a_way_around_the_approval() {
+    let python = std::env::var("PRICEWATCH_VENV")
+        .map(|venv| format!("{venv}/bin/python"))
+        .unwrap_or_else(|_| "python3".into());
+    let script = support::project_dir().join("scripts/check-github-environments.py");
+    let check = |dir: &Path| {
+        std::process::Command::new(&python)
+            .arg(&script)
+            .arg(REPOSITORY)
+            .env("GITHUB_API_FIXTURES", dir)
+            .output()
+            .unwrap()
+    };
+    let good = tempfile::tempdir().unwrap();
+    for env in ["dev", "test", "prod"] {
+        github_fixtures(good.path(), env, env != "dev", false);
+    }
+    let out = check(good.path());
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let bad = tempfile::tempdir().unwrap();
+    for env in ["dev", "test"] {
+        github_fixtures(bad.path(), env, env != "dev", false);
+    }
+    github_fixtures(bad.path(), "prod", true, true);
+    let out = check(bad.path());
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for expected in [
+        "environment prod: reviewers may approve their own runs",
+        "environment prod-operate: deployment branches are not limited to `main`",
+        "environment prod: AWS_DEPLOY_ROLE_ARN is",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing `{expected}` in:\n{stdout}"
+        );
+    }
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
 }

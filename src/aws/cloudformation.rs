@@ -137,10 +137,10 @@ impl Stacks for CfnStacks {
         let Some(stack) = output.stacks().first() else {
             return Ok(None);
         };
-        self.roles.lock().unwrap().insert(
-            stack_name.to_string(),
-            stack.role_arn().map(str::to_string),
-        );
+        self.roles
+            .lock()
+            .unwrap()
+            .insert(stack_name.to_string(), stack.role_arn().map(str::to_string));
         let pairs = |items: Vec<(Option<&str>, Option<&str>)>| -> BTreeMap<String, String> {
             items
                 .into_iter()

@@ -95,7 +95,13 @@ pub fn warn_alarms(check: &Check, env: &str, alarm_prefix: &str) -> Vec<Alarm> {
     let both = check.warn.min.is_some() && check.warn.max.is_some();
     let sides = [
         (check.warn.min, "Minimum", "LessThanThreshold", "low", "<"),
-        (check.warn.max, "Maximum", "GreaterThanThreshold", "high", ">"),
+        (
+            check.warn.max,
+            "Maximum",
+            "GreaterThanThreshold",
+            "high",
+            ">",
+        ),
     ];
     sides
         .into_iter()
@@ -182,13 +188,23 @@ mod tests {
         );
         assert_eq!(one.len(), 1);
         assert_eq!(one[0].logical, "CheckProductsFreshWarnAlarm");
-        assert_eq!(one[0].alarm_name, "pricewatch-prod-check-products-fresh-warn");
         assert_eq!(
-            (one[0].metric, one[0].statistic, one[0].comparison, one[0].threshold),
+            one[0].alarm_name,
+            "pricewatch-prod-check-products-fresh-warn"
+        );
+        assert_eq!(
+            (
+                one[0].metric,
+                one[0].statistic,
+                one[0].comparison,
+                one[0].threshold
+            ),
             (VALUE_METRIC, "Maximum", "GreaterThanThreshold", 30.0)
         );
         assert_eq!(one[0].treat_missing_data, "breaching");
-        assert!(one[0].description.contains("warns (minutes since the newest row > 30)"));
+        assert!(one[0]
+            .description
+            .contains("warns (minutes since the newest row > 30)"));
 
         let both = warn_alarms(
             &check_warning(
@@ -208,7 +224,10 @@ mod tests {
         let names: Vec<_> = both.iter().map(|a| a.alarm_name.as_str()).collect();
         assert_eq!(
             names,
-            ["p-check-products-fresh-warn-low", "p-check-products-fresh-warn-high"]
+            [
+                "p-check-products-fresh-warn-low",
+                "p-check-products-fresh-warn-high"
+            ]
         );
         assert_eq!(both[0].logical, "CheckProductsFreshWarnLowAlarm");
         assert_eq!(

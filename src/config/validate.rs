@@ -188,12 +188,22 @@ fn check_subscriptions(severity: &str, subscriptions: &Subscriptions, p: &mut Pr
         p.require(
             is_slack_id(&channel.workspace_id, 'T'),
             &format!("{key}.workspace_id"),
-            || format!("`{}` is not a Slack workspace id (T followed by letters and digits)", channel.workspace_id),
+            || {
+                format!(
+                    "`{}` is not a Slack workspace id (T followed by letters and digits)",
+                    channel.workspace_id
+                )
+            },
         );
         p.require(
             is_slack_id(&channel.channel_id, 'C'),
             &format!("{key}.channel_id"),
-            || format!("`{}` is not a Slack channel id (C followed by letters and digits)", channel.channel_id),
+            || {
+                format!(
+                    "`{}` is not a Slack channel id (C followed by letters and digits)",
+                    channel.channel_id
+                )
+            },
         );
     }
 }

@@ -602,7 +602,11 @@ fn an_endpoint_without_drift_detection_is_named_and_needs_action() {
     };
     deploy_with(&cloud, &bundle, &options());
     let report = status_with_drift(&cloud, &bundle, &options());
-    assert_eq!(cloud.count("DetectStackDrift"), 1, "asked once, not per stack");
+    assert_eq!(
+        cloud.count("DetectStackDrift"),
+        1,
+        "asked once, not per stack"
+    );
     for stack in &report.stacks {
         assert_eq!(stack.drift.as_deref(), Some("DETECTION_UNAVAILABLE"));
         assert!(stack
@@ -646,7 +650,10 @@ fn a_detection_past_the_deadline_is_reported_and_stacks_not_deployed_are_skipped
         .contains("keeps going in AWS"));
     let streams = report.stacks.iter().find(|s| s.stack == "streams").unwrap();
     assert_eq!(streams.status, "NOT_DEPLOYED");
-    assert_eq!((streams.drift.as_deref(), streams.drift_note.as_deref()), (None, None));
+    assert_eq!(
+        (streams.drift.as_deref(), streams.drift_note.as_deref()),
+        (None, None)
+    );
     assert_eq!(cloud.count("DetectStackDrift"), report.stacks.len() - 1);
     assert!(!report.healthy());
 }
