@@ -30,7 +30,7 @@ log "actionlint on .github/workflows"
 log "zizmor (offline) on .github/workflows"
 # Medium and worse fail the run; an ignore needs a `# zizmor: ignore[rule]`
 # comment on the line, with the reason next to it.
-if ! "$VENV/bin/zizmor" --offline --min-severity medium --no-progress .github/workflows; then
+if ! "$VENV/bin/zizmor" --offline --min-severity medium --no-progress --quiet .github/workflows; then
     echo "zizmor found workflow problems of medium severity or worse (see above)" >&2
     exit 1
 fi
