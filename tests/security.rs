@@ -1098,3 +1098,80 @@ fn the_github_environment_check_finds_a_way_around_the_approval() {
     }
     assert_eq!(stdout.lines().count(), 3, "{stdout}");
 }
+
+// ---- Alarms: two severities, each its own topic -------------------------
+
+#[test]
+fn every_alarm_notifies_a_topic_of_its_severity() {
+    for env in envs() {
+        let bundle = support::bundle(&env);
+        let stack = |name: &str| -> Value {
+            let found = bundle.stacks.iter().find(|s| s.name == name).unwrap();
+            serde_yaml_ng::from_str(&found.template).unwrap()
+        };
+        let foundation = stack("foundation");
+        for topic in ["PageTopic", "TicketTopic"] {
+            assert_eq!(
+                foundation["Resources"][topic]["Type"], "AWS::SNS::Topic",
+                "{env}: {topic}"
+            );
+        }
+        let subscribed = |topic: &str| {
+            resources(&foundation)
+                .iter()
+                .filter(|(_, r)| r["Type"] == "AWS::SNS::Subscription")
+                .filter(|(id, _)| id.starts_with(topic))
+                .count()
+        };
+        let alarms = &bundle.env.settings.alarms;
+        assert_eq!(
+            subscribed("Page"),
+            alarms.page.email.len() + alarms.page.https.len(),
+            "{env}"
+        );
+        assert_eq!(
+            subscribed("Ticket"),
+            alarms.ticket.email.len() + alarms.ticket.https.len(),
+            "{env}"
+        );
+
+        let monitoring = stack("monitoring");
+        let mut per_topic = std::collections::BTreeMap::<String, usize>::new();
+        for (id, resource) in resources(&monitoring) {
+            let kind = resource["Type"].as_str().unwrap_or_default();
+            if !kind.starts_with("AWS::CloudWatch::") || kind == "AWS::CloudWatch::Dashboard" {
+                continue;
+            }
+            let actions = &resource["Properties"]["AlarmActions"];
+            let is_check = id.starts_with("Check") && kind == "AWS::CloudWatch::Alarm";
+            if is_check {
+                assert!(
+                    actions.is_null(),
+                    "{env} {id}: a check alarm notifies by itself"
+                );
+                continue;
+            }
+            let topics: Vec<String> = actions
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{env} {id} notifies nobody"))
+                .iter()
+                .map(|a| match a {
+                    Value::Tagged(t) => t.value.as_str().unwrap().to_string(),
+                    other => panic!("{env} {id}: {other:?}"),
+                })
+                .collect();
+            assert_eq!(topics.len(), 1, "{env} {id}: one severity per alarm");
+            *per_topic.entry(topics[0].clone()).or_default() += 1;
+        }
+        assert!(per_topic["PageTopicArn"] >= 3, "{env}: {per_topic:?}");
+        assert!(per_topic["TicketTopicArn"] >= 3, "{env}: {per_topic:?}");
+        assert_eq!(
+            monitoring["Resources"]["ChecksWarnCompositeAlarm"]["Properties"]["AlarmActions"][0],
+            Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
+                tag: serde_yaml_ng::value::Tag::new("Ref"),
+                value: Value::String("TicketTopicArn".into()),
+            })),
+            "{env}: warn thresholds open a ticket"
+        );
+    }
+}
