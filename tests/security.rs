@@ -718,6 +718,7 @@ fn foreign_resources(other: &str) -> Vec<String> {
         format!("arn:aws:redshift-serverless:{region}:{ACCOUNT}:namespace/1a2b3c4d-{other}"),
         format!("arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:redshift!pricewatch-{other}-pricewatch_admin-AbCdEf"),
         format!("arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:redshift!namespace-pricewatch-{other}-pricewatch_admin-AbCdEf"),
+        format!("arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:pricewatch-{other}-quicksight-login-AbCdEf"),
     ]
 }
 
