@@ -1,14 +1,23 @@
-{#- Runs before every model: schemas, and where the streams land. -#}
-{% for schema in schemas -%}
-CREATE SCHEMA IF NOT EXISTS {{ schema }};
-{% endfor -%}
-CREATE SCHEMA IF NOT EXISTS pricewatch_meta;
+{#- Run by `sql apply` as the owner, before any model: the metadata tables,
+    the refresh procedure and what each role may do with them. Every
+    statement can run again. Schemas and roles come from sql/bootstrap.sql. -#}
 CREATE TABLE IF NOT EXISTS pricewatch_meta.applied_models (
     model VARCHAR(256) NOT NULL,
     checksum VARCHAR(64) NOT NULL,
+    description_checksum VARCHAR(64) NOT NULL,
     materialized VARCHAR(32) NOT NULL,
     applied_at TIMESTAMP NOT NULL,
     PRIMARY KEY (model)
+);
+-- One row per lease: who runs `sql apply`, `refresh`, `run` or `check`
+-- against this warehouse right now, and until when (see `pricewatch status`).
+CREATE TABLE IF NOT EXISTS pricewatch_meta.lease (
+    name VARCHAR(64) NOT NULL,
+    holder VARCHAR(512) NOT NULL,
+    command VARCHAR(64) NOT NULL,
+    acquired_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (name)
 );
 -- Every `pricewatch check` run appends its results here.
 CREATE TABLE IF NOT EXISTS pricewatch_meta.check_results (
@@ -24,7 +33,7 @@ CREATE TABLE IF NOT EXISTS pricewatch_meta.check_results (
 -- The k-means segments of gold.item_features; pricewatch rewrites it after
 -- every refresh (a table, not a model: the clustering runs in pricewatch).
 CREATE TABLE IF NOT EXISTS gold.item_clusters (
-    item VARCHAR(256) NOT NULL,
+    item VARCHAR({{ limits.cell_bytes }}) NOT NULL,
     cluster INTEGER NOT NULL,
     label VARCHAR(128) NOT NULL,
     price_level DOUBLE PRECISION NOT NULL,
@@ -33,11 +42,7 @@ CREATE TABLE IF NOT EXISTS gold.item_clusters (
     computed_at TIMESTAMP NOT NULL,
     PRIMARY KEY (item)
 );
-{% if dialect == "redshift" -%}
-CREATE EXTERNAL SCHEMA IF NOT EXISTS kinesis
-FROM KINESIS
-IAM_ROLE '{{ names.streaming_role_arn }}';
-{%- else -%}
+{% if dialect == "postgres" -%}
 {#- PostgreSQL has no streaming ingestion: pricewatch reads each stream from
     its last checkpoint into these tables, the same contract as a streaming
     materialized view. `payload` is NULL when the record is not JSON. -#}
@@ -51,6 +56,7 @@ CREATE TABLE IF NOT EXISTS pricewatch_meta.kinesis_{{ source.name }} (
     payload JSONB,
     PRIMARY KEY (shard_id, sequence_number)
 );
+GRANT SELECT, INSERT ON pricewatch_meta.kinesis_{{ source.name }} TO {{ roles.operator }};
 {% endfor -%}
 CREATE TABLE IF NOT EXISTS pricewatch_meta.kinesis_checkpoints (
     stream_name VARCHAR(128) NOT NULL,
@@ -58,4 +64,50 @@ CREATE TABLE IF NOT EXISTS pricewatch_meta.kinesis_checkpoints (
     sequence_number VARCHAR(128) NOT NULL,
     PRIMARY KEY (stream_name, shard_id)
 );
-{%- endif %}
+GRANT SELECT, INSERT, UPDATE ON pricewatch_meta.kinesis_checkpoints TO {{ roles.operator }};
+{% endif -%}
+{#- Only a materialized view's owner may refresh it (Redshift and PostgreSQL
+    alike): operators refresh through this procedure, which runs with the
+    owner's rights and refreshes only models sql apply recorded. -#}
+{% if dialect == "postgres" -%}
+CREATE OR REPLACE PROCEDURE pricewatch_meta.refresh_model(model_name VARCHAR)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind VARCHAR(32);
+BEGIN
+    SELECT INTO kind materialized FROM pricewatch_meta.applied_models WHERE model = model_name;
+    IF kind IS NULL OR kind = 'view' THEN
+        RAISE EXCEPTION 'pricewatch: % is not a materialized model that sql apply recorded', model_name;
+    END IF;
+    EXECUTE 'REFRESH MATERIALIZED VIEW ' || quote_ident(split_part(model_name, '.', 1)) || '.' || quote_ident(split_part(model_name, '.', 2));
+END;
+$$;
+{% else -%}
+CREATE OR REPLACE PROCEDURE pricewatch_meta.refresh_model(model_name VARCHAR(256))
+AS $$
+DECLARE
+    kind VARCHAR(32);
+BEGIN
+    SELECT INTO kind materialized FROM pricewatch_meta.applied_models WHERE model = model_name;
+    IF kind IS NULL OR kind = 'view' THEN
+        RAISE EXCEPTION 'pricewatch: % is not a materialized model that sql apply recorded', model_name;
+    END IF;
+    EXECUTE 'REFRESH MATERIALIZED VIEW ' || quote_ident(split_part(model_name, '.', 1)) || '.' || quote_ident(split_part(model_name, '.', 2));
+END;
+$$ LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path TO pricewatch_meta;
+{% endif -%}
+REVOKE EXECUTE ON PROCEDURE pricewatch_meta.refresh_model(VARCHAR) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE pricewatch_meta.refresh_model(VARCHAR) TO {{ roles.grantee }}{{ roles.operator }};
+GRANT SELECT ON pricewatch_meta.applied_models TO {{ roles.grantee }}{{ roles.operator }};
+GRANT SELECT ON pricewatch_meta.applied_models TO {{ roles.grantee }}{{ roles.reader }};
+GRANT SELECT, INSERT, UPDATE, DELETE ON pricewatch_meta.lease TO {{ roles.grantee }}{{ roles.operator }};
+GRANT SELECT ON pricewatch_meta.lease TO {{ roles.grantee }}{{ roles.reader }};
+GRANT SELECT, INSERT ON pricewatch_meta.check_results TO {{ roles.grantee }}{{ roles.operator }};
+GRANT SELECT ON pricewatch_meta.check_results TO {{ roles.grantee }}{{ roles.reader }};
+GRANT SELECT, INSERT, DELETE ON gold.item_clusters TO {{ roles.grantee }}{{ roles.operator }};
+GRANT SELECT ON gold.item_clusters TO {{ roles.grantee }}{{ roles.reader }};

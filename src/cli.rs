@@ -109,6 +109,9 @@ pub struct RunArgs {
     /// Minutes to wait for the SPICE ingestions (SPICE envs)
     #[arg(long, default_value_t = 30, value_name = "MINUTES")]
     pub timeout: u64,
+
+    #[command(flatten)]
+    pub lease: LeaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -285,9 +288,37 @@ pub enum SqlCommand {
 
 #[derive(Debug, Args)]
 pub struct SqlApplyArgs {
-    /// Print what would run and change nothing
+    /// Print the plan (create / recreate / replace-stateful / comment /
+    /// unchanged) and the statements, and change nothing; exit 1 when the
+    /// plan would be refused
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Allow dropping this stateful model (a stream model loses everything
+    /// older than the stream's retention); repeat for several
+    #[arg(long, value_name = "MODEL")]
+    pub allow_replace: Vec<String>,
+
+    /// As an administrator, create the warehouse's roles, owner, schemas and
+    /// grants (once per warehouse, and after sql/bootstrap.sql changes);
+    /// Redshift envs sign in as the namespace admin through its secret
+    #[arg(long, conflicts_with_all = ["dry_run", "allow_replace"])]
+    pub bootstrap: bool,
+
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+}
+
+/// How a command that holds the warehouse lease waits for it.
+#[derive(Debug, Args)]
+pub struct LeaseArgs {
+    /// How long to wait for another run's warehouse lease (e.g. 90s, 5m, 1h)
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_wait)]
+    pub wait: std::time::Duration,
+}
+
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    crate::warehouse::lease::parse_wait(text)
 }
 
 #[derive(Debug, Args)]
@@ -299,6 +330,9 @@ pub struct RefreshArgs {
     /// Models refreshed at once (default: the env's refresh.parallelism)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub parallelism: Option<u32>,
+
+    #[command(flatten)]
+    pub lease: LeaseArgs,
 }
 
 #[derive(Debug, Args)]
@@ -315,6 +349,9 @@ pub struct CheckArgs {
     /// Dry run: publish no CloudWatch metrics and record no history
     #[arg(long)]
     pub no_publish: bool,
+
+    #[command(flatten)]
+    pub lease: LeaseArgs,
 }
 
 #[derive(Debug, Args)]

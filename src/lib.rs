@@ -16,6 +16,7 @@ pub mod error;
 #[cfg(test)]
 mod fuzz;
 pub mod ingest;
+pub mod limits;
 pub mod output;
 pub mod plan;
 pub mod render;

@@ -5,16 +5,29 @@
 mod support;
 
 use pricewatch::render::Materialization;
+use pricewatch::warehouse::bootstrap;
 use support::{bundle, Moto, Postgres};
+
+/// The administrator's bootstrap, then the owner's setup, as `sql apply` runs them.
+fn set_up(client: &mut postgres::Client, bundle: &pricewatch::render::Bundle) {
+    let roles = bundle.env.names().roles(bundle.env.dialect());
+    let statements = bootstrap::statements(bundle, &roles, &Default::default(), None);
+    for sql in statements {
+        client
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("bootstrap SQL runs on PostgreSQL: {e:?}\n{sql}"));
+    }
+    client
+        .batch_execute(&bundle.setup_sql)
+        .expect("setup SQL runs on PostgreSQL");
+}
 
 #[test]
 fn postgres_accepts_every_rendered_local_model() {
     let Some(pg) = Postgres::start() else { return };
     let mut client = pg.connect("pricewatch");
     let bundle = bundle("local");
-    client
-        .batch_execute(&bundle.setup_sql)
-        .expect("setup SQL runs on PostgreSQL");
+    set_up(&mut client, &bundle);
     for model in &bundle.models {
         client.batch_execute(&model.ddl).unwrap_or_else(|e| {
             panic!(
@@ -47,7 +60,7 @@ fn silver_types_and_quarantines_records_on_postgres() {
     let Some(pg) = Postgres::start() else { return };
     let mut client = pg.connect("pricewatch");
     let bundle = bundle("local");
-    client.batch_execute(&bundle.setup_sql).unwrap();
+    set_up(&mut client, &bundle);
     for model in &bundle.models {
         client.batch_execute(&model.ddl).unwrap();
     }

@@ -6,4 +6,4 @@ SELECT
     sequence_number,
     {{ stream_payload() }} AS payload
 FROM {{ stream_source(source="vendors") }}
-WHERE {{ stream_payload_is_json() }}
+WHERE {{ stream_record_is_loadable() }}

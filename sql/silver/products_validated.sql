@@ -3,6 +3,7 @@ WITH extracted AS (
     SELECT
         {{ json_text(column="payload", key="snapshot_id") }} AS snapshot_id,
         {{ json_text(column="payload", key="fetched_at") }} AS fetched_at,
+        {{ json_text(column="payload", key="oversize_bytes") }} AS oversize_bytes,
         NULLIF(TRIM({{ json_text(column="payload", key="item") }}), '') AS item,
         NULLIF(TRIM({{ json_text(column="payload", key="category") }}), '') AS category,
         NULLIF(TRIM({{ json_text(column="payload", key="vendor") }}), '') AS vendor,
@@ -15,6 +16,7 @@ WITH extracted AS (
 cleaned AS (
     SELECT
         snapshot_id,
+        oversize_bytes,
         CASE
             WHEN fetched_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
                 THEN CAST(REPLACE(LEFT(fetched_at, 19), 'T', ' ') AS TIMESTAMP)
@@ -44,6 +46,7 @@ SELECT
     END AS sale_price,
     stock_status,
     CASE
+        WHEN oversize_bytes IS NOT NULL THEN 'record too large'
         WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
         WHEN item IS NULL THEN 'missing item'
         WHEN vendor IS NULL THEN 'missing vendor'

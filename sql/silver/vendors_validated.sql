@@ -3,6 +3,7 @@ WITH extracted AS (
     SELECT
         {{ json_text(column="payload", key="snapshot_id") }} AS snapshot_id,
         {{ json_text(column="payload", key="fetched_at") }} AS fetched_at,
+        {{ json_text(column="payload", key="oversize_bytes") }} AS oversize_bytes,
         NULLIF(TRIM({{ json_text(column="payload", key="vendor_name") }}), '') AS vendor_name,
         LOWER(NULLIF(TRIM({{ json_text(column="payload", key="shipping_cost") }}), '')) AS shipping_raw,
         NULLIF(TRIM({{ json_text(column="payload", key="review_score") }}), '') AS review_raw,
@@ -14,6 +15,7 @@ WITH extracted AS (
 cleaned AS (
     SELECT
         snapshot_id,
+        oversize_bytes,
         CASE
             WHEN fetched_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
                 THEN CAST(REPLACE(LEFT(fetched_at, 19), 'T', ' ') AS TIMESTAMP)
@@ -45,6 +47,7 @@ SELECT
         WHEN feedback_digits ~ '^[0-9]{1,9}$' THEN CAST(feedback_digits AS INTEGER)
     END AS feedback_count,
     CASE
+        WHEN oversize_bytes IS NOT NULL THEN 'record too large'
         WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
         WHEN vendor_name IS NULL THEN 'missing vendor name'
         WHEN shipping_raw IS NULL THEN 'missing shipping cost'

@@ -12,6 +12,7 @@ mod quicksight;
 mod redshift_data;
 pub mod redshift_serverless;
 mod s3;
+pub mod secrets;
 mod sts;
 
 use std::sync::Arc;
@@ -99,6 +100,7 @@ pub struct Clients {
     /// The Data API client; [`RedshiftDataApi`] binds it to a workgroup.
     pub redshift_data: aws_sdk_redshiftdata::Client,
     pub redshift_serverless: aws_sdk_redshiftserverless::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     /// The QuickSight client; [`QuickSightApi`] binds it to an account.
     pub quicksight: aws_sdk_quicksight::Client,
 }
@@ -139,6 +141,7 @@ impl Clients {
             metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(config)),
             redshift_data: aws_sdk_redshiftdata::Client::new(config),
             redshift_serverless: aws_sdk_redshiftserverless::Client::new(config),
+            secrets: aws_sdk_secretsmanager::Client::new(config),
             quicksight: aws_sdk_quicksight::Client::from_conf(quicksight_config.build()),
         }
     }

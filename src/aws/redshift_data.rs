@@ -1,5 +1,7 @@
 //! The Redshift Data API behind the [`DataApi`] trait: statements run on a
-//! Serverless workgroup with IAM authentication (no password anywhere).
+//! Serverless workgroup as the caller's IAM identity (database user
+//! `IAMR:<role>`), or — for the administrator's bootstrap only — as the
+//! namespace admin whose secret Redshift keeps.
 
 use aws_sdk_redshiftdata::types::{Field, StatusString};
 
@@ -14,6 +16,8 @@ pub struct RedshiftDataApi {
     client: aws_sdk_redshiftdata::Client,
     workgroup: String,
     database: String,
+    /// Secrets Manager secret to sign in with instead of the IAM identity.
+    secret_arn: Option<String>,
 }
 
 impl RedshiftDataApi {
@@ -22,7 +26,14 @@ impl RedshiftDataApi {
             client,
             workgroup: workgroup.to_string(),
             database: database.to_string(),
+            secret_arn: None,
         }
+    }
+
+    /// Signs in with the login in `secret_arn` (the namespace admin's).
+    pub fn with_secret(mut self, secret_arn: &str) -> Self {
+        self.secret_arn = Some(secret_arn.to_string());
+        self
     }
 }
 
@@ -50,6 +61,7 @@ impl DataApi for RedshiftDataApi {
                 .execute_statement()
                 .workgroup_name(&self.workgroup)
                 .database(&self.database)
+                .set_secret_arn(self.secret_arn.clone())
                 .statement_name(statement_name(name))
                 .sql(sql)
                 .send()
@@ -62,6 +74,7 @@ impl DataApi for RedshiftDataApi {
                 .batch_execute_statement()
                 .workgroup_name(&self.workgroup)
                 .database(&self.database)
+                .set_secret_arn(self.secret_arn.clone())
                 .statement_name(statement_name(name))
                 .set_sqls(Some(sqls.to_vec()))
                 .send()

@@ -56,6 +56,10 @@ async fn handle(
     let options = CycleOptions {
         parallelism: bundle.env.settings.refresh.parallelism as usize,
         spice_timeout_minutes: (remaining.saturating_sub(MARGIN_SECONDS) / 60).max(1),
+        // Another run (a deploy's sql apply, an on-call refresh) may hold
+        // the warehouse: wait a third of the invocation at most.
+        lease_wait: std::time::Duration::from_secs(remaining / 3)
+            .min(pricewatch::warehouse::lease::LeaseOptions::DEFAULT_WAIT),
     };
     let reporter = StderrReporter { level: 1 };
     let result = cycle(bundle, clients, options, &reporter).await;

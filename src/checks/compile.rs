@@ -4,7 +4,7 @@
 
 use super::{Check, Kind};
 use crate::config::Dialect;
-use crate::render::sql_string;
+use crate::sql_text::literal;
 
 fn number(value: f64) -> String {
     // Debug formatting keeps a decimal point and never uses exponents for
@@ -34,7 +34,7 @@ fn scope(check: &Check) -> Vec<String> {
 }
 
 /// The condition a bad row meets, for checks that count rows.
-fn violation(kind: &Kind) -> Option<String> {
+fn violation(kind: &Kind, dialect: Dialect) -> Option<String> {
     match kind {
         Kind::NotNull { columns } => Some(format!(
             "({})",
@@ -48,7 +48,7 @@ fn violation(kind: &Kind) -> Option<String> {
             "{column} IS NOT NULL AND {column} NOT IN ({})",
             values
                 .iter()
-                .map(|v| sql_string(v))
+                .map(|v| literal(v, dialect))
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
@@ -69,7 +69,7 @@ fn violation(kind: &Kind) -> Option<String> {
 
 /// `SELECT '<name>' AS check_name, <observed> AS observed ...` for one check.
 pub fn observed_sql(check: &Check, dialect: Dialect) -> String {
-    let name = sql_string(&check.name);
+    let name = literal(&check.name, dialect);
     let as_double = |expr: String| format!("CAST({expr} AS DOUBLE PRECISION)");
     let model = &check.model;
     let mut conditions = scope(check);
@@ -96,7 +96,7 @@ pub fn observed_sql(check: &Check, dialect: Dialect) -> String {
         Kind::QuarantineRatio => (
             as_double(format!(
                 "COALESCE(CAST(SUM(CASE WHEN {} THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / NULLIF(COUNT(*), 0), 0)",
-                violation(&check.kind).expect("a ratio has a violation")
+                violation(&check.kind, dialect).expect("a ratio has a violation")
             )),
             model.clone(),
         ),
@@ -104,7 +104,7 @@ pub fn observed_sql(check: &Check, dialect: Dialect) -> String {
             return format!("SELECT {name} AS check_name, {} AS observed", as_double(format!("({sql})")));
         }
         kind => {
-            conditions.push(violation(kind).expect("row checks have a violation"));
+            conditions.push(violation(kind, dialect).expect("row checks have a violation"));
             (as_double("COUNT(*)".into()), model.clone())
         }
     };
@@ -131,6 +131,7 @@ pub fn violations_sql(
     check: &Check,
     model_columns: &[String],
     limit: u32,
+    dialect: Dialect,
 ) -> Option<(String, Vec<String>)> {
     let mut conditions = scope(check);
     match &check.kind {
@@ -149,7 +150,7 @@ pub fn violations_sql(
         }
         Kind::Freshness { .. } | Kind::CustomSql { .. } => None,
         kind => {
-            conditions.extend(violation(kind));
+            conditions.extend(violation(kind, dialect));
             Some((
                 format!(
                     "SELECT * FROM {}{} LIMIT {limit}",
@@ -239,7 +240,7 @@ mod tests {
         ));
         let columns = vec!["reason".to_string()];
         assert_eq!(
-            violations_sql(&ratio, &columns, 5).unwrap(),
+            violations_sql(&ratio, &columns, 5, Dialect::Postgres).unwrap(),
             (
                 "SELECT * FROM silver.products_validated WHERE snapshot_id = (SELECT MAX(snapshot_id) FROM silver.products_validated) AND reason IS NOT NULL LIMIT 5".to_string(),
                 columns.clone()
@@ -248,7 +249,7 @@ mod tests {
         let fresh = check(Kind::Freshness {
             column: "observed_at".into(),
         });
-        assert_eq!(violations_sql(&fresh, &columns, 5), None);
+        assert_eq!(violations_sql(&fresh, &columns, 5, Dialect::Postgres), None);
         let custom = check(Kind::CustomSql {
             sql: "SELECT COUNT(*) FROM gold.x WHERE y < 0".into(),
         });

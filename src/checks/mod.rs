@@ -405,19 +405,9 @@ fn is_check_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Materialization;
 
     fn models() -> Vec<Model> {
-        let model = |name: &str, columns: &[&str]| Model {
-            name: name.into(),
-            source: String::new(),
-            materialized: Materialization::MaterializedView,
-            description: String::new(),
-            depends_on: Vec::new(),
-            columns: columns.iter().map(|c| c.to_string()).collect(),
-            query: String::new(),
-            ddl: String::new(),
-        };
+        let model = |name: &str, columns: &[&str]| Model::stub(name, &[], columns);
         vec![
             model(
                 "silver.products",

@@ -10,7 +10,7 @@ use super::evaluate::{self, Outcome, Status};
 use super::Check;
 use crate::cloud::{AwsResult, MetricPoint, Metrics};
 use crate::config::Dialect;
-use crate::render::sql_string;
+use crate::sql_text::literal;
 use crate::warehouse::{Statements, WarehouseError};
 
 pub const HISTORY_TABLE: &str = "pricewatch_meta.check_results";
@@ -119,7 +119,8 @@ impl RunId {
 }
 
 /// One INSERT appending the run's results to the history table.
-pub fn history_sql(run: &RunId, outcomes: &[Outcome]) -> Option<String> {
+pub fn history_sql(run: &RunId, outcomes: &[Outcome], dialect: Dialect) -> Option<String> {
+    let lit = |text: &str| literal(text, dialect);
     if outcomes.is_empty() {
         return None;
     }
@@ -133,16 +134,16 @@ pub fn history_sql(run: &RunId, outcomes: &[Outcome]) -> Option<String> {
             };
             format!(
                 "({}, CAST({} AS TIMESTAMP), {}, {}, {}, {}, {}, {})",
-                sql_string(&run.id),
-                sql_string(&run.checked_at),
-                sql_string(&o.check),
-                sql_string(&o.model),
+                lit(&run.id),
+                lit(&run.checked_at),
+                lit(&o.check),
+                lit(&o.model),
                 o.observed
                     .filter(|v| v.is_finite())
                     .map_or("NULL".to_string(), |v| format!("{v:?}")),
-                sql_string(status),
-                sql_string(&o.warn),
-                sql_string(&o.fail)
+                lit(status),
+                lit(&o.warn),
+                lit(&o.fail)
             )
         })
         .collect();
@@ -226,6 +227,7 @@ mod tests {
                 outcome("a", Some(0.5), Status::Pass),
                 outcome("b", None, Status::Fail),
             ],
+            Dialect::Postgres,
         )
         .unwrap();
         assert!(sql.starts_with("INSERT INTO pricewatch_meta.check_results"));
@@ -234,7 +236,7 @@ mod tests {
             sql.contains("'b', 'silver.products', NULL, 'fail'"),
             "{sql}"
         );
-        assert_eq!(history_sql(&run, &[]), None);
+        assert_eq!(history_sql(&run, &[], Dialect::Postgres), None);
     }
 
     #[test]

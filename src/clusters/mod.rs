@@ -7,7 +7,8 @@ pub mod kmeans;
 
 use serde::Serialize;
 
-use crate::render::sql_string;
+use crate::config::Dialect;
+use crate::sql_text::literal;
 use crate::warehouse::{Statements, WarehouseError};
 use kmeans::Point;
 
@@ -135,7 +136,8 @@ pub fn parse_features(rows: &[Vec<Option<String>>]) -> Result<Vec<ItemFeatures>,
 
 /// The statements that replace the table's rows (one transaction: the
 /// warehouse runs them as one batch).
-pub fn write_sql(clusters: &[ItemCluster], computed_at: &str) -> String {
+pub fn write_sql(clusters: &[ItemCluster], computed_at: &str, dialect: Dialect) -> String {
+    let lit = |text: &str| literal(text, dialect);
     let mut sql = format!("DELETE FROM {CLUSTERS_TABLE};");
     for chunk in clusters.chunks(ROWS_PER_INSERT) {
         let rows: Vec<String> = chunk
@@ -143,13 +145,13 @@ pub fn write_sql(clusters: &[ItemCluster], computed_at: &str) -> String {
             .map(|c| {
                 format!(
                     "({}, {}, {}, {:?}, {:?}, {:?}, CAST({} AS TIMESTAMP))",
-                    sql_string(&c.features.item),
+                    lit(&c.features.item),
                     c.cluster,
-                    sql_string(&c.label),
+                    lit(&c.label),
                     c.features.price_level,
                     c.features.volatility,
                     c.features.availability,
-                    sql_string(computed_at)
+                    lit(computed_at)
                 )
             })
             .collect();
@@ -174,7 +176,7 @@ pub async fn recompute(
     warehouse
         .execute(
             &format!("writing {CLUSTERS_TABLE}"),
-            &write_sql(&clusters, computed_at),
+            &write_sql(&clusters, computed_at, warehouse.dialect()),
         )
         .await?;
     Ok(clusters)
@@ -250,14 +252,14 @@ mod tests {
     #[test]
     fn write_replaces_every_row_in_one_batch() {
         let clusters = assign(&[item("o'brien", 1.0, 0.0, 1.0)], 3);
-        let sql = write_sql(&clusters, "2026-11-25 01:02:03");
+        let sql = write_sql(&clusters, "2026-11-25 01:02:03", Dialect::Postgres);
         assert!(sql.starts_with("DELETE FROM gold.item_clusters;"));
         assert!(sql.contains("('o''brien', 1, 'mid-priced & stable', 1.0, 0.0, 1.0, CAST('2026-11-25 01:02:03' AS TIMESTAMP))"), "{sql}");
         let many: Vec<ItemFeatures> = (0..1200)
             .map(|i| item(&format!("i{i}"), 1.0, 0.0, 1.0))
             .collect();
         assert_eq!(
-            write_sql(&assign(&many, 2), "t")
+            write_sql(&assign(&many, 2), "t", Dialect::Postgres)
                 .matches("INSERT INTO")
                 .count(),
             3

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{connect_warehouses, with_clients, Session, Warehouse};
+use super::{connect_warehouses, holding_lease, with_clients, Session, Warehouse};
 use crate::aws::Clients;
 use crate::checks::evaluate::{format_value, junit, Outcome, Status};
 use crate::checks::run::{self, RunId};
@@ -20,6 +20,7 @@ use crate::config::{Dialect, Environment};
 use crate::error::{ChecksNotRun, ExitStatus, UsageError};
 use crate::output::Reporter;
 use crate::render::Bundle;
+use crate::warehouse::lease::LeaseError;
 use crate::warehouse::Statements;
 
 #[derive(Serialize)]
@@ -64,20 +65,25 @@ pub fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitStatus> {
     let checks = run::select(&bundle.checks, &args.select).map_err(UsageError)?;
     let publish = !args.no_publish;
     let uses_aws = env.dialect() == Dialect::Redshift || publish;
+    let reporter = session.reporter.as_ref();
     let report = with_clients(env, uses_aws, async |clients| {
-        run_checks(
-            &bundle,
-            clients,
-            &checks,
-            publish,
-            session.reporter.as_ref(),
-        )
+        holding_lease(env, clients, "check", args.lease.wait, reporter, async {
+            run_checks(&bundle, clients, &checks, publish, reporter).await
+        })
         .await
     })
-    .map_err(|e| match e.downcast_ref::<ChecksNotRun>() {
-        // No credentials or the wrong account: the checks did not run either.
-        None => e.context(ChecksNotRun),
-        Some(_) => e,
+    .map_err(|e| {
+        let busy = matches!(
+            e.downcast_ref::<LeaseError>(),
+            Some(LeaseError::Busy { .. })
+        );
+        if busy || e.downcast_ref::<ChecksNotRun>().is_some() {
+            // Busy: another run holds the warehouse; exit 1 naming it.
+            e
+        } else {
+            // No credentials or the wrong account: the checks did not run either.
+            e.context(ChecksNotRun)
+        }
     })?;
     if let Some(path) = &args.junit {
         std::fs::write(
@@ -163,7 +169,7 @@ async fn publish_results(
 ) -> anyhow::Result<()> {
     let points = run::metric_points(&env.name, outcomes);
     run::publish(&clients.metrics, METRICS_NAMESPACE, &points).await?;
-    if let Some(sql) = run::history_sql(run_id, outcomes) {
+    if let Some(sql) = run::history_sql(run_id, outcomes, warehouse.dialect()) {
         warehouse
             .execute("recording the check results", &sql)
             .await

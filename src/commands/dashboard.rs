@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{postgres_url, with_aws, Session, WarehouseOutputs};
-use crate::aws::{redshift_serverless, Clients, QuickSightApi};
+use crate::aws::{Clients, QuickSightApi};
 use crate::checks::run::RunId;
 use crate::cli::{DashboardArgs, DashboardCommand, DashboardPublishArgs, DashboardRefreshArgs};
 use crate::config::{Dialect, Environment, ImportMode};
@@ -134,13 +134,8 @@ async fn warehouse_access(
                     database: outputs.get("Database")?,
                     vpc_connection_arn,
                 },
-                Some(
-                    redshift_serverless::admin_secret_arn(
-                        &clients.redshift_serverless,
-                        &outputs.get("NamespaceName")?,
-                    )
-                    .await?,
-                ),
+                // QuickSight's own read-only login, never the admin's.
+                Some(outputs.get("QuickSightSecretArn")?),
             ))
         }
     }

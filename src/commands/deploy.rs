@@ -36,7 +36,7 @@ pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &artifacts,
     };
-    let report = with_engine(session, env, &options, async |engine| {
+    let report = with_engine(session, env, &options, async |engine, _| {
         if !args.yes {
             let preview = match &plan {
                 Some(plan) => plan.clone(),

@@ -31,7 +31,7 @@ pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &no_artifacts,
     };
-    let report = with_engine(session, env, &options, async |engine| {
+    let report = with_engine(session, env, &options, async |engine, _| {
         Ok(engine.destroy(&target, args.force).await)
     })?;
     session.printer.result(

@@ -45,7 +45,7 @@ pub fn run(session: &Session, args: ExplainCheckArgs) -> anyhow::Result<ExitStat
         .map(|m| m.columns.clone())
         .unwrap_or_default();
     let sql = observed_sql(check, env.dialect());
-    let violations = violations_sql(check, &model_columns, args.limit);
+    let violations = violations_sql(check, &model_columns, args.limit, env.dialect());
     let (outcome, rows) = with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
         let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
         let value = warehouse

@@ -35,6 +35,7 @@ use crate::deploy::{Engine, Options};
 use crate::error::{ExitStatus, UsageError};
 use crate::output::{Printer, ProgressReporter, Reporter, StderrReporter};
 use crate::render::Bundle;
+use crate::warehouse::lease::{self, LeaseOptions};
 use crate::warehouse::postgres::{self, Postgres};
 use crate::warehouse::redshift::{Limits, Redshift};
 use crate::warehouse::{Statements, WarehouseError};
@@ -165,7 +166,7 @@ pub fn with_engine<T>(
     session: &Session,
     env: &Environment,
     options: &Options,
-    work: impl AsyncFnOnce(&Engine<'_, CfnStacks, S3Objects>) -> anyhow::Result<T>,
+    work: impl AsyncFnOnce(&Engine<'_, CfnStacks, S3Objects>, &Clients) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     with_aws(env, async |clients| {
         let engine = Engine::new(
@@ -174,7 +175,7 @@ pub fn with_engine<T>(
             session.reporter.as_ref(),
             options,
         );
-        work(&engine).await
+        work(&engine, clients).await
     })
 }
 
@@ -186,6 +187,13 @@ pub enum Warehouse {
 }
 
 impl Statements for Warehouse {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Warehouse::Postgres(_) => Dialect::Postgres,
+            Warehouse::Redshift(_) => Dialect::Redshift,
+        }
+    }
+
     async fn execute(&self, context: &str, sql: &str) -> Result<(), WarehouseError> {
         match self {
             Warehouse::Postgres(w) => w.execute(context, sql).await,
@@ -261,6 +269,57 @@ pub async fn connect_warehouses(
                 .collect())
         }
     }
+}
+
+/// A session as the warehouse's administrator, for `sql apply --bootstrap`,
+/// and the login the bootstrap sets up for QuickSight (Redshift): the URL's
+/// user on PostgreSQL; on Redshift the namespace admin, through the secret
+/// Redshift keeps for it.
+pub async fn connect_admin(
+    env: &Environment,
+    clients: &Clients,
+) -> anyhow::Result<(Warehouse, Option<crate::warehouse::bootstrap::Login>)> {
+    match env.dialect() {
+        Dialect::Postgres => Ok((connect_warehouses(env, clients, 1).await?.remove(0), None)),
+        Dialect::Redshift => {
+            let outputs = WarehouseOutputs::read(env, clients).await?;
+            let (workgroup, database) = (outputs.get("WorkgroupName")?, outputs.get("Database")?);
+            let admin_secret = aws::redshift_serverless::admin_secret_arn(
+                &clients.redshift_serverless,
+                &outputs.get("NamespaceName")?,
+            )
+            .await?;
+            let login = aws::secrets::login(&clients.secrets, &outputs.get("QuickSightSecretArn")?)
+                .await
+                .context("reading QuickSight's database login (the warehouse stack's secret)")?;
+            let api = RedshiftDataApi::new(clients.redshift_data.clone(), &workgroup, &database)
+                .with_secret(&admin_secret);
+            Ok((
+                Warehouse::Redshift(Redshift::new(
+                    api,
+                    &workgroup,
+                    &database,
+                    Limits::standard(),
+                )),
+                Some(login),
+            ))
+        }
+    }
+}
+
+/// Runs `work` holding the env's warehouse lease (taken on a session of its
+/// own, waiting up to `wait` for another holder).
+pub async fn holding_lease<T>(
+    env: &Environment,
+    clients: &Clients,
+    command: &str,
+    wait: std::time::Duration,
+    reporter: &dyn Reporter,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let session = connect_warehouses(env, clients, 1).await?.remove(0);
+    let log = |message: &str| reporter.info(message);
+    lease::with_lease(&session, command, LeaseOptions::new(wait), &log, work).await?
 }
 
 /// The outputs of the env's deployed warehouse stack.

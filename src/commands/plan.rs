@@ -20,7 +20,7 @@ pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &artifacts,
     };
-    let plan = with_engine(session, env, &options, async |engine| {
+    let plan = with_engine(session, env, &options, async |engine, _| {
         Ok(engine.plan(&target, args.out.is_some()).await?)
     })?;
     if let Some(path) = &args.out {

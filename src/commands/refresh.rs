@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{connect_warehouses, with_clients, Session};
+use super::{connect_warehouses, holding_lease, with_clients, Session};
 use crate::aws::Clients;
 use crate::checks::run::RunId;
 use crate::cli::RefreshArgs;
@@ -45,14 +45,11 @@ pub fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
     let env = &bundle.env;
     let selected = refresh::select(&bundle.models, &args.select).map_err(UsageError)?;
     let parallelism = args.parallelism.unwrap_or(env.settings.refresh.parallelism) as usize;
+    let reporter = session.reporter.as_ref();
     let report = with_clients(env, uses_aws(&bundle, &selected), async |clients| {
-        refresh_models(
-            &bundle,
-            clients,
-            &selected,
-            parallelism,
-            session.reporter.as_ref(),
-        )
+        holding_lease(env, clients, "refresh", args.lease.wait, reporter, async {
+            refresh_models(&bundle, clients, &selected, parallelism, reporter).await
+        })
         .await
     })?;
     session.printer.result(|| text(&report), &report);

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::check::{self, run_checks};
 use super::dashboard::{refresh_text, spice_refresh};
 use super::refresh::{self, refresh_models, Refreshed};
-use super::{with_clients, Session};
+use super::{holding_lease, with_clients, Session};
 use crate::aws::Clients;
 use crate::cli::RunArgs;
 use crate::config::ImportMode;
@@ -24,6 +24,8 @@ use crate::render::Bundle;
 #[derive(Debug, Clone, Copy)]
 pub struct CycleOptions {
     pub parallelism: usize,
+    /// How long to wait for another run's warehouse lease.
+    pub lease_wait: std::time::Duration,
     /// Minutes to wait for SPICE ingestions.
     pub spice_timeout_minutes: u64,
 }
@@ -66,17 +68,52 @@ impl Cycle {
     }
 }
 
-/// Refresh → check → SPICE refresh. A failed refresh still runs the checks
-/// (their metrics are what the alarms watch) but not the SPICE import, so a
-/// dashboard never shows a half-refreshed warehouse.
+/// Refresh → check → SPICE refresh, holding the warehouse lease. A failed
+/// refresh still runs the checks (their metrics are what the alarms watch)
+/// but not the SPICE import, so a dashboard never shows a half-refreshed
+/// warehouse. A lease that cannot be taken fails the cycle with nothing run.
 pub async fn cycle(
     bundle: &Bundle,
     clients: &Clients,
     options: CycleOptions,
     reporter: &dyn Reporter,
 ) -> Cycle {
-    let env = &bundle.env;
     let started = Instant::now();
+    let steps = async { Ok(steps(bundle, clients, options, reporter, started).await) };
+    match holding_lease(
+        &bundle.env,
+        clients,
+        "run",
+        options.lease_wait,
+        reporter,
+        steps,
+    )
+    .await
+    {
+        Ok(cycle) => cycle,
+        Err(e) => Cycle {
+            env: bundle.env.name.clone(),
+            seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            refresh_status: StepStatus::Failed,
+            refresh: None,
+            check_status: StepStatus::Skipped,
+            checks: None,
+            dashboard_status: StepStatus::Skipped,
+            dashboard: None,
+            problems: vec![format!("{e:#}")],
+            notes: vec!["nothing ran: the cycle needs the warehouse lease".into()],
+        },
+    }
+}
+
+async fn steps(
+    bundle: &Bundle,
+    clients: &Clients,
+    options: CycleOptions,
+    reporter: &dyn Reporter,
+    started: Instant,
+) -> Cycle {
+    let env = &bundle.env;
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     let everything = bundle.models.iter().map(|m| m.name.clone()).collect();
@@ -167,6 +204,7 @@ pub fn run(session: &Session, args: RunArgs) -> anyhow::Result<ExitStatus> {
     let options = CycleOptions {
         parallelism: args.parallelism.unwrap_or(env.settings.refresh.parallelism) as usize,
         spice_timeout_minutes: args.timeout,
+        lease_wait: args.lease.wait,
     };
     // Checks publish to CloudWatch: every cycle calls AWS.
     let cycle = with_clients(env, true, async |clients| {

@@ -1,12 +1,37 @@
-//! `pricewatch status`: the env's stacks and what to do about stuck ones;
-//! `--detect-drift` checks each deployed stack against its template first.
+//! `pricewatch status`: the env's stacks and what to do about stuck ones,
+//! and who holds the warehouse lease; `--detect-drift` checks each deployed
+//! stack against its template first.
 
 use std::time::Duration;
 
-use super::{with_engine, Session};
+use serde::Serialize;
+
+use super::{connect_warehouses, with_engine, Session};
+use crate::aws::Clients;
 use crate::cli::StatusArgs;
+use crate::config::Environment;
 use crate::deploy::{Options, StatusReport, Target};
 use crate::error::ExitStatus;
+use crate::warehouse::lease::{self, Holder};
+
+#[derive(Serialize)]
+struct Status {
+    #[serde(flatten)]
+    stacks: StatusReport,
+    /// Who holds the warehouse lease (None: nobody).
+    lease: Option<Holder>,
+    /// Why the lease could not be read, if it could not.
+    lease_unknown: Option<String>,
+}
+
+/// The warehouse lease, or why it cannot be read (status reports, never fails on it).
+async fn lease_state(env: &Environment, clients: &Clients) -> Result<Option<Holder>, String> {
+    let warehouse = connect_warehouses(env, clients, 1)
+        .await
+        .map_err(|e| format!("{e:#}"))?
+        .remove(0);
+    lease::current(&warehouse).await.map_err(|e| e.to_string())
+}
 
 pub fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("status")?;
@@ -18,14 +43,20 @@ pub fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &no_artifacts,
     };
-    let report = with_engine(session, env, &options, async |engine| {
+    let (report, lease) = with_engine(session, env, &options, async |engine, clients| {
         let mut report = engine.status(&target).await?;
         if args.detect_drift {
             engine.detect_drift(&mut report).await?;
         }
-        Ok(report)
+        Ok((report, lease_state(env, clients).await))
     })?;
-    session.printer.result(|| status_text(&report), &report);
+    let status = Status {
+        stacks: report,
+        lease_unknown: lease.as_ref().err().cloned(),
+        lease: lease.ok().flatten(),
+    };
+    session.printer.result(|| status_text(&status), &status);
+    let report = &status.stacks;
     Ok(if report.healthy() {
         ExitStatus::Success
     } else {
@@ -33,7 +64,8 @@ pub fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-fn status_text(report: &StatusReport) -> String {
+fn status_text(status: &Status) -> String {
+    let report = &status.stacks;
     let mut lines = vec![format!(
         "{:<12} {:<28} {:<22} {:<21} {}",
         "stack", "name", "status", "drift", "last update"
@@ -62,6 +94,18 @@ fn status_text(report: &StatusReport) -> String {
             lines.push(format!("    next: {next}"));
         }
     }
+    lines.push(match (&status.lease, &status.lease_unknown) {
+        (Some(h), _) if h.expired => format!(
+            "warehouse lease: expired lease of {} (`{}` since {} UTC); the next run takes it over",
+            h.holder, h.command, h.acquired_at
+        ),
+        (Some(h), _) => format!(
+            "warehouse lease: held by {} for `{}` since {} UTC, until {} UTC",
+            h.holder, h.command, h.acquired_at, h.expires_at
+        ),
+        (None, Some(why)) => format!("warehouse lease: unknown ({why})"),
+        (None, None) => "warehouse lease: free".into(),
+    });
     lines.push(if report.healthy() {
         format!("env {}: all stacks deployed and stable", report.env)
     } else {

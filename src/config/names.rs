@@ -3,10 +3,18 @@
 
 use serde::Serialize;
 
-use super::Settings;
+use super::{Dialect, Settings};
 
 /// CloudWatch namespace of every metric pricewatch publishes.
 pub const METRICS_NAMESPACE: &str = "Pricewatch";
+
+/// pricewatch's own schema in the warehouse: applied models, lease, check
+/// history, the local env's landing tables.
+pub const META_SCHEMA: &str = "pricewatch_meta";
+
+/// The schemas the reader role may read (no bronze: raw records stay with
+/// the pipeline).
+pub const READER_SCHEMAS: [&str; 3] = ["silver", "gold", META_SCHEMA];
 
 /// The data sources pricewatch ingests; one Kinesis stream each.
 pub const SOURCES: [&str; 2] = ["products", "vendors"];
@@ -23,6 +31,9 @@ pub struct Names {
     pub ingest_role: String,
     pub operator_function: String,
     pub operator_role: String,
+    /// The IAM role CI deploys with (templates/ci); on Redshift its
+    /// database user owns every warehouse object.
+    pub deploy_role: String,
     pub streaming_role: String,
     pub streaming_role_arn: String,
     pub namespace: String,
@@ -48,6 +59,7 @@ impl Names {
             ingest_role: format!("{base}-ingest"),
             operator_function: format!("{base}-operator"),
             operator_role: format!("{base}-operator"),
+            deploy_role: format!("{base}-github-deploy"),
             streaming_role_arn: format!(
                 "arn:{}:iam::{}:role/{streaming_role}",
                 partition(&settings.region),
@@ -74,12 +86,71 @@ impl Names {
         format!("{}-{stack}", self.base)
     }
 
+    /// The warehouse's roles and owner in `dialect`.
+    pub fn roles(&self, dialect: Dialect) -> Roles {
+        let (owner_user, grantee) = match dialect {
+            // A database role; deployers are members and act as it.
+            Dialect::Postgres => ("pricewatch_owner".to_string(), ""),
+            // Redshift objects are owned by users, and a role's Data API
+            // user is `IAMR:<role name>`.
+            Dialect::Redshift => (format!("IAMR:{}", self.deploy_role), "ROLE "),
+        };
+        Roles {
+            owner: quote_identifier(&owner_user),
+            owner_user,
+            deployer: "pricewatch_deployer",
+            operator: "pricewatch_operator",
+            reader: "pricewatch_reader",
+            quicksight_user: "pricewatch_quicksight",
+            grantee,
+        }
+    }
+
     pub fn stream(&self, source: &str) -> Option<&str> {
         match source {
             "products" => Some(&self.products_stream),
             "vendors" => Some(&self.vendors_stream),
             _ => None,
         }
+    }
+}
+
+/// Who may do what in the warehouse (docs/security.md, "Warehouse roles").
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Roles {
+    /// The owner of every schema and model, as SQL (quoted when needed).
+    pub owner: String,
+    /// The owner's name as `current_user` reports it.
+    pub owner_user: String,
+    /// Applies models (acts as the owner).
+    pub deployer: &'static str,
+    /// Refreshes, runs checks, writes clusters and check results.
+    pub operator: &'static str,
+    /// Reads silver, gold and the check history.
+    pub reader: &'static str,
+    /// QuickSight's own login (Redshift), a member of the reader role.
+    pub quicksight_user: &'static str,
+    /// What precedes a role in `GRANT … TO` (`ROLE ` on Redshift).
+    pub grantee: &'static str,
+}
+
+impl Roles {
+    /// The three roles `sql apply --bootstrap` creates.
+    pub fn all(&self) -> [&'static str; 3] {
+        [self.deployer, self.operator, self.reader]
+    }
+}
+
+/// A SQL identifier, double-quoted unless it is a plain lowercase one.
+fn quote_identifier(name: &str) -> String {
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
     }
 }
 

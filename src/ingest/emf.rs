@@ -1,6 +1,6 @@
 //! CloudWatch Embedded Metric Format: one JSON log line per source that
-//! CloudWatch turns into the RecordsPushed, PagesUnchanged and FailedRecords
-//! metrics (namespace Pricewatch, dimensions Env and Source) without any
+//! CloudWatch turns into the RecordsPushed, PagesUnchanged, FailedRecords,
+//! CellsTruncated and RecordsOversize metrics (namespace Pricewatch, dimensions Env and Source) without any
 //! PutMetricData call from the Lambda.
 
 use serde_json::json;
@@ -19,7 +19,9 @@ pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
                 "Metrics": [
                     {"Name": "RecordsPushed", "Unit": "Count"},
                     {"Name": "PagesUnchanged", "Unit": "Count"},
-                    {"Name": "FailedRecords", "Unit": "Count"}
+                    {"Name": "FailedRecords", "Unit": "Count"},
+                    {"Name": "CellsTruncated", "Unit": "Count"},
+                    {"Name": "RecordsOversize", "Unit": "Count"}
                 ]
             }]
         },
@@ -28,6 +30,8 @@ pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
         "RecordsPushed": report.records_pushed,
         "PagesUnchanged": u8::from(report.outcome == Outcome::Unchanged),
         "FailedRecords": report.failed_records,
+        "CellsTruncated": report.cells_truncated,
+        "RecordsOversize": report.records_oversize,
         "Outcome": report.outcome,
         "SnapshotId": report.snapshot_id,
         "Error": report.error,
@@ -48,6 +52,8 @@ mod tests {
             rows: 10,
             records_pushed: 7,
             failed_records: 3,
+            cells_truncated: 0,
+            records_oversize: 0,
             snapshot_id: Some("s".into()),
             error: Some("e".into()),
         };

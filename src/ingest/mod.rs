@@ -56,6 +56,10 @@ pub struct SourceReport {
     pub rows: usize,
     pub records_pushed: usize,
     pub failed_records: usize,
+    /// Cells cut to the warehouse's cell limit (see `limits`).
+    pub cells_truncated: usize,
+    /// Rows sent without their cells because their record was too large.
+    pub records_oversize: usize,
     pub snapshot_id: Option<String>,
     pub error: Option<String>,
 }
@@ -69,6 +73,8 @@ impl SourceReport {
             rows: 0,
             records_pushed: 0,
             failed_records: 0,
+            cells_truncated: 0,
+            records_oversize: 0,
             snapshot_id: None,
             error: Some(error),
         }
@@ -143,6 +149,8 @@ pub async fn ingest_page(
         rows: table.rows.len(),
         records_pushed: 0,
         failed_records: 0,
+        cells_truncated: 0,
+        records_oversize: 0,
         snapshot_id: None,
         error: None,
     };
@@ -151,6 +159,8 @@ pub async fn ingest_page(
     }
     let delivery = delivery::deliver(sink, &source.stream, &snapshot.records, plan.retry).await;
     report.records_pushed = delivery.accepted;
+    report.cells_truncated = snapshot.cells_truncated;
+    report.records_oversize = snapshot.records_oversize;
     report.failed_records = delivery.failed;
     report.snapshot_id = Some(snapshot.snapshot_id.clone());
     if !delivery.complete() {

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::html::Table;
+use crate::limits::{MAX_CELL_CHARS, MAX_RECORD_BYTES, TRUNCATED_MARKER};
 use crate::render::sha256_hex;
 
 /// A vendor page pricewatch ingests.
@@ -67,6 +68,29 @@ pub struct Snapshot {
     pub content_hash: String,
     pub snapshot_id: String,
     pub records: Vec<Record>,
+    /// Cells cut to MAX_CELL_CHARS.
+    pub cells_truncated: usize,
+    /// Rows whose record would exceed MAX_RECORD_BYTES: sent without their
+    /// cells, marked `oversize`, so the warehouse quarantines them.
+    pub records_oversize: usize,
+}
+
+/// A cell as the warehouse can store it: control characters other than
+/// tab and line breaks dropped (PostgreSQL rejects NUL in text and JSON,
+/// and none of them is page content), at most MAX_CELL_CHARS characters.
+/// True when it had to be cut.
+fn clean_cell(cell: &str) -> (String, bool) {
+    let clean: String = cell
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    if clean.chars().count() <= MAX_CELL_CHARS {
+        return (clean, false);
+    }
+    let keep = MAX_CELL_CHARS - TRUNCATED_MARKER.chars().count();
+    let mut cut: String = clean.chars().take(keep).collect();
+    cut.push_str(TRUNCATED_MARKER);
+    (cut, true)
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -132,31 +156,49 @@ pub fn snapshot(
     let content_hash = content_hash(table);
     let (rfc3339, compact) = utc_timestamps(fetched_at);
     let snapshot_id = format!("{compact}-{}", &content_hash[..8]);
+    let mut cells_truncated = 0;
+    let mut records_oversize = 0;
     let records = table
         .rows
         .iter()
         .enumerate()
         .map(|(i, row)| {
-            let mut payload = Map::new();
-            payload.insert("source".into(), source.name().into());
-            payload.insert("snapshot_id".into(), snapshot_id.clone().into());
-            payload.insert("fetched_at".into(), rfc3339.clone().into());
-            payload.insert("row_number".into(), (i + 1).into());
+            let mut cell = |text: &String| {
+                let (clean, cut) = clean_cell(text);
+                cells_truncated += usize::from(cut);
+                clean
+            };
+            let mut meta = Map::new();
+            meta.insert("source".into(), source.name().into());
+            meta.insert("snapshot_id".into(), snapshot_id.clone().into());
+            meta.insert("fetched_at".into(), rfc3339.clone().into());
+            meta.insert("row_number".into(), (i + 1).into());
+            let mut payload = meta.clone();
             for (key, value) in keys.iter().zip(row) {
-                payload
-                    .entry(key.clone())
-                    .or_insert_with(|| value.clone().into());
+                let value = cell(value);
+                payload.entry(key.clone()).or_insert_with(|| value.into());
             }
             for key in keys.iter().skip(row.len()) {
                 payload.entry(key.clone()).or_insert(Value::Null);
             }
             if row.len() > keys.len() {
                 // A ragged row: keep what has no header, the warehouse quarantines it.
-                payload.insert("extra_cells".into(), row[keys.len()..].to_vec().into());
+                let extra: Vec<String> = row[keys.len()..].iter().map(&mut cell).collect();
+                payload.insert("extra_cells".into(), extra.into());
+            }
+            let partition_key = partition_key(source, &payload, i + 1);
+            let mut data = Value::Object(payload).to_string().into_bytes();
+            if data.len() > MAX_RECORD_BYTES {
+                // Too large for the warehouse to read back: the row is
+                // still sent (and quarantined there), just without its cells.
+                records_oversize += 1;
+                // A string: SUPER casts only strings to VARCHAR.
+                meta.insert("oversize_bytes".into(), data.len().to_string().into());
+                data = Value::Object(meta).to_string().into_bytes();
             }
             Record {
-                partition_key: partition_key(source, &payload, i + 1),
-                data: Value::Object(payload).to_string().into_bytes(),
+                partition_key,
+                data,
             }
         })
         .collect();
@@ -165,6 +207,8 @@ pub fn snapshot(
         content_hash,
         snapshot_id,
         records,
+        cells_truncated,
+        records_oversize,
     })
 }
 
@@ -369,5 +413,61 @@ mod tests {
         );
         let snap = snapshot(Source::Vendors, &t, 0).unwrap();
         assert_eq!(snap.records[0].partition_key.len(), 64);
+    }
+
+    #[test]
+    fn cells_lose_control_characters_and_are_cut_with_a_marker() {
+        assert_eq!(
+            clean_cell("Ket\0tle\u{7}\t1"),
+            ("Kettle\t1".to_string(), false)
+        );
+        let long = "é".repeat(MAX_CELL_CHARS + 5);
+        let (cut, truncated) = clean_cell(&long);
+        assert!(truncated);
+        assert_eq!(cut.chars().count(), MAX_CELL_CHARS);
+        assert!(cut.ends_with(TRUNCATED_MARKER));
+        let exact = "x".repeat(MAX_CELL_CHARS);
+        assert_eq!(clean_cell(&exact), (exact.clone(), false));
+    }
+
+    #[test]
+    fn no_record_exceeds_the_warehouse_limit_and_none_is_lost() {
+        let huge = "\"".repeat(10_000);
+        let headers = [
+            "Item",
+            "Category",
+            "Vendor",
+            "Sale Price",
+            "Stock Status",
+            "a",
+            "b",
+        ];
+        let many: Vec<&str> = std::iter::repeat_n(huge.as_str(), 40).collect();
+        let t = table(
+            &headers,
+            &[
+                &["Kettle", "Kitchen", "Acme", "$1", "In Stock", "x", "y"],
+                &many,
+                &["Nul\0l", "Kitchen", "Acme", "$2", "In Stock", "", ""],
+            ],
+        );
+        let snap = snapshot(Source::Products, &t, 0).unwrap();
+        assert_eq!(snap.records.len(), 3, "every row is sent");
+        assert!(snap
+            .records
+            .iter()
+            .all(|r| r.data.len() <= MAX_RECORD_BYTES));
+        assert_eq!(snap.records_oversize, 1);
+        assert_eq!(snap.cells_truncated, 40);
+        let oversize = payload(&snap.records[1]);
+        let bytes: usize = oversize["oversize_bytes"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(bytes > MAX_RECORD_BYTES);
+        assert_eq!(oversize["row_number"], 2);
+        assert!(oversize.get("item").is_none());
+        assert_eq!(payload(&snap.records[2])["item"], "Null");
     }
 }

@@ -3,10 +3,12 @@
 //! warehouse is reached. The integration tests compare the result with the
 //! columns PostgreSQL reports for every model.
 
+use crate::config::Dialect;
+
 /// The query with only top-level code left: literals and comments masked,
 /// parenthesised parts blanked. Same byte length.
-fn top_level(sql: &str) -> Vec<u8> {
-    let mut out = crate::sql_text::mask(sql).into_bytes();
+fn top_level(sql: &str, dialect: Dialect) -> Vec<u8> {
+    let mut out = crate::sql_text::mask(sql, dialect).into_bytes();
     let mut depth = 0usize;
     for byte in &mut out {
         match *byte {
@@ -34,8 +36,8 @@ fn keyword_positions(flat: &[u8], keyword: &str) -> Vec<usize> {
 }
 
 /// The names of the columns the query's outermost SELECT returns.
-pub fn output_columns(sql: &str) -> Result<Vec<String>, String> {
-    let flat = top_level(sql);
+pub fn output_columns(sql: &str, dialect: Dialect) -> Result<Vec<String>, String> {
+    let flat = top_level(sql, dialect);
     let select = *keyword_positions(&flat, "SELECT")
         .first()
         .ok_or("no top-level SELECT")?;
@@ -103,7 +105,7 @@ mod tests {
     fn names_come_from_aliases_and_column_references() {
         let sql = "WITH a AS (SELECT x AS hidden, y FROM t)\nSELECT DISTINCT\n    p.item,\n    CAST(AVG(p.price) AS NUMERIC(12, 2)) AS avg_price,\n    -- a comment, with a comma\n    \"raw\",\n    CASE WHEN a = ',' THEN 1 END AS flag,\n    COUNT(*) AS n\nFROM a AS p\nGROUP BY p.item";
         assert_eq!(
-            output_columns(sql).unwrap(),
+            output_columns(sql, Dialect::Postgres).unwrap(),
             ["item", "avg_price", "raw", "flag", "n"]
         );
     }
@@ -111,12 +113,15 @@ mod tests {
     #[test]
     fn a_union_takes_the_first_select_names() {
         let sql = "SELECT CAST('p' AS VARCHAR(16)) AS source, reason FROM a WHERE x\nUNION ALL\nSELECT 'v', why FROM b";
-        assert_eq!(output_columns(sql).unwrap(), ["source", "reason"]);
+        assert_eq!(
+            output_columns(sql, Dialect::Postgres).unwrap(),
+            ["source", "reason"]
+        );
     }
 
     #[test]
     fn an_expression_without_alias_is_an_error() {
-        let error = output_columns("SELECT COUNT(*) FROM t").unwrap_err();
+        let error = output_columns("SELECT COUNT(*) FROM t", Dialect::Postgres).unwrap_err();
         assert!(error.contains("COUNT(*)"), "{error}");
     }
 }

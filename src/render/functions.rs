@@ -1,7 +1,7 @@
 //! pricewatch's own Tera functions and filters, registered in one place:
 //! `ref()` and `config()` for SQL models (recorded per render), the SQL
 //! dialect helpers that hide Redshift/PostgreSQL differences, and the
-//! `sql_string` filter.
+//! `sql_string` filter (a literal escaped for the env's dialect).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use tera::{Tera, Value};
 
 use crate::config::{Dialect, Names};
+use crate::limits::{MAX_CELL_BYTES, MAX_CELL_CHARS, MAX_RECORD_BYTES};
+use crate::sql_text::literal;
 
 /// What a model template declared while it rendered.
 #[derive(Debug, Default, Clone)]
@@ -66,8 +68,11 @@ pub fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorder: &Rec
         "regexp_replace_all",
         move |args: &HashMap<String, Value>| {
             let expr = string_arg(args, "regexp_replace_all", "expr")?;
-            let pattern = sql_string(&string_arg(args, "regexp_replace_all", "pattern")?);
-            let replacement = sql_string(&string_arg(args, "regexp_replace_all", "replacement")?);
+            let pattern = literal(&string_arg(args, "regexp_replace_all", "pattern")?, dialect);
+            let replacement = literal(
+                &string_arg(args, "regexp_replace_all", "replacement")?,
+                dialect,
+            );
             Ok(Value::String(match dialect {
                 // Redshift replaces every match by default; PostgreSQL needs 'g'.
                 Dialect::Redshift => format!("REGEXP_REPLACE({expr}, {pattern}, {replacement})"),
@@ -90,42 +95,48 @@ pub fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorder: &Rec
             Dialect::Postgres => format!("pricewatch_meta.kinesis_{source}"),
         }))
     });
+    // Redshift parses the record's VARBYTE directly (no detour through a
+    // 65,535-byte VARCHAR); records over MAX_RECORD_BYTES are kept out, so
+    // serialising the payload again in silver always fits a VARCHAR.
     tera.register_function("stream_payload", move |_: &HashMap<String, Value>| {
         Ok(Value::String(match dialect {
-            Dialect::Redshift => "JSON_PARSE(FROM_VARBYTE(kinesis_data, 'utf-8'))".into(),
+            Dialect::Redshift => "JSON_PARSE(kinesis_data)".into(),
             Dialect::Postgres => "payload".into(),
         }))
     });
     tera.register_function(
-        "stream_payload_is_json",
+        "stream_record_is_loadable",
         move |_: &HashMap<String, Value>| {
             Ok(Value::String(match dialect {
-                Dialect::Redshift => "CAN_JSON_PARSE(FROM_VARBYTE(kinesis_data, 'utf-8'))".into(),
-                Dialect::Postgres => "payload IS NOT NULL".into(),
+                Dialect::Redshift => format!(
+                    "CAN_JSON_PARSE(kinesis_data) AND OCTET_LENGTH(kinesis_data) <= {MAX_RECORD_BYTES}"
+                ),
+                Dialect::Postgres => format!(
+                    "payload IS NOT NULL AND OCTET_LENGTH(kinesis_data) <= {MAX_RECORD_BYTES}"
+                ),
             }))
         },
     );
 
     tera.register_filter(
         "sql_string",
-        |value: &Value, _: &HashMap<String, Value>| match value {
-            Value::String(text) => Ok(Value::String(sql_string(text))),
-            other => Ok(Value::String(sql_string(&other.to_string()))),
+        move |value: &Value, _: &HashMap<String, Value>| match value {
+            Value::String(text) => Ok(Value::String(literal(text, dialect))),
+            other => Ok(Value::String(literal(&other.to_string(), dialect))),
         },
     );
 }
 
-/// A JSON object's attribute as text.
+/// A JSON object's attribute as text of at most MAX_CELL_CHARS characters
+/// (what ingest keeps of a cell), with an explicit width on Redshift, where
+/// a VARCHAR without one has a width nobody chose.
 fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
     match dialect {
-        Dialect::Redshift => format!("CAST({column}.\"{key}\" AS VARCHAR)"),
-        Dialect::Postgres => format!("({column} ->> '{key}')"),
+        Dialect::Redshift => format!(
+            "CAST(LEFT(CAST({column}.\"{key}\" AS VARCHAR(65535)), {MAX_CELL_CHARS}) AS VARCHAR({MAX_CELL_BYTES}))"
+        ),
+        Dialect::Postgres => format!("LEFT({column} ->> '{key}', {MAX_CELL_CHARS})"),
     }
-}
-
-/// A single-quoted SQL string literal.
-pub fn sql_string(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 fn string_arg(args: &HashMap<String, Value>, function: &str, name: &str) -> tera::Result<String> {
@@ -179,11 +190,11 @@ mod tests {
         let t = r#"{{ json_text(column="payload", key="item") }}"#;
         assert_eq!(
             render(Dialect::Redshift, t).unwrap(),
-            r#"CAST(payload."item" AS VARCHAR)"#
+            r#"CAST(LEFT(CAST(payload."item" AS VARCHAR(65535)), 1000) AS VARCHAR(4000))"#
         );
         assert_eq!(
             render(Dialect::Postgres, t).unwrap(),
-            "(payload ->> 'item')"
+            "LEFT(payload ->> 'item', 1000)"
         );
     }
 
@@ -222,11 +233,21 @@ mod tests {
     }
 
     #[test]
-    fn sql_string_escapes_quotes() {
-        assert_eq!(sql_string("O'Reilly"), "'O''Reilly'");
-        assert_eq!(
-            render(Dialect::Postgres, r#"{{ "a'b" | sql_string }}"#).unwrap(),
-            "'a''b'"
+    fn sql_string_escapes_for_the_dialect() {
+        let t = r#"{{ "a'b\" | sql_string }}"#;
+        assert_eq!(render(Dialect::Postgres, t).unwrap(), r"'a''b\'");
+        assert_eq!(render(Dialect::Redshift, t).unwrap(), r"'a''b\\'");
+    }
+
+    #[test]
+    fn stream_records_parse_from_varbyte_within_the_size_limit() {
+        let payload = render(Dialect::Redshift, "{{ stream_payload() }}").unwrap();
+        assert_eq!(payload, "JSON_PARSE(kinesis_data)");
+        let loadable = render(Dialect::Redshift, "{{ stream_record_is_loadable() }}").unwrap();
+        assert!(!loadable.contains("FROM_VARBYTE"), "{loadable}");
+        assert!(
+            loadable.contains("OCTET_LENGTH(kinesis_data) <= 60000"),
+            "{loadable}"
         );
     }
 

@@ -95,14 +95,20 @@ impl Bundle {
             });
             files.push((file, stack.template.clone()));
         }
-        let mut sql = vec![ManifestSql {
-            model: None,
-            materialized: None,
-            depends_on: Vec::new(),
-            file: "sql/000_setup.sql".into(),
-            sha256: sha256_hex(self.setup_sql.as_bytes()),
-        }];
-        files.push(("sql/000_setup.sql".into(), self.setup_sql.clone()));
+        let mut sql = Vec::new();
+        for (file, text) in [
+            ("sql/000_bootstrap.sql", &self.bootstrap_sql),
+            ("sql/000_setup.sql", &self.setup_sql),
+        ] {
+            sql.push(ManifestSql {
+                model: None,
+                materialized: None,
+                depends_on: Vec::new(),
+                file: file.into(),
+                sha256: sha256_hex(text.as_bytes()),
+            });
+            files.push((file.into(), text.clone()));
+        }
         for (i, model) in self.models.iter().enumerate() {
             let file = format!("sql/{:03}_{}.sql", i + 1, model.name);
             sql.push(ManifestSql {
@@ -110,9 +116,9 @@ impl Bundle {
                 materialized: Some(model.materialized.to_string()),
                 depends_on: model.depends_on.clone(),
                 file: file.clone(),
-                sha256: sha256_hex(model.ddl.as_bytes()),
+                sha256: sha256_hex(model.file_text().as_bytes()),
             });
-            files.push((file, model.ddl.clone()));
+            files.push((file, model.file_text()));
         }
         let dashboard = serde_json::to_string_pretty(&self.dashboard)
             .expect("the definition serializes")

@@ -21,7 +21,6 @@ use crate::checks::{self, Check};
 use crate::config::{names::SOURCES, Environment};
 use crate::dashboard::definition::{self, Definition};
 use crate::plan::Waves;
-pub use functions::sql_string;
 pub use manifest::{sha256_hex, Manifest, WriteError};
 pub use sql::{Materialization, Model};
 pub use stacks::{OutputRef, RenderedStack};
@@ -82,6 +81,9 @@ pub struct Bundle {
     pub stacks: Vec<RenderedStack>,
     /// Stack names grouped in waves that can deploy in parallel.
     pub waves: Waves,
+    /// What an administrator runs once per warehouse (`sql apply --bootstrap`).
+    pub bootstrap_sql: String,
+    /// What `sql apply` runs as the owner before the models.
     pub setup_sql: String,
     /// In DAG order.
     pub models: Vec<Model>,
@@ -125,14 +127,16 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
             .iter()
             .map(|m| (m.template.clone(), m.text.clone())),
     );
-    let setup_path = project_dir.join("sql").join(sql::SETUP_TEMPLATE);
-    let setup_text = std::fs::read_to_string(&setup_path).map_err(|e| {
-        fail(vec![Problem::new(
-            "sql/setup.sql",
-            format!("cannot read: {e}"),
-        )])
-    })?;
-    templates.push((sql::SETUP_TEMPLATE.to_string(), setup_text));
+    for template in [sql::BOOTSTRAP_TEMPLATE, sql::SETUP_TEMPLATE] {
+        let text =
+            std::fs::read_to_string(project_dir.join("sql").join(template)).map_err(|e| {
+                fail(vec![Problem::new(
+                    format!("sql/{template}"),
+                    format!("cannot read: {e}"),
+                )])
+            })?;
+        templates.push((template.to_string(), text));
+    }
     let dashboard_text =
         std::fs::read_to_string(project_dir.join(definition::TEMPLATE)).map_err(|e| {
             fail(vec![Problem::new(
@@ -161,6 +165,19 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
     context.insert("names", &names);
     context.insert("dialect", &dialect);
     context.insert("schemas", &schemas);
+    // pricewatch's own schema holds the metadata; the reader sees no bronze.
+    let owned_schemas: Vec<&str> = schemas
+        .iter()
+        .copied()
+        .chain([crate::config::names::META_SCHEMA])
+        .collect();
+    context.insert("owned_schemas", &owned_schemas);
+    context.insert("reader_schemas", &crate::config::names::READER_SCHEMAS);
+    context.insert("roles", &names.roles(dialect));
+    context.insert(
+        "limits",
+        &serde_json::json!({ "cell_bytes": crate::limits::MAX_CELL_BYTES }),
+    );
     context.insert(
         "retain_policy",
         if env.settings.deploy.retain_data {
@@ -233,10 +250,14 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
         problems.extend(found);
         ok.then_some(parsed)
     });
-    let setup_sql = tera
-        .render(sql::SETUP_TEMPLATE, &context)
-        .map_err(|e| problems.push(Problem::new("sql/setup.sql", tera_message(&e))))
-        .ok();
+    let mut render_sql = |template: &str| {
+        tera.render(template, &context)
+            .map(|text| text.trim().to_string() + "\n")
+            .map_err(|e| problems.push(Problem::new(format!("sql/{template}"), tera_message(&e))))
+            .ok()
+    };
+    let bootstrap_sql = render_sql(sql::BOOTSTRAP_TEMPLATE);
+    let setup_sql = render_sql(sql::SETUP_TEMPLATE);
     let wired = match stacks::analyze_all(rendered_stacks) {
         Ok(analyzed) => stacks::wire(&wiring, analyzed, |s| names.stack(s))
             .map_err(|found| problems.extend(found))
@@ -246,20 +267,24 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
             None
         }
     };
-    match (wired, setup_sql, models, checks, dashboard) {
-        (Some((stacks, waves)), Some(setup_sql), Some(models), Some(checks), Some(dashboard))
-            if problems.is_empty() =>
-        {
-            Ok(Bundle {
-                env: env.clone(),
-                stacks,
-                waves,
-                setup_sql: setup_sql.trim().to_string() + "\n",
-                models,
-                checks,
-                dashboard,
-            })
-        }
+    match (wired, bootstrap_sql, setup_sql, models, checks, dashboard) {
+        (
+            Some((stacks, waves)),
+            Some(bootstrap_sql),
+            Some(setup_sql),
+            Some(models),
+            Some(checks),
+            Some(dashboard),
+        ) if problems.is_empty() => Ok(Bundle {
+            env: env.clone(),
+            stacks,
+            waves,
+            bootstrap_sql,
+            setup_sql,
+            models,
+            checks,
+            dashboard,
+        }),
         _ => Err(fail(problems)),
     }
 }

@@ -16,6 +16,7 @@ use crate::config::Dialect;
 use crate::plan::Dag;
 
 pub const SETUP_TEMPLATE: &str = "setup.sql";
+pub const BOOTSTRAP_TEMPLATE: &str = "bootstrap.sql";
 
 /// How a model is stored in the warehouse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,14 +63,39 @@ pub struct Model {
     /// Source template, relative to the project: `sql/silver/products.sql`.
     pub source: String,
     pub materialized: Materialization,
+    /// Recreating it loses data no rebuild brings back (stream models, and
+    /// any model declared `stateful=true`): `sql apply` refuses to drop it
+    /// without `--allow-replace`.
+    pub stateful: bool,
     pub description: String,
     pub depends_on: Vec<String>,
     /// Names of the columns the query returns.
     pub columns: Vec<String>,
     /// The rendered query (no DDL around it).
     pub query: String,
-    /// The complete DDL statement that creates the model.
+    /// The complete DDL statement that creates the model (without its
+    /// description, so a new description never recreates it).
     pub ddl: String,
+}
+
+impl Model {
+    /// What `sql apply` compares: the DDL, description excluded.
+    pub fn checksum(&self) -> String {
+        super::sha256_hex(self.ddl.as_bytes())
+    }
+
+    pub fn description_checksum(&self) -> String {
+        super::sha256_hex(self.description.as_bytes())
+    }
+
+    /// The rendered file: the description as a comment, then the DDL.
+    pub fn file_text(&self) -> String {
+        format!(
+            "-- {}\n{}",
+            self.description.replace(['\n', '\r'], " "),
+            self.ddl
+        )
+    }
 }
 
 #[cfg(test)]
@@ -80,6 +106,7 @@ impl Model {
             name: name.into(),
             source: format!("sql/{name}.sql"),
             materialized: Materialization::MaterializedView,
+            stateful: false,
             description: String::new(),
             depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
@@ -185,7 +212,7 @@ pub fn render_models(
                 continue;
             }
         };
-        let (materialized, description) = match model_config(&recorded.configs) {
+        let (materialized, stateful, description) = match model_config(&recorded.configs) {
             Ok(config) => config,
             Err(message) => {
                 problems.push(Problem::new(&source, message));
@@ -201,7 +228,7 @@ pub fn render_models(
             problems.push(Problem::new(&source, "a model is one query starting with SELECT or WITH; pricewatch writes the CREATE statement"));
             continue;
         }
-        let columns = match super::columns::output_columns(&query) {
+        let columns = match super::columns::output_columns(&query, dialect) {
             Ok(columns) => columns,
             Err(message) => {
                 problems.push(Problem::new(&source, message));
@@ -221,20 +248,14 @@ pub fn render_models(
             }
         }
         dag.add(file.name.clone(), depends_on.clone());
-        let ddl = ddl(
-            dialect,
-            &file.name,
-            materialized,
-            &description,
-            &depends_on,
-            &query,
-        );
+        let ddl = ddl(dialect, &file.name, materialized, &depends_on, &query);
         models.insert(
             file.name.clone(),
             Model {
                 name: file.name.clone(),
                 source,
                 materialized,
+                stateful: stateful || materialized == Materialization::Stream,
                 description,
                 depends_on,
                 columns,
@@ -255,8 +276,11 @@ pub fn render_models(
         .collect())
 }
 
-/// Reads the one `config(materialized=..., description=...)` call of a model.
-fn model_config(configs: &[HashMap<String, Value>]) -> Result<(Materialization, String), String> {
+/// Reads the one `config(materialized=..., description=..., stateful=...)`
+/// call of a model.
+fn model_config(
+    configs: &[HashMap<String, Value>],
+) -> Result<(Materialization, bool, String), String> {
     let [config] = configs else {
         return Err(format!(
             "a model calls config(materialized=..., description=...) exactly once; found {} calls",
@@ -265,12 +289,21 @@ fn model_config(configs: &[HashMap<String, Value>]) -> Result<(Materialization, 
     };
     if let Some(unknown) = config
         .keys()
-        .find(|k| *k != "materialized" && *k != "description")
+        .find(|k| !["materialized", "description", "stateful"].contains(&k.as_str()))
     {
         return Err(format!(
-            "config(): unknown argument `{unknown}` (expected materialized, description)"
+            "config(): unknown argument `{unknown}` (expected materialized, description, stateful)"
         ));
     }
+    let stateful = match config.get("stateful") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(format!(
+                "config(): stateful must be true or false, got {other}"
+            ))
+        }
+    };
     let materialized = config
         .get("materialized")
         .and_then(Value::as_str)
@@ -281,15 +314,14 @@ fn model_config(configs: &[HashMap<String, Value>]) -> Result<(Materialization, 
         .and_then(Value::as_str)
         .filter(|d| !d.trim().is_empty())
         .ok_or("config(): description is required (it feeds the data catalog)")?;
-    Ok((materialized, description.to_string()))
+    Ok((materialized, stateful, description.to_string()))
 }
 
-/// The CREATE statement for a model, with a header saying where it comes from.
+/// The CREATE statement for a model, with a header saying what it is.
 pub fn ddl(
     dialect: Dialect,
     name: &str,
     materialized: Materialization,
-    description: &str,
     depends_on: &[String],
     query: &str,
 ) -> String {
@@ -310,10 +342,7 @@ pub fn ddl(
     } else {
         depends_on.join(", ")
     };
-    format!(
-        "-- {name} ({materialized}): {}\n-- depends on: {deps}\n{create}\n{query};\n",
-        description.replace('\n', " ")
-    )
+    format!("-- {name} ({materialized})\n-- depends on: {deps}\n{create}\n{query};\n")
 }
 
 #[cfg(test)]
@@ -327,9 +356,16 @@ mod tests {
             ("description".to_string(), Value::String("d".into())),
         ]);
         assert_eq!(
-            model_config(std::slice::from_ref(&ok)).unwrap().0,
-            Materialization::View
+            model_config(std::slice::from_ref(&ok)).unwrap(),
+            (Materialization::View, false, "d".to_string())
         );
+        let mut stateful = ok.clone();
+        stateful.insert("stateful".into(), Value::Bool(true));
+        assert!(model_config(&[stateful.clone()]).unwrap().1);
+        stateful.insert("stateful".into(), Value::String("yes".into()));
+        assert!(model_config(&[stateful])
+            .unwrap_err()
+            .contains("true or false"));
         assert!(model_config(&[]).unwrap_err().contains("found 0"));
         assert!(model_config(&[ok.clone(), ok.clone()])
             .unwrap_err()
@@ -352,13 +388,30 @@ mod tests {
     }
 
     #[test]
+    fn the_description_is_not_part_of_the_checksum() {
+        let mut model = Model::stub("gold.x", &[], &[]);
+        model.ddl = ddl(
+            Dialect::Postgres,
+            "gold.x",
+            Materialization::MaterializedView,
+            &[],
+            "SELECT 1",
+        );
+        let before = model.checksum();
+        model.description = "a new description".into();
+        assert_eq!(model.checksum(), before);
+        assert!(model
+            .file_text()
+            .starts_with("-- a new description\n-- gold.x"));
+    }
+
+    #[test]
     fn ddl_per_dialect_and_materialization() {
         let deps = vec!["bronze.products".to_string()];
         let mv = ddl(
             Dialect::Redshift,
             "silver.p",
             Materialization::MaterializedView,
-            "d",
             &deps,
             "SELECT 1",
         );
@@ -366,14 +419,11 @@ mod tests {
             mv.contains("CREATE MATERIALIZED VIEW silver.p\nAUTO REFRESH NO\nAS\nSELECT 1;\n"),
             "{mv}"
         );
-        assert!(
-            mv.starts_with("-- silver.p (materialized_view): d\n-- depends on: bronze.products\n")
-        );
+        assert!(mv.starts_with("-- silver.p (materialized_view)\n-- depends on: bronze.products\n"));
         let stream = ddl(
             Dialect::Redshift,
             "bronze.p",
             Materialization::Stream,
-            "d",
             &[],
             "SELECT 1",
         );
@@ -382,7 +432,6 @@ mod tests {
             Dialect::Postgres,
             "bronze.p",
             Materialization::Stream,
-            "d",
             &[],
             "SELECT 1",
         );
@@ -391,7 +440,6 @@ mod tests {
             Dialect::Postgres,
             "gold.v",
             Materialization::View,
-            "d",
             &deps,
             "SELECT 1",
         );

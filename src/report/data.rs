@@ -102,7 +102,8 @@ pub struct Overview {
     /// Minutes between the newest snapshot and when the report was made.
     pub freshness_minutes: Option<i64>,
     pub snapshots: i64,
-    /// Kinesis records in bronze (products + vendors).
+    /// Records loaded from the streams (products + vendors): one validated
+    /// row each (the reader role sees no bronze).
     pub records_ingested: i64,
     pub valid_offers: i64,
     /// Share of product rows of the latest snapshot that failed validation.
@@ -164,7 +165,7 @@ ORDER BY r.check_name";
 const OVERVIEW_SQL: &str = "SELECT
     (SELECT MAX(observed_at) FROM silver.products) AS last_snapshot,
     (SELECT COUNT(DISTINCT snapshot_id) FROM silver.products) AS snapshots,
-    (SELECT COUNT(*) FROM bronze.products) + (SELECT COUNT(*) FROM bronze.vendors) AS records_ingested,
+    (SELECT COUNT(*) FROM silver.products_validated) + (SELECT COUNT(*) FROM silver.vendors_validated) AS records_ingested,
     (SELECT COUNT(*) FROM silver.products) AS valid_offers,
     (SELECT CAST(SUM(CASE WHEN reason IS NOT NULL THEN 1 ELSE 0 END) AS DOUBLE PRECISION) / NULLIF(COUNT(*), 0)
      FROM silver.products_validated
@@ -259,7 +260,10 @@ pub async fn gather(
     let items: Vec<String> = movers
         .rows
         .iter()
-        .filter_map(|r| r[0].as_deref().map(crate::render::sql_string))
+        .filter_map(|r| {
+            r[0].as_deref()
+                .map(|item| crate::sql_text::literal(item, warehouse.dialect()))
+        })
         .collect();
     let history = if items.is_empty() {
         Table {

@@ -3,10 +3,14 @@
 //! [`Statements`] trait; `apply.rs` decides what `sql apply` must do.
 
 pub mod apply;
+pub mod bootstrap;
+pub mod lease;
 pub mod postgres;
 pub mod redshift;
 pub mod refresh;
 pub mod stream_load;
+
+use crate::config::Dialect;
 
 /// A failed warehouse statement or connection, with what was being done.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -20,6 +24,8 @@ pub enum WarehouseError {
 /// Runs SQL in the warehouse.
 #[allow(async_fn_in_trait)]
 pub trait Statements {
+    /// The SQL dialect the warehouse speaks (literals and statements differ).
+    fn dialect(&self) -> Dialect;
     /// Runs one or more statements; `context` names what they are for
     /// (e.g. the model) in errors.
     async fn execute(&self, context: &str, sql: &str) -> Result<(), WarehouseError>;

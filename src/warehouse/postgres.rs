@@ -60,6 +60,10 @@ fn statement_error(context: &str, error: tokio_postgres::Error) -> WarehouseErro
 }
 
 impl Statements for Postgres {
+    fn dialect(&self) -> crate::config::Dialect {
+        crate::config::Dialect::Postgres
+    }
+
     async fn execute(&self, context: &str, sql: &str) -> Result<(), WarehouseError> {
         self.client
             .batch_execute(sql)

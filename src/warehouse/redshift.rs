@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::{Statements, WarehouseError};
 use crate::cloud::{AwsError, AwsErrorKind, DataApi, StatementStatus};
-use crate::sql_text::mask;
+use crate::config::Dialect;
+use crate::sql_text::split_statements as split;
 use crate::wait::Polling;
 
 /// The Data API runs at most this many statements in one batch.
@@ -67,7 +68,7 @@ impl<D: DataApi> Redshift<D> {
         context: &str,
         sql: &str,
     ) -> Result<Option<(String, bool)>, WarehouseError> {
-        let statements = split_statements(sql);
+        let statements = split(sql, Dialect::Redshift);
         if statements.is_empty() {
             return Ok(None);
         }
@@ -170,6 +171,10 @@ fn is_transient(message: &str) -> bool {
 }
 
 impl<D: DataApi> Statements for Redshift<D> {
+    fn dialect(&self) -> Dialect {
+        Dialect::Redshift
+    }
+
     async fn execute(&self, context: &str, sql: &str) -> Result<(), WarehouseError> {
         self.run(context, sql).await.map(|_| ())
     }
@@ -179,7 +184,7 @@ impl<D: DataApi> Statements for Redshift<D> {
         context: &str,
         sql: &str,
     ) -> Result<Vec<Vec<Option<String>>>, WarehouseError> {
-        if split_statements(sql).len() != 1 {
+        if split(sql, Dialect::Redshift).len() != 1 {
             return Err(statement_error(
                 context,
                 "a query must be exactly one statement".into(),
@@ -207,23 +212,6 @@ impl<D: DataApi> Statements for Redshift<D> {
             format!("the result of {id} has more than {MAX_RESULT_PAGES} pages"),
         ))
     }
-}
-
-/// Splits SQL into statements at semicolons that are code (not inside
-/// quotes, quoted identifiers, comments or dollar-quoted bodies).
-/// Comment-only pieces are dropped.
-pub fn split_statements(sql: &str) -> Vec<String> {
-    let code = mask(sql);
-    let ends = code.match_indices(';').map(|(i, _)| i).chain([sql.len()]);
-    let mut statements = Vec::new();
-    let mut start = 0;
-    for end in ends {
-        if !code[start..end].trim().is_empty() {
-            statements.push(sql[start..end].trim().to_string());
-        }
-        start = end + 1;
-    }
-    statements
 }
 
 #[cfg(test)]
@@ -514,26 +502,6 @@ mod tests {
         assert!(
             error.to_string().contains("workgroup wg, database db"),
             "{error}"
-        );
-    }
-
-    #[test]
-    fn splitting_keeps_quoted_semicolons() {
-        assert_eq!(
-            split_statements("SELECT ';'; SELECT 2"),
-            ["SELECT ';'", "SELECT 2"]
-        );
-        assert_eq!(
-            split_statements("/* only; a comment */ ;"),
-            Vec::<String>::new()
-        );
-        assert_eq!(
-            split_statements("SELECT 'it''s; ok'"),
-            ["SELECT 'it''s; ok'"]
-        );
-        assert_eq!(
-            split_statements("SELECT $1, $tag$ a; b $tag$"),
-            ["SELECT $1, $tag$ a; b $tag$"]
         );
     }
 }

@@ -168,6 +168,15 @@ fn upstream_targets<'m>(models: &'m [Model], name: &str, targets: &BTreeSet<&str
     found
 }
 
+/// The statement that refreshes one model: through the owner's procedure,
+/// since only a materialized view's owner may refresh it (sql/setup.sql).
+pub fn refresh_sql(model: &Model, dialect: crate::config::Dialect) -> String {
+    format!(
+        "CALL pricewatch_meta.refresh_model({});",
+        crate::sql_text::literal(&model.name, dialect)
+    )
+}
+
 /// Refreshes one model with its own statement.
 pub async fn refresh_statement(
     warehouse: &impl Statements,
@@ -176,7 +185,7 @@ pub async fn refresh_statement(
     warehouse
         .execute(
             &format!("refresh {}", model.name),
-            &format!("REFRESH MATERIALIZED VIEW {};", model.name),
+            &refresh_sql(model, warehouse.dialect()),
         )
         .await
 }

@@ -7,10 +7,15 @@ use std::collections::BTreeMap;
 
 use super::{Statements, WarehouseError};
 use crate::cloud::{RecordSource, StreamRecord};
-use crate::render::sql_string;
+use crate::config::Dialect;
 
 const CHECKPOINTS: &str = "pricewatch_meta.kinesis_checkpoints";
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// A literal for the landing tables, which exist on PostgreSQL only.
+fn sql_string(text: &str) -> String {
+    crate::sql_text::literal(text, Dialect::Postgres)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

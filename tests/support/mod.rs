@@ -141,7 +141,12 @@ impl Postgres {
     }
 
     pub fn url(&self) -> String {
-        format!("postgres://pricewatch@127.0.0.1:{}/pricewatch", self.port)
+        self.url_as("pricewatch")
+    }
+
+    /// The database as another login user (trust authentication).
+    pub fn url_as(&self, user: &str) -> String {
+        format!("postgres://{user}@127.0.0.1:{}/pricewatch", self.port)
     }
 
     pub fn connect(&self, database: &str) -> postgres::Client {

@@ -1,17 +1,24 @@
-//! `pricewatch sql apply`: brings the warehouse's models to the rendered ones.
+//! `pricewatch sql apply`: brings the warehouse's models to the rendered
+//! ones, as the owner and holding the warehouse lease; `--bootstrap` sets
+//! the warehouse up as an administrator; `--dry-run` prints the plan.
 
 use serde::Serialize;
 
-use super::super::{with_warehouse, Session};
+use super::super::{connect_admin, connect_warehouses, holding_lease, with_clients, Session};
 use crate::cli::SqlApplyArgs;
-use crate::error::ExitStatus;
-use crate::warehouse::apply::{self, ApplyPlan};
+use crate::config::Dialect;
+use crate::error::{ExitStatus, UsageError};
+use crate::warehouse::apply::{self, Action, ApplyPlan};
+use crate::warehouse::bootstrap;
+use crate::warehouse::Statements as _;
 
 #[derive(Serialize)]
 struct Applied<'a> {
     env: &'a str,
     dry_run: bool,
     plan: &'a ApplyPlan,
+    /// Why the plan is refused (dry run only; a real run exits with the error).
+    refused: Option<String>,
     statements: Vec<Statement<'a>>,
 }
 
@@ -21,16 +28,81 @@ struct Statement<'a> {
     sql: &'a str,
 }
 
+#[derive(Serialize)]
+struct Bootstrapped<'a> {
+    env: &'a str,
+    bootstrapped: bool,
+    statements: &'a [String],
+}
+
 pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("sql apply")?;
     let env = &bundle.env;
-    let (plan, statements) = with_warehouse(env, async |warehouse| {
-        Ok(apply::apply(warehouse, &bundle, args.dry_run).await?)
+    let unknown = apply::unknown_models(&bundle, &args.allow_replace);
+    if !unknown.is_empty() {
+        return Err(UsageError(format!(
+            "--allow-replace names no model: {} (models: {})",
+            unknown.join(", "),
+            bundle
+                .models
+                .iter()
+                .map(|m| m.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into());
+    }
+    if args.bootstrap {
+        return bootstrap(session, &bundle);
+    }
+    let reporter = session.reporter.as_ref();
+    let outcome = with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
+        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
+        if args.dry_run {
+            let planned = apply::apply(&warehouse, &bundle, &args.allow_replace, true).await?;
+            let refused = apply::refuse_stateful(&planned.0, &args.allow_replace, &bundle)
+                .err()
+                .map(|e| e.to_string());
+            return Ok((planned, refused));
+        }
+        match bootstrap::act_as_owner(&warehouse, &bundle).await {
+            // An administrator's apply bootstraps what is missing first.
+            Err(bootstrap::BootstrapError::NotBootstrapped { .. })
+                if bootstrap::is_administrator(&warehouse).await? =>
+            {
+                reporter.info("the warehouse is not bootstrapped (or its bootstrap changed): bootstrapping it as the administrator first");
+                bootstrap::bootstrap(&warehouse, &bundle, None).await?;
+                bootstrap::act_as_owner(&warehouse, &bundle).await?;
+            }
+            other => other?,
+        }
+        warehouse
+            .execute("setup (sql/setup.sql)", &bundle.setup_sql)
+            .await?;
+        let planned = holding_lease(
+            env,
+            clients,
+            "sql apply",
+            args.lease.wait,
+            reporter,
+            async { Ok(apply::apply(&warehouse, &bundle, &args.allow_replace, false).await?) },
+        )
+        .await?;
+        Ok((planned, None))
     })?;
+    let ((plan, statements), refused) = outcome;
+    for name in &args.allow_replace {
+        if !plan.stateful_drops().contains(&name.as_str()) {
+            reporter.warn(&format!(
+                "--allow-replace {name}: the plan does not drop {name}, so the flag changes nothing"
+            ));
+        }
+    }
     let result = Applied {
         env: &env.name,
         dry_run: args.dry_run,
         plan: &plan,
+        refused: refused.clone(),
         statements: statements
             .iter()
             .map(|(context, sql)| Statement { context, sql })
@@ -38,29 +110,101 @@ pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> 
     };
     session.printer.result(
         || {
-            let mut lines = Vec::new();
-            if args.dry_run {
-                for (context, sql) in &statements {
-                    lines.push(format!("-- {context}\n{}", sql.trim_end()));
-                }
-            }
-            let verb = if args.dry_run {
-                "would create"
-            } else {
-                "created"
-            };
-            lines.push(format!(
-                "env {}: {verb} {} model(s) ({} dropped first), {} removed, {} unchanged{}",
-                env.name,
-                plan.create.len(),
-                plan.drop.len(),
-                plan.removed.len(),
-                plan.unchanged.len(),
-                session.elapsed()
-            ));
-            lines.join("\n")
+            text(
+                &env.name,
+                args.dry_run,
+                &plan,
+                &statements,
+                refused.as_deref(),
+                &session.elapsed(),
+            )
         },
         &result,
     );
+    Ok(if refused.is_some() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn bootstrap(session: &Session, bundle: &crate::render::Bundle) -> anyhow::Result<ExitStatus> {
+    let env = &bundle.env;
+    let statements = with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
+        let (admin, login) = connect_admin(env, clients).await?;
+        Ok(bootstrap::bootstrap(&admin, bundle, login.as_ref()).await?)
+    })?;
+    session.printer.result(
+        || {
+            format!(
+                "env {}: warehouse bootstrapped ({} statement(s)): roles {}, owner {}{}\nnext: `pricewatch sql apply --env {}` as a deployer",
+                env.name,
+                statements.len(),
+                env.names().roles(env.dialect()).all().join(", "),
+                env.names().roles(env.dialect()).owner_user,
+                session.elapsed(),
+                env.name
+            )
+        },
+        &Bootstrapped {
+            env: &env.name,
+            bootstrapped: true,
+            statements: &statements,
+        },
+    );
     Ok(ExitStatus::Success)
+}
+
+fn action_label(action: Action) -> &'static str {
+    match action {
+        Action::Create => "create",
+        Action::Recreate => "recreate",
+        Action::ReplaceStateful => "replace-stateful",
+        Action::Comment => "comment",
+        Action::Unchanged => "unchanged",
+        Action::Remove => "remove",
+        Action::RemoveStateful => "remove-stateful",
+    }
+}
+
+fn text(
+    env: &str,
+    dry_run: bool,
+    plan: &ApplyPlan,
+    statements: &[(String, String)],
+    refused: Option<&str>,
+    elapsed: &str,
+) -> String {
+    let mut lines = Vec::new();
+    if dry_run {
+        lines.push(format!("{:<18} {:<36} why", "action", "model"));
+        for step in &plan.steps {
+            lines.push(
+                format!(
+                    "{:<18} {:<36} {}",
+                    action_label(step.action),
+                    step.model,
+                    step.why.as_deref().unwrap_or("")
+                )
+                .trim_end()
+                .to_string(),
+            );
+        }
+        for (context, sql) in statements {
+            lines.push(format!("-- {context}\n{}", sql.trim_end()));
+        }
+    }
+    if let Some(refused) = refused {
+        lines.push(format!("REFUSED: {refused}"));
+    }
+    let verb = if dry_run { "would create" } else { "created" };
+    lines.push(format!(
+        "env {env}: {verb} {} model(s) ({} dropped first), {} removed, {} re-described, {} unchanged{elapsed}",
+        plan.create.len(),
+        plan.drop.len(),
+        plan.removed.len(),
+        plan.commented.len(),
+        plan.unchanged.len(),
+    ));
+    lines.join("\n")
 }
