@@ -273,7 +273,8 @@ fn secrets_in(text: &str) -> Vec<String> {
                         && !key.ends_with("keyid")
                         && !value.is_empty()
                         && !value.starts_with('!')
-                        && !value.starts_with("{{")
+                        && !value.contains("{{")
+                        && value.parse::<f64>().is_err()
                         && !value.starts_with("arn:")
                         && value != "true"
                         && value != "false"
@@ -303,6 +304,8 @@ fn the_secret_scanner_finds_planted_secrets() {
         "admin_username: pricewatch_admin",
         "- \"secretsmanager:*Secret*\"",
         "\"token.actions.githubusercontent.com:aud\": sts.amazonaws.com",
+        "PasswordLength: 40",
+        "SecretStringTemplate: '{\"username\": \"{{ roles.quicksight_user }}\"}'",
     ] {
         assert!(secrets_in(fine).is_empty(), "false alarm: {fine}");
     }
@@ -1174,5 +1177,38 @@ fn every_alarm_notifies_a_topic_of_its_severity() {
             })),
             "{env}: warn thresholds open a ticket"
         );
+    }
+}
+
+#[test]
+fn the_boundary_allows_every_action_the_stacks_roles_use() {
+    // A role asking for more than the boundary allows would fail at run
+    // time, silently capped: the boundary must grow with the roles.
+    let template = ci_roles_for("prod");
+    let boundary: Vec<String> = statements_of(&template)
+        .into_iter()
+        .filter(|(id, _)| id == "PermissionsBoundary")
+        .flat_map(|(_, s)| strings(&s["Action"]))
+        .collect();
+    assert!(boundary.len() > 10, "{boundary:?}");
+    for env in ci_envs() {
+        for stack in support::bundle(&env).stacks {
+            let rendered: Value = serde_yaml_ng::from_str(&stack.template).unwrap();
+            for (id, resource) in resources(&rendered) {
+                if resource["Type"] != "AWS::IAM::Role" {
+                    continue;
+                }
+                for statement in identity_statements(resource) {
+                    for action in strings(&statement["Action"]) {
+                        assert!(
+                            boundary.iter().any(|b| glob(b, &action)),
+                            "{env} {} {id}: {action} is outside the permissions boundary \
+                             (templates/ci/github-roles.yaml, PermissionsBoundary)",
+                            stack.name
+                        );
+                    }
+                }
+            }
+        }
     }
 }
