@@ -70,6 +70,7 @@ fn status_text(status: &Status) -> String {
         "{:<12} {:<28} {:<22} {:<21} {}",
         "stack", "name", "status", "drift", "last update"
     )];
+    let mut last_note: Option<&String> = None;
     for s in &report.stacks {
         lines.push(format!(
             "{:<12} {:<28} {:<22} {:<21} {}{}",
@@ -87,9 +88,12 @@ fn status_text(status: &Status) -> String {
         if let Some(failure) = &s.failure {
             lines.push(format!("    last failure: {failure}"));
         }
-        if let Some(note) = &s.drift_note {
+        // The same reason for every stack (an endpoint without drift
+        // detection) is said once.
+        if let Some(note) = s.drift_note.as_ref().filter(|n| Some(*n) != last_note) {
             lines.push(format!("    drift: {note}"));
         }
+        last_note = s.drift_note.as_ref().or(last_note);
         if let Some(next) = &s.next {
             lines.push(format!("    next: {next}"));
         }
@@ -109,7 +113,10 @@ fn status_text(status: &Status) -> String {
     lines.push(if report.healthy() {
         format!("env {}: all stacks deployed and stable", report.env)
     } else {
-        format!("env {}: needs action (see `next` above)", report.env)
+        format!(
+            "env {}: needs action (see `next` and `drift` above)",
+            report.env
+        )
     });
     lines.join("\n")
 }

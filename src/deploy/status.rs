@@ -180,7 +180,8 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                 }
                 Err(e) if e.kind == AwsErrorKind::Unsupported => {
                     let why = format!(
-                        "drift detection is not available at this endpoint: {e} (moto does not implement it; on AWS it is)"
+                        "this endpoint does not implement {} (moto lacks drift detection; AWS has it)",
+                        e.operation
                     );
                     stack.drift = Some("DETECTION_UNAVAILABLE".into());
                     stack.drift_note = Some(why.clone());
@@ -189,10 +190,12 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.reporter.info(&format!(
-            "drift detection started on {} stack(s)",
-            running.len()
-        ));
+        if !running.is_empty() {
+            self.reporter.info(&format!(
+                "drift detection started on {} stack(s)",
+                running.len()
+            ));
+        }
         let mut poller = self.options.polling.start();
         while !running.is_empty() {
             let mut finished = Vec::new();

@@ -613,7 +613,7 @@ fn an_endpoint_without_drift_detection_is_named_and_needs_action() {
             .drift_note
             .as_deref()
             .unwrap()
-            .contains("not available at this endpoint"));
+            .contains("does not implement cloudformation:DetectStackDrift"));
     }
     assert!(!report.healthy());
 }
