@@ -274,6 +274,7 @@ fn secrets_in(text: &str) -> Vec<String> {
                         && !value.is_empty()
                         && !value.starts_with('!')
                         && !value.contains("{{")
+                        // A number is a setting (a generated password's length).
                         && value.parse::<f64>().is_err()
                         && !value.starts_with("arn:")
                         && value != "true"
