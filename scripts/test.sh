@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The README's test command. On a fresh machine it installs what it needs
-# (project-local .venv with cfn-lint, sqlfluff, moto and actionlint; checkov
+# (project-local .venv with cfn-lint, sqlfluff, moto, actionlint and zizmor; checkov
 # in .venv-checkov; PostgreSQL and Chromium from Debian packages), then
 # runs, failing on the first problem:
 #   1. cargo fmt --check and clippy -D warnings; actionlint over the workflows
+#      and zizmor (offline): no finding of medium severity or worse
 #   2. render every env; cfn-lint must report 0 errors on every template
 #      (and the CI role template), checkov 0 failed checks (suppressions only
 #      in template metadata, each justified and listed in docs/security.md),
@@ -28,6 +29,13 @@ log "cargo clippy"
 cargo clippy --all-targets --quiet -- -D warnings
 log "actionlint on .github/workflows"
 "$VENV/bin/actionlint" .github/workflows/*.yml
+log "zizmor (offline) on .github/workflows"
+# Medium and worse fail the run; an ignore needs a `# zizmor: ignore[rule]`
+# comment on the line, with the reason next to it.
+if ! "$VENV/bin/zizmor" --offline --min-severity medium --no-progress --quiet .github/workflows; then
+    echo "zizmor found workflow problems of medium severity or worse (see above)" >&2
+    exit 1
+fi
 
 log "building pricewatch"
 cargo build --quiet

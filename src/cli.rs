@@ -66,7 +66,7 @@ pub enum Command {
     /// Delete the env's stacks in reverse order
     Destroy(DestroyArgs),
     /// Show each stack's state, last failure and the command that fixes a stuck one
-    Status,
+    Status(StatusArgs),
     /// Fetch the vendor pages and push changed snapshots to Kinesis (the ingest Lambda's code, in-process)
     Ingest(IngestArgs),
     /// Pack the artifacts the env's stacks need into deterministic zips and print their content-addressed keys
@@ -87,6 +87,17 @@ pub enum Command {
     Report(ReportArgs),
     /// Write the data catalog: models, columns, lineage graph, checks and their latest results
     Docs(DocsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Run CloudFormation drift detection on every deployed stack and wait for it
+    #[arg(long)]
+    pub detect_drift: bool,
+
+    /// Minutes to wait for the drift detections (they keep running after)
+    #[arg(long, default_value_t = 5, value_name = "MINUTES", requires = "detect_drift", value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub drift_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,33 @@ fn deploy_redeploy_plan_and_destroy_local() {
         "{status}"
     );
 
+    // moto has no drift detection: status says so plainly and exits 1,
+    // instead of passing an unchecked stack off as in sync.
+    let out = pricewatch(
+        &project,
+        &moto,
+        &[
+            "--env",
+            "local",
+            "--output",
+            "json",
+            "status",
+            "--detect-drift",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let drift: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for stack in drift["stacks"].as_array().unwrap() {
+        assert_eq!(stack["drift"], "DETECTION_UNAVAILABLE", "{drift}");
+        assert!(
+            stack["drift_note"]
+                .as_str()
+                .unwrap()
+                .contains("does not implement cloudformation:DetectStackDrift"),
+            "{drift}"
+        );
+    }
+
     let streams = moto.json_call("kinesis", "Kinesis_20131202.ListStreams", "{}");
     let names: Vec<&str> = streams["StreamNames"]
         .as_array()

@@ -2,26 +2,62 @@
 //! shared rate limiter first.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Tag};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, StackDriftDetectionStatus, Tag,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use super::{classify, RateLimiter};
 use crate::deploy::api::{
-    AwsResult, ChangeSetOutcome, ResourceChange, StackEvent, StackRequest, StackState, Stacks,
+    AwsError, AwsErrorKind, AwsResult, ChangeSetOutcome, DriftDetection, ResourceChange,
+    StackEvent, StackRequest, StackState, Stacks,
 };
 
 pub struct CfnStacks {
     client: aws_sdk_cloudformation::Client,
     limiter: Arc<RateLimiter>,
+    /// Stack name → the service role DescribeStacks last reported for it.
+    roles: Mutex<BTreeMap<String, Option<String>>>,
 }
 
 impl CfnStacks {
     pub fn new(client: aws_sdk_cloudformation::Client, limiter: Arc<RateLimiter>) -> CfnStacks {
-        CfnStacks { client, limiter }
+        CfnStacks {
+            client,
+            limiter,
+            roles: Mutex::new(BTreeMap::new()),
+        }
     }
+
+    /// The role a change set must name: none when the stack already acts
+    /// with the requested role. CloudFormation then uses the stack's role,
+    /// and the caller needs no `iam:PassRole` - so the CI plan role, which
+    /// may not pass roles, can still prepare change sets.
+    async fn role_to_pass(&self, request: &StackRequest<'_>) -> AwsResult<Option<String>> {
+        let Some(wanted) = request.role_arn else {
+            return Ok(None);
+        };
+        let cached = self.roles.lock().unwrap().get(request.stack_name).cloned();
+        let associated = match cached {
+            Some(role) => role,
+            None => self
+                .describe(request.stack_name)
+                .await?
+                .and_then(|_| self.roles.lock().unwrap().get(request.stack_name).cloned())
+                .flatten(),
+        };
+        Ok(role_change(associated.as_deref(), wanted))
+    }
+}
+
+/// `Some(wanted)` unless the stack is already associated with it.
+fn role_change(associated: Option<&str>, wanted: &str) -> Option<String> {
+    (associated != Some(wanted)).then(|| wanted.to_string())
 }
 
 fn timestamp(time: Option<&DateTime>) -> Option<String> {
@@ -53,6 +89,27 @@ fn is_nothing_to_change(message: &str) -> bool {
     message.contains("didn't contain changes") || message.contains("No updates are to be performed")
 }
 
+/// Like [`classify`], and names an endpoint that does not implement the
+/// call: real CloudFormation always answers with an error code, moto
+/// answers an operation it lacks with a bare HTTP 500 (or 404/501).
+fn classify_or_unsupported<E>(operation: &str, error: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let unrouted = error.code().is_none()
+        && error
+            .raw_response()
+            .is_some_and(|r| matches!(r.status().as_u16(), 404 | 500 | 501));
+    if unrouted {
+        return AwsError::new(
+            operation,
+            AwsErrorKind::Unsupported,
+            format!("the endpoint does not implement {operation}"),
+        );
+    }
+    classify(operation, error)
+}
+
 /// CloudFormation answers a describe of a missing stack with a ValidationError.
 fn is_missing_stack(message: &str) -> bool {
     message.contains("does not exist")
@@ -80,6 +137,10 @@ impl Stacks for CfnStacks {
         let Some(stack) = output.stacks().first() else {
             return Ok(None);
         };
+        self.roles
+            .lock()
+            .unwrap()
+            .insert(stack_name.to_string(), stack.role_arn().map(str::to_string));
         let pairs = |items: Vec<(Option<&str>, Option<&str>)>| -> BTreeMap<String, String> {
             items
                 .into_iter()
@@ -140,6 +201,7 @@ impl Stacks for CfnStacks {
         request: &StackRequest<'_>,
         change_set_name: &str,
     ) -> AwsResult<Option<String>> {
+        let role = self.role_to_pass(request).await?;
         self.limiter.acquire().await;
         let (parameters, tags) = inputs(request);
         let result = self
@@ -148,7 +210,7 @@ impl Stacks for CfnStacks {
             .stack_name(request.stack_name)
             .change_set_name(change_set_name)
             .change_set_type(ChangeSetType::Update)
-            .set_role_arn(request.role_arn.map(str::to_string))
+            .set_role_arn(role)
             .template_body(request.template_body)
             .set_parameters(Some(parameters))
             .set_tags(Some(tags))
@@ -336,5 +398,74 @@ impl Stacks for CfnStacks {
             .await
             .map_err(|e| classify("cloudformation:ContinueUpdateRollback", e))?;
         Ok(())
+    }
+    async fn detect_drift(&self, stack_name: &str) -> AwsResult<String> {
+        self.limiter.acquire().await;
+        let output = self
+            .client
+            .detect_stack_drift()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(|e| classify_or_unsupported("cloudformation:DetectStackDrift", e))?;
+        output
+            .stack_drift_detection_id()
+            .map(str::to_string)
+            .ok_or_else(|| {
+                AwsError::new(
+                    "cloudformation:DetectStackDrift",
+                    AwsErrorKind::Other,
+                    format!("no detection id returned for stack {stack_name}"),
+                )
+            })
+    }
+
+    async fn drift_detection(&self, detection_id: &str) -> AwsResult<DriftDetection> {
+        self.limiter.acquire().await;
+        let output = self
+            .client
+            .describe_stack_drift_detection_status()
+            .stack_drift_detection_id(detection_id)
+            .send()
+            .await
+            .map_err(|e| {
+                classify_or_unsupported("cloudformation:DescribeStackDriftDetectionStatus", e)
+            })?;
+        let drifted_resources = output
+            .drifted_stack_resource_count()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0);
+        Ok(match output.detection_status() {
+            Some(StackDriftDetectionStatus::DetectionComplete) => DriftDetection::Complete {
+                status: output
+                    .stack_drift_status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_else(|| "UNKNOWN".into()),
+                drifted_resources,
+            },
+            Some(StackDriftDetectionStatus::DetectionFailed) => DriftDetection::Failed(
+                output
+                    .detection_status_reason()
+                    .unwrap_or("no reason given")
+                    .to_string(),
+            ),
+            _ => DriftDetection::InProgress,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::role_change;
+
+    #[test]
+    fn a_change_set_names_the_role_only_when_it_changes() {
+        let role = "arn:aws:iam::1:role/pricewatch-ci/pricewatch-dev-cloudformation";
+        assert_eq!(role_change(Some(role), role), None);
+        assert_eq!(role_change(None, role), Some(role.to_string()));
+        assert_eq!(
+            role_change(Some("arn:aws:iam::1:role/old"), role),
+            Some(role.to_string())
+        );
     }
 }

@@ -1,5 +1,8 @@
-//! One CloudWatch alarm per check, derived from its fail threshold: what
-//! the monitoring stack template renders.
+//! The CloudWatch alarms of each check, derived from its thresholds: what
+//! the monitoring stack template renders. The fail threshold's alarm feeds
+//! the composite that pages on-call; each warn bound gets an alarm of its
+//! own that feeds the composite that opens a ticket, so a value drifting
+//! towards failure is noticed before it pages.
 
 use serde::Serialize;
 
@@ -23,6 +26,21 @@ pub struct Alarm {
     pub threshold: f64,
     /// `breaching` for freshness: no data means the pipeline stopped.
     pub treat_missing_data: &'static str,
+}
+
+fn treat_missing_data(check: &Check) -> &'static str {
+    if matches!(check.kind, Kind::Freshness { .. }) {
+        "breaching"
+    } else {
+        "notBreaching"
+    }
+}
+
+fn runbook_line(check: &Check, env: &str) -> String {
+    format!(
+        "Owner: {}. {} Investigate: pricewatch check --env {env} --select {}",
+        check.owner, check.runbook, check.name
+    )
 }
 
 fn camel(name: &str) -> String {
@@ -50,14 +68,12 @@ pub fn alarm(check: &Check, env: &str, alarm_prefix: &str) -> Alarm {
         ),
     };
     let description = format!(
-        "pricewatch {env}: check {} failed ({} when {}) on {}. Owner: {}. {} Investigate: pricewatch check --env {env} --select {}",
+        "pricewatch {env}: check {} failed ({} when {}) on {}. {}",
         check.name,
         metric_label(&check.kind),
         describe(&check.fail),
         check.model,
-        check.owner,
-        check.runbook,
-        check.name
+        runbook_line(check, env)
     );
     Alarm {
         logical: format!("Check{}Alarm", camel(&check.name)),
@@ -69,12 +85,57 @@ pub fn alarm(check: &Check, env: &str, alarm_prefix: &str) -> Alarm {
         statistic,
         comparison,
         threshold,
-        treat_missing_data: if matches!(check.kind, Kind::Freshness { .. }) {
-            "breaching"
-        } else {
-            "notBreaching"
-        },
+        treat_missing_data: treat_missing_data(check),
     }
+}
+
+/// One alarm per warn bound, on the check's value (a check with both warn
+/// bounds gets a `-low` and a `-high` alarm); none without a warn threshold.
+pub fn warn_alarms(check: &Check, env: &str, alarm_prefix: &str) -> Vec<Alarm> {
+    let both = check.warn.min.is_some() && check.warn.max.is_some();
+    let sides = [
+        (check.warn.min, "Minimum", "LessThanThreshold", "low", "<"),
+        (
+            check.warn.max,
+            "Maximum",
+            "GreaterThanThreshold",
+            "high",
+            ">",
+        ),
+    ];
+    sides
+        .into_iter()
+        .filter_map(|(bound, statistic, comparison, side, sign)| {
+            let threshold = bound?;
+            let (logical_side, name_side) = if both {
+                (camel(side), format!("-{side}"))
+            } else {
+                (String::new(), String::new())
+            };
+            let description = format!(
+                "pricewatch {env}: check {} warns ({} {sign} {}) on {}. {}",
+                check.name,
+                metric_label(&check.kind),
+                crate::checks::evaluate::format_value(Some(threshold)),
+                check.model,
+                runbook_line(check, env)
+            );
+            Some(Alarm {
+                logical: format!("Check{}Warn{logical_side}Alarm", camel(&check.name)),
+                alarm_name: format!(
+                    "{alarm_prefix}-check-{}-warn{name_side}",
+                    check.name.replace('_', "-")
+                ),
+                description: description.chars().take(1024).collect(),
+                check: check.name.clone(),
+                metric: VALUE_METRIC,
+                statistic,
+                comparison,
+                threshold,
+                treat_missing_data: treat_missing_data(check),
+            })
+        })
+        .collect()
 }
 
 fn metric_label(kind: &Kind) -> &'static str {
@@ -94,6 +155,87 @@ fn metric_label(kind: &Kind) -> &'static str {
 mod tests {
     use super::*;
     use crate::checks::Bounds;
+
+    fn check_warning(kind: Kind, warn: Bounds, fail: Bounds) -> Check {
+        Check {
+            warn,
+            ..check(kind, fail)
+        }
+    }
+
+    #[test]
+    fn each_warn_bound_becomes_an_alarm_on_the_value() {
+        let fail = Bounds {
+            min: None,
+            max: Some(120.0),
+        };
+        let fresh = Kind::Freshness {
+            column: "observed_at".into(),
+        };
+        assert!(warn_alarms(&check(fresh.clone(), fail), "prod", "p").is_empty());
+
+        let one = warn_alarms(
+            &check_warning(
+                fresh,
+                Bounds {
+                    min: None,
+                    max: Some(30.0),
+                },
+                fail,
+            ),
+            "prod",
+            "pricewatch-prod",
+        );
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].logical, "CheckProductsFreshWarnAlarm");
+        assert_eq!(
+            one[0].alarm_name,
+            "pricewatch-prod-check-products-fresh-warn"
+        );
+        assert_eq!(
+            (
+                one[0].metric,
+                one[0].statistic,
+                one[0].comparison,
+                one[0].threshold
+            ),
+            (VALUE_METRIC, "Maximum", "GreaterThanThreshold", 30.0)
+        );
+        assert_eq!(one[0].treat_missing_data, "breaching");
+        assert!(one[0]
+            .description
+            .contains("warns (minutes since the newest row > 30)"));
+
+        let both = warn_alarms(
+            &check_warning(
+                Kind::RowCount,
+                Bounds {
+                    min: Some(10.0),
+                    max: Some(1000.0),
+                },
+                Bounds {
+                    min: Some(1.0),
+                    max: None,
+                },
+            ),
+            "dev",
+            "p",
+        );
+        let names: Vec<_> = both.iter().map(|a| a.alarm_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "p-check-products-fresh-warn-low",
+                "p-check-products-fresh-warn-high"
+            ]
+        );
+        assert_eq!(both[0].logical, "CheckProductsFreshWarnLowAlarm");
+        assert_eq!(
+            (both[0].comparison, both[0].threshold),
+            ("LessThanThreshold", 10.0)
+        );
+        assert_eq!(both[1].treat_missing_data, "notBreaching");
+    }
 
     fn check(kind: Kind, fail: Bounds) -> Check {
         Check {

@@ -147,7 +147,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(&session, args),
         Command::Deploy(args) => deploy::run(&session, args),
         Command::Destroy(args) => destroy::run(&session, args),
-        Command::Status => status::run(&session),
+        Command::Status(args) => status::run(&session, args),
         Command::Ingest(args) => ingest::run(&session, args),
         Command::Package(args) => package::run(&session, args),
         Command::Sql(args) => sql::run(&session, args),

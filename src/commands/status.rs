@@ -1,5 +1,6 @@
 //! `pricewatch status`: the env's stacks and what to do about stuck ones,
-//! and who holds the warehouse lease.
+//! and who holds the warehouse lease; `--detect-drift` checks each deployed
+//! stack against its template first.
 
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use serde::Serialize;
 
 use super::{connect_warehouses, with_engine, Session};
 use crate::aws::Clients;
+use crate::cli::StatusArgs;
 use crate::config::Environment;
 use crate::deploy::{Options, StatusReport, Target};
 use crate::error::ExitStatus;
@@ -31,10 +33,10 @@ async fn lease_state(env: &Environment, clients: &Clients) -> Result<Option<Hold
     lease::current(&warehouse).await.map_err(|e| e.to_string())
 }
 
-pub fn run(session: &Session) -> anyhow::Result<ExitStatus> {
+pub fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("status")?;
     let env = &bundle.env;
-    let options = Options::for_env(env, Duration::from_secs(60));
+    let options = Options::for_env(env, Duration::from_secs(args.drift_timeout * 60));
     let no_artifacts = Default::default();
     let target = Target {
         env,
@@ -42,10 +44,11 @@ pub fn run(session: &Session) -> anyhow::Result<ExitStatus> {
         artifacts: &no_artifacts,
     };
     let (report, lease) = with_engine(session, env, &options, async |engine, clients| {
-        Ok((
-            engine.status(&target).await?,
-            lease_state(env, clients).await,
-        ))
+        let mut report = engine.status(&target).await?;
+        if args.detect_drift {
+            engine.detect_drift(&mut report).await?;
+        }
+        Ok((report, lease_state(env, clients).await))
     })?;
     let status = Status {
         stacks: report,
@@ -64,16 +67,17 @@ pub fn run(session: &Session) -> anyhow::Result<ExitStatus> {
 fn status_text(status: &Status) -> String {
     let report = &status.stacks;
     let mut lines = vec![format!(
-        "{:<12} {:<28} {:<22} {:<10} {}",
+        "{:<12} {:<28} {:<22} {:<21} {}",
         "stack", "name", "status", "drift", "last update"
     )];
+    let mut last_note: Option<&String> = None;
     for s in &report.stacks {
         lines.push(format!(
-            "{:<12} {:<28} {:<22} {:<10} {}{}",
+            "{:<12} {:<28} {:<22} {:<21} {}{}",
             s.stack,
             s.stack_name,
             s.status,
-            s.drift.as_deref().unwrap_or("-"),
+            drift_column(s),
             s.last_updated.as_deref().unwrap_or("-"),
             if s.termination_protection {
                 "  [protected]"
@@ -84,6 +88,12 @@ fn status_text(status: &Status) -> String {
         if let Some(failure) = &s.failure {
             lines.push(format!("    last failure: {failure}"));
         }
+        // The same reason for every stack (an endpoint without drift
+        // detection) is said once.
+        if let Some(note) = s.drift_note.as_ref().filter(|n| Some(*n) != last_note) {
+            lines.push(format!("    drift: {note}"));
+        }
+        last_note = s.drift_note.as_ref().or(last_note);
         if let Some(next) = &s.next {
             lines.push(format!("    next: {next}"));
         }
@@ -103,7 +113,20 @@ fn status_text(status: &Status) -> String {
     lines.push(if report.healthy() {
         format!("env {}: all stacks deployed and stable", report.env)
     } else {
-        format!("env {}: needs action (see `next` above)", report.env)
+        format!(
+            "env {}: needs action (see `next` and `drift` above)",
+            report.env
+        )
     });
     lines.join("\n")
+}
+
+/// `DRIFTED (2)`: the drift status, with the number of drifted resources
+/// after a detection.
+fn drift_column(stack: &crate::deploy::StackStatus) -> String {
+    match (stack.drift.as_deref(), stack.drifted_resources) {
+        (Some("DRIFTED"), Some(n)) => format!("DRIFTED ({n})"),
+        (Some(drift), _) => drift.to_string(),
+        (None, _) => "-".into(),
+    }
 }

@@ -110,21 +110,53 @@ pub struct RefreshSettings {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmSettings {
-    /// E-mail addresses subscribed to the env's alarm topic.
-    #[serde(default)]
-    pub email: Vec<String>,
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: u32,
+    /// Who is woken up: fail thresholds, a stopped pipeline, Lambda errors
+    /// (SNS topic `<prefix>-<env>-page`).
+    #[serde(default)]
+    pub page: Subscriptions,
+    /// Who gets a ticket: warn thresholds and problems the next run retries
+    /// (SNS topic `<prefix>-<env>-ticket`).
+    #[serde(default)]
+    pub ticket: Subscriptions,
 }
 
 impl Default for AlarmSettings {
     fn default() -> Self {
         AlarmSettings {
-            email: Vec::new(),
             evaluation_periods: 1,
             datapoints_to_alarm: 1,
+            page: Subscriptions::default(),
+            ticket: Subscriptions::default(),
         }
     }
+}
+
+/// The subscriptions of one alarm topic; all optional.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Subscriptions {
+    /// E-mail addresses (each confirms the subscription once).
+    #[serde(default)]
+    pub email: Vec<String>,
+    /// HTTPS endpoints that accept SNS notifications (e.g. an incident
+    /// tool's SNS integration); no credentials in the URL.
+    #[serde(default)]
+    pub https: Vec<String>,
+    /// Slack channels that AWS Chatbot posts the alarms to (the Slack
+    /// workspace must be authorised in the Chatbot console once).
+    #[serde(default)]
+    pub chatbot: Vec<SlackChannel>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SlackChannel {
+    /// The Slack workspace (team) id, `T...`.
+    pub workspace_id: String,
+    /// The Slack channel id, `C...`.
+    pub channel_id: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -198,7 +230,9 @@ pub struct DeploySettings {
     pub protect_stacks: bool,
     /// The IAM role CloudFormation creates and updates the stacks with, so
     /// deployers need only CloudFormation and iam:PassRole on it (see
-    /// templates/ci/github-deploy-role.yaml). None: the deployer's own rights.
+    /// templates/ci/github-roles.yaml). None: the deployer's own rights. When
+    /// set, every role the stacks create carries the env's permissions
+    /// boundary, which that CloudFormation role demands.
     #[serde(default)]
     pub cloudformation_role_arn: Option<String>,
 }

@@ -24,7 +24,6 @@ pub struct Names {
     /// `<prefix>-<env>`, the start of every name.
     pub base: String,
     pub artifacts_bucket: String,
-    pub alarm_topic: String,
     pub key_alias: String,
     pub products_stream: String,
     pub vendors_stream: String,
@@ -41,6 +40,10 @@ pub struct Names {
     pub workgroup: String,
     /// CloudWatch namespace for pricewatch's own metrics.
     pub metrics_namespace: String,
+    /// The permissions boundary every role of the stacks carries, when
+    /// CloudFormation acts with the env's CI role
+    /// (`deploy.cloudformation_role_arn`), which refuses roles without it.
+    pub permissions_boundary: Option<String>,
 }
 
 impl Names {
@@ -49,7 +52,6 @@ impl Names {
         let streaming_role = format!("{base}-redshift-streaming");
         Names {
             artifacts_bucket: format!("{base}-artifacts-{}", settings.account_id),
-            alarm_topic: format!("{base}-alarms"),
             key_alias: format!("alias/{base}"),
             products_stream: format!("{base}-products"),
             vendors_stream: format!("{base}-vendors"),
@@ -67,6 +69,14 @@ impl Names {
             namespace: base.clone(),
             workgroup: base.clone(),
             metrics_namespace: METRICS_NAMESPACE.into(),
+            permissions_boundary: settings.deploy.cloudformation_role_arn.as_ref().map(|_| {
+                format!(
+                    "arn:{}:iam::{}:policy/{}",
+                    partition(&settings.region),
+                    settings.account_id,
+                    permissions_boundary_path(&settings.stack_prefix, &base)
+                )
+            }),
             base,
         }
     }
@@ -142,6 +152,14 @@ fn quote_identifier(name: &str) -> String {
     } else {
         format!("\"{}\"", name.replace('"', "\"\""))
     }
+}
+
+/// Path and name of the env's permissions boundary policy, as
+/// templates/ci/github-roles.yaml creates it: under the CI path
+/// `/<prefix>-ci/`, out of reach of the `role/<prefix>-<env>-*` and
+/// `policy/<prefix>-<env>-*` patterns the CloudFormation role may change.
+pub fn permissions_boundary_path(prefix: &str, base: &str) -> String {
+    format!("{prefix}-ci/{base}-permissions-boundary")
 }
 
 /// The ARN partition of a region.

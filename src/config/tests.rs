@@ -355,3 +355,39 @@ fn the_cloudformation_role_must_be_a_role_of_the_env_account() {
         );
     }
 }
+
+#[test]
+fn alarm_subscriptions_are_per_severity_and_validated() {
+    let ok = load(&format!(
+        "{MINIMAL}alarms:\n  page:\n    email: [oncall@example.com]\n    https: [https://events.example.com/sns]\n    chatbot:\n      - {{workspace_id: T0123ABCD, channel_id: C0456EFGH}}\n  ticket:\n    email: [tickets@example.com]\n"
+    ))
+    .unwrap();
+    let alarms = &ok.settings.alarms;
+    assert_eq!(alarms.page.https, ["https://events.example.com/sns"]);
+    assert_eq!(alarms.page.chatbot[0].channel_id, "C0456EFGH");
+    assert_eq!(alarms.ticket.email, ["tickets@example.com"]);
+    assert!(alarms.ticket.chatbot.is_empty());
+    // Inherited from defaults.
+    assert_eq!(alarms.evaluation_periods, 3);
+
+    let found = issues(load(&format!(
+        "{MINIMAL}alarms:\n  page:\n    email: [nobody, a@b.example, a@b.example]\n    https: [http://plain.example.com/x, 'https://user:pw@hooks.example.com/x']\n    chatbot:\n      - {{workspace_id: slack, channel_id: C0456EFGH}}\n"
+    )));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "alarms.page.email[0]",
+            "alarms.page.email[2]",
+            "alarms.page.https[0]",
+            "alarms.page.https[1]",
+            "alarms.page.chatbot[0].workspace_id",
+        ],
+        "{found:?}"
+    );
+    assert!(found[3].message.contains("must not contain credentials"));
+
+    // The old single list is gone: a typo-proof error, not a silent no-op.
+    let found = issues(load(&format!("{MINIMAL}alarms:\n  email: [a@b.example]\n")));
+    assert_eq!(found[0].key, "alarms.email", "{found:?}");
+}

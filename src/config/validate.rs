@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
 
-use super::model::{Settings, StreamMode, WarehouseEngine};
+use super::model::{Settings, StreamMode, Subscriptions, WarehouseEngine};
 
 /// A problem at a key path, before it is tied to a file and line.
 pub type Problem = (String, String);
@@ -106,10 +106,8 @@ pub fn check_settings(s: &Settings) -> Vec<Problem> {
     p.schedule("refresh.schedule", &s.refresh.schedule);
     p.range("refresh.parallelism", s.refresh.parallelism, 1, 32);
 
-    for (i, email) in s.alarms.email.iter().enumerate() {
-        p.require(is_email(email), &format!("alarms.email[{i}]"), || {
-            format!("`{email}` is not an e-mail address")
-        });
+    for (severity, subscriptions) in [("page", &s.alarms.page), ("ticket", &s.alarms.ticket)] {
+        check_subscriptions(severity, subscriptions, &mut p);
     }
     p.range(
         "alarms.evaluation_periods",
@@ -158,6 +156,66 @@ pub fn check_settings(s: &Settings) -> Vec<Problem> {
         });
     }
     p.0
+}
+
+fn check_subscriptions(severity: &str, subscriptions: &Subscriptions, p: &mut Problems) {
+    let mut seen = BTreeSet::new();
+    for (i, email) in subscriptions.email.iter().enumerate() {
+        let key = format!("alarms.{severity}.email[{i}]");
+        p.require(is_email(email), &key, || {
+            format!("`{email}` is not an e-mail address")
+        });
+        p.require(seen.insert(email.as_str()), &key, || {
+            format!("`{email}` is listed twice")
+        });
+    }
+    for (i, url) in subscriptions.https.iter().enumerate() {
+        let key = format!("alarms.{severity}.https[{i}]");
+        p.require(
+            url.starts_with("https://") && is_http_url(url),
+            &key,
+            || format!("`{url}` must be an https:// URL (SNS delivers alarms over TLS only here)"),
+        );
+        p.require(!url_has_password(url), &key, || {
+            "must not contain credentials; use an endpoint that authenticates SNS by its message signature".into()
+        });
+        p.require(seen.insert(url.as_str()), &key, || {
+            format!("`{url}` is listed twice")
+        });
+    }
+    for (i, channel) in subscriptions.chatbot.iter().enumerate() {
+        let key = format!("alarms.{severity}.chatbot[{i}]");
+        p.require(
+            is_slack_id(&channel.workspace_id, 'T'),
+            &format!("{key}.workspace_id"),
+            || {
+                format!(
+                    "`{}` is not a Slack workspace id (T followed by letters and digits)",
+                    channel.workspace_id
+                )
+            },
+        );
+        p.require(
+            is_slack_id(&channel.channel_id, 'C'),
+            &format!("{key}.channel_id"),
+            || {
+                format!(
+                    "`{}` is not a Slack channel id (C followed by letters and digits)",
+                    channel.channel_id
+                )
+            },
+        );
+    }
+}
+
+/// Slack ids: a type letter and upper-case letters and digits (`T0123ABC`).
+fn is_slack_id(s: &str, kind: char) -> bool {
+    s.strip_prefix(kind).is_some_and(|rest| {
+        (2..=20).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
 }
 
 fn check_warehouse(s: &Settings, p: &mut Problems) {

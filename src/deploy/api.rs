@@ -57,6 +57,20 @@ pub struct StackEvent {
     pub reason: Option<String>,
 }
 
+/// A stack drift detection, as DescribeStackDriftDetectionStatus reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DriftDetection {
+    /// Still comparing the stack's resources with its template.
+    InProgress,
+    /// `IN_SYNC` or `DRIFTED`, and how many resources differ.
+    Complete {
+        status: String,
+        drifted_resources: u32,
+    },
+    /// CloudFormation could not check every resource; why.
+    Failed(String),
+}
+
 /// What a stack is made of: the body and inputs of a create or an update.
 pub struct StackRequest<'a> {
     pub stack_name: &'a str,
@@ -97,6 +111,9 @@ pub trait Stacks {
     async fn set_termination_protection(&self, stack_name: &str, enabled: bool) -> AwsResult<()>;
     async fn set_stack_policy(&self, stack_name: &str, policy: &str) -> AwsResult<()>;
     async fn continue_update_rollback(&self, stack_name: &str) -> AwsResult<()>;
+    /// Starts a drift detection of the whole stack; returns its id.
+    async fn detect_drift(&self, stack_name: &str) -> AwsResult<String>;
+    async fn drift_detection(&self, detection_id: &str) -> AwsResult<DriftDetection>;
 }
 
 impl fmt::Display for ResourceChange {

@@ -1,6 +1,6 @@
 //! An in-memory CloudFormation and S3 for the engine's tests: records every
-//! call, and can be told to fail a create, report replacements, or keep a
-//! stack busy for a while.
+//! call, and can be told to fail a create, report replacements, keep a
+//! stack busy for a while, or report drift.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -28,6 +28,8 @@ pub struct State {
     pub calls: Vec<String>,
     pub clock: u64,
     pub objects: BTreeSet<(String, String)>,
+    /// Drift detection id → polls answered so far.
+    pub drift_polls: BTreeMap<String, usize>,
 }
 
 #[derive(Default)]
@@ -37,6 +39,11 @@ pub struct FakeCloud {
     pub fail_create: BTreeMap<String, (String, String)>,
     /// Stack name → the changes its change sets report.
     pub changes: BTreeMap<String, Vec<ResourceChange>>,
+    /// Stack name → how its drift detection ends (after one poll in
+    /// progress); `InProgress` never ends. Unlisted stacks are in sync.
+    pub drift: BTreeMap<String, DriftDetection>,
+    /// DetectStackDrift is not implemented (like moto).
+    pub drift_unsupported: bool,
 }
 
 impl FakeCloud {
@@ -362,6 +369,45 @@ impl Stacks for FakeCloud {
             stack.status = "UPDATE_ROLLBACK_COMPLETE".into();
         }
         Ok(())
+    }
+
+    async fn detect_drift(&self, stack_name: &str) -> AwsResult<String> {
+        self.record("DetectStackDrift", stack_name)?;
+        if self.drift_unsupported {
+            return Err(AwsError::new(
+                "cloudformation:DetectStackDrift",
+                AwsErrorKind::Unsupported,
+                "the endpoint does not implement cloudformation:DetectStackDrift",
+            ));
+        }
+        let id = format!("drift/{stack_name}");
+        self.state.lock().unwrap().drift_polls.insert(id.clone(), 0);
+        Ok(id)
+    }
+
+    async fn drift_detection(&self, detection_id: &str) -> AwsResult<DriftDetection> {
+        let stack = detection_id.trim_start_matches("drift/");
+        self.record("DescribeStackDriftDetectionStatus", stack)?;
+        let mut state = self.state.lock().unwrap();
+        let polls = state.drift_polls.get_mut(detection_id).ok_or_else(|| {
+            AwsError::new(
+                "cloudformation:DescribeStackDriftDetectionStatus",
+                AwsErrorKind::NotFound,
+                format!("no drift detection {detection_id}"),
+            )
+        })?;
+        *polls += 1;
+        if *polls == 1 {
+            return Ok(DriftDetection::InProgress);
+        }
+        Ok(self
+            .drift
+            .get(stack)
+            .cloned()
+            .unwrap_or(DriftDetection::Complete {
+                status: "IN_SYNC".into(),
+                drifted_resources: 0,
+            }))
     }
 }
 

@@ -545,3 +545,115 @@ fn waiting_on_a_busy_stack_reports_only_new_events() {
         "the first deploy's events were reported again: {lines:?}"
     );
 }
+
+fn status_with_drift(cloud: &FakeCloud, bundle: &Bundle, options: &Options) -> StatusReport {
+    let artifacts = artifacts();
+    let target = Target {
+        env: &bundle.env,
+        bundle,
+        artifacts: &artifacts,
+    };
+    crate::block_on(async {
+        let engine = Engine::new(cloud, cloud, &Quiet, options);
+        let mut report = engine.status(&target).await?;
+        engine.detect_drift(&mut report).await?;
+        Ok::<_, DeployError>(report)
+    })
+    .unwrap()
+}
+
+#[test]
+fn drift_detection_reports_each_stack_and_what_to_do_about_a_drifted_one() {
+    let bundle = bundle("local");
+    let mut cloud = FakeCloud::default();
+    cloud.drift.insert(
+        "pricewatch-local-ingest".into(),
+        api::DriftDetection::Complete {
+            status: "DRIFTED".into(),
+            drifted_resources: 2,
+        },
+    );
+    deploy_with(&cloud, &bundle, &options());
+    let report = status_with_drift(&cloud, &bundle, &options());
+    assert_eq!(cloud.count("DetectStackDrift"), report.stacks.len());
+    for stack in &report.stacks {
+        if stack.stack == "ingest" {
+            assert_eq!(stack.drift.as_deref(), Some("DRIFTED"));
+            assert_eq!(stack.drifted_resources, Some(2));
+            assert!(stack
+                .next
+                .as_deref()
+                .unwrap()
+                .contains("describe-stack-resource-drifts --stack-name pricewatch-local-ingest"));
+        } else {
+            assert_eq!(stack.drift.as_deref(), Some("IN_SYNC"), "{}", stack.stack);
+            assert_eq!(stack.next, None);
+        }
+    }
+    assert!(!report.healthy(), "a drifted stack needs action");
+}
+
+#[test]
+fn an_endpoint_without_drift_detection_is_named_and_needs_action() {
+    let bundle = bundle("local");
+    let cloud = FakeCloud {
+        drift_unsupported: true,
+        ..FakeCloud::default()
+    };
+    deploy_with(&cloud, &bundle, &options());
+    let report = status_with_drift(&cloud, &bundle, &options());
+    assert_eq!(
+        cloud.count("DetectStackDrift"),
+        1,
+        "asked once, not per stack"
+    );
+    for stack in &report.stacks {
+        assert_eq!(stack.drift.as_deref(), Some("DETECTION_UNAVAILABLE"));
+        assert!(stack
+            .drift_note
+            .as_deref()
+            .unwrap()
+            .contains("does not implement cloudformation:DetectStackDrift"));
+    }
+    assert!(!report.healthy());
+}
+
+#[test]
+fn a_detection_past_the_deadline_is_reported_and_stacks_not_deployed_are_skipped() {
+    let bundle = bundle("local");
+    let mut cloud = FakeCloud::default();
+    cloud.drift.insert(
+        "pricewatch-local-foundation".into(),
+        api::DriftDetection::InProgress,
+    );
+    deploy_with(&cloud, &bundle, &options());
+    cloud
+        .state
+        .lock()
+        .unwrap()
+        .stacks
+        .remove("pricewatch-local-streams");
+    let short = Options {
+        polling: Polling {
+            timeout: std::time::Duration::from_millis(50),
+            ..Polling::immediate()
+        },
+        ..options()
+    };
+    let report = status_with_drift(&cloud, &bundle, &short);
+    let foundation = &report.stacks[0];
+    assert_eq!(foundation.drift.as_deref(), Some("DETECTION_TIMED_OUT"));
+    assert!(foundation
+        .drift_note
+        .as_deref()
+        .unwrap()
+        .contains("keeps going in AWS"));
+    let streams = report.stacks.iter().find(|s| s.stack == "streams").unwrap();
+    assert_eq!(streams.status, "NOT_DEPLOYED");
+    assert_eq!(
+        (streams.drift.as_deref(), streams.drift_note.as_deref()),
+        (None, None)
+    );
+    assert_eq!(cloud.count("DetectStackDrift"), report.stacks.len() - 1);
+    assert!(!report.healthy());
+}

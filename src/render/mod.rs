@@ -217,6 +217,12 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
         .map(|c| checks::alarms::alarm(c, &env.name, &names.base))
         .collect();
     context.insert("check_alarms", &alarms);
+    let warn_alarms: Vec<checks::alarms::Alarm> = checks
+        .iter()
+        .flatten()
+        .flat_map(|c| checks::alarms::warn_alarms(c, &env.name, &names.base))
+        .collect();
+    context.insert("check_warn_alarms", &warn_alarms);
 
     let mut rendered_stacks = BTreeMap::new();
     for stack in stack_files.keys() {
