@@ -240,7 +240,10 @@ fn anomaly_settings_and_the_hour_bucket_are_checked() {
     let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
     assert_eq!(
         keys,
-        ["pricing.anomaly_min_spread_pct", "pricing.anomaly_min_move_pct"]
+        [
+            "pricing.anomaly_min_spread_pct",
+            "pricing.anomaly_min_move_pct"
+        ]
     );
     let nearest = load(&format!("{MINIMAL}warehouse:\n  hour_bucket: nearest\n")).unwrap();
     assert_eq!(nearest.settings.warehouse.hour_bucket, HourBucket::Nearest);
