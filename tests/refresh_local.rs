@@ -64,12 +64,18 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         "duplicates collapse"
     );
     assert_eq!(
-        count(&pg, "SELECT COUNT(*) FROM silver.quarantine WHERE reason = 'duplicate'") as usize,
+        count(
+            &pg,
+            "SELECT COUNT(*) FROM silver.quarantine WHERE reason = 'duplicate'"
+        ) as usize,
         rows.len() - distinct.len(),
         "the extra copies are recorded"
     );
     assert_eq!(
-        count(&pg, "SELECT COUNT(*) FROM silver.ingest_runs WHERE outcome = 'pushed'"),
+        count(
+            &pg,
+            "SELECT COUNT(*) FROM silver.ingest_runs WHERE outcome = 'pushed'"
+        ),
         2
     );
     assert_eq!(

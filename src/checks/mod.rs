@@ -534,7 +534,10 @@ checks:
         assert_eq!(checks[0].warn.max, Some(0.0));
         assert!(!checks[0].warn_only() || checks[0].fail.is_empty());
         let prod = parse(&warn_only, "prod", &envs(), &models()).unwrap();
-        assert!(!prod[0].warn_only(), "prod's override gives it a fail threshold");
+        assert!(
+            !prod[0].warn_only(),
+            "prod's override gives it a fail threshold"
+        );
 
         let unbounded = GOOD.replace("    warn: 0\n    fail: 10\n", "");
         let text: Vec<String> = parse(&unbounded, "dev", &envs(), &models())
@@ -543,7 +546,8 @@ checks:
             .map(|p| p.to_string())
             .collect();
         assert!(
-            text.iter().any(|p| p.contains("checks[0].fail") && p.contains("only `warn`")),
+            text.iter()
+                .any(|p| p.contains("checks[0].fail") && p.contains("only `warn`")),
             "{text:?}"
         );
     }
