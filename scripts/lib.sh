@@ -4,6 +4,10 @@
 #   ensure_checkov   checkov in its own .venv-checkov (its pins clash with moto's)
 #   ensure_postgres  PostgreSQL server binaries (Debian package) if absent
 #   ensure_chromium  Debian's Chromium (the report's browser test) if absent
+#   ensure_site_validators  the report's validators: html-validate and
+#                    @axe-core/cli from package-lock.json (node_modules), and
+#                    Debian's chromium-driver (exported as CHROMEDRIVER);
+#                    never a browser download
 #   start_postgres / stop_postgres / psql_local  a throwaway local cluster
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,6 +76,48 @@ ensure_chromium() {
     log "installing Chromium from Debian packages (the report's browser test)"
     apt_install chromium
     [[ -x /usr/bin/chromium ]] || { echo "Chromium installation failed: no /usr/bin/chromium" >&2; return 1; }
+}
+
+
+# Node.js 20.19 or later (html-validate 10 needs it) and the npm packages of
+# package-lock.json in node_modules, reinstalled only when the lock file
+# changes. No package may fetch a browser or driver: install scripts are
+# off (the `chromedriver` package @axe-core/cli pulls in would download
+# one) and Selenium gets Debian's chromedriver by path.
+# Exports CHROMEDRIVER (the driver of the browser ensure_chromium found):
+# Debian's, or the one GitHub's runners ship beside their Chrome.
+ensure_site_validators() {
+    ensure_chromium
+    if [[ -z "${CHROMEDRIVER:-}" ]]; then
+        if [[ ! -x /usr/bin/chromium && -n "${CHROMEWEBDRIVER:-}" && -x "$CHROMEWEBDRIVER/chromedriver" ]]; then
+            CHROMEDRIVER="$CHROMEWEBDRIVER/chromedriver"
+        else
+            CHROMEDRIVER=/usr/bin/chromedriver
+            if [[ ! -x "$CHROMEDRIVER" ]]; then
+                log "installing chromium-driver from Debian packages (the report's validators)"
+                apt_install chromium-driver
+                [[ -x "$CHROMEDRIVER" ]] || { echo "chromium-driver installation failed: no $CHROMEDRIVER" >&2; return 1; }
+            fi
+        fi
+    fi
+    export CHROMEDRIVER
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        log "installing Node.js and npm from Debian packages (the report's validators)"
+        apt_install nodejs npm
+    fi
+    if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+        echo "Node.js $(node --version) is too old for html-validate: install Node.js 20.19 or later" >&2
+        return 1
+    fi
+    local stamp="$ROOT/node_modules/.package-lock.sha256"
+    local want
+    want="$(sha256sum "$ROOT/package-lock.json" | cut -d' ' -f1)"
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return 0
+    fi
+    log "installing html-validate and @axe-core/cli into node_modules (npm ci)"
+    (cd "$ROOT" && CHROMEDRIVER_SKIP_DOWNLOAD=true npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+    echo "$want" > "$stamp"
 }
 
 # start_postgres: a throwaway cluster on a free loopback port (trust auth,

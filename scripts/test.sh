@@ -9,7 +9,9 @@
 #      in template metadata, each justified and listed in docs/security.md),
 #      and sqlfluff 0 unparsable statements in the Redshift SQL
 #   3. cargo test (unit, CLI, snapshot, moto/PostgreSQL integration and
-#      headless-Chromium tests; with CI set, a missing service fails the run)
+#      headless-Chromium tests, the report site judged by html-validate,
+#      axe-core and scripts/site-check.mjs; with CI set, a missing service
+#      or validator fails the run)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -90,6 +92,15 @@ for env in "${envs[@]}"; do
 done
 (( parsed > 0 )) || { echo "sqlfluff: no Redshift env was rendered" >&2; exit 1; }
 log "sqlfluff: 0 unparsable statements in $parsed Redshift SQL files"
+
+# --- report website validators (issue #23) ---------------------------------
+# html-validate, axe-core (@axe-core/cli) and scripts/site-check.mjs judge the
+# site and the catalog inside cargo test (tests/report_local.rs builds them
+# from two snapshots and a check run); with CI set a missing validator fails.
+ensure_site_validators
+export PRICEWATCH_NODE_MODULES="$ROOT/node_modules"
+log "site validators: node $(node --version), $(node_modules/.bin/html-validate --version), axe-core $(node -p 'require("./node_modules/axe-core/package.json").version'), $("$CHROMEDRIVER" --version | cut -d' ' -f1-2)"
+# --- end report website validators -------------------------------------------
 
 log "cargo test"
 cargo test --quiet

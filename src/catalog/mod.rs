@@ -15,6 +15,7 @@ use crate::checks::evaluate::{describe, format_value};
 use crate::checks::Check;
 use crate::clusters::{CLUSTERS_TABLE, FEATURES_MODEL};
 use crate::render::{Materialization, Model};
+use crate::report::data::CLUSTER_COLUMNS;
 use crate::report::svg::escape;
 use crate::warehouse::{Statements, WarehouseError};
 use lineage::Node;
@@ -74,54 +75,82 @@ fn materialization(m: Materialization) -> &'static str {
     }
 }
 
-/// One entry per model, in DAG order.
+const CLUSTERS_KIND: &str = "table (k-means by pricewatch)";
+const CLUSTERS_DESCRIPTION: &str = "Written by pricewatch after every successful refresh: the items of gold.item_features segmented by k-means over their standardised price level, volatility and availability (k = pricing.clusters), each cluster numbered from the cheapest up and named in plain words. A failed refresh leaves the previous clusters in place.";
+const CLUSTERS_SOURCE: &str = "pricewatch refresh (k-means)";
+
+/// One entry per model, in DAG order, then the clusters table pricewatch
+/// writes from the features (when the features model exists), so every
+/// node of the lineage has an entry to link to.
 pub fn entries(models: &[Model], checks: &[Check], facts: &Facts) -> Vec<Entry> {
-    models
+    let graph = nodes(models);
+    let mut entries: Vec<Entry> = models
         .iter()
-        .map(|m| {
-            let types = facts.types.get(&m.name);
-            let type_of = |column: &str| {
-                types.and_then(|t| {
-                    t.iter()
-                        .find(|(c, _)| c == column)
-                        .map(|(_, ty)| ty.clone())
-                })
-            };
-            Entry {
-                name: m.name.clone(),
-                materialized: materialization(m.materialized).into(),
-                description: m.description.clone(),
-                source: m.source.clone(),
-                columns: m
-                    .columns
-                    .iter()
-                    .map(|c| Column {
-                        name: c.clone(),
-                        data_type: type_of(c),
-                    })
-                    .collect(),
-                upstream: m.depends_on.clone(),
-                downstream: models
-                    .iter()
-                    .filter(|d| d.depends_on.contains(&m.name))
-                    .map(|d| d.name.clone())
-                    .collect(),
-                checks: checks
-                    .iter()
-                    .filter(|c| c.model == m.name)
-                    .map(|c| CheckEntry {
-                        name: c.name.clone(),
-                        kind: serde_json::to_value(&c.kind)
-                            .ok()
-                            .and_then(|v| v["type"].as_str().map(str::to_string))
-                            .unwrap_or_default(),
-                        description: c.description.clone(),
-                        warn: describe(&c.warn),
-                        fail: describe(&c.fail),
-                        last: facts.results.get(&c.name).cloned(),
-                    })
-                    .collect(),
-            }
+        .map(|m| Entry {
+            name: m.name.clone(),
+            materialized: materialization(m.materialized).into(),
+            description: m.description.clone(),
+            source: m.source.clone(),
+            columns: columns(&m.name, &m.columns, facts),
+            upstream: m.depends_on.clone(),
+            downstream: Vec::new(),
+            checks: Vec::new(),
+        })
+        .collect();
+    if graph.iter().any(|n| n.name == CLUSTERS_TABLE) {
+        entries.push(Entry {
+            name: CLUSTERS_TABLE.into(),
+            materialized: CLUSTERS_KIND.into(),
+            description: CLUSTERS_DESCRIPTION.into(),
+            source: CLUSTERS_SOURCE.into(),
+            columns: columns(CLUSTERS_TABLE, &CLUSTER_COLUMNS.map(String::from), facts),
+            upstream: vec![FEATURES_MODEL.into()],
+            downstream: Vec::new(),
+            checks: Vec::new(),
+        });
+    }
+    for entry in &mut entries {
+        entry.downstream = graph
+            .iter()
+            .filter(|n| n.inputs.contains(&entry.name))
+            .map(|n| n.name.clone())
+            .collect();
+        entry.checks = checks_of(&entry.name, checks, facts);
+    }
+    entries
+}
+
+/// A model's columns with their types, where the warehouse told them.
+fn columns(model: &str, names: &[String], facts: &Facts) -> Vec<Column> {
+    let types = facts.types.get(model);
+    names
+        .iter()
+        .map(|c| Column {
+            name: c.clone(),
+            data_type: types.and_then(|t| {
+                t.iter()
+                    .find(|(name, _)| name == c)
+                    .map(|(_, ty)| ty.clone())
+            }),
+        })
+        .collect()
+}
+
+/// The checks on a model with their latest results.
+fn checks_of(model: &str, checks: &[Check], facts: &Facts) -> Vec<CheckEntry> {
+    checks
+        .iter()
+        .filter(|c| c.model == model)
+        .map(|c| CheckEntry {
+            name: c.name.clone(),
+            kind: serde_json::to_value(&c.kind)
+                .ok()
+                .and_then(|v| v["type"].as_str().map(str::to_string))
+                .unwrap_or_default(),
+            description: c.description.clone(),
+            warn: describe(&c.warn),
+            fail: describe(&c.fail),
+            last: facts.results.get(&c.name).cloned(),
         })
         .collect()
 }
@@ -139,7 +168,7 @@ pub fn nodes(models: &[Model]) -> Vec<Node> {
     if models.iter().any(|m| m.name == FEATURES_MODEL) {
         nodes.push(Node {
             name: CLUSTERS_TABLE.into(),
-            kind: "table (k-means by pricewatch)".into(),
+            kind: CLUSTERS_KIND.into(),
             inputs: vec![FEATURES_MODEL.into()],
         });
     }
@@ -201,8 +230,8 @@ fn list(names: &[String]) -> String {
 /// The catalog as Markdown, lineage as a Mermaid block.
 pub fn markdown(env: &str, entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     let mut out = format!(
-        "# Data catalog · {env}\n\n{} model(s); {facts_note}\n\n## Lineage\n\n```mermaid\n{}```\n\n## Models\n",
-        entries.len(),
+        "# Data catalog · {env}\n\n{}; {facts_note}\n\n## Lineage\n\n```mermaid\n{}```\n\n## Models\n",
+        counted(entries),
         lineage::mermaid(nodes)
     );
     for e in entries {
@@ -244,6 +273,19 @@ pub fn markdown(env: &str, entries: &[Entry], nodes: &[Node], facts_note: &str) 
     out
 }
 
+/// "15 SQL model(s) and the clusters table".
+fn counted(entries: &[Entry]) -> String {
+    let models = entries
+        .iter()
+        .filter(|e| e.materialized != CLUSTERS_KIND)
+        .count();
+    if models < entries.len() {
+        format!("{models} SQL model(s) and the clusters table")
+    } else {
+        format!("{models} SQL model(s)")
+    }
+}
+
 fn links(names: &[String]) -> String {
     if names.is_empty() {
         return "—".into();
@@ -258,8 +300,8 @@ fn links(names: &[String]) -> String {
 /// The catalog as an HTML fragment (no scripts: the lineage is an SVG).
 pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     let mut out = format!(
-        "<h2>Data catalog</h2>\n<p>{} model(s); {}</p>\n<section><figure><figcaption>Lineage</figcaption>{}<p class=\"muted\">{}</p></figure></section>\n",
-        entries.len(),
+        "<h2>Data catalog</h2>\n<p>{}; {}</p>\n<section><figure><figcaption>Lineage</figcaption><p>Each box links to its entry below; on a narrow screen the graph scrolls sideways.</p><div class=\"scroll-x\">{}</div><p class=\"muted\">{}</p></figure></section>\n",
+        counted(entries),
         escape(facts_note),
         lineage::svg(nodes),
         escape(&lineage::describe(nodes))
@@ -267,14 +309,14 @@ pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     for e in entries {
         let _ = write!(
             out,
-            "<section id=\"{}\">\n<h3>{}</h3>\n<p>{}</p>\n<p class=\"muted\">{} · <code>{}</code></p>\n<p>Upstream: {}<br>Downstream: {}</p>\n<div class=\"table-wrap\"><table><caption>Columns</caption><thead><tr><th scope=\"col\">column</th><th scope=\"col\">type</th></tr></thead><tbody>",
-            lineage::anchor(&e.name),
-            escape(&e.name),
+            "<section id=\"{id}\">\n<h3>{name}</h3>\n<p>{}</p>\n<p class=\"muted\">{} · <code>{}</code></p>\n<p>Upstream: {}<br>Downstream: {}</p>\n<section class=\"table-wrap\" tabindex=\"0\" aria-labelledby=\"{id}-columns\"><table><caption id=\"{id}-columns\">Columns of {name}</caption><thead><tr><th scope=\"col\">column</th><th scope=\"col\">type</th></tr></thead><tbody>",
             escape(&e.description),
             escape(&e.materialized),
             escape(&e.source),
             links(&e.upstream),
-            links(&e.downstream)
+            links(&e.downstream),
+            id = lineage::anchor(&e.name),
+            name = escape(&e.name),
         );
         for c in &e.columns {
             let _ = write!(
@@ -284,9 +326,12 @@ pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
                 escape(c.data_type.as_deref().unwrap_or("?"))
             );
         }
-        out.push_str("</tbody></table></div>\n");
+        out.push_str("</tbody></table></section>\n");
         if !e.checks.is_empty() {
-            out.push_str("<div class=\"table-wrap\"><table><caption>Checks</caption><thead><tr><th scope=\"col\">check</th><th scope=\"col\">type</th><th scope=\"col\">warn when</th><th scope=\"col\">fail when</th><th scope=\"col\">latest</th></tr></thead><tbody>");
+            let _ = write!(out, "<section class=\"table-wrap\" tabindex=\"0\" aria-labelledby=\"{id}-checks\"><table><caption id=\"{id}-checks\">Checks on {name}</caption><thead><tr><th scope=\"col\">check</th><th scope=\"col\">type</th><th scope=\"col\">warn when</th><th scope=\"col\">fail when</th><th scope=\"col\">latest</th></tr></thead><tbody>",
+                id = lineage::anchor(&e.name),
+                name = escape(&e.name),
+            );
             for c in &e.checks {
                 let status = c.last.as_ref().map_or("none", |r| r.status.as_str());
                 let _ = write!(
@@ -301,7 +346,7 @@ pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
                     escape(&last_text(&c.last))
                 );
             }
-            out.push_str("</tbody></table></div>\n");
+            out.push_str("</tbody></table></section>\n");
         }
         out.push_str("</section>\n");
     }
@@ -426,6 +471,12 @@ mod tests {
         assert_eq!(silver.checks[0].kind, "row_count");
         assert_eq!(silver.checks[0].fail, "> 5");
         assert_eq!(silver.checks[0].last.as_ref().unwrap().status, "warn");
+        let features = &entries[2];
+        assert_eq!(features.downstream, vec![CLUSTERS_TABLE]);
+        let clusters = entries.last().unwrap();
+        assert_eq!(clusters.name, CLUSTERS_TABLE);
+        assert_eq!(clusters.upstream, vec![FEATURES_MODEL]);
+        assert_eq!(clusters.columns.len(), CLUSTER_COLUMNS.len());
     }
 
     #[test]
@@ -459,5 +510,21 @@ mod tests {
         assert!(html.contains("Upstream: <a href=\"#bronze_products\">bronze.products</a>"));
         assert!(html.contains("status-none\">not run"));
         assert!(!html.contains("<script"));
+        // The lineage used to link #gold_item_clusters, which had no entry.
+        assert!(html.contains("<section id=\"gold_item_clusters\">"));
+        for link in html.split("href=\"#").skip(1) {
+            let id = &link[..link.find('"').unwrap()];
+            assert!(
+                html.contains(&format!(" id=\"{id}\"")),
+                "#{id} has a target"
+            );
+        }
+        assert!(html.contains("3 SQL model(s) and the clusters table"));
+        // Every scrolling table is a labelled region a keyboard can reach.
+        assert_eq!(
+            html.matches("<section class=\"table-wrap\" tabindex=\"0\" aria-labelledby=")
+                .count(),
+            html.matches("<table>").count()
+        );
     }
 }

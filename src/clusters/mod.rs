@@ -69,6 +69,7 @@ pub fn assign(items: &[ItemFeatures], k: usize) -> Vec<ItemCluster> {
             label(&clustering.centroids[c], &mean)
         })
         .collect();
+    let labels = distinct(labels, &clustering.centroids);
     items
         .into_iter()
         .zip(&clustering.assignments)
@@ -101,6 +102,66 @@ fn label(z: &Point, raw: &Point) -> String {
         words.push_str(", often out of stock");
     }
     words
+}
+
+/// Rank words per feature (price, volatility, availability): for two
+/// clusters (lower, higher) and for more (lowest, middle, highest).
+const RANKS: [([&str; 2], [&str; 3]); 3] = [
+    (
+        ["lower prices", "higher prices"],
+        ["lowest prices", "middle prices", "highest prices"],
+    ),
+    (
+        ["steadier", "moves more"],
+        ["steadiest", "middle movement", "moves most"],
+    ),
+    (
+        ["less often in stock", "more often in stock"],
+        [
+            "least often in stock",
+            "middling stock",
+            "most often in stock",
+        ],
+    ),
+];
+
+/// Labels that read the same get told apart: among such clusters, the
+/// feature on which their (standardised) centroids differ most names each
+/// one's rank ("budget & stable, lower prices" and "..., higher prices").
+fn distinct(mut labels: Vec<String>, centroids: &[Point]) -> Vec<String> {
+    let mut groups: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (c, label) in labels.iter().enumerate() {
+        groups.entry(label.clone()).or_default().push(c);
+    }
+    for (label, mut members) in groups {
+        if members.len() < 2 {
+            continue;
+        }
+        let spread = |d: usize| {
+            let values = members.iter().map(|&c| centroids[c][d]);
+            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            hi - lo
+        };
+        let feature = (0..3)
+            .max_by(|&a, &b| spread(a).total_cmp(&spread(b)))
+            .expect("three features");
+        members.sort_by(|&a, &b| centroids[a][feature].total_cmp(&centroids[b][feature]));
+        let (two, more) = RANKS[feature];
+        let n = members.len();
+        for (rank, &c) in members.iter().enumerate() {
+            let words = match (n, rank) {
+                (2, r) => two[r].to_string(),
+                (_, 0) => more[0].to_string(),
+                (_, r) if r == n - 1 => more[2].to_string(),
+                (3, _) => more[1].to_string(),
+                (_, r) => format!("{} ({} of {n})", more[1], r + 1),
+            };
+            labels[c] = format!("{label}, {words}");
+        }
+    }
+    labels
 }
 
 pub fn features_sql() -> String {
@@ -218,6 +279,68 @@ mod tests {
         assert_eq!(of("lens-pro").label, "premium & stable");
         assert_eq!(of("cable").label, "budget & volatile, often out of stock");
         assert_eq!(of("laptop-a").label, "mid-priced & stable");
+    }
+
+    #[test]
+    fn clusters_that_read_the_same_are_told_apart() {
+        // Two budget groups, both stable and in stock, one cheaper.
+        let items = vec![
+            item("a1", 0.30, 0.0, 1.0),
+            item("a2", 0.31, 0.0, 1.0),
+            item("b1", 0.60, 0.0, 1.0),
+            item("b2", 0.61, 0.0, 1.0),
+            item("c1", 2.00, 0.0, 1.0),
+            item("c2", 2.10, 0.0, 1.0),
+        ];
+        let clusters = assign(&items, 3);
+        let of = |name: &str| clusters.iter().find(|c| c.features.item == name).unwrap();
+        assert_eq!(of("a1").label, "budget & stable, lower prices");
+        assert_eq!(of("b1").label, "budget & stable, higher prices");
+        assert_eq!(of("c1").label, "premium & stable");
+    }
+
+    #[test]
+    fn many_alike_clusters_still_get_distinct_labels() {
+        let centroids = vec![
+            [0.0, 0.0, 0.0],
+            [0.0, 0.0, 3.0],
+            [0.0, 0.0, 1.0],
+            [0.0, 0.0, 2.0],
+        ];
+        let labels = distinct(vec!["x".to_string(); 4], &centroids);
+        assert_eq!(
+            labels,
+            [
+                "x, least often in stock",
+                "x, most often in stock",
+                "x, middling stock (2 of 4)",
+                "x, middling stock (3 of 4)"
+            ]
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn cluster_labels_are_unique(
+            features in proptest::collection::vec((0.1..3.0f64, 0.0..0.3f64, 0.0..1.0f64), 1..40),
+            k in 1..7usize,
+        ) {
+            let items: Vec<ItemFeatures> = features
+                .iter()
+                .enumerate()
+                .map(|(i, &(p, v, a))| item(&format!("i{i}"), p, v, a))
+                .collect();
+            let clusters = assign(&items, k);
+            let mut by_cluster = std::collections::BTreeMap::new();
+            for c in &clusters {
+                by_cluster.insert(c.cluster, c.label.clone());
+            }
+            let mut labels: Vec<&String> = by_cluster.values().collect();
+            let count = labels.len();
+            labels.sort();
+            labels.dedup();
+            proptest::prop_assert_eq!(labels.len(), count, "{:?}", by_cluster);
+        }
     }
 
     #[test]

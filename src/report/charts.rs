@@ -1,20 +1,27 @@
 //! The report's charts, from the gathered tables: each one an accessible
-//! SVG with a caption and a text alternative listing what it plots.
+//! SVG with a caption and a text alternative listing what it plots. A
+//! chart that would say nothing yet (one snapshot: nothing has changed)
+//! is a sentence saying when it will.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use super::data::{ReportData, Table};
+use super::format;
 use super::svg::{self, Caption, Dot, Series};
 use crate::ingest::records::epoch_seconds;
+
+/// What a change-over-time chart shows before there is a second snapshot.
+pub const ONE_SNAPSHOT: &str = "One snapshot so far: changes appear after the next.";
 
 /// A chart as the page shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Chart {
     pub title: String,
-    /// The `<svg>` element.
-    pub svg: String,
+    /// The `<svg>` element; None when there is nothing to draw yet and
+    /// `desc` says why.
+    pub svg: Option<String>,
     /// The same information in words, under the chart.
     pub desc: String,
 }
@@ -27,20 +34,13 @@ fn chart(id: &str, title: &str, desc: String, draw: impl FnOnce(&Caption) -> Str
     });
     Chart {
         title: title.to_string(),
-        svg,
+        svg: Some(svg),
         desc,
     }
 }
 
-/// `11-25 03:47` for a UTC timestamp in seconds.
-fn short_time(seconds: f64) -> String {
-    let (iso, _) = crate::ingest::records::utc_timestamps(seconds.max(0.0) as u64);
-    // 2026-11-25T03:47:53Z → 11-25 03:47
-    format!("{} {}", &iso[5..10], &iso[11..16])
-}
-
 fn money(value: f64) -> String {
-    format!("${value:.2}")
+    format!("${}", format::cell("sale_price", Some(&value.to_string())))
 }
 
 /// One (time, price) series per vendor of an item, from the history table.
@@ -70,18 +70,30 @@ fn vendor_series(history: &Table, item: &str) -> Vec<Series> {
         .collect()
 }
 
-/// Every vendor's price over time, one chart per item that moved most.
+/// How many snapshots the price history spans.
+fn snapshots(history: &Table) -> usize {
+    (0..history.rows.len())
+        .map(|r| history.text(r, "observed_at"))
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+/// Every vendor's price over time, one chart per item that moved most;
+/// none before a second snapshot (the price index says so).
 pub fn price_evolution(data: &ReportData) -> Vec<Chart> {
+    if snapshots(&data.history) < 2 {
+        return Vec::new();
+    }
     let movers = &data.movers;
     (0..movers.rows.len())
         .map(|row| {
             let item = movers.text(row, "item");
             let series = vendor_series(&data.history, item);
             let desc = format!(
-                "{item}: average price {} in the first snapshot, {} in the latest ({}%), over {} snapshot(s); {} vendor(s) plotted: {}.",
+                "{item}: average price across vendors {} in the first snapshot, {} in the latest ({}), over {} snapshots; {} vendor(s) plotted: {}.",
                 money(movers.number(row, "first_price").unwrap_or(0.0)),
                 money(movers.number(row, "last_price").unwrap_or(0.0)),
-                movers.text(row, "change_pct"),
+                format::cell("change_pct", movers.rows[row][movers.column("change_pct")].as_deref()),
                 movers.text(row, "snapshots"),
                 series.len(),
                 series.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
@@ -90,7 +102,7 @@ pub fn price_evolution(data: &ReportData) -> Vec<Chart> {
                 &format!("price-{row}"),
                 &format!("{item}: price per vendor"),
                 desc,
-                |c| svg::line_chart(c, "snapshot (UTC)", "sale price ($)", &series, short_time),
+                |c| svg::time_chart(c, "sale price ($)", &series, money),
             )
         })
         .collect()
@@ -99,7 +111,19 @@ pub fn price_evolution(data: &ReportData) -> Vec<Chart> {
 /// The movers' average price as an index (first snapshot = 100), so items
 /// of very different prices share one axis.
 pub fn price_index(data: &ReportData) -> Chart {
+    const TITLE: &str = "Items that moved most: price index";
     let movers = &data.movers;
+    if movers.rows.is_empty() || snapshots(&data.history) < 2 {
+        return Chart {
+            title: TITLE.to_string(),
+            svg: None,
+            desc: if movers.rows.is_empty() {
+                "No prices yet: run `pricewatch ingest` and `pricewatch refresh`.".to_string()
+            } else {
+                ONE_SNAPSHOT.to_string()
+            },
+        };
+    }
     let mut series = Vec::new();
     for row in 0..movers.rows.len() {
         let item = movers.text(row, "item");
@@ -126,50 +150,41 @@ pub fn price_index(data: &ReportData) -> Chart {
                 .collect(),
         });
     }
-    let desc = if movers.rows.is_empty() {
-        "No prices yet.".to_string()
-    } else {
-        let moves: Vec<String> = (0..movers.rows.len())
-            .map(|r| {
-                format!(
-                    "{} {}%",
-                    movers.text(r, "item"),
-                    movers.text(r, "change_pct")
+    let moves: Vec<String> = (0..movers.rows.len())
+        .map(|r| {
+            format!(
+                "{} {}",
+                movers.text(r, "item"),
+                format::cell(
+                    "change_pct",
+                    movers.rows[r][movers.column("change_pct")].as_deref()
                 )
-            })
-            .collect();
-        format!(
-            "Average price across vendors, first snapshot = 100. Change from the first to the latest snapshot: {}.",
-            moves.join(", ")
-        )
-    };
-    chart(
-        "price-index",
-        "Items that moved most: price index",
-        desc,
-        |c| {
-            svg::line_chart(
-                c,
-                "snapshot (UTC)",
-                "price index (first = 100)",
-                &series,
-                short_time,
             )
-        },
-    )
+        })
+        .collect();
+    let desc = format!(
+        "Average price across vendors, first snapshot = 100. Change from the first to the latest snapshot: {}.",
+        moves.join(", ")
+    );
+    chart("price-index", TITLE, desc, |c| {
+        svg::time_chart(c, "price index (first = 100)", &series, |v| {
+            format!("{v:.1}")
+        })
+    })
 }
 
 /// One bar per vendor of a scorecard column.
-pub fn scorecard_bars(data: &ReportData, column: &str, title: &str, unit: &str) -> Chart {
+pub fn scorecard_bars(data: &ReportData, column: &str, title: &str) -> Chart {
     let card = &data.scorecard;
     let bars: Vec<(String, f64)> = (0..card.rows.len())
         .filter_map(|r| Some((card.text(r, "vendor").to_string(), card.number(r, column)?)))
         .collect();
-    let format = |v: f64| {
-        if unit == "$" {
-            money(v)
+    let shown = |v: f64| {
+        let text = format::cell(column, Some(&v.to_string()));
+        if format::column(column).1 == format::Kind::Money {
+            format!("${text}")
         } else {
-            format!("{v:.2}")
+            text
         }
     };
     let desc = if bars.is_empty() {
@@ -177,12 +192,12 @@ pub fn scorecard_bars(data: &ReportData, column: &str, title: &str, unit: &str) 
     } else {
         let listed: Vec<String> = bars
             .iter()
-            .map(|(v, x)| format!("{v} {}", format(*x)))
+            .map(|(v, x)| format!("{v} {}", shown(*x)))
             .collect();
         format!("{title}: {}.", listed.join(", "))
     };
     chart(&format!("vendor-{column}"), title, desc, |c| {
-        svg::bar_chart(c, column, &bars, format)
+        svg::bar_chart(c, &format::header(column), &bars, shown)
     })
 }
 
@@ -206,6 +221,7 @@ pub fn stock_status(data: &ReportData) -> Chart {
         values[part] += stock.number(r, "items").unwrap_or(0.0);
     }
     let rows: Vec<(String, Vec<f64>)> = rows.into_iter().collect();
+    let parts: Vec<String> = parts.iter().map(|p| p.replace('_', " ")).collect();
     let desc = if rows.is_empty() {
         "No stock data yet.".to_string()
     } else {
@@ -226,11 +242,12 @@ pub fn stock_status(data: &ReportData) -> Chart {
         )
     };
     chart("stock-status", "Stock status by vendor", desc, |c| {
-        svg::stacked_bar_chart(c, "items", &parts, &rows)
+        svg::stacked_bar_chart(c, "items in the latest snapshot", &parts, &rows)
     })
 }
 
-/// Items by price level and volatility, one colour per cluster.
+/// Items by price level and volatility (both as percentages), one colour
+/// and marker per cluster.
 pub fn clusters(data: &ReportData) -> Chart {
     let table = &data.clusters;
     let mut groups: BTreeMap<(i64, String), Vec<Dot>> = BTreeMap::new();
@@ -247,8 +264,8 @@ pub fn clusters(data: &ReportData) -> Chart {
             .or_default()
             .push(Dot {
                 name: table.text(r, "item").to_string(),
-                x,
-                y,
+                x: x * 100.0,
+                y: y * 100.0,
             });
     }
     let groups: Vec<(String, Vec<Dot>)> = groups
@@ -262,17 +279,23 @@ pub fn clusters(data: &ReportData) -> Chart {
             .iter()
             .map(|(name, dots)| format!("{name} ({} item(s))", dots.len()))
             .collect();
+        let single = if data.overview.snapshots < 2 {
+            " With one snapshot so far every volatility is 0 %: it shows after the next."
+        } else {
+            ""
+        };
         format!(
-            "Each item by its price level (1 = its category's median) and price volatility across snapshots. {}.",
+            "Each item by its average price as a percentage of its category's median item price, and its price volatility across snapshots (coefficient of variation). {}.{single}",
             listed.join(", ")
         )
     };
+    let percent = |v: f64| format!("{} %", format::percent(v));
     chart("clusters", "Item clusters", desc, |c| {
         svg::scatter_chart(
             c,
-            "price level (category median = 1)",
-            "volatility",
+            ("price, % of category median", "volatility (%)"),
             &groups,
+            (percent, percent),
         )
     })
 }
@@ -281,43 +304,50 @@ pub fn clusters(data: &ReportData) -> Chart {
 mod tests {
     use super::*;
     use crate::report::data::tests::sample;
+    use crate::report::svg::tests::assert_inside;
 
     #[test]
     fn every_chart_names_its_data_in_words() {
         let data = sample();
         let prices = price_evolution(&data);
         assert_eq!(prices.len(), 1);
-        assert!(prices[0].desc.contains("$100.00") && prices[0].desc.contains("$110.00"));
+        assert!(
+            prices[0].desc.contains("$100.00") && prices[0].desc.contains("$110.00"),
+            "{}",
+            prices[0].desc
+        );
         assert!(
             prices[0].desc.contains("2 vendor(s) plotted: Acme, Bolt"),
             "{}",
             prices[0].desc
         );
-        assert_eq!(prices[0].svg.matches("<polyline").count(), 2);
+        let svg = prices[0].svg.as_deref().unwrap();
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_inside(svg);
 
         let index = price_index(&data);
-        assert!(index.desc.contains("tv 10.00%"), "{}", index.desc);
-        assert!(
-            index.svg.contains(">100<") || index.svg.contains(">110<"),
-            "{}",
-            index.svg
-        );
+        assert!(index.desc.contains("tv +10 %"), "{}", index.desc);
+        let svg = index.svg.as_deref().unwrap();
+        assert!(svg.contains(">100<") && svg.contains(">110<"), "{svg}");
+        assert_inside(svg);
 
-        let scores = scorecard_bars(&data, "review_score", "Review score", "");
+        let scores = scorecard_bars(&data, "review_score", "Review score");
         assert!(
-            scores.desc.contains("Acme 4.50") && scores.desc.contains("Bolt 3.00"),
+            scores.desc.contains("Acme 4.5") && scores.desc.contains("Bolt 3"),
             "{}",
             scores.desc
         );
+        let shipping = scorecard_bars(&data, "shipping_cost", "Shipping");
+        assert!(shipping.desc.contains("Acme $4.99"), "{}", shipping.desc);
 
         let stock = stock_status(&data);
         assert!(
-            stock.desc.contains("Acme: 2 in_stock, 0 out_of_stock"),
+            stock.desc.contains("Acme: 2 in stock, 0 out of stock"),
             "{}",
             stock.desc
         );
         assert!(
-            stock.desc.contains("Bolt: 0 in_stock, 1 out_of_stock"),
+            stock.desc.contains("Bolt: 0 in stock, 1 out of stock"),
             "{}",
             stock.desc
         );
@@ -330,32 +360,38 @@ mod tests {
             "{}",
             clusters.desc
         );
-        assert!(
-            clusters
-                .svg
-                .contains("tv (cluster 2: premium &amp; stable)"),
-            "{}",
-            clusters.svg
-        );
+        let svg = clusters.svg.as_deref().unwrap();
+        assert!(svg.contains("tv (cluster 2: premium &amp; stable): price, % of category median 150 %, volatility (%) 5.0 %"), "{svg}");
+        assert_inside(svg);
+    }
+
+    #[test]
+    fn one_snapshot_says_when_changes_will_show() {
+        let mut data = sample();
+        data.history
+            .rows
+            .retain(|r| r[2].as_deref() == Some("2026-11-25 03:00:00"));
+        data.overview.snapshots = 1;
+        assert!(price_evolution(&data).is_empty());
+        let index = price_index(&data);
+        assert_eq!(index.svg, None);
+        assert_eq!(index.desc, ONE_SNAPSHOT);
+        assert!(clusters(&data).desc.contains("every volatility is 0 %"));
     }
 
     #[test]
     fn empty_warehouse_still_draws_every_chart() {
         let data = crate::report::data::tests::empty();
         assert!(price_evolution(&data).is_empty());
+        assert!(price_index(&data).desc.contains("No prices yet"));
         for chart in [
-            price_index(&data),
-            scorecard_bars(&data, "review_score", "Review score", ""),
+            scorecard_bars(&data, "review_score", "Review score"),
             stock_status(&data),
             clusters(&data),
         ] {
-            assert!(chart.svg.ends_with("</svg>") && !chart.svg.contains("NaN"));
+            let svg = chart.svg.unwrap();
+            assert!(svg.ends_with("</svg>") && !svg.contains("NaN"));
             assert!(!chart.desc.is_empty());
         }
-    }
-
-    #[test]
-    fn times_are_short_and_utc() {
-        assert_eq!(short_time(1_795_578_473.0), "11-25 03:47");
     }
 }

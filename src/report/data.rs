@@ -12,7 +12,7 @@ use crate::warehouse::{Statements, WarehouseError};
 /// How many items get a price-evolution chart: the ones that moved most.
 pub const TOP_MOVERS: usize = 6;
 /// Anomalies listed, the largest first.
-const ANOMALY_ROWS: usize = 200;
+pub const ANOMALY_ROWS: usize = 200;
 
 /// The columns each section reads, in the order its table shows them.
 pub const CHECK_COLUMNS: [&str; 7] = [

@@ -9,7 +9,9 @@
 
 pub mod charts;
 pub mod data;
+pub mod format;
 pub mod publish;
+pub mod scale;
 pub mod svg;
 
 use serde::Serialize;
@@ -68,50 +70,55 @@ struct Link {
     label: &'static str,
 }
 
-/// A table as the page prints it: NULL as an empty cell.
+/// A column as the page heads it.
+#[derive(Serialize)]
+struct Heading {
+    name: String,
+    header: String,
+    numeric: bool,
+}
+
+/// A table as the page prints it: numbers in their columns' forms (see
+/// [`format`]), NULL as a dash.
 #[derive(Serialize)]
 struct Shown {
-    columns: Vec<String>,
+    columns: Vec<Heading>,
     rows: Vec<Vec<String>>,
 }
 
 fn shown(table: &Table) -> Shown {
     Shown {
-        columns: table.columns.clone(),
+        columns: table
+            .columns
+            .iter()
+            .map(|c| Heading {
+                name: c.clone(),
+                header: format::header(c),
+                numeric: format::numeric(c),
+            })
+            .collect(),
         rows: table
             .rows
             .iter()
-            .map(|r| r.iter().map(|v| v.clone().unwrap_or_default()).collect())
+            .map(|r| {
+                table
+                    .columns
+                    .iter()
+                    .zip(r)
+                    .map(|(c, v)| format::cell(c, v.as_deref()))
+                    .collect()
+            })
             .collect(),
     }
 }
 
 #[derive(Serialize)]
 struct Captioned {
+    /// Unique in the page: labels the table's scrolling region.
+    id: &'static str,
     caption: &'static str,
     data: Shown,
 }
-
-/// Columns right-aligned wherever they appear.
-const NUMERIC: [&str; 17] = [
-    "observed",
-    "first_price",
-    "last_price",
-    "change_pct",
-    "snapshots",
-    "items",
-    "avg_price",
-    "in_stock_ratio",
-    "shipping_cost",
-    "review_score",
-    "feedback_count",
-    "lowest_price",
-    "median_price",
-    "vendors",
-    "recommended_price",
-    "sale_price",
-    "robust_z",
-];
 
 /// `45 min`, `3 h 5 min`, `2 d 4 h`.
 pub fn age(minutes: i64) -> String {
@@ -156,7 +163,6 @@ impl SharedCharts {
                 data,
                 "review_score",
                 "Customer review score by vendor",
-                "",
             ),
             stock_status: charts::stock_status(data),
             clusters: charts::clusters(data),
@@ -177,6 +183,7 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
                 .chain(charts::price_evolution(data))
                 .collect(),
             tables: vec![Captioned {
+                id: "movers",
                 caption: "Items that moved most",
                 data: shown(&data.movers),
             }],
@@ -184,20 +191,22 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
         Section {
             file: "vendors.html",
             intro: format!(
-                "{} vendor(s): scorecard over the latest snapshots (prices, availability, shipping cost, reviews) and what each has in stock.",
+                "{} vendor(s): items, average price and share in stock from the latest products snapshot, shipping cost and reviews from the latest vendors snapshot, and what each has in stock.",
                 vendors(data).len()
             ),
             charts: vec![
                 shared.review_score.clone(),
-                charts::scorecard_bars(data, "shipping_cost", "Shipping cost by vendor", "$"),
+                charts::scorecard_bars(data, "shipping_cost", "Shipping cost by vendor"),
                 shared.stock_status.clone(),
             ],
             tables: vec![
                 Captioned {
+                    id: "scorecard",
                     caption: "Vendor scorecard",
                     data: shown(&data.scorecard),
                 },
                 Captioned {
+                    id: "stock",
                     caption: "Items per stock status",
                     data: shown(&data.stock),
                 },
@@ -205,9 +214,10 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
         },
         Section {
             file: "recommendations.html",
-            intro: "ElectroWorld's price for each item from its own pricing rules (environments/*.yaml, pricing.rules): the first rule that matches the item sets the price, within the configured floor and ceiling.".into(),
+            intro: "ElectroWorld's price for each item of the latest products snapshot from its own pricing rules (pricing.rules in the env's configuration): each vendor's best offer gives the lowest and median competitor price, the first rule whose category matches the item sets the price, rounded to cents and held between that rule's floor and ceiling.".into(),
             charts: Vec::new(),
             tables: vec![Captioned {
+                id: "recommendations",
                 caption: "Recommended prices and the rule behind each",
                 data: shown(&data.recommendations),
             }],
@@ -215,10 +225,12 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
         Section {
             file: "anomalies.html",
             intro: format!(
-                "{anomalies} price observation(s) far from the item's median across vendors and snapshots (robust z-score beyond the env's threshold), largest first."
+                "{anomalies} price observation(s) far from their own history: each item and vendor's price in a snapshot against the median of that vendor's prices for the item over all snapshots (robust z-score beyond the env's threshold), largest first.{}",
+                if anomalies == data::ANOMALY_ROWS { " At most that many are listed." } else { "" }
             ),
             charts: Vec::new(),
             tables: vec![Captioned {
+                id: "anomalies",
                 caption: "Price anomalies",
                 data: shown(&data.anomalies),
             }],
@@ -228,6 +240,7 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
             intro: "Items segmented by k-means over price level (against the category median), price volatility across snapshots and the share of vendors with the item in stock; each cluster is named in plain words. Recomputed after every refresh.".into(),
             charts: vec![shared.clusters.clone()],
             tables: vec![Captioned {
+                id: "clusters",
                 caption: "Item clusters",
                 data: shown(&data.clusters),
             }],
@@ -266,7 +279,6 @@ pub fn build(
         context.insert("nav", &nav);
         context.insert("current", &href(file));
         context.insert("page_title", title);
-        context.insert("numeric", &NUMERIC);
         context.insert("command", &format!("pricewatch report --env {}", data.env));
         context
     };
@@ -441,6 +453,49 @@ mod tests {
         assert!(index.contains("pricewatch check --env local"));
         assert!(index.contains("none yet"));
         assert!(page(&pages, "anomalies.html").contains("No rows."));
+    }
+
+    #[test]
+    fn one_snapshot_shows_a_sentence_not_a_lone_dot() {
+        let mut data = sample();
+        data.history
+            .rows
+            .retain(|r| r[2].as_deref() == Some("2026-11-25 03:00:00"));
+        data.overview.snapshots = 1;
+        let pages = build(&data, None, &|f| f.to_string()).unwrap();
+        for file in ["index.html", "prices.html"] {
+            assert!(page(&pages, file).contains(charts::ONE_SNAPSHOT), "{file}");
+        }
+        assert_eq!(page(&pages, "prices.html").matches("<svg").count(), 0);
+    }
+
+    #[test]
+    fn tables_show_numbers_for_people() {
+        let pages = build(&sample(), None, &|f| f.to_string()).unwrap();
+        let index = page(&pages, "index.html");
+        assert!(index.contains("<th scope=\"col\" class=\"num\">in stock</th>"));
+        assert!(
+            index.contains("<td class=\"num\">100 %</td>"),
+            "in_stock_ratio 1.00"
+        );
+        let clusters = page(&pages, "clusters.html");
+        assert!(
+            clusters.contains("<td class=\"num\">150 %</td>"),
+            "price_level 1.5"
+        );
+        assert!(page(&pages, "vendors.html").contains("<td>out of stock</td>"));
+        // Every table scrolls inside a region a keyboard can reach, named by
+        // its caption.
+        for p in &pages {
+            assert_eq!(
+                p.html
+                    .matches("<section class=\"table-wrap\" tabindex=\"0\" aria-labelledby=")
+                    .count(),
+                p.html.matches("<table>").count(),
+                "{}",
+                p.file
+            );
+        }
     }
 
     #[test]
