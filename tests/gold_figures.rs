@@ -1126,3 +1126,71 @@ fn an_unchanged_page_keeps_ingest_fresh_and_only_warns_that_the_page_is_old() {
     assert!(monitoring.contains("check-vendors-fresh"));
     assert!(!monitoring.contains("page-unchanged"));
 }
+
+#[test]
+fn the_hour_can_be_the_nearest_as_in_the_mvp() {
+    let Some(moto) = support::Moto::start() else {
+        return;
+    };
+    let Some(pg) = Postgres::start() else {
+        return;
+    };
+    let project = support::project_copy();
+    let defaults = project.path().join("environments/defaults.yaml");
+    let text = std::fs::read_to_string(&defaults)
+        .unwrap()
+        .replace("  hour_bucket: floor\n", "  hour_bucket: nearest\n");
+    std::fs::write(&defaults, text).unwrap();
+    let run = |args: &[&str]| support::pricewatch_with_warehouse(project.path(), &moto, &pg, args);
+    support::succeeded(run(&["--env", "local", "sql", "apply"]));
+    // Two snapshots, at 10:20 and 10:40: nearest puts them in 10:00 and 11:00.
+    let mut db = pg.connect("pricewatch");
+    for (i, (snapshot, at, price)) in [
+        ("20261125T102000Z-aa", "2026-11-25T10:20:00Z", "100.00"),
+        ("20261125T104000Z-bb", "2026-11-25T10:40:00Z", "120.00"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let payload = serde_json::json!({
+            "record_type": "row", "source": "products", "snapshot_id": snapshot,
+            "fetched_at": at, "row_number": 1, "item": "Laptop 1", "category": "Laptops",
+            "vendor": "Acme", "sale_price": price, "stock_status": "In Stock",
+        })
+        .to_string();
+        db.execute(
+            "INSERT INTO pricewatch_meta.kinesis_products VALUES ('shardId-000000000000', $1, 'k', NOW(), CAST($2 AS TEXT), CAST(CAST($2 AS TEXT) AS JSONB))",
+            &[&format!("{i:05}"), &payload],
+        )
+        .unwrap();
+    }
+    db.batch_execute("REFRESH MATERIALIZED VIEW bronze.products")
+        .unwrap();
+    support::succeeded(run(&[
+        "--env",
+        "local",
+        "refresh",
+        "--select",
+        "silver.products_validated+",
+    ]));
+    assert_eq!(
+        rows(
+            &pg,
+            "SELECT hour::text, avg_price::text FROM gold.hourly_prices ORDER BY hour"
+        ),
+        [
+            ["2026-11-25 10:00:00", "100.00"],
+            ["2026-11-25 11:00:00", "120.00"]
+        ]
+    );
+    assert_eq!(
+        rows(
+            &pg,
+            "SELECT hour::text, observed_at::text FROM gold.vendor_stock_status ORDER BY hour"
+        ),
+        [
+            ["2026-11-25 10:00:00", "2026-11-25 10:20:00"],
+            ["2026-11-25 11:00:00", "2026-11-25 10:40:00"]
+        ]
+    );
+}
