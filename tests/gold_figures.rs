@@ -1194,3 +1194,29 @@ fn the_hour_can_be_the_nearest_as_in_the_mvp() {
         ]
     );
 }
+
+#[test]
+fn deployed_envs_ingest_the_case_study_pages() {
+    let site = "https://temus-northstar.github.io/data_engineering_case_study_public";
+    for env in ["dev", "test", "prod"] {
+        let bundle = support::bundle(env);
+        let ingest = &bundle
+            .stacks
+            .iter()
+            .find(|s| s.name == "ingest")
+            .unwrap()
+            .template;
+        assert!(
+            ingest.contains(&format!(
+                "PRICEWATCH_PRODUCTS_URL: \"{site}/product_data.html\""
+            )),
+            "{env}"
+        );
+        assert!(
+            ingest.contains(&format!(
+                "PRICEWATCH_VENDORS_URL: \"{site}/vendor_data.html\""
+            )),
+            "{env}"
+        );
+    }
+}
