@@ -9,7 +9,7 @@
 #   → the page changes over the day (4 more snapshots, an outlier in the
 #     last) → ingest + refresh each → check → explain-check
 #   → dashboard publish (QuickSight on moto) → dashboard publish again (no change)
-#   → ingest (unchanged: nothing sent)
+#   → ingest (unchanged: only the run's heartbeat is sent)
 #   → sql apply (nothing to change) → plan (nothing to do) → status
 #   → docs (data catalog) → report (the results website, kept in build/local/)
 # prints a short summary of the gold results, and stops everything it
@@ -129,8 +129,8 @@ vendor snapshots pushed through Kinesis into PostgreSQL, typed, validated
 data-quality checks ran (metrics to CloudWatch on moto, history in
 pricewatch_meta.check_results; the last check exited $check_status); the
 QuickSight data source, data sets and dashboard were published on moto and
-a second publish changed nothing it could compare; an unchanged page pushed
-nothing, and re-running sql apply and plan found nothing to do.
+a second publish changed nothing it could compare; an unchanged page sent
+only its heartbeat, and re-running sql apply and plan found nothing to do.
 Everything started here is stopped now.
 
 Open the results website: $ROOT/build/local/report/index.html

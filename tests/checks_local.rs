@@ -122,8 +122,15 @@ fn clean_data_passes_and_broken_rows_fail_with_junit_and_metrics() {
         "silver.products_validated",
     ]);
     let selected: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(selected["checks"].as_array().unwrap().len(), 1);
-    assert_eq!(selected["checks"][0]["status"], "fail");
+    let selected: Vec<&serde_json::Value> = selected["checks"].as_array().unwrap().iter().collect();
+    assert!(selected
+        .iter()
+        .all(|c| c["model"] == "silver.products_validated"));
+    let ratio = selected
+        .iter()
+        .find(|c| c["check"] == "products_quarantine_ratio")
+        .unwrap();
+    assert_eq!(ratio["status"], "fail");
 
     // explain-check shows the SQL and the quarantined rows with their reason.
     let out = run(&[
@@ -199,7 +206,12 @@ fn every_check_has_an_alarm_and_the_composite_pages_once() {
         })
     };
     assert!(bundle.checks.len() >= 10);
-    for check in &bundle.checks {
+    // A warn-only check reports and never pages: it has no alarm.
+    for check in bundle.checks.iter().filter(|c| c.warn_only()) {
+        assert!(alarm_for(&check.name).is_none(), "{}", check.name);
+    }
+    let alarmed: Vec<_> = bundle.checks.iter().filter(|c| !c.warn_only()).collect();
+    for check in &alarmed {
         let alarm = alarm_for(&check.name).unwrap_or_else(|| panic!("no alarm for {}", check.name));
         let props = &alarm["Properties"];
         let description = props["AlarmDescription"].as_str().unwrap();
@@ -224,7 +236,7 @@ fn every_check_has_an_alarm_and_the_composite_pages_once() {
         .find(|r| r["Type"] == "AWS::CloudWatch::CompositeAlarm")
         .expect("a composite alarm");
     let rule = serde_yaml_ng::to_string(&composite["Properties"]["AlarmRule"]).unwrap();
-    for check in &bundle.checks {
+    for check in &alarmed {
         let logical = check
             .name
             .split('_')

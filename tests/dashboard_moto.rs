@@ -123,7 +123,7 @@ fn the_text_summary_counts_and_refresh_needs_spice() {
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("env local: 2 created, 0 updated, 0 unchanged, 6 written"),
+        text.contains("env local: 2 created, 0 updated, 0 unchanged, 9 written"),
         "{text}"
     );
     assert!(text.contains("dashboard version 1 published"), "{text}");

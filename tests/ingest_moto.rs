@@ -1,7 +1,8 @@
 //! `pricewatch ingest` end to end: pages served on loopback, streams and
 //! state bucket deployed on moto. One record per table row, bad rows
-//! included; nothing on an unchanged page; exactly one new snapshot when a
-//! page changes; a failed delivery does not advance the page hash.
+//! included; only a heartbeat on an unchanged page; exactly one new
+//! snapshot when a page changes; a failed delivery does not advance the
+//! page hash.
 
 mod support;
 
@@ -35,6 +36,20 @@ fn ingest(moto: &Moto, server: &PageServer) -> (Output, serde_json::Value) {
     (out, report)
 }
 
+/// A stream's page rows and its heartbeats' outcomes.
+fn stream(moto: &Moto, name: &str) -> (Vec<serde_json::Value>, Vec<String>) {
+    let (heartbeats, rows): (Vec<_>, Vec<_>) = moto
+        .stream_records(name)
+        .into_iter()
+        .partition(|r| r["record_type"] == "heartbeat");
+    let mut outcomes: Vec<String> = heartbeats
+        .iter()
+        .map(|h| h["outcome"].as_str().unwrap().to_string())
+        .collect();
+    outcomes.sort();
+    (rows, outcomes)
+}
+
 #[test]
 fn ingest_pushes_each_snapshot_once_and_only_on_change() {
     let Some(moto) = Moto::start() else { return };
@@ -58,13 +73,14 @@ fn ingest_pushes_each_snapshot_once_and_only_on_change() {
     );
     assert_eq!(report[0]["outcome"], "pushed");
     assert_eq!(report[0]["rows"], 300);
-    let products = moto.stream_records("pricewatch-local-products");
-    let vendors = moto.stream_records("pricewatch-local-vendors");
+    let (products, heartbeats) = stream(&moto, "pricewatch-local-products");
+    let (vendors, _) = stream(&moto, "pricewatch-local-vendors");
     assert_eq!(
         products.len(),
         product_rows.len(),
         "one record per table row, bad rows included"
     );
+    assert_eq!(heartbeats, ["pushed"], "and the run's heartbeat");
     assert_eq!(vendors.len(), vendor_rows.len());
     // Records carry the raw cells, in page order per row number.
     let mut by_row: Vec<&serde_json::Value> = products.iter().collect();
@@ -97,9 +113,9 @@ fn ingest_pushes_each_snapshot_once_and_only_on_change() {
     assert_eq!(report[0]["outcome"], "unchanged");
     assert_eq!(report[1]["outcome"], "unchanged");
     assert_eq!(
-        moto.stream_records("pricewatch-local-products").len(),
-        product_rows.len(),
-        "an unchanged page adds nothing"
+        stream(&moto, "pricewatch-local-products"),
+        (products.clone(), vec!["pushed".into(), "unchanged".into()]),
+        "an unchanged page adds only its heartbeat"
     );
 
     support::write_pages(pages.path(), &PageSpec { variant: 1, ..spec });
@@ -108,18 +124,20 @@ fn ingest_pushes_each_snapshot_once_and_only_on_change() {
     assert!(out.status.success());
     assert_eq!(report[0]["outcome"], "pushed");
     assert_eq!(report[1]["outcome"], "unchanged");
-    let products = moto.stream_records("pricewatch-local-products");
+    let (products, _) = stream(&moto, "pricewatch-local-products");
     assert_eq!(products.len(), 2 * product_rows.len());
     let snapshots: std::collections::BTreeSet<&str> = products
         .iter()
         .map(|r| r["snapshot_id"].as_str().unwrap())
         .collect();
     assert_eq!(snapshots.len(), 2, "exactly one new snapshot");
+    let (vendors, heartbeats) = stream(&moto, "pricewatch-local-vendors");
     assert_eq!(
-        moto.stream_records("pricewatch-local-vendors").len(),
+        vendors.len(),
         vendor_rows.len(),
-        "the vendor stream is left alone"
+        "the vendor stream gets no new rows"
     );
+    assert_eq!(heartbeats, ["pushed", "unchanged", "unchanged"]);
 }
 
 #[test]
@@ -151,7 +169,8 @@ fn a_failed_delivery_exits_1_and_is_retried_by_the_next_run() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(report[0]["outcome"], "pushed");
-    assert_eq!(moto.stream_records("pricewatch-local-products").len(), 20);
+    let (rows, heartbeats) = stream(&moto, "pricewatch-local-products");
+    assert_eq!((rows.len(), heartbeats), (20, vec!["pushed".to_string()]));
 }
 
 #[test]
@@ -180,5 +199,13 @@ fn a_page_that_is_not_a_price_table_fails_loudly() {
         .as_str()
         .unwrap()
         .contains("lacks column(s) vendor name"));
-    assert!(moto.stream_records("pricewatch-local-products").is_empty());
+    // No rows; the failed run's heartbeat says why.
+    let records = moto.stream_records("pricewatch-local-products");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["record_type"], "heartbeat");
+    assert_eq!(records[0]["outcome"], "failed");
+    assert!(records[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("has no <table>"));
 }

@@ -48,7 +48,15 @@ fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api() {
     let reports: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(reports[0]["outcome"], "pushed");
     assert_eq!(reports[0]["records_pushed"], 40);
-    assert_eq!(moto.stream_records("pricewatch-local-products").len(), 40);
+    let records = moto.stream_records("pricewatch-local-products");
+    assert_eq!(records.len(), 41, "40 rows and the run's heartbeat");
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["record_type"] == "heartbeat")
+            .count(),
+        1
+    );
     let emf: Vec<serde_json::Value> = stdout
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -56,6 +64,7 @@ fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api() {
         .collect();
     assert_eq!(emf.len(), 2, "{stdout}");
     assert_eq!(emf[0]["RecordsPushed"], 40);
+    assert_eq!(emf[0]["IngestRuns"], 1);
 
     let (path, body, _) = support::invoke_lambda(env!("CARGO_BIN_EXE_pricewatch-ingest"), &env);
     assert!(path.ends_with("/response"), "{body}");
@@ -72,4 +81,5 @@ fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api() {
     assert!(path.ends_with("/invocation/req-1/error"), "{path}: {body}");
     assert!(body.contains("40 record(s) not delivered"), "{body}");
     assert!(stdout.contains("\"FailedRecords\":40"), "{stdout}");
+    assert!(stdout.contains("\"IngestRuns\":0"), "{stdout}");
 }

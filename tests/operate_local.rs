@@ -30,7 +30,10 @@ fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails() {
     assert_eq!(cycle["refresh_status"], "ok", "{cycle:#}");
     assert_eq!(cycle["check_status"], "ok", "{cycle:#}");
     assert_eq!(cycle["dashboard_status"], "skipped");
-    assert_eq!(cycle["refresh"]["loaded"][0][1], 120);
+    assert_eq!(
+        cycle["refresh"]["loaded"][0][1], 121,
+        "the page's rows and the run's heartbeat"
+    );
     assert!(count(pg, "SELECT COUNT(*) FROM gold.vendor_scorecard") > 0);
     let checks = support::bundle("local").checks.len() as i64;
     assert_eq!(
@@ -66,7 +69,10 @@ fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails() {
         "{path}: {body}"
     );
     let cycle: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(cycle["refresh"]["loaded"][0][1], 120, "the second snapshot");
+    assert_eq!(
+        cycle["refresh"]["loaded"][0][1], 121,
+        "the second snapshot and its heartbeat"
+    );
     assert_eq!(cycle["check_status"], "ok", "{cycle:#}");
     assert_eq!(
         count(

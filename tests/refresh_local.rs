@@ -44,7 +44,7 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         &["--env", "local", "--output", "json", "refresh"],
     ));
     let models = report["models"].as_array().unwrap();
-    assert_eq!(models.len(), 14);
+    assert_eq!(models.len(), 16);
     assert!(
         models.iter().all(|m| m["status"] == "refreshed"),
         "{report}"
@@ -55,14 +55,29 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
     assert!(distinct.len() < rows.len(), "the page has exact duplicates");
     assert_eq!(
         count(&pg, "SELECT COUNT(*) FROM bronze.products") as usize,
-        rows.len()
+        rows.len() + 1,
+        "every row and the run's heartbeat"
     );
     assert_eq!(
         count(&pg, "SELECT COUNT(*) FROM silver.products") as usize,
         distinct.len(),
         "duplicates collapse"
     );
-    assert_eq!(count(&pg, "SELECT COUNT(*) FROM silver.quarantine"), 0);
+    assert_eq!(
+        count(
+            &pg,
+            "SELECT COUNT(*) FROM silver.quarantine WHERE reason = 'duplicate'"
+        ) as usize,
+        rows.len() - distinct.len(),
+        "the extra copies are recorded"
+    );
+    assert_eq!(
+        count(
+            &pg,
+            "SELECT COUNT(*) FROM silver.ingest_runs WHERE outcome = 'pushed'"
+        ),
+        2
+    );
     assert_eq!(
         count(&pg, "SELECT COUNT(*) FROM silver.vendors") as usize,
         parsed_rows(&vendor_page(&spec)).len()
@@ -95,8 +110,8 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         .sum();
     assert_eq!(
         loaded as usize,
-        rows.len() + parsed_rows(&vendor_page(&changed)).len(),
-        "only the new records are loaded"
+        rows.len() + parsed_rows(&vendor_page(&changed)).len() + 2,
+        "only the new records (and the two heartbeats) are loaded"
     );
     assert!(
         count(
@@ -137,6 +152,7 @@ fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         [
             "silver.products",
             "gold.hourly_prices",
+            "gold.item_price_range",
             "gold.price_evolution",
             "gold.price_recommendations",
             "gold.vendor_scorecard",
@@ -210,7 +226,7 @@ fn a_failing_model_skips_its_downstream_and_exits_1() {
     );
     assert!(stdout.contains("gold.fragile did not refresh"), "{stdout}");
     assert!(
-        stdout.contains("14 refreshed, 1 failed, 1 skipped"),
+        stdout.contains("16 refreshed, 1 failed, 1 skipped"),
         "{stdout}"
     );
     assert!(

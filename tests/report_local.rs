@@ -420,10 +420,55 @@ fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
         );
     }
     let prices = read(&out_dir, "prices.html");
+    // The snapshots are seconds apart: the hourly chart is drawn only if
+    // they happened to straddle the turn of an hour.
+    let hours: usize = text_rows(pg, "SELECT COUNT(DISTINCT hour) FROM gold.hourly_prices")[0][0]
+        .parse()
+        .unwrap();
     assert_eq!(
         prices.matches("<svg").count(),
-        1 + report::data::TOP_MOVERS,
-        "the index chart and one per item that moved most"
+        1 + report::data::TOP_MOVERS + usize::from(hours > 1),
+        "the index chart, one per item that moved most, the hourly prices"
+    );
+    if hours == 1 {
+        assert!(prices.contains(report::charts::ONE_HOUR));
+    }
+    // The hourly tables and the latest stock, as the gold models hold them
+    // (the per-category sums written here apart from the report's query).
+    assert_eq!(
+        html_table(&prices, "Hourly prices and stock per category"),
+        shown_rows(
+            pg,
+            &report::data::HOURLY_COLUMNS,
+            "(SELECT h.hour, h.category, SUM(h.observations) AS observations, \
+             CAST(AVG(h.avg_price) AS NUMERIC(12, 2)) AS avg_price, MIN(h.min_price) AS min_price, \
+             MAX(h.max_price) AS max_price, SUM(h.n_in_stock) AS n_in_stock, \
+             SUM(h.n_limited_stock) AS n_limited_stock, SUM(h.n_out_of_stock) AS n_out_of_stock \
+             FROM gold.hourly_prices AS h GROUP BY h.hour, h.category) AS per_category \
+             ORDER BY hour, category"
+        )
+    );
+    let vendors_page = read(&out_dir, "vendors.html");
+    assert_eq!(
+        html_table(&vendors_page, "Items per stock status (latest snapshot)"),
+        shown_rows(
+            pg,
+            &report::data::STOCK_COLUMNS,
+            "gold.vendor_stock_status WHERE observed_at = (SELECT MAX(observed_at) FROM silver.products) \
+             ORDER BY vendor, category, stock_status"
+        )
+    );
+    assert_eq!(
+        html_table(
+            &vendors_page,
+            "Items per stock status per hour, all vendors"
+        ),
+        shown_rows(
+            pg,
+            &report::data::STOCK_HISTORY_COLUMNS,
+            "(SELECT hour, stock_status, SUM(items) AS items FROM gold.vendor_stock_status \
+             GROUP BY hour, stock_status) AS per_status ORDER BY hour, stock_status"
+        )
     );
     let catalog = read(&out_dir, CATALOG_PAGE);
     for model in support::bundle("local").models {

@@ -75,7 +75,7 @@ fn silver_types_and_quarantines_records_on_postgres() {
         record(3, "Laptop B", " 123.45 ", "out of stock"),
         record(4, "", "10", "In Stock"),            // missing item
         record(5, "Laptop C", "ten", "In Stock"),   // unparsable price
-        record(6, "Laptop D", "-5.00", "In Stock"), // negative price
+        record(6, "Laptop D", "-5.00", "In Stock"), // non-positive price
         record(7, "Laptop E", "9.99", "Backorder"), // unknown stock status
     ];
     for (i, payload) in records.iter().enumerate() {
@@ -126,8 +126,9 @@ fn silver_types_and_quarantines_records_on_postgres() {
     assert_eq!(
         reasons,
         [
+            "duplicate",
             "missing item",
-            "negative price",
+            "non-positive price",
             "unknown stock status",
             "unparsable price"
         ]

@@ -140,11 +140,13 @@ fn apply_creates_then_changes_only_what_changed() {
         "silver.quarantine",
         "gold.hourly_prices",
         "gold.item_features",
+        "gold.item_price_range",
         "gold.price_evolution",
         "gold.price_recommendations",
         "gold.price_anomalies",
         "gold.price_trends",
         "gold.vendor_scorecard",
+        "gold.vendor_stock_latest",
         "gold.vendor_stock_status",
     ];
     let mut planned = names(&dry["plan"]["create"]);

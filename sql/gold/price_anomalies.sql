@@ -1,6 +1,10 @@
-{{ config(materialized="materialized_view", description="Prices far from their own history: for each item and vendor, the robust z-score of every snapshot's price against the median of all its snapshots (0.6745 × deviation / MAD; when MAD is 0, deviation / (1.2533 × mean absolute deviation)). Only prices with |robust_z| above pricing.anomaly_threshold are listed.") }}
+{{ config(materialized="materialized_view", description="Prices far from their own history: for each item and vendor, every snapshot's price against the median of all its snapshots. robust_z = (price − median) / spread, where spread is the larger of MAD / 0.6745 (1.2533 × mean absolute deviation when MAD is 0) and pricing.anomaly_min_spread_pct % of the median, so a history that barely moved does not turn an ordinary move into an outlier. Listed when |robust_z| is above pricing.anomaly_threshold and the price is at least pricing.anomaly_min_move_pct % away from the median (move_pct); both are held within ±9,999,999.") }}
 WITH history AS (
-    SELECT item, vendor, observed_at, sale_price
+    SELECT
+        item,
+        vendor,
+        observed_at,
+        sale_price
     FROM {{ ref(model="gold.price_evolution") }}
 ),
 
@@ -22,7 +26,7 @@ deviations AS (
         h.sale_price,
         m.median_price,
         m.snapshots,
-        ABS(CAST(h.sale_price AS DOUBLE PRECISION) - m.median_price) AS deviation
+        CAST(h.sale_price AS DOUBLE PRECISION) - m.median_price AS deviation
     FROM history AS h
     INNER JOIN medians AS m ON h.item = m.item AND h.vendor = m.vendor
 ),
@@ -31,8 +35,8 @@ spread AS (
     SELECT
         item,
         vendor,
-        PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY deviation) AS mad,
-        AVG(deviation) AS mean_deviation
+        PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY ABS(deviation)) AS mad,
+        AVG(ABS(deviation)) AS mean_deviation
     FROM deviations
     GROUP BY item, vendor
 ),
@@ -45,11 +49,11 @@ scored AS (
         d.sale_price,
         d.median_price,
         d.snapshots,
-        CASE
-            WHEN s.mad > 0 THEN 0.6745 * (d.sale_price - d.median_price) / s.mad
-            WHEN s.mean_deviation > 0 THEN (d.sale_price - d.median_price) / (1.2533 * s.mean_deviation)
-            ELSE 0
-        END AS robust_z
+        d.deviation / NULLIF(GREATEST(
+            CASE WHEN s.mad > 0 THEN s.mad / 0.6745 ELSE 1.2533 * s.mean_deviation END,
+            {{ settings.pricing.anomaly_min_spread_pct }} / 100.0 * ABS(d.median_price)
+        ), 0) AS robust_z,
+        100.0 * d.deviation / NULLIF(d.median_price, 0) AS move_pct
     FROM deviations AS d
     INNER JOIN spread AS s ON d.item = s.item AND d.vendor = s.vendor
 )
@@ -61,6 +65,11 @@ SELECT
     sale_price,
     CAST(ROUND(CAST(median_price AS NUMERIC(14, 4)), 2) AS NUMERIC(12, 2)) AS median_price,
     snapshots,
-    CAST(ROUND(CAST(robust_z AS NUMERIC(14, 4)), 2) AS NUMERIC(10, 2)) AS robust_z
+    -- Held within ±9,999,999 so a freak price (a cent against thousands)
+    -- cannot overflow the column and fail the refresh.
+    CAST(ROUND(CAST(LEAST(GREATEST(robust_z, -9999999), 9999999) AS NUMERIC(14, 4)), 2) AS NUMERIC(10, 2)) AS robust_z,
+    CAST(ROUND(CAST(LEAST(GREATEST(move_pct, -9999999), 9999999) AS NUMERIC(14, 4)), 2) AS NUMERIC(9, 2)) AS move_pct
 FROM scored
-WHERE ABS(robust_z) > {{ settings.pricing.anomaly_threshold }}
+WHERE
+    ABS(robust_z) > {{ settings.pricing.anomaly_threshold }}
+    AND ABS(move_pct) >= {{ settings.pricing.anomaly_min_move_pct }}

@@ -1,5 +1,5 @@
-{{ config(materialized="materialized_view", description="Valid product offers: one row per distinct item, vendor and price per snapshot (exact duplicates inside a snapshot collapse to one).") }}
-SELECT DISTINCT
+{{ config(materialized="materialized_view", description="Valid product offers: one row per item and vendor per snapshot. Copies of an offer that disagree are all quarantined ('conflicting duplicate'); of exact copies the first is kept and the rest are quarantined ('duplicate').") }}
+SELECT
     item,
     category,
     vendor,

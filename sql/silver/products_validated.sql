@@ -1,6 +1,7 @@
-{{ config(materialized="materialized_view", description="Every product record, typed, with the reason it is invalid (NULL when valid). silver.products and silver.quarantine read from it, so each rule is written once.") }}
+{{ config(materialized="materialized_view", description="Every product row of every snapshot (heartbeats left out), typed, with the reason it is invalid (NULL when valid): the row's own rules first, then duplicates within the snapshot — every copy of an offer (item and vendor) listed with different category, price or stock status is a conflicting duplicate, and an exact copy beyond the first is a duplicate. silver.products and silver.quarantine read from it, so each rule is written once and page rows = silver rows + quarantined rows.") }}
 WITH extracted AS (
     SELECT
+        sequence_number,
         {{ json_text(column="payload", key="snapshot_id") }} AS snapshot_id,
         {{ json_text(column="payload", key="fetched_at") }} AS fetched_at,
         {{ json_text(column="payload", key="oversize_bytes") }} AS oversize_bytes,
@@ -11,10 +12,13 @@ WITH extracted AS (
         LOWER(TRIM({{ json_text(column="payload", key="stock_status") }})) AS stock_status_raw,
         {{ json_to_text(column="payload") }} AS "raw"
     FROM {{ ref(model="bronze.products") }}
+    -- Page rows only: records from before record_type existed are rows too.
+    WHERE COALESCE({{ json_text(column="payload", key="record_type") }}, 'row') = 'row'
 ),
 
 cleaned AS (
     SELECT
+        sequence_number,
         snapshot_id,
         oversize_bytes,
         CASE
@@ -33,6 +37,52 @@ cleaned AS (
         END AS stock_status,
         "raw"
     FROM extracted
+),
+
+typed AS (
+    SELECT
+        sequence_number,
+        snapshot_id,
+        observed_at,
+        item,
+        category,
+        vendor,
+        CASE
+            WHEN price_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN CAST(price_digits AS NUMERIC(12, 2))
+        END AS sale_price,
+        stock_status,
+        CASE
+            WHEN oversize_bytes IS NOT NULL THEN 'record too large'
+            WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
+            WHEN item IS NULL THEN 'missing item'
+            WHEN vendor IS NULL THEN 'missing vendor'
+            WHEN sale_price_raw IS NULL THEN 'missing price'
+            WHEN price_digits ~ '^-[0-9]+([.][0-9]+)?$' THEN 'non-positive price'
+            WHEN NOT price_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN 'unparsable price'
+            WHEN CAST(price_digits AS NUMERIC(12, 2)) = 0 THEN 'non-positive price'
+            WHEN stock_status IS NULL THEN 'unknown stock status'
+{%- if settings.warehouse.allowed_categories %}
+            WHEN category IS NULL OR category NOT IN ({% for c in settings.warehouse.allowed_categories %}{{ c | sql_string }}{% if not loop.last %}, {% endif %}{% endfor %}) THEN 'category not allowed'
+{%- endif %}
+        END AS row_reason,
+        "raw"
+    FROM cleaned
+),
+
+-- Valid copies of the same offer in the same snapshot, compared: NULL for
+-- invalid rows, so only valid copies count.
+compared AS (
+    SELECT
+        *,
+        MIN(CASE WHEN row_reason IS NULL THEN sale_price END) OVER (PARTITION BY snapshot_id, item, vendor) AS lowest_copy,
+        MAX(CASE WHEN row_reason IS NULL THEN sale_price END) OVER (PARTITION BY snapshot_id, item, vendor) AS highest_copy,
+        MIN(CASE WHEN row_reason IS NULL THEN COALESCE(category, '') || '|' || stock_status END) OVER (PARTITION BY snapshot_id, item, vendor) AS first_label,
+        MAX(CASE WHEN row_reason IS NULL THEN COALESCE(category, '') || '|' || stock_status END) OVER (PARTITION BY snapshot_id, item, vendor) AS last_label,
+        ROW_NUMBER() OVER (
+            PARTITION BY snapshot_id, item, vendor, CASE WHEN row_reason IS NULL THEN 1 ELSE 0 END
+            ORDER BY LENGTH(sequence_number), sequence_number
+        ) AS copy
+    FROM typed
 )
 
 SELECT
@@ -41,22 +91,12 @@ SELECT
     item,
     category,
     vendor,
-    CASE
-        WHEN price_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN CAST(price_digits AS NUMERIC(12, 2))
-    END AS sale_price,
+    sale_price,
     stock_status,
     CASE
-        WHEN oversize_bytes IS NOT NULL THEN 'record too large'
-        WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
-        WHEN item IS NULL THEN 'missing item'
-        WHEN vendor IS NULL THEN 'missing vendor'
-        WHEN sale_price_raw IS NULL THEN 'missing price'
-        WHEN price_digits ~ '^-[0-9]+([.][0-9]+)?$' THEN 'negative price'
-        WHEN NOT price_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN 'unparsable price'
-        WHEN stock_status IS NULL THEN 'unknown stock status'
-{%- if settings.warehouse.allowed_categories %}
-        WHEN category IS NULL OR category NOT IN ({% for c in settings.warehouse.allowed_categories %}{{ c | sql_string }}{% if not loop.last %}, {% endif %}{% endfor %}) THEN 'category not allowed'
-{%- endif %}
+        WHEN row_reason IS NOT NULL THEN row_reason
+        WHEN lowest_copy <> highest_copy OR first_label <> last_label THEN 'conflicting duplicate'
+        WHEN copy > 1 THEN 'duplicate'
     END AS reason,
     "raw"
-FROM cleaned
+FROM compared

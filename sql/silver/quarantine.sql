@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Every invalid record of both sources with a readable reason and the raw payload. Nothing is dropped silently: page rows = silver rows + duplicates + quarantine rows.") }}
+{{ config(materialized="materialized_view", description="Every page row of both sources that did not reach silver, with a readable reason and the raw payload (extra copies of an exact duplicate among them, as duplicate). Nothing is dropped silently: for every snapshot, page rows = silver rows + quarantined rows.") }}
 SELECT
     CAST('products' AS VARCHAR(16)) AS source,
     reason,

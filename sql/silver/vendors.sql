@@ -1,5 +1,5 @@
-{{ config(materialized="materialized_view", description="Valid vendor rows: one per distinct vendor row per snapshot.") }}
-SELECT DISTINCT
+{{ config(materialized="materialized_view", description="Valid vendor rows: one per vendor per snapshot (copies that disagree are all quarantined, exact copies beyond the first too).") }}
+SELECT
     vendor_name,
     shipping_cost,
     review_score,

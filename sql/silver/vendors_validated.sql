@@ -1,6 +1,7 @@
-{{ config(materialized="materialized_view", description="Every vendor record, typed, with the reason it is invalid (NULL when valid). Empty review score and feedback count are allowed (a new vendor has none).") }}
+{{ config(materialized="materialized_view", description="Every vendor row of every snapshot (heartbeats left out), typed, with the reason it is invalid (NULL when valid). Empty review score and feedback count are allowed (a new vendor has none). A vendor listed twice in one snapshot with different figures is a conflicting duplicate (every copy); an exact copy beyond the first is a duplicate.") }}
 WITH extracted AS (
     SELECT
+        sequence_number,
         {{ json_text(column="payload", key="snapshot_id") }} AS snapshot_id,
         {{ json_text(column="payload", key="fetched_at") }} AS fetched_at,
         {{ json_text(column="payload", key="oversize_bytes") }} AS oversize_bytes,
@@ -10,10 +11,13 @@ WITH extracted AS (
         NULLIF(TRIM({{ json_text(column="payload", key="feedback_count") }}), '') AS feedback_raw,
         {{ json_to_text(column="payload") }} AS "raw"
     FROM {{ ref(model="bronze.vendors") }}
+    -- Page rows only: records from before record_type existed are rows too.
+    WHERE COALESCE({{ json_text(column="payload", key="record_type") }}, 'row') = 'row'
 ),
 
 cleaned AS (
     SELECT
+        sequence_number,
         snapshot_id,
         oversize_bytes,
         CASE
@@ -31,30 +35,64 @@ cleaned AS (
         {{ regexp_replace_all(expr="feedback_raw", pattern="[, ]", replacement="") }} AS feedback_digits,
         "raw"
     FROM extracted
+),
+
+typed AS (
+    SELECT
+        sequence_number,
+        snapshot_id,
+        observed_at,
+        vendor_name,
+        CASE
+            WHEN shipping_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN CAST(shipping_digits AS NUMERIC(12, 2))
+        END AS shipping_cost,
+        CASE
+            WHEN review_raw ~ '^([0-4]([.][0-9]+)?|5([.]0+)?)$' THEN CAST(review_raw AS NUMERIC(3, 1))
+        END AS review_score,
+        CASE
+            WHEN feedback_digits ~ '^[0-9]{1,9}$' THEN CAST(feedback_digits AS INTEGER)
+        END AS feedback_count,
+        CASE
+            WHEN oversize_bytes IS NOT NULL THEN 'record too large'
+            WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
+            WHEN vendor_name IS NULL THEN 'missing vendor name'
+            WHEN shipping_raw IS NULL THEN 'missing shipping cost'
+            WHEN shipping_digits ~ '^-[0-9]+([.][0-9]+)?$' THEN 'negative shipping cost'
+            WHEN NOT shipping_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN 'unparsable shipping cost'
+            WHEN review_raw IS NOT NULL AND NOT review_raw ~ '^([0-4]([.][0-9]+)?|5([.]0+)?)$' THEN 'review score not between 0 and 5'
+            WHEN feedback_raw IS NOT NULL AND NOT feedback_digits ~ '^[0-9]{1,9}$' THEN 'unparsable feedback count'
+        END AS row_reason,
+        "raw"
+    FROM cleaned
+),
+
+-- Valid copies of the same vendor in the same snapshot, compared (as text,
+-- empty figures included): NULL for invalid rows, so only valid copies count.
+compared AS (
+    SELECT
+        *,
+        MIN(CASE WHEN row_reason IS NULL THEN CAST(shipping_cost AS VARCHAR(32)) || '|' || COALESCE(CAST(review_score AS VARCHAR(32)), '') || '|' || COALESCE(CAST(feedback_count AS VARCHAR(32)), '') END)
+            OVER (PARTITION BY snapshot_id, vendor_name) AS first_figures,
+        MAX(CASE WHEN row_reason IS NULL THEN CAST(shipping_cost AS VARCHAR(32)) || '|' || COALESCE(CAST(review_score AS VARCHAR(32)), '') || '|' || COALESCE(CAST(feedback_count AS VARCHAR(32)), '') END)
+            OVER (PARTITION BY snapshot_id, vendor_name) AS last_figures,
+        ROW_NUMBER() OVER (
+            PARTITION BY snapshot_id, vendor_name, CASE WHEN row_reason IS NULL THEN 1 ELSE 0 END
+            ORDER BY LENGTH(sequence_number), sequence_number
+        ) AS copy
+    FROM typed
 )
 
 SELECT
     snapshot_id,
     observed_at,
     vendor_name,
+    shipping_cost,
+    review_score,
+    feedback_count,
     CASE
-        WHEN shipping_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN CAST(shipping_digits AS NUMERIC(12, 2))
-    END AS shipping_cost,
-    CASE
-        WHEN review_raw ~ '^([0-4]([.][0-9]+)?|5([.]0+)?)$' THEN CAST(review_raw AS NUMERIC(3, 1))
-    END AS review_score,
-    CASE
-        WHEN feedback_digits ~ '^[0-9]{1,9}$' THEN CAST(feedback_digits AS INTEGER)
-    END AS feedback_count,
-    CASE
-        WHEN oversize_bytes IS NOT NULL THEN 'record too large'
-        WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
-        WHEN vendor_name IS NULL THEN 'missing vendor name'
-        WHEN shipping_raw IS NULL THEN 'missing shipping cost'
-        WHEN shipping_digits ~ '^-[0-9]+([.][0-9]+)?$' THEN 'negative shipping cost'
-        WHEN NOT shipping_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN 'unparsable shipping cost'
-        WHEN review_raw IS NOT NULL AND NOT review_raw ~ '^([0-4]([.][0-9]+)?|5([.]0+)?)$' THEN 'review score not between 0 and 5'
-        WHEN feedback_raw IS NOT NULL AND NOT feedback_digits ~ '^[0-9]{1,9}$' THEN 'unparsable feedback count'
+        WHEN row_reason IS NOT NULL THEN row_reason
+        WHEN first_figures <> last_figures THEN 'conflicting duplicate'
+        WHEN copy > 1 THEN 'duplicate'
     END AS reason,
     "raw"
-FROM cleaned
+FROM compared

@@ -1,10 +1,19 @@
 //! Writes deterministic vendor pages (product_data.html, vendor_data.html)
-//! for tests, the demo and benchmarks.
+//! for tests, the demo and benchmarks; with `--spikes-out`, also the offers
+//! it priced at a 3× spike, so anomaly detection can be measured.
 
 use std::path::PathBuf;
 
-use clap::Parser;
-use pricewatch::ingest::fixtures::{product_page, vendor_page, PageSpec};
+use clap::{Parser, ValueEnum};
+use pricewatch::ingest::fixtures::{product_page_with_spikes, vendor_page, PageSpec, Style};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StyleArg {
+    /// pricewatch's stress pages (prices four ways, unicode, duplicates)
+    Generated,
+    /// The case study's own shape (pandas to_html, its vendors and categories)
+    CaseStudy,
+}
 
 /// Write deterministic product_data.html and vendor_data.html pages
 #[derive(Parser)]
@@ -27,6 +36,11 @@ struct Args {
     /// Price every 23rd offer at three times its usual price (an outlier)
     #[arg(long)]
     spikes: bool,
+    #[arg(long, value_enum, default_value = "generated")]
+    style: StyleArg,
+    /// Also write the spiked offers (item, vendor, price) as JSON to this file
+    #[arg(long)]
+    spikes_out: Option<PathBuf>,
     /// Directory to write the pages into
     #[arg(long)]
     out: PathBuf,
@@ -41,9 +55,18 @@ fn main() -> std::io::Result<()> {
         broken_ratio: args.broken.clamp(0.0, 1.0),
         index_column: !args.no_index,
         spikes: args.spikes,
+        style: match args.style {
+            StyleArg::Generated => Style::Generated,
+            StyleArg::CaseStudy => Style::CaseStudy,
+        },
     };
     std::fs::create_dir_all(&args.out)?;
-    std::fs::write(args.out.join("product_data.html"), product_page(&spec))?;
+    let (products, spikes) = product_page_with_spikes(&spec);
+    std::fs::write(args.out.join("product_data.html"), products)?;
     std::fs::write(args.out.join("vendor_data.html"), vendor_page(&spec))?;
+    if let Some(path) = &args.spikes_out {
+        let json = serde_json::to_string_pretty(&spikes).map_err(std::io::Error::other)?;
+        std::fs::write(path, json + "\n")?;
+    }
     Ok(())
 }

@@ -55,6 +55,16 @@ fn camel(name: &str) -> String {
         .collect()
 }
 
+/// The alarms of the checks that can fail: a warn-only check reports in
+/// `pricewatch check` and its metrics, and never pages.
+pub fn alarms(checks: &[Check], env: &str, alarm_prefix: &str) -> Vec<Alarm> {
+    checks
+        .iter()
+        .filter(|c| !c.warn_only())
+        .map(|c| alarm(c, env, alarm_prefix))
+        .collect()
+}
+
 pub fn alarm(check: &Check, env: &str, alarm_prefix: &str) -> Alarm {
     // One bound: alarm on the value itself; both: on the failure flag.
     let (metric, statistic, comparison, threshold) = match (check.fail.min, check.fail.max) {
@@ -305,5 +315,24 @@ mod tests {
             "p",
         );
         assert_eq!((both.metric, both.threshold), (FAILED_METRIC, 1.0));
+    }
+
+    #[test]
+    fn a_warn_only_check_gets_no_alarm() {
+        let fresh = Kind::Freshness {
+            column: "observed_at".into(),
+        };
+        let mut quiet = check(fresh.clone(), Bounds::default());
+        quiet.warn.max = Some(1440.0);
+        let paging = check(
+            fresh,
+            Bounds {
+                min: None,
+                max: Some(60.0),
+            },
+        );
+        let alarms = alarms(&[quiet, paging], "prod", "p");
+        assert_eq!(alarms.len(), 1);
+        assert_eq!(alarms[0].threshold, 60.0);
     }
 }

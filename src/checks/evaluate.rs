@@ -53,6 +53,8 @@ pub fn format_value(value: Option<f64>) -> String {
 
 pub fn status(check: &Check, observed: Option<f64>) -> Status {
     match observed {
+        // Nothing to measure: a warn-only check says so without failing.
+        None if check.warn_only() => Status::Warn,
         None => Status::Fail,
         Some(v) if check.fail.breached_by(v) => Status::Fail,
         Some(v) if check.warn.breached_by(v) => Status::Warn,
@@ -193,6 +195,11 @@ mod tests {
         );
         assert_eq!(status(&at_least, Some(0.0)), Status::Fail);
         assert_eq!(describe(&at_least.fail), "< 1");
+        let warn_only = check("quiet", max(1440.0), Bounds::default());
+        assert_eq!(status(&warn_only, Some(1e9)), Status::Warn, "never fails");
+        assert_eq!(status(&warn_only, Some(5.0)), Status::Pass);
+        assert_eq!(status(&warn_only, None), Status::Warn);
+        assert_eq!(describe(&warn_only.fail), "-");
         assert_eq!(
             describe(&Bounds {
                 min: Some(1.0),

@@ -104,7 +104,8 @@ struct CheckDef {
     #[serde(rename = "where")]
     filter: Option<String>,
     warn: Option<Bounds>,
-    fail: Bounds,
+    /// None: a warn-only check (it must have `warn`), which gets no alarm.
+    fail: Option<Bounds>,
     #[serde(default)]
     envs: BTreeMap<String, EnvOverride>,
 }
@@ -153,7 +154,16 @@ pub struct Check {
     /// A SQL condition limiting the rows looked at.
     pub filter: Option<String>,
     pub warn: Bounds,
+    /// Empty for a warn-only check.
     pub fail: Bounds,
+}
+
+impl Check {
+    /// A check that only ever warns: it reports, it never fails a run and
+    /// gets no alarm.
+    pub fn warn_only(&self) -> bool {
+        self.fail.is_empty()
+    }
 }
 
 /// Loads `sql/checks.yaml` for `env`: every problem, each with its line.
@@ -351,7 +361,7 @@ fn parse(
             }
         }
         let mut warn = def.warn.unwrap_or_default();
-        let mut fail = def.fail;
+        let mut fail = def.fail.unwrap_or_default();
         let mut enabled = true;
         for (env_name, over) in &def.envs {
             if !env_names.contains(env_name) {
@@ -366,10 +376,10 @@ fn parse(
                 enabled = over.enabled.unwrap_or(true);
             }
         }
-        if fail.is_empty() {
+        if fail.is_empty() && warn.is_empty() {
             problems.push(Problem::new(
                 key("fail"),
-                "give a fail threshold: a number (the maximum) or {min: N, max: N}",
+                "give a fail threshold: a number (the maximum) or {min: N, max: N} (or only `warn`, for a check that only warns)",
             ));
         }
         if enabled {
@@ -513,6 +523,32 @@ checks:
         assert!(
             problems[0].to_string().contains("unknown field `wran`"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_check_may_only_warn_but_must_bound_something() {
+        let warn_only = GOOD.replace("    warn: 0\n    fail: 10\n", "    warn: 0\n");
+        let checks = parse(&warn_only, "dev", &envs(), &models()).unwrap();
+        assert!(checks[0].warn_only());
+        assert_eq!(checks[0].warn.max, Some(0.0));
+        assert!(!checks[0].warn_only() || checks[0].fail.is_empty());
+        let prod = parse(&warn_only, "prod", &envs(), &models()).unwrap();
+        assert!(
+            !prod[0].warn_only(),
+            "prod's override gives it a fail threshold"
+        );
+
+        let unbounded = GOOD.replace("    warn: 0\n    fail: 10\n", "");
+        let text: Vec<String> = parse(&unbounded, "dev", &envs(), &models())
+            .unwrap_err()
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert!(
+            text.iter()
+                .any(|p| p.contains("checks[0].fail") && p.contains("only `warn`")),
+            "{text:?}"
         );
     }
 

@@ -97,6 +97,20 @@ pub struct WarehouseSettings {
     /// When not empty, product rows of other categories are quarantined.
     #[serde(default)]
     pub allowed_categories: Vec<String>,
+    /// How the gold models' `hour` column buckets a snapshot time.
+    #[serde(default)]
+    pub hour_bucket: HourBucket,
+}
+
+/// How a snapshot time becomes the `hour` of the hourly gold models.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HourBucket {
+    /// The hour the snapshot was taken in: 10:40 is in 10:00.
+    #[default]
+    Floor,
+    /// The nearest full hour, as the case study's MVP did: 10:40 is in 11:00.
+    Nearest,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -186,6 +200,12 @@ pub struct QuickSightSettings {
 pub struct PricingSettings {
     /// Robust z-score above which a price is an anomaly.
     pub anomaly_threshold: f64,
+    /// The smallest spread (as % of the offer's median price) a robust
+    /// z-score divides by: a history that barely moved does not turn an
+    /// ordinary price move into an outlier.
+    pub anomaly_min_spread_pct: f64,
+    /// The smallest move away from the median (in %) that can be an anomaly.
+    pub anomaly_min_move_pct: f64,
     /// Hours of history the rolling price trend looks back over.
     pub trend_window_hours: u32,
     /// How many groups k-means sorts the items into (`gold.item_clusters`).

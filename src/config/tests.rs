@@ -204,6 +204,52 @@ fn shipped_environments_load() {
 }
 
 #[test]
+fn deployed_environments_ingest_the_case_study_pages_and_local_its_own() {
+    let envs = Environments::new(Path::new(env!("CARGO_MANIFEST_DIR")));
+    let site = "https://temus-northstar.github.io/data_engineering_case_study_public";
+    for name in ["dev", "test", "prod"] {
+        let s = envs.load(name).unwrap().settings;
+        assert_eq!(s.ingest.products_url, format!("{site}/product_data.html"));
+        assert_eq!(s.ingest.vendors_url, format!("{site}/vendor_data.html"));
+        assert_eq!(
+            s.warehouse.allowed_categories,
+            ["Electronics", "Accessories", "Office Supplies"],
+            "{name}: the case study's categories"
+        );
+        assert_eq!(s.warehouse.hour_bucket, HourBucket::Floor);
+    }
+    let local = envs.load("local").unwrap().settings;
+    assert!(local.ingest.products_url.starts_with("http://127.0.0.1:"));
+    assert!(local
+        .warehouse
+        .allowed_categories
+        .iter()
+        .any(|c| c == "Laptops"));
+}
+
+#[test]
+fn anomaly_settings_and_the_hour_bucket_are_checked() {
+    let found = issues(load(&format!(
+        "{MINIMAL}pricing:\n  anomaly_min_spread_pct: 0\n  anomaly_min_move_pct: -1\nwarehouse:\n  hour_bucket: round\n"
+    )));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert!(keys.contains(&"warehouse.hour_bucket"), "{keys:?}");
+    let found = issues(load(&format!(
+        "{MINIMAL}pricing:\n  anomaly_min_spread_pct: 0\n  anomaly_min_move_pct: -1\n"
+    )));
+    let keys: Vec<&str> = found.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "pricing.anomaly_min_spread_pct",
+            "pricing.anomaly_min_move_pct"
+        ]
+    );
+    let nearest = load(&format!("{MINIMAL}warehouse:\n  hour_bucket: nearest\n")).unwrap();
+    assert_eq!(nearest.settings.warehouse.hour_bucket, HourBucket::Nearest);
+}
+
+#[test]
 fn unknown_env_lists_the_existing_ones() {
     let envs = Environments::new(Path::new(env!("CARGO_MANIFEST_DIR")));
     let err = envs.load("nosuchenv").unwrap_err();

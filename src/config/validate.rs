@@ -314,6 +314,19 @@ fn check_pricing(s: &Settings, p: &mut Problems) {
         "pricing.anomaly_threshold",
         || "must be a positive number".into(),
     );
+    p.require(
+        pricing.anomaly_min_spread_pct.is_finite()
+            && pricing.anomaly_min_spread_pct > 0.0
+            && pricing.anomaly_min_spread_pct <= 100.0,
+        "pricing.anomaly_min_spread_pct",
+        || "must be above 0 and at most 100 (a share of the median price, in %)".into(),
+    );
+    p.require(
+        pricing.anomaly_min_move_pct.is_finite()
+            && (0.0..=1000.0).contains(&pricing.anomaly_min_move_pct),
+        "pricing.anomaly_min_move_pct",
+        || "must be between 0 and 1000 (a move away from the median price, in %)".into(),
+    );
     p.range(
         "pricing.trend_window_hours",
         pricing.trend_window_hours,

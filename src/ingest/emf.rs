@@ -1,7 +1,10 @@
 //! CloudWatch Embedded Metric Format: one JSON log line per source that
-//! CloudWatch turns into the RecordsPushed, PagesUnchanged, FailedRecords,
-//! CellsTruncated and RecordsOversize metrics (namespace Pricewatch, dimensions Env and Source) without any
-//! PutMetricData call from the Lambda.
+//! CloudWatch turns into the IngestRuns, RecordsPushed, PagesUnchanged,
+//! FailedRecords, CellsTruncated and RecordsOversize metrics (namespace
+//! Pricewatch, dimensions Env and Source) without any PutMetricData call
+//! from the Lambda. IngestRuns is the heartbeat as a metric: 1 for a run
+//! that handled its page (changed or not) and whose heartbeat reached the
+//! stream, 0 for a failed one.
 
 use serde_json::json;
 
@@ -17,6 +20,7 @@ pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
                 "Namespace": NAMESPACE,
                 "Dimensions": [["Env", "Source"]],
                 "Metrics": [
+                    {"Name": "IngestRuns", "Unit": "Count"},
                     {"Name": "RecordsPushed", "Unit": "Count"},
                     {"Name": "PagesUnchanged", "Unit": "Count"},
                     {"Name": "FailedRecords", "Unit": "Count"},
@@ -27,6 +31,7 @@ pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
         },
         "Env": env,
         "Source": report.source,
+        "IngestRuns": u8::from(report.outcome != Outcome::Failed),
         "RecordsPushed": report.records_pushed,
         "PagesUnchanged": u8::from(report.outcome == Outcome::Unchanged),
         "FailedRecords": report.failed_records,
@@ -54,7 +59,9 @@ mod tests {
             failed_records: 3,
             cells_truncated: 0,
             records_oversize: 0,
+            page_hash: None,
             snapshot_id: Some("s".into()),
+            heartbeat: true,
             error: Some("e".into()),
         };
         let value: serde_json::Value = serde_json::from_str(&line("dev", &report, 42)).unwrap();
@@ -68,6 +75,7 @@ mod tests {
         assert_eq!(value["RecordsPushed"], 7);
         assert_eq!(value["FailedRecords"], 3);
         assert_eq!(value["PagesUnchanged"], 0);
+        assert_eq!(value["IngestRuns"], 0, "a failed run is no heartbeat");
         let declared: Vec<&str> = value["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()
             .unwrap()

@@ -2,11 +2,13 @@
 //! vendor page, parse its table, and when its content changed push the whole
 //! table to the source's Kinesis stream as one snapshot. The page hash is
 //! kept in S3 and only advanced once every record was accepted, so a failed
-//! run is retried by the next one.
+//! run is retried by the next one. Every run, changed page or not, ends with
+//! a heartbeat record on the stream, so the warehouse knows ingest is alive.
 
 pub mod delivery;
 pub mod emf;
 pub mod fixtures;
+pub mod heartbeat;
 pub mod html;
 pub mod records;
 
@@ -60,7 +62,11 @@ pub struct SourceReport {
     pub cells_truncated: usize,
     /// Rows sent without their cells because their record was too large.
     pub records_oversize: usize,
+    /// sha256 of the page's table (None when it could not be read).
+    pub page_hash: Option<String>,
     pub snapshot_id: Option<String>,
+    /// Whether the run's heartbeat reached the stream.
+    pub heartbeat: bool,
     pub error: Option<String>,
 }
 
@@ -75,11 +81,17 @@ impl SourceReport {
             failed_records: 0,
             cells_truncated: 0,
             records_oversize: 0,
+            page_hash: None,
             snapshot_id: None,
+            heartbeat: false,
             error: Some(error),
         }
     }
 }
+
+/// The heartbeat waits at most this long for the stream, so a throttled
+/// stream cannot push a run past its Lambda timeout twice over.
+const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Fetches a page: http(s) URLs over the network, anything else from disk.
 pub fn fetch(location: &str) -> Result<String, String> {
@@ -109,8 +121,54 @@ fn state_key(prefix: &str, source: Source) -> String {
     format!("{prefix}/{}.sha256", source.name())
 }
 
-/// Ingests one fetched page (or the error fetching it).
+/// Ingests one fetched page (or the error fetching it), then sends the
+/// run's heartbeat. A heartbeat the stream did not take fails the run: the
+/// warehouse would not see it, and its freshness check pages on exactly that.
 pub async fn ingest_page(
+    plan: &Plan,
+    source: &SourcePlan,
+    page: Result<String, String>,
+    fetched_at: u64,
+    sink: &impl RecordSink,
+    state: &impl ObjectStore,
+) -> SourceReport {
+    let mut report = ingest_snapshot(plan, source, page, fetched_at, sink, state).await;
+    let record = heartbeat::record(&heartbeat::Run {
+        source: source.source,
+        fetched_at,
+        outcome: report.outcome,
+        page_hash: report.page_hash.as_deref(),
+        snapshot_id: report.snapshot_id.as_deref(),
+        page_rows: report.rows,
+        records_pushed: report.records_pushed,
+        error: report.error.as_deref(),
+    });
+    let retry = RetryPolicy {
+        deadline: plan.retry.deadline.min(HEARTBEAT_DEADLINE),
+        ..plan.retry
+    };
+    let delivery = delivery::deliver(sink, &source.stream, &[record], retry).await;
+    report.heartbeat = delivery.complete();
+    if !report.heartbeat {
+        let why = format!(
+            "the run's heartbeat was not accepted by {} ({}), so the warehouse does not see this run",
+            source.stream,
+            delivery.last_error.unwrap_or_default()
+        );
+        report.error = Some(match report.error.take() {
+            Some(error) => format!("{error}; {why}"),
+            None if report.outcome == Outcome::Pushed => {
+                format!("{why}; the snapshot itself was delivered")
+            }
+            None => format!("{why}; the page had not changed"),
+        });
+        report.outcome = Outcome::Failed;
+    }
+    report
+}
+
+/// Ingests one fetched page: pushes a changed page's snapshot.
+async fn ingest_snapshot(
     plan: &Plan,
     source: &SourcePlan,
     page: Result<String, String>,
@@ -151,7 +209,9 @@ pub async fn ingest_page(
         failed_records: 0,
         cells_truncated: 0,
         records_oversize: 0,
+        page_hash: Some(snapshot.content_hash.clone()),
         snapshot_id: None,
+        heartbeat: false,
         error: None,
     };
     if last.as_deref() == Some(snapshot.content_hash.as_str()) {
@@ -246,10 +306,43 @@ mod tests {
         }
     }
 
-    /// Accepts everything, or throttles every record.
+    /// Accepts records, except those `reject` picks (throttled); keeps the
+    /// payloads it accepted.
     struct Stream {
-        throttle_all: bool,
-        accepted: Mutex<usize>,
+        reject: fn(&serde_json::Value) -> bool,
+        accepted: Mutex<Vec<serde_json::Value>>,
+    }
+
+    impl Stream {
+        fn new(reject: fn(&serde_json::Value) -> bool) -> Stream {
+            Stream {
+                reject,
+                accepted: Mutex::new(Vec::new()),
+            }
+        }
+
+        /// Accepted (rows, heartbeats' outcomes).
+        fn accepted(&self) -> (usize, Vec<String>) {
+            let accepted = self.accepted.lock().unwrap();
+            let heartbeats: Vec<String> = accepted
+                .iter()
+                .filter(|p| p["record_type"] == "heartbeat")
+                .map(|p| p["outcome"].as_str().unwrap().to_string())
+                .collect();
+            (accepted.len() - heartbeats.len(), heartbeats)
+        }
+    }
+
+    fn everything(_: &serde_json::Value) -> bool {
+        true
+    }
+
+    fn nothing(_: &serde_json::Value) -> bool {
+        false
+    }
+
+    fn heartbeats(payload: &serde_json::Value) -> bool {
+        payload["record_type"] == "heartbeat"
     }
 
     impl RecordSink for Stream {
@@ -258,14 +351,17 @@ mod tests {
             _: &str,
             records: &[(&str, &[u8])],
         ) -> AwsResult<Vec<Option<String>>> {
-            if self.throttle_all {
-                return Ok(records
-                    .iter()
-                    .map(|_| Some("ProvisionedThroughputExceededException".into()))
-                    .collect());
-            }
-            *self.accepted.lock().unwrap() += records.len();
-            Ok(vec![None; records.len()])
+            Ok(records
+                .iter()
+                .map(|(_, data)| {
+                    let payload: serde_json::Value = serde_json::from_slice(data).unwrap();
+                    if (self.reject)(&payload) {
+                        return Some("ProvisionedThroughputExceededException".into());
+                    }
+                    self.accepted.lock().unwrap().push(payload);
+                    None
+                })
+                .collect())
         }
     }
 
@@ -296,10 +392,7 @@ mod tests {
             ..PageSpec::default()
         });
         let bucket = Bucket::default();
-        let failing = Stream {
-            throttle_all: true,
-            accepted: Mutex::new(0),
-        };
+        let failing = Stream::new(everything);
         let report = crate::block_on(ingest_page(
             &plan,
             &source,
@@ -310,20 +403,19 @@ mod tests {
         ));
         assert_eq!(report.outcome, Outcome::Failed);
         assert_eq!((report.records_pushed, report.failed_records), (0, 50));
-        assert!(report
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("50 of 50 records were not accepted"));
+        let error = report.error.as_deref().unwrap();
+        assert!(
+            error.contains("50 of 50 records were not accepted"),
+            "{error}"
+        );
+        assert!(error.contains("heartbeat was not accepted"), "{error}");
+        assert!(!report.heartbeat);
         assert!(
             bucket.0.lock().unwrap().is_empty(),
             "the hash was not advanced"
         );
 
-        let working = Stream {
-            throttle_all: false,
-            accepted: Mutex::new(0),
-        };
+        let working = Stream::new(nothing);
         let report = crate::block_on(ingest_page(
             &plan,
             &source,
@@ -333,24 +425,51 @@ mod tests {
             &bucket,
         ));
         assert_eq!(report.outcome, Outcome::Pushed);
-        assert_eq!(*working.accepted.lock().unwrap(), 50);
+        assert!(report.heartbeat);
+        assert_eq!(working.accepted(), (50, vec!["pushed".to_string()]));
         assert!(bucket
             .0
             .lock()
             .unwrap()
             .contains_key("state/ingest/products.sha256"));
 
-        let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 0, &working, &bucket));
+        let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 60, &working, &bucket));
         assert_eq!(report.outcome, Outcome::Unchanged);
         assert_eq!(
-            *working.accepted.lock().unwrap(),
-            50,
-            "nothing sent for an unchanged page"
+            working.accepted(),
+            (50, vec!["pushed".to_string(), "unchanged".to_string()]),
+            "an unchanged page sends only its heartbeat"
         );
+        let last = working.accepted.lock().unwrap().last().cloned().unwrap();
+        assert_eq!(last["fetched_at"], "1970-01-01T00:01:00Z");
+        assert_eq!(last["page_hash"].as_str(), report.page_hash.as_deref());
+        assert_eq!(last["page_rows"], "50");
     }
 
     #[test]
-    fn a_state_read_failure_sends_nothing() {
+    fn a_heartbeat_the_stream_refuses_fails_the_run() {
+        let (plan, source) = plan();
+        let page = product_page(&PageSpec {
+            rows: 5,
+            ..PageSpec::default()
+        });
+        let bucket = Bucket::default();
+        let stream = Stream::new(heartbeats);
+        let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &bucket));
+        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.records_pushed, 5, "the snapshot went through");
+        assert!(!report.heartbeat);
+        let error = report.error.unwrap();
+        assert!(
+            error.contains("heartbeat was not accepted by s")
+                && error.ends_with("the snapshot itself was delivered"),
+            "{error}"
+        );
+        assert_eq!(stream.accepted(), (5, vec![]));
+    }
+
+    #[test]
+    fn a_state_read_failure_sends_only_a_failed_heartbeat() {
         struct Broken;
         impl ObjectStore for Broken {
             async fn exists(&self, _: &str, _: &str) -> AwsResult<bool> {
@@ -371,21 +490,24 @@ mod tests {
             }
         }
         let (plan, source) = plan();
-        let stream = Stream {
-            throttle_all: false,
-            accepted: Mutex::new(0),
-        };
+        let stream = Stream::new(nothing);
         let page = product_page(&PageSpec {
             rows: 5,
             ..PageSpec::default()
         });
         let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &Broken));
         assert_eq!(report.outcome, Outcome::Failed);
+        assert!(report.heartbeat);
         assert!(report
             .error
             .unwrap()
             .contains("cannot read the last page hash"));
-        assert_eq!(*stream.accepted.lock().unwrap(), 0);
+        assert_eq!(stream.accepted(), (0, vec!["failed".to_string()]));
+        let heartbeat = stream.accepted.lock().unwrap()[0].clone();
+        assert!(heartbeat["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read the last page hash"));
     }
 
     #[test]

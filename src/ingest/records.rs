@@ -75,11 +75,19 @@ pub struct Snapshot {
     pub records_oversize: usize,
 }
 
+/// Payload key saying what a record is: `row` for a page row, `heartbeat`
+/// for a run's heartbeat (see `heartbeat.rs`). Ingest's own keys win over a
+/// page column of the same name, so no page can pass a row off as one.
+pub const RECORD_TYPE_KEY: &str = "record_type";
+
+/// `record_type` of a page row.
+pub const ROW: &str = "row";
+
 /// A cell as the warehouse can store it: control characters other than
 /// tab and line breaks dropped (PostgreSQL rejects NUL in text and JSON,
 /// and none of them is page content), at most MAX_CELL_CHARS characters.
 /// True when it had to be cut.
-fn clean_cell(cell: &str) -> (String, bool) {
+pub(crate) fn clean_cell(cell: &str) -> (String, bool) {
     let clean: String = cell
         .chars()
         .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
@@ -169,6 +177,7 @@ pub fn snapshot(
                 clean
             };
             let mut meta = Map::new();
+            meta.insert(RECORD_TYPE_KEY.into(), ROW.into());
             meta.insert("source".into(), source.name().into());
             meta.insert("snapshot_id".into(), snapshot_id.clone().into());
             meta.insert("fetched_at".into(), rfc3339.clone().into());
@@ -350,12 +359,30 @@ mod tests {
         assert_eq!(first["stock_status"], "In Stock");
         assert_eq!(first["colour"], "grey");
         assert_eq!(first["source"], "products");
+        assert_eq!(first["record_type"], "row");
         assert_eq!(first["row_number"], 1);
         assert_eq!(first["fetched_at"], "2026-11-25T01:02:03Z");
         assert_eq!(snap.records[0].partition_key, "Laptop|Acme");
         // A broken row is still sent (the warehouse quarantines it).
         assert_eq!(payload(&snap.records[1])["sale_price"], "ten");
         assert_eq!(snap.records[1].partition_key, "row-2");
+    }
+
+    #[test]
+    fn a_page_column_cannot_pass_a_row_off_as_a_heartbeat() {
+        let t = table(
+            &[
+                "Item",
+                "Category",
+                "Vendor",
+                "Sale Price",
+                "Stock Status",
+                "Record Type",
+            ],
+            &[&["Kettle", "Kitchen", "Acme", "1.00", "In Stock", "heartbeat"]],
+        );
+        let snap = snapshot(Source::Products, &t, 0).unwrap();
+        assert_eq!(payload(&snap.records[0])["record_type"], "row");
     }
 
     #[test]

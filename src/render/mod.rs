@@ -211,11 +211,11 @@ pub fn render(project_dir: &Path, env: &Environment) -> Result<Bundle, RenderErr
             .map_err(|found| problems.extend(found))
             .ok()
     });
-    let alarms: Vec<checks::alarms::Alarm> = checks
-        .iter()
-        .flatten()
-        .map(|c| checks::alarms::alarm(c, &env.name, &names.base))
-        .collect();
+    let alarms = checks::alarms::alarms(
+        checks.as_deref().unwrap_or_default(),
+        &env.name,
+        &names.base,
+    );
     context.insert("check_alarms", &alarms);
     let warn_alarms: Vec<checks::alarms::Alarm> = checks
         .iter()

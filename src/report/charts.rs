@@ -15,6 +15,10 @@ use crate::ingest::records::epoch_seconds;
 /// What a change-over-time chart shows before there is a second snapshot.
 pub const ONE_SNAPSHOT: &str = "One snapshot so far: changes appear after the next.";
 
+/// What an hourly chart shows while every snapshot falls in one hour.
+pub const ONE_HOUR: &str =
+    "One hour so far: the hourly chart appears once snapshots span two hours.";
+
 /// A chart as the page shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Chart {
@@ -237,13 +241,100 @@ pub fn stock_status(data: &ReportData) -> Chart {
             })
             .collect();
         format!(
-            "Items per stock status in the latest snapshot. {}.",
+            "Items per stock status in the latest snapshot, all categories. {}.",
             listed.join("; ")
         )
     };
     chart("stock-status", "Stock status by vendor", desc, |c| {
         svg::stacked_bar_chart(c, "items in the latest snapshot", &parts, &rows)
     })
+}
+
+/// One (hour, value) series per distinct `key` of an hourly table, and how
+/// many hours it spans.
+fn hourly_series(table: &Table, key: &str, value: &str) -> (Vec<Series>, usize) {
+    let mut by_key: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut hours = BTreeSet::new();
+    for r in 0..table.rows.len() {
+        let (Some(at), Some(y)) = (epoch_seconds(table.text(r, "hour")), table.number(r, value))
+        else {
+            continue;
+        };
+        hours.insert(table.text(r, "hour"));
+        by_key
+            .entry(table.text(r, key).replace('_', " "))
+            .or_default()
+            .push((at, y));
+    }
+    let series = by_key
+        .into_iter()
+        .map(|(name, mut points)| {
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            Series { name, points }
+        })
+        .collect();
+    (series, hours.len())
+}
+
+/// A line per series of its first and last value, for a chart's words.
+fn first_to_last(series: &[Series], shown: impl Fn(f64) -> String) -> String {
+    series
+        .iter()
+        .filter_map(|s| {
+            let (first, last) = (s.points.first()?, s.points.last()?);
+            Some(format!("{} {} → {}", s.name, shown(first.1), shown(last.1)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A chart that has nothing to draw yet, and says why.
+fn sentence(title: &str, desc: &str) -> Chart {
+    Chart {
+        title: title.to_string(),
+        svg: None,
+        desc: desc.to_string(),
+    }
+}
+
+/// The average hourly price per category (gold.hourly_prices).
+pub fn hourly_prices(data: &ReportData) -> Chart {
+    const TITLE: &str = "Average hourly price per category";
+    let (series, hours) = hourly_series(&data.hourly, "category", "avg_price");
+    match hours {
+        0 => sentence(TITLE, "No hourly prices yet."),
+        1 => sentence(TITLE, ONE_HOUR),
+        _ => {
+            let desc = format!(
+                "Average of every offer's hourly average price, per category, over {hours} hours (first to latest hour): {}.",
+                first_to_last(&series, money)
+            );
+            chart("hourly-prices", TITLE, desc, |c| {
+                svg::time_chart(c, "average price ($)", &series, money)
+            })
+        }
+    }
+}
+
+/// Items in each stock status per hour, over all vendors
+/// (gold.vendor_stock_status: each hour's last snapshot).
+pub fn stock_history(data: &ReportData) -> Chart {
+    const TITLE: &str = "Stock status per hour, all vendors";
+    let (series, hours) = hourly_series(&data.stock_history, "stock_status", "items");
+    let count = |v: f64| format::cell("items", Some(&v.to_string()));
+    match hours {
+        0 => sentence(TITLE, "No stock history yet."),
+        1 => sentence(TITLE, ONE_HOUR),
+        _ => {
+            let desc = format!(
+                "Items listed in each stock status in the last snapshot of each hour, all vendors together, over {hours} hours (first to latest hour): {}.",
+                first_to_last(&series, count)
+            );
+            chart("stock-history", TITLE, desc, |c| {
+                svg::time_chart(c, "items", &series, count)
+            })
+        }
+    }
 }
 
 /// Items by price level and volatility (both as percentages), one colour

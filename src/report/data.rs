@@ -13,6 +13,8 @@ use crate::warehouse::{Statements, WarehouseError};
 pub const TOP_MOVERS: usize = 6;
 /// Anomalies listed, the largest first.
 pub const ANOMALY_ROWS: usize = 200;
+/// Hours of hourly prices and stock history shown, up to the latest.
+pub const HOURS_SHOWN: u32 = 48;
 
 /// The columns each section reads, in the order its table shows them.
 pub const CHECK_COLUMNS: [&str; 7] = [
@@ -41,7 +43,19 @@ pub const SCORECARD_COLUMNS: [&str; 7] = [
     "review_score",
     "feedback_count",
 ];
-pub const STOCK_COLUMNS: [&str; 3] = ["vendor", "stock_status", "items"];
+pub const STOCK_COLUMNS: [&str; 4] = ["vendor", "category", "stock_status", "items"];
+pub const HOURLY_COLUMNS: [&str; 9] = [
+    "hour",
+    "category",
+    "observations",
+    "avg_price",
+    "min_price",
+    "max_price",
+    "n_in_stock",
+    "n_limited_stock",
+    "n_out_of_stock",
+];
+pub const STOCK_HISTORY_COLUMNS: [&str; 3] = ["hour", "stock_status", "items"];
 pub const RECOMMENDATION_COLUMNS: [&str; 7] = [
     "item",
     "category",
@@ -51,12 +65,13 @@ pub const RECOMMENDATION_COLUMNS: [&str; 7] = [
     "rule",
     "recommended_price",
 ];
-pub const ANOMALY_COLUMNS: [&str; 6] = [
+pub const ANOMALY_COLUMNS: [&str; 7] = [
     "item",
     "vendor",
     "observed_at",
     "sale_price",
     "median_price",
+    "move_pct",
     "robust_z",
 ];
 pub const CLUSTER_COLUMNS: [&str; 7] = [
@@ -123,7 +138,14 @@ pub struct ReportData {
     /// Every snapshot's price per vendor for those items.
     pub history: Table,
     pub scorecard: Table,
+    /// The latest hour's stock per vendor, category and status.
     pub stock: Table,
+    /// Per hour and category over the last HOURS_SHOWN hours: prices and
+    /// stock counts of gold.hourly_prices.
+    pub hourly: Table,
+    /// Per hour and stock status over the last HOURS_SHOWN hours: items
+    /// over all vendors (gold.vendor_stock_status).
+    pub stock_history: Table,
     pub recommendations: Table,
     pub anomalies: Table,
     pub clusters: Table,
@@ -150,6 +172,31 @@ INNER JOIN per_snapshot AS f ON f.item = b.item AND f.observed_at = b.first_at
 INNER JOIN per_snapshot AS l ON l.item = b.item AND l.observed_at = b.last_at
 ORDER BY COALESCE(ABS((l.avg_price - f.avg_price) / NULLIF(f.avg_price, 0)), 0) DESC, b.item
 LIMIT ";
+
+/// The hourly prices per category: each offer's hourly average counts once.
+pub fn hourly_sql() -> String {
+    format!(
+        "SELECT hour, category, SUM(observations) AS observations,
+    CAST(AVG(avg_price) AS NUMERIC(12, 2)) AS avg_price,
+    MIN(min_price) AS min_price, MAX(max_price) AS max_price,
+    SUM(n_in_stock) AS n_in_stock, SUM(n_limited_stock) AS n_limited_stock, SUM(n_out_of_stock) AS n_out_of_stock
+FROM gold.hourly_prices
+WHERE hour > (SELECT MAX(hour) FROM gold.hourly_prices) - INTERVAL '{HOURS_SHOWN} hours'
+GROUP BY hour, category
+ORDER BY hour, category"
+    )
+}
+
+/// The stock history over all vendors.
+pub fn stock_history_sql() -> String {
+    format!(
+        "SELECT hour, stock_status, SUM(items) AS items
+FROM gold.vendor_stock_status
+WHERE hour > (SELECT MAX(hour) FROM gold.vendor_stock_status) - INTERVAL '{HOURS_SHOWN} hours'
+GROUP BY hour, stock_status
+ORDER BY hour, stock_status"
+    )
+}
 
 /// Each check's latest result (a run of `check --select` updates only its
 /// own checks).
@@ -302,7 +349,15 @@ pub async fn gather(
             warehouse,
             "stock status",
             &STOCK_COLUMNS,
-            "gold.vendor_stock_status ORDER BY vendor, stock_status",
+            "gold.vendor_stock_latest ORDER BY vendor, category, stock_status",
+        )
+        .await?,
+        hourly: table(warehouse, "hourly prices", &HOURLY_COLUMNS, &hourly_sql()).await?,
+        stock_history: table(
+            warehouse,
+            "stock history",
+            &STOCK_HISTORY_COLUMNS,
+            &stock_history_sql(),
         )
         .await?,
         recommendations: select(
@@ -398,7 +453,45 @@ pub mod tests {
             ),
             stock: table(
                 &STOCK_COLUMNS,
-                &[&["Acme", "in_stock", "2"], &["Bolt", "out_of_stock", "1"]],
+                &[
+                    &["Acme", "TVs", "in_stock", "2"],
+                    &["Bolt", "TVs", "out_of_stock", "1"],
+                ],
+            ),
+            hourly: table(
+                &HOURLY_COLUMNS,
+                &[
+                    &[
+                        "2026-11-25 03:00:00",
+                        "TVs",
+                        "2",
+                        "100.00",
+                        "100.00",
+                        "100.00",
+                        "1",
+                        "0",
+                        "1",
+                    ],
+                    &[
+                        "2026-11-25 04:00:00",
+                        "TVs",
+                        "2",
+                        "110.00",
+                        "110.00",
+                        "110.00",
+                        "2",
+                        "0",
+                        "0",
+                    ],
+                ],
+            ),
+            stock_history: table(
+                &STOCK_HISTORY_COLUMNS,
+                &[
+                    &["2026-11-25 03:00:00", "in_stock", "1"],
+                    &["2026-11-25 03:00:00", "out_of_stock", "1"],
+                    &["2026-11-25 04:00:00", "in_stock", "2"],
+                ],
             ),
             recommendations: table(
                 &RECOMMENDATION_COLUMNS,
@@ -412,6 +505,7 @@ pub mod tests {
                     "2026-11-25 04:00:00",
                     "110.00",
                     "100.00",
+                    "10.00",
                     "4.2",
                 ]],
             ),
@@ -450,6 +544,8 @@ pub mod tests {
             &mut data.history,
             &mut data.scorecard,
             &mut data.stock,
+            &mut data.hourly,
+            &mut data.stock_history,
             &mut data.recommendations,
             &mut data.anomalies,
             &mut data.clusters,

@@ -48,19 +48,27 @@ pub fn column(name: &str) -> (&'static str, Kind) {
         "median_price" => ("median ($)", Kind::Money),
         "recommended_price" => ("recommended ($)", Kind::Money),
         "sale_price" => ("sale price ($)", Kind::Money),
+        "min_price" => ("lowest ($)", Kind::Money),
+        "max_price" => ("highest ($)", Kind::Money),
         "change_pct" => ("change", Kind::Percent),
+        "move_pct" => ("away from median", Kind::Percent),
         "in_stock_ratio" => ("in stock", Kind::Share),
         "price_level" => ("price vs category median", Kind::Share),
         "volatility" => ("volatility", Kind::Share),
         "availability" => ("vendors with it in stock", Kind::Share),
         "snapshots" => ("snapshots", Kind::Count),
         "items" => ("items", Kind::Count),
+        "observations" => ("offers", Kind::Count),
+        "n_in_stock" => ("in stock", Kind::Count),
+        "n_limited_stock" => ("limited stock", Kind::Count),
+        "n_out_of_stock" => ("out of stock", Kind::Count),
         "vendors" => ("vendors", Kind::Count),
         "feedback_count" => ("feedbacks", Kind::Count),
         "cluster" => ("cluster", Kind::Count),
         "review_score" => ("review score", Kind::Decimal),
         "robust_z" => ("robust z", Kind::Decimal),
         "observed_at" => ("observed at (UTC)", Kind::Time),
+        "hour" => ("hour (UTC)", Kind::Time),
         "computed_at" => ("computed at (UTC)", Kind::Time),
         _ => ("", Kind::Text),
     }
@@ -195,6 +203,13 @@ mod tests {
         assert_eq!(cell("sale_price", None), "—");
         assert_eq!(cell("sale_price", Some("n/a")), "n/a", "not a number: kept");
         assert_eq!(cell("items", Some("NaN")), "NaN");
+        assert_eq!(cell("n_limited_stock", Some("1234")), "1,234");
+        assert_eq!(cell("move_pct", Some("200.00")), "+200 %");
+        assert_eq!(cell("max_price", Some("1699.5")), "1,699.50");
+        assert_eq!(
+            cell("hour", Some("2026-11-25 03:00:00")),
+            "2026-11-25 03:00:00"
+        );
     }
 
     #[test]

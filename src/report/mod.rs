@@ -176,28 +176,39 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
         Section {
             file: "prices.html",
             intro: format!(
-                "The {} item(s) whose average price moved most between their first and latest snapshot, and every vendor's price for them over time.",
-                data.movers.rows.len()
+                "The {} item(s) whose average price moved most between their first and latest snapshot, and every vendor's price for them over time; then each category's hourly prices and stock counts over the last {} hours (gold.hourly_prices).",
+                data.movers.rows.len(),
+                data::HOURS_SHOWN
             ),
             charts: std::iter::once(shared.price_index.clone())
                 .chain(charts::price_evolution(data))
+                .chain([charts::hourly_prices(data)])
                 .collect(),
-            tables: vec![Captioned {
-                id: "movers",
-                caption: "Items that moved most",
-                data: shown(&data.movers),
-            }],
+            tables: vec![
+                Captioned {
+                    id: "movers",
+                    caption: "Items that moved most",
+                    data: shown(&data.movers),
+                },
+                Captioned {
+                    id: "hourly",
+                    caption: "Hourly prices and stock per category",
+                    data: shown(&data.hourly),
+                },
+            ],
         },
         Section {
             file: "vendors.html",
             intro: format!(
-                "{} vendor(s): items, average price and share in stock from the latest products snapshot, shipping cost and reviews from the latest vendors snapshot, and what each has in stock.",
-                vendors(data).len()
+                "{} vendor(s): items, average price and share in stock from the latest products snapshot, shipping cost and reviews from the latest vendors snapshot, what each has in stock, and the stock history hour by hour (each hour's last snapshot, last {} hours).",
+                vendors(data).len(),
+                data::HOURS_SHOWN
             ),
             charts: vec![
                 shared.review_score.clone(),
                 charts::scorecard_bars(data, "shipping_cost", "Shipping cost by vendor"),
                 shared.stock_status.clone(),
+                charts::stock_history(data),
             ],
             tables: vec![
                 Captioned {
@@ -207,8 +218,13 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
                 },
                 Captioned {
                     id: "stock",
-                    caption: "Items per stock status",
+                    caption: "Items per stock status (latest snapshot)",
                     data: shown(&data.stock),
+                },
+                Captioned {
+                    id: "stock-history",
+                    caption: "Items per stock status per hour, all vendors",
+                    data: shown(&data.stock_history),
                 },
             ],
         },
@@ -225,7 +241,7 @@ fn sections(data: &ReportData, shared: &SharedCharts) -> Vec<Section> {
         Section {
             file: "anomalies.html",
             intro: format!(
-                "{anomalies} price observation(s) far from their own history: each item and vendor's price in a snapshot against the median of that vendor's prices for the item over all snapshots (robust z-score beyond the env's threshold), largest first.{}",
+                "{anomalies} price observation(s) far from their own history: each item and vendor's price in a snapshot against the median of that vendor's prices for the item over all snapshots — a robust z-score beyond the env's threshold (its spread never below a share of the median, so a history that barely moved does not make an ordinary move an outlier) and at least the env's minimum move away from the median — largest first.{}",
                 if anomalies == data::ANOMALY_ROWS { " At most that many are listed." } else { "" }
             ),
             charts: Vec::new(),
@@ -425,7 +441,9 @@ mod tests {
         assert!(page(&pages, "recommendations.html").contains("undercut"));
         assert!(page(&pages, "anomalies.html").contains("4.2"));
         assert!(page(&pages, "clusters.html").contains("premium &amp; stable"));
-        assert_eq!(page(&pages, "prices.html").matches("<svg").count(), 2);
+        // The index, the one item that moved, the hourly prices.
+        assert_eq!(page(&pages, "prices.html").matches("<svg").count(), 3);
+        assert!(page(&pages, "vendors.html").contains("id=\"stock-history\""));
     }
 
     #[test]
@@ -463,9 +481,13 @@ mod tests {
             .retain(|r| r[2].as_deref() == Some("2026-11-25 03:00:00"));
         data.overview.snapshots = 1;
         let pages = build(&data, None, &|f| f.to_string()).unwrap();
+        data.hourly.rows.truncate(1);
         for file in ["index.html", "prices.html"] {
             assert!(page(&pages, file).contains(charts::ONE_SNAPSHOT), "{file}");
         }
+        assert_eq!(page(&pages, "prices.html").matches("<svg").count(), 1);
+        let pages = build(&data, None, &|f| f.to_string()).unwrap();
+        assert!(page(&pages, "prices.html").contains(charts::ONE_HOUR));
         assert_eq!(page(&pages, "prices.html").matches("<svg").count(), 0);
     }
 

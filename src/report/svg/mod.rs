@@ -182,8 +182,16 @@ pub fn time_chart(
         .flat_map(|s| s.points.iter().map(|p| p.1))
         .collect();
     let y = scale::linear(&ys, 6);
-    let left = left_margin(&y);
-    let x = scale::time(&xs, WIDTH - left - 40.0, CHAR);
+    let mut left = left_margin(&y);
+    let mut x = scale::time(&xs, WIDTH - left - 40.0, CHAR);
+    // The first x label is centred on the frame's left edge: with narrow y
+    // labels (`150`) a long one (`12-03 18:00`) would start left of the
+    // picture, so the plot moves right to make room for half of it.
+    let half_x_label = (x.widest() as f64 * CHAR / 2.0 + 4.0).round();
+    if half_x_label > left {
+        left = half_x_label;
+        x = scale::time(&xs, WIDTH - left - 40.0, CHAR);
+    }
     let right = right_margin(&x);
     let x_title = match &x.note {
         Some(date) => format!("snapshot time (UTC, {date})"),

@@ -95,6 +95,34 @@ pub fn assert_inside(svg: &str) -> usize {
 }
 
 #[test]
+fn a_time_axis_label_never_starts_left_of_the_picture() {
+    // Hours across midnight (`12-03 18:00` labels) over small counts
+    // (`150`: narrow y labels).
+    let start = 1_796_320_800.0; // 2026-12-03 18:00:00 UTC
+    let series = vec![Series {
+        name: "in stock".into(),
+        points: (0..6).map(|h| (start + 3600.0 * h as f64, 135.0)).collect(),
+    }];
+    let svg = time_chart(&caption(), "items", &series, |v| format!("{v:.0}"));
+    let start = svg.find("<g class=\"ticks x\">").unwrap();
+    let group = &svg[start..start + svg[start..].find("</g>").unwrap()];
+    for text in group.split("<text").skip(1) {
+        let x: f64 = text[text.find("x=\"").unwrap() + 3..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let label = &text[text.find('>').unwrap() + 1..text.find("</text>").unwrap()];
+        assert!(
+            x - text_width(label) / 2.0 >= 0.0,
+            "`{label}` at {x} starts left of the picture"
+        );
+    }
+    assert_inside(&svg);
+}
+
+#[test]
 fn charts_are_accessible_and_escaped() {
     let series = vec![Series {
         name: "Vendor <A>".into(),
