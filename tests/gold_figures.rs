@@ -1114,7 +1114,7 @@ fn an_unchanged_page_keeps_ingest_fresh_and_only_warns_that_the_page_is_old() {
         ]
     );
 
-    // The warn-only check has no alarm; the run freshness checks page.
+    // The warn-only check opens a ticket and never pages; the run freshness checks page.
     let bundle = support::bundle("dev");
     let monitoring = &bundle
         .stacks
@@ -1124,7 +1124,8 @@ fn an_unchanged_page_keeps_ingest_fresh_and_only_warns_that_the_page_is_old() {
         .template;
     assert!(monitoring.contains("check-products-fresh"));
     assert!(monitoring.contains("check-vendors-fresh"));
-    assert!(!monitoring.contains("page-unchanged"));
+    assert!(monitoring.contains("check-products-page-unchanged-warn"));
+    assert!(!monitoring.contains("check-products-page-unchanged\n"));
 }
 
 #[test]
