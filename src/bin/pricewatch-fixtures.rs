@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use pricewatch::ingest::fixtures::{product_page_with_spikes, vendor_page, PageSpec, Style};
+use pricewatch_core::ingest::fixtures::{product_page_with_spikes, vendor_page, PageSpec, Style};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum StyleArg {

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use super::{with_engine, Session};
 use crate::cli::DeployArgs;
-use crate::deploy::{DeployReport, Options, Outcome, PlanFile, Target};
+use pricewatch_ops::deploy::{DeployReport, Options, Outcome, PlanFile, Target};
 use crate::error::{ExitStatus, UsageError};
 
 pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
@@ -110,7 +110,7 @@ pub(super) fn report_text(report: &DeployReport, verb: &str, elapsed: &str) -> S
         lines.push(format!(
             "{:<12} {:<11} {:>8.1}",
             stack.stack,
-            crate::deploy::engine_outcome_text(stack.outcome),
+            pricewatch_ops::deploy::engine_outcome_text(stack.outcome),
             stack.seconds
         ));
         if let Some(detail) = &stack.detail {

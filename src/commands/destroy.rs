@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::{with_engine, Session};
 use crate::cli::DestroyArgs;
-use crate::deploy::{Options, Target};
+use pricewatch_ops::deploy::{Options, Target};
 use crate::error::{ExitStatus, UsageError};
 
 pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use super::{with_aws, Session};
+use super::{with_services, Session};
 use crate::cli::IngestArgs;
-use crate::config::Environment;
+use pricewatch_core::config::Environment;
 use crate::error::ExitStatus;
-use crate::ingest::{self, Outcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
+use pricewatch_ingest::{self, Outcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
 
 /// The ingest plan of an env, as the Lambda gets it from its stack.
 pub fn plan(env: &Environment, args: &IngestArgs) -> Plan {
@@ -43,12 +43,12 @@ pub fn plan(env: &Environment, args: &IngestArgs) -> Plan {
 pub fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
     let env = session.load_env("ingest")?;
     let plan = plan(&env, &args);
-    let reports = with_aws(&env, async |clients| {
-        Ok(ingest::run(
+    let reports = with_services(&env, async |services| {
+        Ok(pricewatch_ingest::run(
             &plan,
-            ingest::now_unix(),
-            &clients.streams,
-            &clients.objects,
+            pricewatch_core::time::now_unix(),
+            services.aws.streams().await?,
+            services.aws.objects().await?,
         )
         .await)
     })?;

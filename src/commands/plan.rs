@@ -4,7 +4,7 @@ use anyhow::Context as _;
 
 use super::{with_engine, Session};
 use crate::cli::PlanArgs;
-use crate::deploy::{Action, Options, PlanFile, Target};
+use pricewatch_ops::deploy::{Action, Options, PlanFile, Target};
 use crate::error::ExitStatus;
 
 pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {

@@ -9,15 +9,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{connect_warehouses, with_clients, Session};
-use crate::aws::endpoint_override;
-use crate::catalog::Catalog;
+use super::{with_services, Session};
+use pricewatch_aws::endpoint_override;
+use pricewatch_core::catalog::Catalog;
 use crate::cli::ReportArgs;
-use crate::config::Dialect;
 use crate::error::ExitStatus;
-use crate::ingest::now_unix;
-use crate::report::publish::{self, Published};
-use crate::report::{self, data, Page, MARKER};
+use pricewatch_core::time::now_unix;
+use pricewatch_ops::report_publish::{self, Published};
+use pricewatch_core::report::{self, data, Page, MARKER};
 
 #[derive(Serialize)]
 struct Written {
@@ -48,10 +47,9 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
             dir.display()
         ));
     }
-    let uses_aws = env.dialect() == Dialect::Redshift || publish;
-    let (pages, published) = with_clients(env, uses_aws, async |clients| {
-        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
-        let data = data::gather(&warehouse, &env.name, now_unix())
+    let (pages, published) = with_services(env, async |services| {
+        let warehouse = services.connect_one().await?;
+        let data = pricewatch_ops::report_data::gather(&warehouse, &env.name, now_unix())
             .await
             .context("cannot read the gold models: run `pricewatch sql apply` and `pricewatch refresh` first")?;
         let facts = super::docs::try_facts(session, &warehouse).await;
@@ -63,16 +61,16 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
             let bucket = &env.names().artifacts_bucket;
             session
                 .reporter
-                .info(&format!("publishing to s3://{bucket}/{}", publish::PREFIX));
+                .info(&format!("publishing to s3://{bucket}/{}", report_publish::PREFIX));
             let expires = Duration::from_secs(u64::from(args.expires_hours) * 3600);
             Some(
-                publish::publish(&clients.objects, bucket, &data, Some(&catalog), expires)
+                report_publish::publish(services.aws.objects().await?, bucket, &data, Some(&catalog), expires)
                     .await
                     .with_context(|| {
                         format!(
                             "the report was written to {} but not published to s3://{bucket}/{}; is the foundation stack deployed?",
                             dir.display(),
-                            publish::PREFIX
+                            report_publish::PREFIX
                         )
                     })?,
             )
@@ -137,7 +135,7 @@ fn text(written: &Written, elapsed: &str) -> String {
             "published {} page(s) to s3://{}/{} (removed {} stale); this link to the index is valid for {} h:",
             p.uploaded.len(),
             p.bucket,
-            publish::PREFIX,
+            report_publish::PREFIX,
             p.removed.len(),
             p.expires_in_seconds / 3600
         ));

@@ -6,7 +6,6 @@ use serde::Serialize;
 use super::Session;
 use crate::cli::ValidateArgs;
 use crate::error::ExitStatus;
-use crate::render;
 
 #[derive(Serialize)]
 struct EnvReport {
@@ -82,12 +81,12 @@ fn validate_env(session: &Session, name: &str) -> anyhow::Result<EnvReport> {
     };
     let env = match session.environments().load(name) {
         Ok(env) => env,
-        Err(crate::config::ConfigError::Invalid(issues)) => {
+        Err(pricewatch_core::config::ConfigError::Invalid(issues)) => {
             return Ok(failed(issues.iter().map(ToString::to_string).collect()))
         }
         Err(other) => return Err(other.into()),
     };
-    Ok(match render::render(&session.project_dir, &env) {
+    Ok(match pricewatch_core::bundle::load(&session.project_dir, &env) {
         Ok(bundle) => EnvReport {
             env: name.to_string(),
             ok: true,
