@@ -13,7 +13,7 @@ use super::{with_services, Session};
 use crate::cli::CheckArgs;
 use crate::error::{ChecksNotRun, ExitStatus, UsageError};
 
-pub fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("check")?;
     let env = &bundle.env;
     let checks = run::select(&bundle.checks, &args.select).map_err(UsageError)?;
@@ -57,7 +57,7 @@ pub fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-pub fn text(report: &Report) -> String {
+pub(super) fn text(report: &Report) -> String {
     let mut lines = vec![format!(
         "{:<30} {:>12}  {:<18} {:<18} {}",
         "check", "observed", "warn when", "fail when", "status"

@@ -19,7 +19,7 @@ use super::{with_services, Session};
 use crate::cli::{DashboardArgs, DashboardCommand, DashboardPublishArgs, DashboardRefreshArgs};
 use crate::error::ExitStatus;
 
-pub fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
         DashboardCommand::Publish(args) => publish(session, args),
         DashboardCommand::Refresh(args) => refresh(session, args),
@@ -40,7 +40,10 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
     let (desired, report) = with_services(env, async |services| {
         let (connection, secret_arn) = warehouse_access(services).await?;
         let desired = spec::desired(env, &bundle.dashboard, connection, secret_arn);
-        let api = QuickSightApi::new(services.aws.quicksight().await?.clone(), &env.settings.account_id);
+        let api = QuickSightApi::new(
+            services.aws.quicksight().await?.clone(),
+            &env.settings.account_id,
+        );
         let publisher = Publisher {
             api: &api,
             reporter: session.reporter.as_ref(),
@@ -76,9 +79,6 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
     );
     Ok(ExitStatus::Success)
 }
-
-/// Redshift Serverless's port; the warehouse stack keeps the default.
-const REDSHIFT_PORT: i32 = 5439;
 
 fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
     let verb = |action: Action| match (report.dry_run, action) {
@@ -186,7 +186,7 @@ fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<Exit
 }
 
 /// The SPICE refresh in words; None: the env has nothing to refresh.
-pub fn refresh_text(env: &str, report: Option<&RefreshReport>) -> String {
+pub(super) fn refresh_text(env: &str, report: Option<&RefreshReport>) -> String {
     let Some(report) = report else {
         return format!(
             "env {env}: the dashboard queries the warehouse directly (DIRECT_QUERY); no SPICE data set to refresh"

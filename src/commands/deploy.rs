@@ -7,10 +7,10 @@ use anyhow::Context as _;
 
 use super::{with_engine, Session};
 use crate::cli::DeployArgs;
-use pricewatch_ops::deploy::{DeployReport, Options, Outcome, PlanFile, Target};
 use crate::error::{ExitStatus, UsageError};
+use pricewatch_ops::deploy::{DeployReport, Options, Outcome, PlanFile, Target};
 
-pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("deploy")?;
     let artifacts = session.artifacts(&bundle, args.artifacts.artifacts.as_deref())?;
     let env = &bundle.env;

@@ -9,9 +9,9 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{with_services, Session};
-use pricewatch_core::catalog::{self, Catalog, Entry, Facts};
 use crate::cli::DocsArgs;
 use crate::error::ExitStatus;
+use pricewatch_core::catalog::{Catalog, Entry, Facts};
 use pricewatch_core::time::utc_text;
 use pricewatch_ops::warehouse::Statements;
 
@@ -29,7 +29,7 @@ struct Written {
 
 /// Reads the facts; a warehouse that does not answer is a warning, not a
 /// failure: the catalog is useful without it.
-pub async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option<Facts> {
+pub(super) async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option<Facts> {
     match pricewatch_ops::catalog_facts::facts(warehouse).await {
         Ok(facts) => Some(facts),
         Err(e) => {
@@ -41,7 +41,7 @@ pub async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option
     }
 }
 
-pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("docs")?;
     let env = &bundle.env;
     let dir = args.out.unwrap_or_else(|| {

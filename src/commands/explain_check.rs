@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::{with_services, Session};
-use pricewatch_core::checks::compile::{observed_sql, violations_sql};
-use pricewatch_core::checks::evaluate::{self, format_value, Outcome};
 use crate::cli::ExplainCheckArgs;
 use crate::error::{ExitStatus, UsageError};
+use pricewatch_core::checks::compile::{observed_sql, violations_sql};
+use pricewatch_core::checks::evaluate::{self, format_value, Outcome};
 use pricewatch_ops::warehouse::Statements;
 
 #[derive(Serialize)]
@@ -24,7 +24,7 @@ struct Explained {
     rows: Vec<Vec<Option<String>>>,
 }
 
-pub fn run(session: &Session, args: ExplainCheckArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: ExplainCheckArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("explain-check")?;
     let env = &bundle.env;
     let Some(check) = bundle.checks.iter().find(|c| c.name == args.name) else {

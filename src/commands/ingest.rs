@@ -4,12 +4,12 @@ use std::time::Duration;
 
 use super::{with_services, Session};
 use crate::cli::IngestArgs;
-use pricewatch_core::config::Environment;
 use crate::error::ExitStatus;
+use pricewatch_core::config::Environment;
 use pricewatch_ingest::{self, Outcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
 
 /// The ingest plan of an env, as the Lambda gets it from its stack.
-pub fn plan(env: &Environment, args: &IngestArgs) -> Plan {
+pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
     let names = env.names();
     let ingest = &env.settings.ingest;
     let location = |source: Source| match source {
@@ -40,7 +40,7 @@ pub fn plan(env: &Environment, args: &IngestArgs) -> Plan {
     }
 }
 
-pub fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
     let env = session.load_env("ingest")?;
     let plan = plan(&env, &args);
     let reports = with_services(&env, async |services| {

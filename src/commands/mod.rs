@@ -200,5 +200,7 @@ pub fn with_warehouse<T>(
     env: &Environment,
     work: impl AsyncFnOnce(&Warehouse) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    with_services(env, async |services| work(&services.connect_one().await?).await)
+    with_services(env, async |services| {
+        work(&services.connect_one().await?).await
+    })
 }

@@ -4,10 +4,10 @@ use anyhow::Context as _;
 
 use super::{with_engine, Session};
 use crate::cli::PlanArgs;
-use pricewatch_ops::deploy::{Action, Options, PlanFile, Target};
 use crate::error::ExitStatus;
+use pricewatch_ops::deploy::{Action, Options, PlanFile, Target};
 
-pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("plan")?;
     let artifacts = session.artifacts(&bundle, args.artifacts.artifacts.as_deref())?;
     let env = &bundle.env;

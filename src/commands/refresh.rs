@@ -8,7 +8,7 @@ use super::{with_services, Session};
 use crate::cli::RefreshArgs;
 use crate::error::{ExitStatus, UsageError};
 
-pub fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("refresh")?;
     let env = &bundle.env;
     let selected = refresh::select(&bundle.models, &args.select).map_err(UsageError)?;
@@ -29,7 +29,7 @@ pub fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-pub fn text(report: &Refreshed) -> String {
+pub(super) fn text(report: &Refreshed) -> String {
     let mut lines: Vec<String> = report
         .loaded
         .iter()
@@ -50,10 +50,7 @@ pub fn text(report: &Refreshed) -> String {
     if let Some(c) = &report.clusters {
         lines.push(format!(
             "{}: {} item(s) in {} cluster(s) in {:.3}s",
-            CLUSTERS_TABLE,
-            c.items,
-            c.clusters,
-            c.seconds
+            CLUSTERS_TABLE, c.items, c.clusters, c.seconds
         ));
     }
     let count = |s: Status| report.models.iter().filter(|m| m.status == s).count();

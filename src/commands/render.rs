@@ -14,7 +14,7 @@ struct Rendered<'a> {
     manifest: &'a Manifest,
 }
 
-pub fn run(session: &Session, args: RenderArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: RenderArgs) -> anyhow::Result<ExitStatus> {
     let env = session.load_env("render")?;
     let bundle = pricewatch_core::bundle::load(&session.project_dir, &env)?;
     let out = args

@@ -10,13 +10,13 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{with_services, Session};
-use pricewatch_aws::endpoint_override;
-use pricewatch_core::catalog::Catalog;
 use crate::cli::ReportArgs;
 use crate::error::ExitStatus;
+use pricewatch_aws::endpoint_override;
+use pricewatch_core::catalog::Catalog;
+use pricewatch_core::report::{self, Page, MARKER};
 use pricewatch_core::time::now_unix;
 use pricewatch_ops::report_publish::{self, Published};
-use pricewatch_core::report::{self, data, Page, MARKER};
 
 #[derive(Serialize)]
 struct Written {
@@ -26,7 +26,7 @@ struct Written {
     published: Option<Published>,
 }
 
-pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("report")?;
     let env = &bundle.env;
     let dir = args.out.clone().unwrap_or_else(|| {
@@ -59,9 +59,10 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
         write_site(&dir, &pages)?;
         let published = if publish {
             let bucket = &env.names().artifacts_bucket;
-            session
-                .reporter
-                .info(&format!("publishing to s3://{bucket}/{}", report_publish::PREFIX));
+            session.reporter.info(&format!(
+                "publishing to s3://{bucket}/{}",
+                report_publish::PREFIX
+            ));
             let expires = Duration::from_secs(u64::from(args.expires_hours) * 3600);
             Some(
                 report_publish::publish(services.aws.objects().await?, bucket, &data, Some(&catalog), expires)

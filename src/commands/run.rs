@@ -11,7 +11,7 @@ use super::{check, refresh, with_services, Session};
 use crate::cli::RunArgs;
 use crate::error::ExitStatus;
 
-pub fn run(session: &Session, args: RunArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: RunArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("run")?;
     let env = &bundle.env;
     let options = CycleOptions {
@@ -38,7 +38,7 @@ fn status_word(status: StepStatus) -> &'static str {
     }
 }
 
-pub fn text(cycle: &Cycle) -> String {
+pub(super) fn text(cycle: &Cycle) -> String {
     let mut lines = vec!["== refresh".to_string()];
     if let Some(r) = &cycle.refresh {
         lines.push(refresh::text(r));

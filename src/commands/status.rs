@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{with_engine, Session};
-use pricewatch_ops::services::Services;
 use crate::cli::StatusArgs;
-use pricewatch_ops::deploy::{Options, StatusReport, Target};
 use crate::error::ExitStatus;
+use pricewatch_ops::deploy::{Options, StatusReport, Target};
+use pricewatch_ops::services::Services;
 use pricewatch_ops::warehouse::lease::{self, Holder};
 
 #[derive(Serialize)]
@@ -33,7 +33,7 @@ async fn lease_state(services: &Services<'_>) -> Result<Option<Holder>, String> 
     lease::current(&warehouse).await.map_err(|e| e.to_string())
 }
 
-pub fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("status")?;
     let env = &bundle.env;
     let options = Options::for_env(env, Duration::from_secs(args.drift_timeout * 60));

@@ -24,7 +24,7 @@ struct EnvReport {
     problems: Vec<String>,
 }
 
-pub fn run(session: &Session, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
     let names = if args.all_envs {
         session.environments().list()?
     } else {
@@ -86,17 +86,19 @@ fn validate_env(session: &Session, name: &str) -> anyhow::Result<EnvReport> {
         }
         Err(other) => return Err(other.into()),
     };
-    Ok(match pricewatch_core::bundle::load(&session.project_dir, &env) {
-        Ok(bundle) => EnvReport {
-            env: name.to_string(),
-            ok: true,
-            stacks: Some(bundle.stacks.len()),
-            waves: Some(bundle.waves.len()),
-            models: Some(bundle.models.len()),
-            checks: Some(bundle.checks.len()),
-            dialect: Some(env.dialect().to_string()),
-            problems: Vec::new(),
+    Ok(
+        match pricewatch_core::bundle::load(&session.project_dir, &env) {
+            Ok(bundle) => EnvReport {
+                env: name.to_string(),
+                ok: true,
+                stacks: Some(bundle.stacks.len()),
+                waves: Some(bundle.waves.len()),
+                models: Some(bundle.models.len()),
+                checks: Some(bundle.checks.len()),
+                dialect: Some(env.dialect().to_string()),
+                problems: Vec::new(),
+            },
+            Err(e) => failed(e.problems.iter().map(ToString::to_string).collect()),
         },
-        Err(e) => failed(e.problems.iter().map(ToString::to_string).collect()),
-    })
+    )
 }

@@ -1,13 +1,12 @@
 //! `pricewatch check` and `explain-check` on the local env: moto (metrics,
 //! the monitoring stack's alarms) and PostgreSQL (the models, the history).
 
-
 use crate::support;
 
 use std::process::Output;
 
-use pricewatch_core::ingest::fixtures::PageSpec;
 use crate::support::{LocalEnv, Moto};
+use pricewatch_core::ingest::fixtures::PageSpec;
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
@@ -211,8 +210,10 @@ pub(crate) fn every_check_has_an_alarm_and_the_composite_pages_once() {
     for check in bundle.checks.iter().filter(|c| c.warn_only()) {
         assert!(alarm_for(&check.name).is_none(), "{}", check.name);
         assert!(
-            resources.keys().any(|id| id.as_str().is_some_and(|id| id.ends_with("WarnAlarm")
-                && id.to_lowercase().contains(&check.name.replace('_', "")))),
+            resources
+                .keys()
+                .any(|id| id.as_str().is_some_and(|id| id.ends_with("WarnAlarm")
+                    && id.to_lowercase().contains(&check.name.replace('_', "")))),
             "{} opens a ticket",
             check.name
         );

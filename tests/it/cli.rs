@@ -2,7 +2,6 @@
 //! deterministic rendering, new envs without code changes, and clear exit
 //! codes and messages for every kind of bad config.
 
-
 use crate::support;
 
 use std::path::{Path, PathBuf};

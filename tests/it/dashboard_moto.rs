@@ -3,7 +3,6 @@
 //! second creates neither a data source nor a dashboard; a dry run changes
 //! nothing; refresh in a DIRECT_QUERY env has nothing to ingest.
 
-
 use crate::support;
 
 use crate::support::{pricewatch_on as pricewatch, succeeded, Moto};

@@ -2,7 +2,6 @@
 //! second one makes no change call at all, plan sees nothing to do,
 //! destroy removes everything; failures and bad config behave.
 
-
 use crate::support;
 
 use crate::support::{pricewatch_on as pricewatch, Moto};

@@ -2,13 +2,13 @@
 //! every third call of a parallel deploy. The shared limiter and the SDK's
 //! retries must still deploy every stack, and no stack may be started twice.
 
-
 use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::Moto;
 use aws_config::retry::RetryConfig;
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::http::{
@@ -20,9 +20,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use pricewatch_aws::{sdk_config, Context};
-use pricewatch_ops::deploy::{Engine, Options, Target};
 use pricewatch_core::reporter::StderrReporter;
-use crate::support::Moto;
+use pricewatch_ops::deploy::{Engine, Options, Target};
 
 const THROTTLING: &str = r#"<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault-injection</RequestId></ErrorResponse>"#;
 

@@ -6,17 +6,16 @@
 //! MVP's rules one by one, and backdated snapshots show that freshness
 //! follows ingest runs, not page changes.
 
-
 use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::support::{LocalEnv, Postgres};
 use pricewatch_core::config::{PricingRule, PricingStrategy, Settings};
 use pricewatch_core::ingest::fixtures::{
     parsed_rows, product_page, product_page_with_spikes, vendor_page, PageSpec,
 };
-use crate::support::{LocalEnv, Postgres};
 
 /// A valid product row as silver.products keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

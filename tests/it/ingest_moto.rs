@@ -4,13 +4,12 @@
 //! snapshot when a page changes; a failed delivery does not advance the
 //! page hash.
 
-
 use crate::support;
 
 use std::process::Output;
 
-use pricewatch_core::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
 use crate::support::{Moto, PageServer};
+use pricewatch_core::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
 
 fn pricewatch(moto: &Moto, args: &[&str]) -> Output {
     support::pricewatch_on(&support::project_dir(), moto, args)

@@ -4,11 +4,10 @@
 //! snapshot, logs EMF metrics, and fails with the undelivered count when
 //! the stream is missing.
 
-
 use crate::support;
 
-use pricewatch_core::ingest::fixtures::{product_page, vendor_page, PageSpec};
 use crate::support::{Moto, PageServer};
+use pricewatch_core::ingest::fixtures::{product_page, vendor_page, PageSpec};
 
 pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api() {
     let moto = Moto::start();
@@ -39,8 +38,10 @@ pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runt
         ("PRICEWATCH_STATE_PREFIX", "state/ingest/".to_string()),
     ];
 
-    let (path, body, stdout) =
-        support::invoke_lambda(&support::workspace_bin("pricewatch-ingest").to_string_lossy(), &env);
+    let (path, body, stdout) = support::invoke_lambda(
+        &support::workspace_bin("pricewatch-ingest").to_string_lossy(),
+        &env,
+    );
     assert!(
         path.ends_with("/invocation/req-1/response"),
         "{path}: {body}"
@@ -66,7 +67,10 @@ pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runt
     assert_eq!(emf[0]["RecordsPushed"], 40);
     assert_eq!(emf[0]["IngestRuns"], 1);
 
-    let (path, body, _) = support::invoke_lambda(&support::workspace_bin("pricewatch-ingest").to_string_lossy(), &env);
+    let (path, body, _) = support::invoke_lambda(
+        &support::workspace_bin("pricewatch-ingest").to_string_lossy(),
+        &env,
+    );
     assert!(path.ends_with("/response"), "{body}");
     assert!(body.contains("\"unchanged\""), "{body}");
 
@@ -76,8 +80,10 @@ pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runt
     )
     .unwrap();
     env[4].1 = stream_arn("missing");
-    let (path, body, stdout) =
-        support::invoke_lambda(&support::workspace_bin("pricewatch-ingest").to_string_lossy(), &env);
+    let (path, body, stdout) = support::invoke_lambda(
+        &support::workspace_bin("pricewatch-ingest").to_string_lossy(),
+        &env,
+    );
     assert!(path.ends_with("/invocation/req-1/error"), "{path}: {body}");
     assert!(body.contains("40 record(s) not delivered"), "{body}");
     assert!(stdout.contains("\"FailedRecords\":40"), "{stdout}");

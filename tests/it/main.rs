@@ -19,8 +19,8 @@ mod report_local;
 mod security;
 mod services;
 mod sql_apply;
-mod warehouse_roles;
 mod support;
+mod warehouse_roles;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::Need;

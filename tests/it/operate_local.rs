@@ -2,11 +2,10 @@
 //! run` from the CLI, and the operator Lambda binary — the same cycle —
 //! driven through the Lambda Runtime API. A failing model fails both.
 
-
 use crate::support;
 
-use pricewatch_core::ingest::fixtures::PageSpec;
 use crate::support::{LocalEnv, Postgres};
+use pricewatch_core::ingest::fixtures::PageSpec;
 
 fn count(pg: &Postgres, sql: &str) -> i64 {
     pg.connect("pricewatch").query_one(sql, &[]).unwrap().get(0)

@@ -2,14 +2,13 @@
 //! loopback) → sql apply → refresh (PostgreSQL, reading the streams from
 //! their checkpoints). Counts are computed from the page itself.
 
-
 use crate::support;
 
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use pricewatch_core::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
 use crate::support::{Moto, PageServer, Postgres};
+use pricewatch_core::ingest::fixtures::{parsed_rows, product_page, vendor_page, PageSpec};
 
 fn pricewatch(moto: &Moto, pg: &Postgres, args: &[&str]) -> Output {
     support::pricewatch_with_warehouse(&support::project_dir(), moto, pg, args)

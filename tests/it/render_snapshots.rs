@@ -2,7 +2,6 @@
 //! a model or an env file shows up here as a reviewable diff; accept it with
 //! `INSTA_UPDATE=always cargo test --test render_snapshots` (or cargo insta).
 
-
 use crate::support;
 
 pub(crate) fn rendered_files_match_the_snapshots() {

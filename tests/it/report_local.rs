@@ -9,16 +9,15 @@
 //! hold, the clusters are stable, and publishing to S3 (moto) links pages
 //! by presigned URLs.
 
-
 use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::{LocalEnv, Postgres};
 use pricewatch_core::ingest::fixtures::PageSpec;
 use pricewatch_core::report::{self, CATALOG_PAGE, PAGES};
-use crate::support::{LocalEnv, Postgres};
 
 /// Every value as PostgreSQL prints it, as the report reads it (NULL as "").
 fn text_rows(pg: &Postgres, sql: &str) -> Vec<Vec<String>> {
@@ -120,7 +119,8 @@ struct Validators {
 
 impl Validators {
     fn find() -> Validators {
-        let tools = support::site_tools().expect("the site tools are installed (probed by Need::Browser)");
+        let tools =
+            support::site_tools().expect("the site tools are installed (probed by Need::Browser)");
         Validators {
             bin: tools.bin,
             browser: tools.browser,
@@ -521,9 +521,13 @@ pub(crate) fn publishing_uploads_links_by_presigned_urls_and_removes_stale_pages
         let warehouse = pricewatch_ops::warehouse::postgres::Postgres::connect(&pg.url())
             .await
             .unwrap();
-        let data = pricewatch_ops::report_data::gather(&warehouse, "local", pricewatch_core::time::now_unix())
-            .await
-            .unwrap();
+        let data = pricewatch_ops::report_data::gather(
+            &warehouse,
+            "local",
+            pricewatch_core::time::now_unix(),
+        )
+        .await
+        .unwrap();
         objects
             .put(&bucket, "report/old.html", b"stale".to_vec(), "text/html")
             .await

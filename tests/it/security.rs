@@ -8,7 +8,6 @@
 //! permissions reach only the env's own resources. The workflows: actions
 //! pinned to commits, credentials not kept, concurrency per env.
 
-
 use crate::support;
 
 use std::path::Path;

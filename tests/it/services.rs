@@ -2,12 +2,11 @@
 //! SQL, and moto answers STS with its fixed account, the one `local.yaml`
 //! states for the account guard.
 
-
 use crate::support;
 
+use crate::support::{bundle, Moto, Postgres};
 use pricewatch_core::model::Materialization;
 use pricewatch_ops::warehouse::bootstrap;
-use crate::support::{bundle, Moto, Postgres};
 
 /// The administrator's bootstrap, then the owner's setup, as `sql apply` runs them.
 fn set_up(client: &mut postgres::Client, bundle: &pricewatch_core::bundle::Bundle) {

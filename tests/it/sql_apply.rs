@@ -3,7 +3,6 @@
 //! downstream (the others keep their identity), and a dry run changes
 //! nothing.
 
-
 use crate::support;
 
 use std::path::Path;

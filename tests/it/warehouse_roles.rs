@@ -6,13 +6,12 @@
 //! reader and the operator cannot drop anything. Concurrent refreshes and
 //! a recreating apply take turns through the lease.
 
-
 use crate::support;
 
 use std::process::Output;
 
-use pricewatch_core::ingest::fixtures::PageSpec;
 use crate::support::{Moto, PageServer, Postgres};
+use pricewatch_core::ingest::fixtures::PageSpec;
 
 struct Warehouse {
     moto: Moto,

@@ -5,7 +5,9 @@ use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
 use aws_smithy_types::date_time::Format;
 
 use super::classify;
-use pricewatch_core::cloud::{AwsError, AwsErrorKind, AwsResult, RecordSink, RecordSource, StreamRecord};
+use pricewatch_core::cloud::{
+    AwsError, AwsErrorKind, AwsResult, RecordSink, RecordSource, StreamRecord,
+};
 
 /// Bounds one shard read (10,000 records a page): a stream that keeps
 /// growing faster than it is read is picked up again on the next refresh.

@@ -5,7 +5,6 @@
 //! endpoint (`aws.endpoint_url` / `AWS_ENDPOINT_URL`); it rewrites those
 //! values to epoch seconds and leaves everything else byte for byte.
 
-use pricewatch_core::time::epoch_seconds;
 use aws_sdk_quicksight::config::http::HttpResponse;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
@@ -16,9 +15,10 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::byte_stream::ByteStream;
+use pricewatch_core::time::epoch_seconds;
 
 /// The SDK's own default client (rustls), for configs that name none.
-pub fn default_http_client() -> SharedHttpClient {
+pub(crate) fn default_http_client() -> SharedHttpClient {
     use aws_smithy_http_client::tls;
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
@@ -29,7 +29,7 @@ pub fn default_http_client() -> SharedHttpClient {
 
 /// Wraps an HTTP client so timestamp strings in JSON answers become numbers.
 #[derive(Debug)]
-pub struct EpochTimestamps(pub SharedHttpClient);
+pub(crate) struct EpochTimestamps(pub SharedHttpClient);
 
 impl HttpClient for EpochTimestamps {
     fn http_connector(

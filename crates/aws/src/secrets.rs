@@ -3,8 +3,8 @@
 //! bootstrap to give that user its password.
 
 use super::classify;
-use pricewatch_core::cloud::{AwsError, AwsErrorKind, AwsResult};
 use pricewatch_core::cloud::Login;
+use pricewatch_core::cloud::{AwsError, AwsErrorKind, AwsResult};
 
 pub async fn login(client: &aws_sdk_secretsmanager::Client, arn: &str) -> AwsResult<Login> {
     let op = "secretsmanager:GetSecretValue";

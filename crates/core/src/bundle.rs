@@ -64,16 +64,17 @@ pub fn build(project: &Project, env: &Environment) -> Result<Bundle, RenderError
     };
     let names = env.names();
     let wiring = stacks::parse_wiring(&project.wiring).map_err(fail)?;
-    let mut problems = stacks::check_templates_match(
-        &wiring,
-        &project.stack_templates.keys().cloned().collect(),
-    );
+    let mut problems =
+        stacks::check_templates_match(&wiring, &project.stack_templates.keys().cloned().collect());
     let mut renderer = Renderer::new(project, env).map_err(|found| {
         let mut all = problems.clone();
         all.extend(found);
         fail(all)
     })?;
-    let models = renderer.models().map_err(|found| problems.extend(found)).ok();
+    let models = renderer
+        .models()
+        .map_err(|found| problems.extend(found))
+        .ok();
     // Checks need the models' columns; the monitoring stack renders their alarms.
     let checks = models.as_ref().and_then(|models| {
         let text = project.checks.as_deref().unwrap_or_default();
@@ -94,18 +95,29 @@ pub fn build(project: &Project, env: &Environment) -> Result<Bundle, RenderError
         .flat_map(|c| alarms::warn_alarms(c, &env.name, &names.base))
         .collect();
     renderer.insert("check_warn_alarms", &warn_alarms);
-    let rendered_stacks = renderer.stacks().map_err(|found| problems.extend(found)).ok();
+    let rendered_stacks = renderer
+        .stacks()
+        .map_err(|found| problems.extend(found))
+        .ok();
     // The dashboard reads the models' columns, like the checks.
     let dashboard = models.as_ref().and_then(|models| {
         let rendered = renderer.dashboard().map_err(|p| problems.push(p)).ok()?;
-        let parsed = definition::parse(&rendered).map_err(|p| problems.push(p)).ok()?;
+        let parsed = definition::parse(&rendered)
+            .map_err(|p| problems.push(p))
+            .ok()?;
         let found = definition::check(&parsed, models);
         let ok = found.is_empty();
         problems.extend(found);
         ok.then_some(parsed)
     });
-    let bootstrap_sql = renderer.sql(BOOTSTRAP_TEMPLATE).map_err(|p| problems.push(p)).ok();
-    let setup_sql = renderer.sql(SETUP_TEMPLATE).map_err(|p| problems.push(p)).ok();
+    let bootstrap_sql = renderer
+        .sql(BOOTSTRAP_TEMPLATE)
+        .map_err(|p| problems.push(p))
+        .ok();
+    let setup_sql = renderer
+        .sql(SETUP_TEMPLATE)
+        .map_err(|p| problems.push(p))
+        .ok();
     let wired = rendered_stacks.and_then(|rendered| match stacks::analyze_all(rendered) {
         Ok(analyzed) => stacks::wire(&wiring, analyzed, |s| names.stack(s))
             .map_err(|found| problems.extend(found))

@@ -12,6 +12,9 @@ pub fn xml(text: &str) -> String {
 mod tests {
     #[test]
     fn markup_characters_are_escaped() {
-        assert_eq!(super::xml(r#"<a href="x">&</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(
+            super::xml(r#"<a href="x">&</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
     }
 }

@@ -11,7 +11,7 @@ use proptest::test_runner::TestRunner;
 
 /// Feeds `check` inputs from `strategy` until the case count or the time
 /// budget is spent. A panic in `check` fails the test with the input.
-pub fn run<T: std::fmt::Debug>(strategy: impl Strategy<Value = T>, check: impl Fn(&T)) {
+pub(crate) fn run<T: std::fmt::Debug>(strategy: impl Strategy<Value = T>, check: impl Fn(&T)) {
     let budget = std::env::var("PRICEWATCH_FUZZ_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -43,7 +43,7 @@ pub fn run<T: std::fmt::Debug>(strategy: impl Strategy<Value = T>, check: impl F
 
 /// `text` with random edits: bytes replaced, inserted or cut, lines
 /// duplicated or dropped, so inputs stay close to real ones.
-pub fn mutations(text: String) -> impl Strategy<Value = String> {
+pub(crate) fn mutations(text: String) -> impl Strategy<Value = String> {
     let edits = prop::collection::vec(
         (
             0usize..4,

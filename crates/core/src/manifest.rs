@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::bundle::Bundle;
 use crate::hash::sha256_hex;
@@ -61,7 +60,6 @@ pub enum WriteError {
     #[error("refusing to render into {0}: it is the project directory; choose a separate --out directory")]
     IntoProject(PathBuf),
 }
-
 
 impl Bundle {
     /// Every file of the rendered env (relative path, content), manifest last.

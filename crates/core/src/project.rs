@@ -41,7 +41,11 @@ impl Project {
                 .map_err(|e| Problem::new(relative, format!("cannot read: {e}")))
         };
         let mut problems = Vec::new();
-        let mut text = |relative: &str| read(relative).map_err(|p| problems.push(p)).unwrap_or_default();
+        let mut text = |relative: &str| {
+            read(relative)
+                .map_err(|p| problems.push(p))
+                .unwrap_or_default()
+        };
         let wiring = text(WIRING_FILE);
         let bootstrap_sql = text(&format!("sql/{BOOTSTRAP_TEMPLATE}"));
         let setup_sql = text(&format!("sql/{SETUP_TEMPLATE}"));
@@ -55,8 +59,12 @@ impl Project {
                 None
             }
         };
-        let stack_templates = stack_templates(dir).map_err(|p| problems.extend(p)).unwrap_or_default();
-        let models = discover(&dir.join("sql")).map_err(|p| problems.extend(p)).unwrap_or_default();
+        let stack_templates = stack_templates(dir)
+            .map_err(|p| problems.extend(p))
+            .unwrap_or_default();
+        let models = discover(&dir.join("sql"))
+            .map_err(|p| problems.extend(p))
+            .unwrap_or_default();
         if !problems.is_empty() {
             return Err(problems);
         }

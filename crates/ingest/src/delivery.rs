@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use pricewatch_core::ingest::records::Record;
 use pricewatch_core::cloud::{AwsErrorKind, RecordSink};
+use pricewatch_core::ingest::records::Record;
 
 pub const MAX_RECORDS_PER_CALL: usize = 500;
 pub const MAX_BYTES_PER_CALL: usize = 5 * 1024 * 1024;

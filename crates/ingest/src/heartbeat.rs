@@ -6,9 +6,9 @@
 
 use serde_json::{json, Value};
 
+use super::Outcome;
 use pricewatch_core::ingest::records::{clean_cell, Record, Source, RECORD_TYPE_KEY};
 use pricewatch_core::time::utc_timestamps;
-use super::Outcome;
 
 /// `record_type` of a heartbeat; page rows carry `row`.
 pub const HEARTBEAT: &str = "heartbeat";

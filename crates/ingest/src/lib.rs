@@ -270,7 +270,6 @@ pub async fn run(
     reports
 }
 
-
 /// Runs a future to completion in unit tests.
 #[cfg(test)]
 pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use pricewatch_aws::Context;
-use pricewatch_ingest::{self as ingest, emf, Outcome, Plan, RetryPolicy, Source, SourcePlan};
 use pricewatch_core::time::now_unix;
+use pricewatch_ingest::{self as ingest, emf, Outcome, Plan, RetryPolicy, Source, SourcePlan};
 
 /// Leave this much of the invocation's time to report instead of retrying.
 const REPORT_MARGIN: Duration = Duration::from_secs(5);

@@ -55,4 +55,3 @@ pub async fn facts(warehouse: &impl Statements) -> Result<Facts, WarehouseError>
     }
     Ok(facts)
 }
-

@@ -7,12 +7,13 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::services::{Services, Warehouse};
 use pricewatch_core::bundle::Bundle;
 use pricewatch_core::config::names::METRICS_NAMESPACE;
 use pricewatch_core::config::Environment;
 use pricewatch_core::reporter::Reporter;
-use crate::services::{Services, Warehouse};
 
+use crate::warehouse::{Statements, WarehouseError};
 use pricewatch_core::checks::alarms::{FAILED_METRIC, VALUE_METRIC};
 use pricewatch_core::checks::compile::batch_sql;
 use pricewatch_core::checks::evaluate::{self, Outcome, Status};
@@ -20,7 +21,6 @@ use pricewatch_core::checks::Check;
 use pricewatch_core::cloud::{AwsResult, MetricPoint, Metrics};
 use pricewatch_core::config::Dialect;
 use pricewatch_core::sql_text::literal;
-use crate::warehouse::{Statements, WarehouseError};
 
 /// Marks an error as "the checks could not run" (exit 2, unlike failed checks).
 #[derive(Debug, thiserror::Error)]

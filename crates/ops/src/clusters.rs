@@ -1,7 +1,9 @@
 //! Rewrites `gold.item_clusters` after a refresh: reads the features,
 //! clusters them (the core's k-means) and replaces the table's rows.
 
-use pricewatch_core::clusters::{assign, features_sql, parse_features, write_sql, ItemCluster, CLUSTERS_TABLE, FEATURES_MODEL};
+use pricewatch_core::clusters::{
+    assign, features_sql, parse_features, write_sql, ItemCluster, CLUSTERS_TABLE, FEATURES_MODEL,
+};
 
 use crate::warehouse::{Statements, WarehouseError};
 
@@ -23,4 +25,3 @@ pub async fn recompute(
         .await?;
     Ok(clusters)
 }
-

@@ -16,7 +16,6 @@ use crate::dashboard::spice::spice_refresh;
 use crate::refresh_run::{refresh_models, Refreshed};
 use crate::services::Services;
 
-
 /// How a cycle runs.
 #[derive(Debug, Clone, Copy)]
 pub struct CycleOptions {

@@ -17,7 +17,6 @@ use crate::services::Services;
 use crate::warehouse::refresh::{self, ModelResult, Status};
 use crate::warehouse::{stream_load, Statements};
 
-
 #[derive(Serialize)]
 pub struct Refreshed {
     pub env: String,
@@ -95,7 +94,8 @@ pub async fn refresh_models(
         }
         let stream = names.stream(source).expect("a source has a stream");
         let table = format!("pricewatch_meta.kinesis_{source}");
-        let count = stream_load::load(services.aws.streams().await?, &pool[0], stream, &table).await?;
+        let count =
+            stream_load::load(services.aws.streams().await?, &pool[0], stream, &table).await?;
         reporter.info(&format!("loaded {count} new record(s) from {stream}"));
         loaded.push((stream.to_string(), count));
     }

@@ -172,4 +172,3 @@ pub async fn gather(
         .await?,
     })
 }
-

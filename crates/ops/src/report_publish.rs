@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use pricewatch_core::cloud::{AwsError, SiteObjects};
 use pricewatch_core::report::data::ReportData;
 use pricewatch_core::report::{build, page_files};
-use pricewatch_core::cloud::{AwsError, SiteObjects};
 
 /// The key prefix of the site in the artifacts bucket.
 pub const PREFIX: &str = "report/";

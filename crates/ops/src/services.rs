@@ -114,7 +114,12 @@ impl<'a> Services<'a> {
                 .context("reading QuickSight's database login (the warehouse stack's secret)")?;
                 let api = self.data_api().await?.with_secret(&admin_secret);
                 Ok((
-                    Warehouse::Redshift(Redshift::new(api, &workgroup, &database, Limits::standard())),
+                    Warehouse::Redshift(Redshift::new(
+                        api,
+                        &workgroup,
+                        &database,
+                        Limits::standard(),
+                    )),
                     Some(login),
                 ))
             }

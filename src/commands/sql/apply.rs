@@ -34,7 +34,7 @@ struct Bootstrapped<'a> {
     statements: &'a [String],
 }
 
-pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("sql apply")?;
     let env = &bundle.env;
     let unknown = apply::unknown_models(&bundle, &args.allow_replace);
@@ -123,7 +123,10 @@ pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> 
     })
 }
 
-fn bootstrap(session: &Session, bundle: &pricewatch_core::bundle::Bundle) -> anyhow::Result<ExitStatus> {
+fn bootstrap(
+    session: &Session,
+    bundle: &pricewatch_core::bundle::Bundle,
+) -> anyhow::Result<ExitStatus> {
     let env = &bundle.env;
     let statements = with_services(env, async |services| {
         let (admin, login) = services.connect_admin().await?;

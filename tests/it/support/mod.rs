@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn project_dir() -> PathBuf {
+pub(crate) fn project_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A service some tests need.
 #[derive(Debug, Clone, Copy)]
-pub enum Need {
+pub(crate) enum Need {
     Postgres,
     Moto,
     /// Chromium, chromedriver, Node.js and the site validators in node_modules.
@@ -27,7 +27,7 @@ pub enum Need {
 
 impl Need {
     /// Why the service is missing on this machine, if it is.
-    pub fn missing(self) -> Option<String> {
+    pub(crate) fn missing(self) -> Option<String> {
         match self {
             Need::Postgres => postgres_bin()
                 .is_none()
@@ -48,7 +48,7 @@ impl Need {
 
 /// A binary of another package of the workspace, next to this test's
 /// (`target/<profile>/`).
-pub fn workspace_bin(name: &str) -> PathBuf {
+pub(crate) fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     // target/<profile>/deps/it-<hash> → target/<profile>/<name>
     exe.parent()
@@ -66,7 +66,7 @@ fn venv() -> PathBuf {
 /// The site's judges, installed by scripts/test.sh (`ensure_site_validators`):
 /// Node.js, html-validate and @axe-core/cli in node_modules, Debian's
 /// Chromium and chromedriver.
-pub struct SiteTools {
+pub(crate) struct SiteTools {
     /// node_modules/.bin
     pub bin: PathBuf,
     pub browser: PathBuf,
@@ -74,7 +74,7 @@ pub struct SiteTools {
 }
 
 /// The site tools, or what is missing (scripts/test.sh installs them).
-pub fn site_tools() -> Result<SiteTools, String> {
+pub(crate) fn site_tools() -> Result<SiteTools, String> {
     let node_modules = std::env::var_os("PRICEWATCH_NODE_MODULES")
         .map(PathBuf::from)
         .unwrap_or_else(|| project_dir().join("node_modules"));
@@ -104,7 +104,7 @@ pub fn site_tools() -> Result<SiteTools, String> {
 
 /// Debian's Chromium (or Chrome, as on GitHub's runners), when installed;
 /// the same list as `BROWSERS` in scripts/lib.sh.
-pub fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     [
         "/usr/bin/chromium",
         "/usr/bin/chromium-browser",
@@ -116,7 +116,7 @@ pub fn chromium() -> Option<PathBuf> {
 }
 
 /// A copy of the project's environments, templates and SQL to break freely.
-pub fn project_copy() -> tempfile::TempDir {
+pub(crate) fn project_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for sub in ["environments", "templates", "sql"] {
         copy_dir(&project_dir().join(sub), &dir.path().join(sub));
@@ -137,7 +137,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -156,7 +156,7 @@ fn wait_for_port(port: u16, what: &str, timeout: Duration) {
 }
 
 /// A PostgreSQL cluster in a temp dir, listening on 127.0.0.1 only.
-pub struct Postgres {
+pub(crate) struct Postgres {
     pub port: u16,
     bin: PathBuf,
     data: PathBuf,
@@ -165,7 +165,7 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    pub fn start() -> Postgres {
+    pub(crate) fn start() -> Postgres {
         let bin = postgres_bin().expect("PostgreSQL is installed (probed by Need::Postgres)");
         let dir = tempfile::Builder::new()
             .prefix("pricewatch-pg-")
@@ -228,16 +228,16 @@ impl Postgres {
         pg
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.url_as("pricewatch")
     }
 
     /// The database as another login user (trust authentication).
-    pub fn url_as(&self, user: &str) -> String {
+    pub(crate) fn url_as(&self, user: &str) -> String {
         format!("postgres://{user}@127.0.0.1:{}/pricewatch", self.port)
     }
 
-    pub fn connect(&self, database: &str) -> postgres::Client {
+    pub(crate) fn connect(&self, database: &str) -> postgres::Client {
         let url = format!("postgres://pricewatch@127.0.0.1:{}/{database}", self.port);
         postgres::Client::connect(&url, postgres::NoTls).expect("connect to the test PostgreSQL")
     }
@@ -322,14 +322,14 @@ fn id_of(user: &str, flag: &str) -> u32 {
 
 /// moto in server mode from the project venv, on a free loopback port,
 /// with its request recorder writing to a file of its own.
-pub struct Moto {
+pub(crate) struct Moto {
     pub port: u16,
     child: Child,
     _recording_dir: tempfile::TempDir,
 }
 
 impl Moto {
-    pub fn start() -> Moto {
+    pub(crate) fn start() -> Moto {
         let server = venv().join("bin/moto_server");
         let port = free_port();
         let recording_dir = tempfile::tempdir().expect("temp dir");
@@ -353,12 +353,12 @@ impl Moto {
         moto
     }
 
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// A raw HTTP/1.1 request to moto; returns (status, body).
-    pub fn request(
+    pub(crate) fn request(
         &self,
         method: &str,
         path: &str,
@@ -404,7 +404,7 @@ impl Drop for Moto {
 
 impl Moto {
     /// Forgets earlier requests and records from now on.
-    pub fn start_recording(&self) {
+    pub(crate) fn start_recording(&self) {
         for action in ["reset-recording", "start-recording"] {
             let (status, body) =
                 self.request("POST", &format!("/moto-api/recorder/{action}"), &[], "");
@@ -414,7 +414,7 @@ impl Moto {
 
     /// The AWS actions recorded since `start_recording`, e.g. `CreateStack`
     /// (query protocols) or `Kinesis_20131202.PutRecords` (JSON protocols).
-    pub fn recorded_actions(&self) -> Vec<String> {
+    pub(crate) fn recorded_actions(&self) -> Vec<String> {
         use base64::Engine as _;
         let (status, body) = self.request("GET", "/moto-api/recorder/download-recording", &[], "");
         assert_eq!(status, 200, "{body}");
@@ -454,14 +454,14 @@ impl Moto {
     }
 
     /// A JSON-protocol call (Kinesis, ...), e.g. `Kinesis_20131202.ListStreams`.
-    pub fn json_call(&self, service: &str, target: &str, body: &str) -> serde_json::Value {
+    pub(crate) fn json_call(&self, service: &str, target: &str, body: &str) -> serde_json::Value {
         let (status, response) = self.json_call_raw(service, target, body);
         assert_eq!(status, 200, "{target}: {response}");
         serde_json::from_str(&response).expect("a JSON answer")
     }
 
     /// A JSON-protocol call that may fail: (status, body).
-    pub fn json_call_raw(&self, service: &str, target: &str, body: &str) -> (u16, String) {
+    pub(crate) fn json_call_raw(&self, service: &str, target: &str, body: &str) -> (u16, String) {
         let authorization = authorization(service);
         self.request(
             "POST",
@@ -476,7 +476,7 @@ impl Moto {
     }
 
     /// A REST-protocol call (Lambda, ...): (status, body).
-    pub fn rest_call(&self, service: &str, method: &str, path: &str) -> (u16, String) {
+    pub(crate) fn rest_call(&self, service: &str, method: &str, path: &str) -> (u16, String) {
         self.request(
             method,
             path,
@@ -486,7 +486,7 @@ impl Moto {
     }
 
     /// A query-protocol call (CloudWatch, SNS, ...): the XML answer.
-    pub fn query_call(&self, service: &str, body: &str) -> String {
+    pub(crate) fn query_call(&self, service: &str, body: &str) -> String {
         let (status, response) = self.request(
             "POST",
             "/",
@@ -509,14 +509,14 @@ fn authorization(service: &str) -> String {
 }
 
 /// Runs the pricewatch binary on `project` with AWS pointed at moto.
-pub fn pricewatch_on(project: &Path, moto: &Moto, args: &[&str]) -> std::process::Output {
+pub(crate) fn pricewatch_on(project: &Path, moto: &Moto, args: &[&str]) -> std::process::Output {
     pricewatch_command(project, moto, args)
         .output()
         .expect("run pricewatch")
 }
 
 /// The pricewatch command `pricewatch_on` runs, to add to before running.
-pub fn pricewatch_command(project: &Path, moto: &Moto, args: &[&str]) -> Command {
+pub(crate) fn pricewatch_command(project: &Path, moto: &Moto, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_pricewatch"));
     command
         .arg("--project-dir")
@@ -529,7 +529,7 @@ pub fn pricewatch_command(project: &Path, moto: &Moto, args: &[&str]) -> Command
 }
 
 /// Runs pricewatch on `project` with AWS on moto and the warehouse on `pg`.
-pub fn pricewatch_with_warehouse(
+pub(crate) fn pricewatch_with_warehouse(
     project: &Path,
     moto: &Moto,
     pg: &Postgres,
@@ -542,7 +542,7 @@ pub fn pricewatch_with_warehouse(
 }
 
 /// Asserts the run succeeded; its stdout as JSON (Null when not JSON).
-pub fn succeeded(out: std::process::Output) -> serde_json::Value {
+pub(crate) fn succeeded(out: std::process::Output) -> serde_json::Value {
     assert!(
         out.status.success(),
         "{}\n{}",
@@ -553,14 +553,14 @@ pub fn succeeded(out: std::process::Output) -> serde_json::Value {
 }
 
 /// Writes generated product_data.html and vendor_data.html into `dir`.
-pub fn write_pages(dir: &Path, spec: &pricewatch_core::ingest::fixtures::PageSpec) {
+pub(crate) fn write_pages(dir: &Path, spec: &pricewatch_core::ingest::fixtures::PageSpec) {
     use pricewatch_core::ingest::fixtures::{product_page, vendor_page};
     std::fs::write(dir.join("product_data.html"), product_page(spec)).expect("write products page");
     std::fs::write(dir.join("vendor_data.html"), vendor_page(spec)).expect("write vendors page");
 }
 
 /// Stand-in Lambda artifacts: moto stores Lambda code but never runs it.
-pub fn placeholder_artifacts() -> tempfile::TempDir {
+pub(crate) fn placeholder_artifacts() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for name in ["ingest-lambda", "operator-lambda"] {
         let lambda = dir.path().join(name);
@@ -571,12 +571,12 @@ pub fn placeholder_artifacts() -> tempfile::TempDir {
 }
 
 /// Deploys env `local` of this project to moto.
-pub fn deploy_local(moto: &Moto) {
+pub(crate) fn deploy_local(moto: &Moto) {
     deploy_project(&project_dir(), moto);
 }
 
 /// Deploys env `local` of `project` (e.g. a [`project_copy`]) to moto.
-pub fn deploy_project(project: &Path, moto: &Moto) {
+pub(crate) fn deploy_project(project: &Path, moto: &Moto) {
     let artifacts = placeholder_artifacts();
     let args = [
         "--env",
@@ -595,7 +595,7 @@ pub fn deploy_project(project: &Path, moto: &Moto) {
 }
 
 /// Loads and renders an env of this project.
-pub fn bundle(env: &str) -> pricewatch_core::bundle::Bundle {
+pub(crate) fn bundle(env: &str) -> pricewatch_core::bundle::Bundle {
     let dir = project_dir();
     let env = pricewatch_core::config::Environments::new(&dir)
         .load(env)
@@ -604,14 +604,14 @@ pub fn bundle(env: &str) -> pricewatch_core::bundle::Bundle {
 }
 
 /// Serves the files of a directory over HTTP on a free loopback port.
-pub struct PageServer {
+pub(crate) struct PageServer {
     pub port: u16,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl PageServer {
-    pub fn start(dir: &Path) -> PageServer {
+    pub(crate) fn start(dir: &Path) -> PageServer {
         use std::io::{BufRead, BufReader, Write};
         use std::sync::atomic::Ordering;
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
@@ -663,7 +663,7 @@ impl PageServer {
 
     /// `--env local ingest` from this server's two pages; pass it as
     /// `&server.ingest_args().each_ref().map(String::as_str)`.
-    pub fn ingest_args(&self) -> [String; 7] {
+    pub(crate) fn ingest_args(&self) -> [String; 7] {
         [
             "--env".into(),
             "local".into(),
@@ -675,7 +675,7 @@ impl PageServer {
         ]
     }
 
-    pub fn url(&self, file: &str) -> String {
+    pub(crate) fn url(&self, file: &str) -> String {
         format!("http://127.0.0.1:{}/{file}", self.port)
     }
 }
@@ -692,7 +692,7 @@ impl Drop for PageServer {
 
 impl Moto {
     /// Every record in a stream, from the start of each shard.
-    pub fn stream_records(&self, stream: &str) -> Vec<serde_json::Value> {
+    pub(crate) fn stream_records(&self, stream: &str) -> Vec<serde_json::Value> {
         use base64::Engine as _;
         let shards = self.json_call(
             "kinesis",
@@ -736,7 +736,7 @@ impl Moto {
 
 /// Runs a Lambda binary under a minimal Runtime API on loopback for one
 /// scheduled-event invocation: (answer path, answer body, the binary's stdout).
-pub fn invoke_lambda(binary: &str, env: &[(&str, String)]) -> (String, String, String) {
+pub(crate) fn invoke_lambda(binary: &str, env: &[(&str, String)]) -> (String, String, String) {
     use std::io::{BufRead, BufReader, Read, Write};
 
     let api = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -816,7 +816,7 @@ pub fn invoke_lambda(binary: &str, env: &[(&str, String)]) -> (String, String, S
 
 /// The local env ready for data: moto and PostgreSQL running, the stacks
 /// deployed, the models applied, and vendor pages served from a temp dir.
-pub struct LocalEnv {
+pub(crate) struct LocalEnv {
     pub moto: Moto,
     pub pg: Postgres,
     pub pages: tempfile::TempDir,
@@ -824,7 +824,7 @@ pub struct LocalEnv {
 }
 
 impl LocalEnv {
-    pub fn start() -> LocalEnv {
+    pub(crate) fn start() -> LocalEnv {
         let moto = Moto::start();
         let pg = Postgres::start();
         deploy_local(&moto);
@@ -841,12 +841,15 @@ impl LocalEnv {
     }
 
     /// pricewatch on this project with AWS on moto and the warehouse on PostgreSQL.
-    pub fn run(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
         pricewatch_with_warehouse(&project_dir(), &self.moto, &self.pg, args)
     }
 
     /// Serves the pages of `spec` and runs `ingest` on them (must succeed).
-    pub fn ingest(&self, spec: &pricewatch_core::ingest::fixtures::PageSpec) -> serde_json::Value {
+    pub(crate) fn ingest(
+        &self,
+        spec: &pricewatch_core::ingest::fixtures::PageSpec,
+    ) -> serde_json::Value {
         write_pages(self.pages.path(), spec);
         let args = self.server.ingest_args();
         succeeded(self.run(&args.each_ref().map(String::as_str)))

@@ -11,12 +11,12 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::checks::evaluate::{describe, format_value};
+use crate::checks::evaluate::describe;
 use crate::checks::Check;
 use crate::clusters::{CLUSTERS_TABLE, FEATURES_MODEL};
+use crate::escape::xml as escape;
 use crate::model::{Materialization, Model};
 use crate::report::data::CLUSTER_COLUMNS;
-use crate::escape::xml as escape;
 use lineage::Node;
 
 /// What only the warehouse knows.

@@ -98,7 +98,6 @@ pub fn evaluate(checks: &[Check], rows: &[Vec<Option<String>>]) -> Result<Vec<Ou
         .collect()
 }
 
-
 /// JUnit XML: one testcase per check; failures (and, with `fail_on_warn`,
 /// warnings) carry the observed value, the threshold and the runbook line.
 pub fn junit(env: &str, outcomes: &[Outcome], fail_on_warn: bool, seconds: f64) -> String {

@@ -8,7 +8,6 @@ pub mod compile;
 pub mod evaluate;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 

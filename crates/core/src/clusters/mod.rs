@@ -7,9 +7,9 @@ pub mod kmeans;
 
 use serde::Serialize;
 
+use crate::cloud::WarehouseError;
 use crate::config::Dialect;
 use crate::sql_text::literal;
-use crate::cloud::WarehouseError;
 use kmeans::Point;
 
 pub const FEATURES_MODEL: &str = "gold.item_features";

@@ -46,7 +46,7 @@ impl LineIndex {
 }
 
 /// `a.b[2].c` → `a.b[2]` → `a.b` → `a`; `None` at the root.
-pub fn parent_path(path: &str) -> Option<&str> {
+pub(super) fn parent_path(path: &str) -> Option<&str> {
     let cut = path.rfind(['.', '['])?;
     Some(&path[..cut])
 }

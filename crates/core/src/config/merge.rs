@@ -3,7 +3,7 @@
 
 use serde_yaml_ng::Value;
 
-pub fn deep_merge(base: Value, overlay: Value) -> Value {
+pub(super) fn deep_merge(base: Value, overlay: Value) -> Value {
     match (base, overlay) {
         (Value::Mapping(mut base_map), Value::Mapping(overlay_map)) => {
             for (key, overlay_value) in overlay_map {

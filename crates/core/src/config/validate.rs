@@ -9,7 +9,7 @@ use serde_yaml_ng::Value;
 use super::model::{Settings, StreamMode, Subscriptions, WarehouseEngine};
 
 /// A problem at a key path, before it is tied to a file and line.
-pub type Problem = (String, String);
+pub(super) type Problem = (String, String);
 
 /// Log retention values CloudWatch Logs accepts.
 const LOG_RETENTION_DAYS: &[u32] = &[
@@ -19,10 +19,10 @@ const LOG_RETENTION_DAYS: &[u32] = &[
 
 /// Longest stack prefix and env name: keeps every derived name (bucket names
 /// are limited to 63 characters) within AWS limits.
-pub const MAX_PREFIX_LEN: usize = 16;
-pub const MAX_ENV_NAME_LEN: usize = 12;
+pub(super) const MAX_PREFIX_LEN: usize = 16;
+pub(super) const MAX_ENV_NAME_LEN: usize = 12;
 
-pub fn check_settings(s: &Settings) -> Vec<Problem> {
+pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
     let mut p = Problems::default();
 
     p.require(is_account_id(&s.account_id), "account_id", || {
@@ -367,7 +367,7 @@ fn check_pricing(s: &Settings, p: &mut Problems) {
 }
 
 /// Finds values that look like credentials anywhere in a config file.
-pub fn find_secrets(value: &Value, path: &str, out: &mut Vec<Problem>) {
+pub(super) fn find_secrets(value: &Value, path: &str, out: &mut Vec<Problem>) {
     match value {
         Value::Mapping(map) => {
             for (key, child) in map {
@@ -493,7 +493,7 @@ fn is_region(s: &str) -> bool {
 }
 
 /// Lowercase name for stacks and resources: letters, digits, single hyphens.
-pub fn is_name(s: &str, max_len: usize) -> bool {
+pub(super) fn is_name(s: &str, max_len: usize) -> bool {
     (2..=max_len).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && !s.ends_with('-')

@@ -147,7 +147,6 @@ impl Rng {
     }
 }
 
-
 fn table(headers: &[&str], rows: &[Vec<String>], index_column: bool, style: Style) -> String {
     let mut out = String::new();
     if style == Style::Generated {

@@ -6,8 +6,8 @@
 use serde_json::{Map, Value};
 
 use super::html::Table;
-use crate::limits::{MAX_CELL_CHARS, MAX_RECORD_BYTES, TRUNCATED_MARKER};
 use crate::hash::sha256_hex;
+use crate::limits::{MAX_CELL_CHARS, MAX_RECORD_BYTES, TRUNCATED_MARKER};
 use crate::time::utc_timestamps;
 
 /// A vendor page pricewatch ingests.
@@ -239,13 +239,9 @@ fn partition_key(source: Source, payload: &Map<String, Value>, row_number: usize
     }
 }
 
-
-
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
 
     fn table(headers: &[&str], rows: &[&[&str]]) -> Table {
         Table {
@@ -260,7 +256,6 @@ mod tests {
     fn payload(record: &Record) -> serde_json::Value {
         serde_json::from_slice(&record.data).unwrap()
     }
-
 
     #[test]
     fn records_carry_raw_text_by_header_name_in_any_column_order() {

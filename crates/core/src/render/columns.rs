@@ -36,7 +36,7 @@ fn keyword_positions(flat: &[u8], keyword: &str) -> Vec<usize> {
 }
 
 /// The names of the columns the query's outermost SELECT returns.
-pub fn output_columns(sql: &str, dialect: Dialect) -> Result<Vec<String>, String> {
+pub(super) fn output_columns(sql: &str, dialect: Dialect) -> Result<Vec<String>, String> {
     let flat = top_level(sql, dialect);
     let select = *keyword_positions(&flat, "SELECT")
         .first()

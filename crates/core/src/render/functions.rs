@@ -30,7 +30,7 @@ impl Recorder {
     }
 }
 
-pub fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorder: &Recorder) {
+pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorder: &Recorder) {
     let refs = recorder.clone();
     tera.register_function("ref", move |args: &HashMap<String, Value>| {
         let model = string_arg(args, "ref", "model")?;
@@ -177,9 +177,12 @@ mod tests {
     use crate::config::Environments;
 
     fn render(dialect: Dialect, template: &str) -> tera::Result<String> {
-        let env = Environments::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")))
-            .load("dev")
-            .unwrap();
+        let env = Environments::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../.."
+        )))
+        .load("dev")
+        .unwrap();
         let mut tera = Tera::default();
         register(&mut tera, dialect, &env.names(), &Recorder::default());
         tera.render_str(template, &tera::Context::new())
@@ -253,9 +256,12 @@ mod tests {
 
     #[test]
     fn ref_and_config_are_recorded() {
-        let env = Environments::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")))
-            .load("dev")
-            .unwrap();
+        let env = Environments::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../.."
+        )))
+        .load("dev")
+        .unwrap();
         let recorder = Recorder::default();
         let mut tera = Tera::default();
         register(&mut tera, Dialect::Postgres, &env.names(), &recorder);

@@ -66,7 +66,12 @@ impl<'p> Renderer<'p> {
             .iter()
             .map(|(stack, text)| (stacks::template_name(stack), text.as_str()))
             .collect();
-        templates.extend(project.models.iter().map(|m| (m.template.clone(), m.text.as_str())));
+        templates.extend(
+            project
+                .models
+                .iter()
+                .map(|m| (m.template.clone(), m.text.as_str())),
+        );
         templates.push((sql::BOOTSTRAP_TEMPLATE.into(), &project.bootstrap_sql));
         templates.push((sql::SETUP_TEMPLATE.into(), &project.setup_sql));
         templates.push((DASHBOARD_TEMPLATE.into(), &project.dashboard));

@@ -4,17 +4,15 @@
 //! materialization needs.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
-use serde::Serialize;
 use tera::{Context, Tera, Value};
 
 use super::functions::Recorder;
+use crate::config::Dialect;
+use crate::dag::Dag;
 use crate::diag::Problem;
 use crate::model::{Materialization, Model};
 use crate::project::ModelFile;
-use crate::config::Dialect;
-use crate::dag::Dag;
 
 pub const SETUP_TEMPLATE: &str = "setup.sql";
 pub const BOOTSTRAP_TEMPLATE: &str = "bootstrap.sql";

@@ -4,13 +4,12 @@
 //! then derives the deploy waves from the wiring.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::cfn::{self, TemplateInfo};
-use crate::diag::Problem;
 use crate::dag::{Dag, Waves};
+use crate::diag::Problem;
 
 pub const WIRING_FILE: &str = "templates/stacks.yaml";
 

@@ -5,9 +5,6 @@
 
 use serde::Serialize;
 
-use crate::checks::evaluate::format_value;
-use crate::clusters::CLUSTERS_TABLE;
-
 /// How many items get a price-evolution chart: the ones that moved most.
 pub const TOP_MOVERS: usize = 6;
 /// Anomalies listed, the largest first.

@@ -30,7 +30,7 @@ pub(super) struct State {
 }
 
 #[derive(Default)]
-pub struct FakeQuickSight {
+pub(crate) struct FakeQuickSight {
     pub(super) state: Mutex<State>,
     pub cannot_describe_data_sets: bool,
     /// CreateIngestion answers LimitExceededException.
@@ -61,25 +61,25 @@ impl FakeQuickSight {
     }
 
     /// Calls whose name contains `part` (`create`, `update_data_set`, ...).
-    pub fn calls_named(&self, part: &str) -> usize {
+    pub(crate) fn calls_named(&self, part: &str) -> usize {
         let state = self.state.lock().unwrap();
         state.calls.iter().filter(|c| c.contains(part)).count()
     }
 
-    pub fn data_source(&self, id: &str) -> Option<DataSourceShape> {
+    pub(crate) fn data_source(&self, id: &str) -> Option<DataSourceShape> {
         self.state.lock().unwrap().data_sources.get(id).cloned()
     }
 
-    pub fn published_version(&self, id: &str) -> Option<i64> {
+    pub(crate) fn published_version(&self, id: &str) -> Option<i64> {
         let state = self.state.lock().unwrap();
         state.dashboards.get(id).map(|d| d.published)
     }
 
-    pub fn fail_next_version(&self, error: &str) {
+    pub(crate) fn fail_next_version(&self, error: &str) {
         self.state.lock().unwrap().fail_next_version = Some(error.into());
     }
 
-    pub fn permissions_of(&self, asset: Asset<'_>) -> Permissions {
+    pub(crate) fn permissions_of(&self, asset: Asset<'_>) -> Permissions {
         let state = self.state.lock().unwrap();
         state
             .permissions
@@ -88,7 +88,7 @@ impl FakeQuickSight {
             .unwrap_or_default()
     }
 
-    pub fn set_permissions(&self, asset: Asset<'_>, change: impl FnOnce(&mut Permissions)) {
+    pub(crate) fn set_permissions(&self, asset: Asset<'_>, change: impl FnOnce(&mut Permissions)) {
         let mut state = self.state.lock().unwrap();
         change(state.permissions.entry(key(asset)).or_default());
     }
@@ -325,11 +325,13 @@ impl QuickSight for FakeQuickSight {
 }
 
 /// The dev env with one dashboard viewer (a group) and one owner (a user).
-pub fn env_for_tests() -> pricewatch_core::config::Environment {
-    let mut env =
-        pricewatch_core::config::Environments::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")))
-            .load("dev")
-            .unwrap();
+pub(crate) fn env_for_tests() -> pricewatch_core::config::Environment {
+    let mut env = pricewatch_core::config::Environments::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../.."
+    )))
+    .load("dev")
+    .unwrap();
     env.settings.quicksight.principals =
         vec!["arn:aws:quicksight:eu-west-1:111111111111:group/default/analysts".into()];
     env.settings.quicksight.owners =
@@ -338,7 +340,7 @@ pub fn env_for_tests() -> pricewatch_core::config::Environment {
 }
 
 /// A small desired state: two data sets, one viewer, one owner.
-pub fn desired_for_tests() -> Desired {
+pub(crate) fn desired_for_tests() -> Desired {
     let env = env_for_tests();
     let definition = parse(
         r#"{"name": "Pricing",

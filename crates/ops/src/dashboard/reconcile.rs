@@ -6,13 +6,13 @@
 
 use serde::Serialize;
 
+use super::DashboardError;
+use crate::wait::Polling;
 use pricewatch_core::dashboard::api::{
     Asset, AwsError, AwsErrorKind, DashboardSpec, PermissionChanges, Permissions, QuickSight,
 };
 use pricewatch_core::dashboard::spec::{version_description, Desired};
-use super::DashboardError;
 use pricewatch_core::reporter::Reporter;
-use crate::wait::Polling;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -407,9 +407,9 @@ impl<Q: QuickSight> Publisher<'_, Q> {
 
 #[cfg(test)]
 mod tests {
-    use pricewatch_core::dashboard::api::{Connection, DashboardState, DataSourceShape};
     use super::super::fake::FakeQuickSight;
     use super::*;
+    use pricewatch_core::dashboard::api::{Connection, DashboardState, DataSourceShape};
     use pricewatch_core::reporter::SilentReporter;
 
     fn desired() -> Desired {

@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 
-use pricewatch_core::dashboard::api::{AwsErrorKind, DataSetSpec, QuickSight};
 use super::DashboardError;
-use pricewatch_core::reporter::Reporter;
 use crate::wait::Polling;
+use pricewatch_core::dashboard::api::{AwsErrorKind, DataSetSpec, QuickSight};
+use pricewatch_core::reporter::Reporter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

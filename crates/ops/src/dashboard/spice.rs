@@ -17,7 +17,6 @@ use crate::checks_run::RunId;
 use crate::services::{postgres_url, Services};
 use crate::wait::Polling;
 
-
 /// QuickSight's port to Redshift Serverless.
 const REDSHIFT_PORT: i32 = 5439;
 
@@ -92,7 +91,10 @@ pub async fn spice_refresh(
     }
     let data_sets = spec::data_sets(env, &bundle.dashboard);
     let ingestion_id = format!("pricewatch-{}", RunId::now().id);
-    let api = QuickSightApi::new(services.aws.quicksight().await?.clone(), &env.settings.account_id);
+    let api = QuickSightApi::new(
+        services.aws.quicksight().await?.clone(),
+        &env.settings.account_id,
+    );
     let polling = Polling::standard(Duration::from_secs(timeout_minutes * 60));
     let report = refresh::refresh(&api, &data_sets, &ingestion_id, polling, reporter)
         .await

@@ -15,12 +15,12 @@ use super::api::{
 use super::artifacts::{self, Artifact};
 use super::plan::{Action, PlannedStack};
 use super::rules::{self, Condition, Refusal};
-use pricewatch_core::config::Environment;
-use pricewatch_core::reporter::Reporter;
-use pricewatch_core::hash::sha256_hex;
-use pricewatch_core::bundle::Bundle;
-use pricewatch_core::render::RenderedStack;
 use crate::wait::Polling;
+use pricewatch_core::bundle::Bundle;
+use pricewatch_core::config::Environment;
+use pricewatch_core::hash::sha256_hex;
+use pricewatch_core::render::RenderedStack;
+use pricewatch_core::reporter::Reporter;
 
 /// What to deploy.
 pub struct Target<'a> {

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use super::api::*;
 
 #[derive(Debug, Clone, Default)]
-pub struct FakeStack {
+pub(super) struct FakeStack {
     pub status: String,
     pub template: String,
     pub parameters: BTreeMap<String, String>,
@@ -22,7 +22,7 @@ pub struct FakeStack {
 }
 
 #[derive(Default)]
-pub struct State {
+pub(super) struct State {
     pub stacks: BTreeMap<String, FakeStack>,
     pub change_sets: BTreeMap<String, (String, String, BTreeMap<String, String>)>,
     pub calls: Vec<String>,
@@ -33,7 +33,7 @@ pub struct State {
 }
 
 #[derive(Default)]
-pub struct FakeCloud {
+pub(super) struct FakeCloud {
     pub state: Mutex<State>,
     /// Stack name → (logical id, reason): its create fails on that resource.
     pub fail_create: BTreeMap<String, (String, String)>,
@@ -47,22 +47,22 @@ pub struct FakeCloud {
 }
 
 impl FakeCloud {
-    pub fn calls(&self) -> Vec<String> {
+    pub(super) fn calls(&self) -> Vec<String> {
         self.state.lock().unwrap().calls.clone()
     }
 
-    pub fn count(&self, operation: &str) -> usize {
+    pub(super) fn count(&self, operation: &str) -> usize {
         self.calls()
             .iter()
             .filter(|c| c.split(' ').next() == Some(operation))
             .count()
     }
 
-    pub fn stack(&self, name: &str) -> Option<FakeStack> {
+    pub(super) fn stack(&self, name: &str) -> Option<FakeStack> {
         self.state.lock().unwrap().stacks.get(name).cloned()
     }
 
-    pub fn put_stack(&self, name: &str, stack: FakeStack) {
+    pub(super) fn put_stack(&self, name: &str, stack: FakeStack) {
         self.state
             .lock()
             .unwrap()

@@ -39,7 +39,7 @@ pub struct StatusReport {
 
 /// Drift states that need a person: the stack differs from its template,
 /// or a requested detection could not say whether it does.
-pub const DRIFT_PROBLEMS: [&str; 4] = [
+pub(super) const DRIFT_PROBLEMS: [&str; 4] = [
     "DRIFTED",
     "DETECTION_UNAVAILABLE",
     "DETECTION_FAILED",

@@ -8,10 +8,10 @@ use super::api::ResourceChange;
 use super::artifacts::Artifact;
 use super::fake::FakeCloud;
 use super::*;
+use crate::wait::Polling;
+use pricewatch_core::bundle::Bundle;
 use pricewatch_core::config::Environments;
 use pricewatch_core::reporter::Reporter;
-use pricewatch_core::bundle::Bundle;
-use crate::wait::Polling;
 
 use pricewatch_core::reporter::SilentReporter as Quiet;
 

@@ -14,10 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::{Statements, WarehouseError};
+use pricewatch_core::bundle::Bundle;
 use pricewatch_core::config::names::{Roles, READER_SCHEMAS};
 use pricewatch_core::config::Dialect;
 use pricewatch_core::dag::Dag;
-use pricewatch_core::bundle::Bundle;
 use pricewatch_core::model::{Materialization, Model};
 use pricewatch_core::sql_text::{literal, now_utc};
 
@@ -553,10 +553,13 @@ mod tests {
         );
         let names = pricewatch_core::config::Names {
             deploy_role: "p-dev-github-deploy".into(),
-            ..pricewatch_core::config::Environments::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")))
-                .load("dev")
-                .unwrap()
-                .names()
+            ..pricewatch_core::config::Environments::new(std::path::Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../.."
+            )))
+            .load("dev")
+            .unwrap()
+            .names()
         };
         assert_eq!(
             grant_statements(&names.roles(Dialect::Redshift), &m),

@@ -12,10 +12,10 @@ use md5::Digest as _;
 use pricewatch_core::cloud::Login;
 
 use super::{Statements, WarehouseError};
+use pricewatch_core::bundle::Bundle;
 use pricewatch_core::config::names::Roles;
 use pricewatch_core::config::Dialect;
 use pricewatch_core::hash::sha256_hex;
-use pricewatch_core::bundle::Bundle;
 use pricewatch_core::sql_text::{literal, now_utc};
 
 pub const MARKER_TABLE: &str = "pricewatch_meta.bootstrap";

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use super::{Statements, WarehouseError};
+use crate::wait::Polling;
 use pricewatch_core::cloud::{AwsError, AwsErrorKind, DataApi, StatementStatus};
 use pricewatch_core::config::Dialect;
 use pricewatch_core::sql_text::split_statements as split;
-use crate::wait::Polling;
 
 /// The Data API runs at most this many statements in one batch.
 const MAX_BATCH: usize = 40;
@@ -404,8 +404,8 @@ mod tests {
 
     #[test]
     fn a_statement_failing_mid_refresh_skips_its_downstream_and_the_next_refresh_completes() {
-        use pricewatch_core::model::Model;
         use crate::warehouse::refresh::{refresh, refresh_statement, Status};
+        use pricewatch_core::model::Model;
         let model = |name: &str, deps: &[&str]| Model::stub(name, deps, &[]);
         let models = [
             model("silver.p", &[]),

@@ -34,7 +34,7 @@ const SHAPES: [Shape; 5] = [
 ];
 
 /// The colour and shape of series `i`: 40 distinct pairs before one repeats.
-pub fn style(i: usize) -> (&'static str, Shape) {
+pub(super) fn style(i: usize) -> (&'static str, Shape) {
     (PALETTE[i % PALETTE.len()], SHAPES[i % SHAPES.len()])
 }
 

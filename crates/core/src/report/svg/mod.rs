@@ -42,7 +42,6 @@ pub struct Caption<'a> {
     pub desc: &'a str,
 }
 
-
 fn open(out: &mut String, caption: &Caption, height: f64) {
     let id = escape(caption.id);
     let _ = write!(
