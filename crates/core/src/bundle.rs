@@ -11,8 +11,8 @@ use crate::dag::Waves;
 use crate::dashboard::definition::{self, Definition};
 use crate::diag::Problem;
 use crate::model::Model;
-use crate::project::Project;
-use crate::render::sql::{BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
+
+use crate::project::{Project, BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
 use crate::render::{stacks, RenderedStack, Renderer};
 
 /// Everything rendered for one env.

@@ -10,8 +10,13 @@ use crate::checks::CHECKS_FILE;
 use crate::config::Environments;
 use crate::dashboard::definition;
 use crate::diag::Problem;
-use crate::render::sql::{BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
-use crate::render::stacks::WIRING_FILE;
+
+/// The stacks and their wiring (which output feeds which parameter).
+pub const WIRING_FILE: &str = "templates/stacks.yaml";
+/// `sql/bootstrap.sql`: what an administrator runs once per warehouse.
+pub const BOOTSTRAP_TEMPLATE: &str = "bootstrap.sql";
+/// `sql/setup.sql`: what `sql apply` runs as the owner before the models.
+pub const SETUP_TEMPLATE: &str = "setup.sql";
 
 /// Everything a render reads, as text.
 #[derive(Debug, Clone)]

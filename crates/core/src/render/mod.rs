@@ -18,7 +18,7 @@ use crate::config::{names::SOURCES, Environment};
 use crate::dashboard::definition;
 use crate::diag::Problem;
 use crate::model::Model;
-use crate::project::Project;
+use crate::project::{Project, BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
 pub use stacks::{OutputRef, RenderedStack};
 
 /// Tera's error plus its causes, which carry the template line.
@@ -72,8 +72,8 @@ impl<'p> Renderer<'p> {
                 .iter()
                 .map(|m| (m.template.clone(), m.text.as_str())),
         );
-        templates.push((sql::BOOTSTRAP_TEMPLATE.into(), &project.bootstrap_sql));
-        templates.push((sql::SETUP_TEMPLATE.into(), &project.setup_sql));
+        templates.push((BOOTSTRAP_TEMPLATE.into(), &project.bootstrap_sql));
+        templates.push((SETUP_TEMPLATE.into(), &project.setup_sql));
         templates.push((DASHBOARD_TEMPLATE.into(), &project.dashboard));
         let mut problems = Vec::new();
         for (name, text) in &templates {

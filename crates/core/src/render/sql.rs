@@ -14,9 +14,6 @@ use crate::diag::Problem;
 use crate::model::{Materialization, Model};
 use crate::project::ModelFile;
 
-pub const SETUP_TEMPLATE: &str = "setup.sql";
-pub const BOOTSTRAP_TEMPLATE: &str = "bootstrap.sql";
-
 /// Renders every model and returns them in DAG order.
 pub fn render_models(
     tera: &Tera,

@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::cfn::{self, TemplateInfo};
 use crate::dag::{Dag, Waves};
 use crate::diag::Problem;
-
-pub const WIRING_FILE: &str = "templates/stacks.yaml";
+use crate::project::WIRING_FILE;
 
 /// One stack's entry in the wiring file.
 #[derive(Debug, Clone, Default, Deserialize)]
