@@ -5,7 +5,7 @@
 //! `--fail-on-warn`, or publishing failed), 2 the checks could not run.
 
 use anyhow::Context as _;
-use pricewatch_core::checks::evaluate::{format_value, junit, Status};
+use pricewatch_core::checks::evaluate::{format_value, junit, CheckStatus};
 use pricewatch_ops::checks_run::{self as run, run_checks, Report};
 use pricewatch_ops::warehouse::lease::LeaseError;
 
@@ -64,9 +64,9 @@ pub(super) fn text(report: &Report) -> String {
     )];
     for o in &report.checks {
         let status = match o.status {
-            Status::Pass => "pass",
-            Status::Warn => "WARN",
-            Status::Fail => "FAIL",
+            CheckStatus::Pass => "pass",
+            CheckStatus::Warn => "WARN",
+            CheckStatus::Fail => "FAIL",
         };
         lines.push(format!(
             "{:<30} {:>12}  {:<18} {:<18} {status}",
@@ -75,7 +75,7 @@ pub(super) fn text(report: &Report) -> String {
             o.warn,
             o.fail
         ));
-        if o.status != Status::Pass {
+        if o.status != CheckStatus::Pass {
             lines.push(format!(
                 "    {} (owner {}): {}",
                 o.model, o.owner, o.runbook

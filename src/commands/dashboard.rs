@@ -9,7 +9,9 @@ use anyhow::Context as _;
 use pricewatch_aws::QuickSightApi;
 use pricewatch_core::config::ImportMode;
 use pricewatch_core::dashboard::spec;
-use pricewatch_ops::dashboard::reconcile::{Action, PermissionStatus, PublishReport, Publisher};
+use pricewatch_ops::dashboard::reconcile::{
+    AssetAction, PermissionStatus, PublishReport, Publisher,
+};
 use pricewatch_ops::dashboard::refresh::{IngestionResult, RefreshReport};
 use pricewatch_ops::dashboard::spice::{spice_refresh, warehouse_access};
 use pricewatch_ops::wait::Polling;
@@ -81,14 +83,14 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
 }
 
 fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
-    let verb = |action: Action| match (report.dry_run, action) {
-        (false, Action::Create) => "created",
-        (false, Action::Update) => "updated",
-        (false, Action::Write) => "written",
-        (true, Action::Create) => "would create",
-        (true, Action::Update) => "would update",
-        (true, Action::Write) => "would write",
-        (_, Action::Unchanged) => "unchanged",
+    let verb = |action: AssetAction| match (report.dry_run, action) {
+        (false, AssetAction::Create) => "created",
+        (false, AssetAction::Update) => "updated",
+        (false, AssetAction::Write) => "written",
+        (true, AssetAction::Create) => "would create",
+        (true, AssetAction::Update) => "would update",
+        (true, AssetAction::Write) => "would write",
+        (_, AssetAction::Unchanged) => "unchanged",
     };
     let mut lines = Vec::new();
     for change in &report.changes {
@@ -96,7 +98,7 @@ fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
         let detail = change
             .detail
             .as_ref()
-            .filter(|_| change.action != Action::Write);
+            .filter(|_| change.action != AssetAction::Write);
         lines.push(format!(
             "{:<12} {:<44} {}{}",
             change.kind,
@@ -108,7 +110,7 @@ fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
     if let Some(reason) = report
         .changes
         .iter()
-        .find(|c| c.action == Action::Write)
+        .find(|c| c.action == AssetAction::Write)
         .and_then(|c| c.detail.as_ref())
     {
         lines.push(format!("note: {reason}"));
@@ -133,12 +135,12 @@ fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
     }
     let mut summary = format!(
         "env {env}: {} created, {} updated, {} unchanged",
-        report.count(Action::Create),
-        report.count(Action::Update),
-        report.count(Action::Unchanged)
+        report.count(AssetAction::Create),
+        report.count(AssetAction::Update),
+        report.count(AssetAction::Unchanged)
     );
-    if report.count(Action::Write) > 0 {
-        summary.push_str(&format!(", {} written", report.count(Action::Write)));
+    if report.count(AssetAction::Write) > 0 {
+        summary.push_str(&format!(", {} written", report.count(AssetAction::Write)));
     }
     if report.dry_run {
         summary.push_str(" (dry run: nothing was changed)");

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use super::{with_engine, Session};
 use crate::cli::DeployArgs;
 use crate::error::{ExitStatus, UsageError};
-use pricewatch_ops::deploy::{DeployReport, Options, Outcome, PlanFile, Target};
+use pricewatch_ops::deploy::{DeployReport, Options, PlanFile, StackOutcome, Target};
 
 pub(super) fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("deploy")?;
@@ -119,22 +119,22 @@ pub(super) fn report_text(report: &DeployReport, verb: &str, elapsed: &str) -> S
             }
         }
     }
-    let count = |o: Outcome| report.stacks.iter().filter(|s| s.outcome == o).count();
+    let count = |o: StackOutcome| report.stacks.iter().filter(|s| s.outcome == o).count();
     let summary = if report.ok() {
         format!(
             "{verb} env {}: {} created, {} updated, {} deleted, {} unchanged",
             report.env,
-            count(Outcome::Created),
-            count(Outcome::Updated),
-            count(Outcome::Deleted),
-            count(Outcome::Unchanged)
+            count(StackOutcome::Created),
+            count(StackOutcome::Updated),
+            count(StackOutcome::Deleted),
+            count(StackOutcome::Unchanged)
         )
     } else {
         format!(
             "env {} FAILED: {} failed, {} not started (see above)",
             report.env,
-            count(Outcome::Failed),
-            count(Outcome::NotStarted)
+            count(StackOutcome::Failed),
+            count(StackOutcome::NotStarted)
         )
     };
     lines.push(format!("{summary}{elapsed}"));

@@ -7,7 +7,7 @@ use super::{with_services, Session};
 use crate::cli::ExplainCheckArgs;
 use crate::error::{ExitStatus, UsageError};
 use pricewatch_core::checks::compile::{observed_sql, violations_sql};
-use pricewatch_core::checks::evaluate::{self, format_value, Outcome};
+use pricewatch_core::checks::evaluate::{self, format_value, CheckResult};
 use pricewatch_ops::warehouse::Statements;
 
 #[derive(Serialize)]
@@ -18,7 +18,7 @@ struct Explained {
     owner: String,
     runbook: String,
     sql: String,
-    outcome: Outcome,
+    outcome: CheckResult,
     violations_sql: Option<String>,
     columns: Vec<String>,
     rows: Vec<Vec<Option<String>>>,

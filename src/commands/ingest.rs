@@ -6,7 +6,7 @@ use super::{with_services, Session};
 use crate::cli::IngestArgs;
 use crate::error::ExitStatus;
 use pricewatch_core::config::Environment;
-use pricewatch_ingest::{self, Outcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
+use pricewatch_ingest::{self, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
 
 /// The ingest plan of an env, as the Lambda gets it from its stack.
 pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
@@ -52,7 +52,10 @@ pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitSta
         )
         .await)
     })?;
-    for report in reports.iter().filter(|r| r.outcome == Outcome::Failed) {
+    for report in reports
+        .iter()
+        .filter(|r| r.outcome == IngestOutcome::Failed)
+    {
         session.reporter.warn(&format!(
             "{}: {}",
             report.source,
@@ -62,7 +65,7 @@ pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitSta
     session
         .printer
         .result(|| text(&reports, &session.elapsed()), &reports);
-    let failed = reports.iter().any(|r| r.outcome == Outcome::Failed);
+    let failed = reports.iter().any(|r| r.outcome == IngestOutcome::Failed);
     Ok(if failed {
         ExitStatus::Failure
     } else {
@@ -77,9 +80,11 @@ fn text(reports: &[SourceReport], elapsed: &str) -> String {
     )];
     for r in reports {
         let snapshot = match r.outcome {
-            Outcome::Unchanged => "unchanged".to_string(),
-            Outcome::Pushed => r.snapshot_id.clone().unwrap_or_default(),
-            Outcome::Failed => format!("FAILED {}", r.snapshot_id.clone().unwrap_or_default()),
+            IngestOutcome::Unchanged => "unchanged".to_string(),
+            IngestOutcome::Pushed => r.snapshot_id.clone().unwrap_or_default(),
+            IngestOutcome::Failed => {
+                format!("FAILED {}", r.snapshot_id.clone().unwrap_or_default())
+            }
         };
         lines.push(format!(
             "{:<9} {:>6} {:>8} {:>7}  {snapshot}",

@@ -2,7 +2,7 @@
 
 use pricewatch_core::clusters::CLUSTERS_TABLE;
 use pricewatch_ops::refresh_run::{refresh_models, Refreshed};
-use pricewatch_ops::warehouse::refresh::{self, Status};
+use pricewatch_ops::warehouse::refresh::{self, RefreshStatus};
 
 use super::{with_services, Session};
 use crate::cli::RefreshArgs;
@@ -38,9 +38,9 @@ pub(super) fn text(report: &Refreshed) -> String {
     lines.push(format!("{:<28} {:<10} {:>8}", "model", "status", "seconds"));
     for m in &report.models {
         let status = match m.status {
-            Status::Refreshed => "refreshed",
-            Status::Failed => "FAILED",
-            Status::Skipped => "skipped",
+            RefreshStatus::Refreshed => "refreshed",
+            RefreshStatus::Failed => "FAILED",
+            RefreshStatus::Skipped => "skipped",
         };
         lines.push(format!("{:<28} {:<10} {:>8.3}", m.model, status, m.seconds));
         if let Some(detail) = &m.detail {
@@ -53,13 +53,13 @@ pub(super) fn text(report: &Refreshed) -> String {
             CLUSTERS_TABLE, c.items, c.clusters, c.seconds
         ));
     }
-    let count = |s: Status| report.models.iter().filter(|m| m.status == s).count();
+    let count = |s: RefreshStatus| report.models.iter().filter(|m| m.status == s).count();
     lines.push(format!(
         "env {}: {} refreshed, {} failed, {} skipped in {:.3}s ({} at once)",
         report.env,
-        count(Status::Refreshed),
-        count(Status::Failed),
-        count(Status::Skipped),
+        count(RefreshStatus::Refreshed),
+        count(RefreshStatus::Failed),
+        count(RefreshStatus::Skipped),
         report.seconds,
         report.parallelism
     ));

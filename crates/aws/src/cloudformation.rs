@@ -13,7 +13,7 @@ use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use super::{classify, RateLimiter};
-use pricewatch_core::stacks_api::{
+use pricewatch_core::cloud::stacks::{
     AwsError, AwsErrorKind, AwsResult, ChangeSetOutcome, DriftDetection, ResourceChange,
     StackEvent, StackRequest, StackState, Stacks,
 };

@@ -9,11 +9,11 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::classify;
 use pricewatch_core::cloud::{AwsError, AwsErrorKind, AwsResult};
-use pricewatch_core::dashboard::api::{
+use pricewatch_core::dashboard::definition::{Aggregation, ColumnType, Orientation, Visual};
+use pricewatch_core::dashboard::quicksight::{
     Asset, Connection, DashboardSpec, DashboardState, DataSetShape, DataSetSpec, DataSourceShape,
     DataSourceSpec, ImportMode, IngestionState, PermissionChanges, Permissions, QuickSight,
 };
-use pricewatch_core::dashboard::definition::{Aggregation, ColumnType, Orientation, Visual};
 use pricewatch_core::dashboard::spec::version_description;
 
 /// The key of the one physical table in every pricewatch data set.

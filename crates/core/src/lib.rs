@@ -11,6 +11,7 @@
 //! `render`, `checks`, `dashboard`, `clusters`, `ingest`, then `catalog`
 //! and `report`, then `project` and `bundle`.
 
+pub mod backoff;
 pub mod bundle;
 pub mod catalog;
 pub mod checks;
@@ -33,5 +34,4 @@ pub mod render;
 pub mod report;
 pub mod reporter;
 pub mod sql_text;
-pub mod stacks_api;
 pub mod time;

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use pricewatch_core::backoff::{Backoff, Jitter};
 use pricewatch_core::cloud::{AwsErrorKind, RecordSink};
 use pricewatch_core::ingest::records::Record;
 
@@ -99,7 +100,7 @@ pub async fn deliver(
         ));
     }
     let mut pending: Vec<usize> = all.into_iter().filter(|i| !too_large.contains(i)).collect();
-    let mut backoff = policy.first_backoff;
+    let mut backoff = Backoff::new(policy.first_backoff, policy.max_backoff);
     let mut jitter = Jitter::seeded();
     let mut first_round = true;
     while !pending.is_empty() {
@@ -153,43 +154,16 @@ pub async fn deliver(
         if pending.is_empty() {
             break;
         }
-        if started.elapsed() + backoff > policy.deadline {
+        if started.elapsed() + backoff.peek() > policy.deadline {
             delivery.failed += pending.len();
             return delivery;
         }
-        let pause = jitter.below(backoff);
+        let pause = jitter.below(backoff.pause());
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        backoff = (backoff * 2).min(policy.max_backoff);
     }
     delivery
-}
-
-/// Full jitter for backoff pauses: xorshift seeded from the clock, so
-/// concurrent writers do not retry in lockstep.
-struct Jitter(u64);
-
-impl Jitter {
-    fn seeded() -> Jitter {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(1);
-        Jitter(u64::from(nanos) | 1)
-    }
-
-    fn below(&mut self, limit: Duration) -> Duration {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        let millis = limit.as_millis() as u64;
-        if millis == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_millis(self.0 % millis)
-        }
-    }
 }
 
 #[cfg(test)]

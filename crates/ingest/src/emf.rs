@@ -8,7 +8,7 @@
 
 use serde_json::json;
 
-use super::{Outcome, SourceReport};
+use super::{IngestOutcome, SourceReport};
 
 pub use pricewatch_core::config::names::METRICS_NAMESPACE as NAMESPACE;
 
@@ -31,9 +31,9 @@ pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
         },
         "Env": env,
         "Source": report.source,
-        "IngestRuns": u8::from(report.outcome != Outcome::Failed),
+        "IngestRuns": u8::from(report.outcome != IngestOutcome::Failed),
         "RecordsPushed": report.records_pushed,
-        "PagesUnchanged": u8::from(report.outcome == Outcome::Unchanged),
+        "PagesUnchanged": u8::from(report.outcome == IngestOutcome::Unchanged),
         "FailedRecords": report.failed_records,
         "CellsTruncated": report.cells_truncated,
         "RecordsOversize": report.records_oversize,
@@ -53,7 +53,7 @@ mod tests {
         let report = SourceReport {
             source: "products",
             location: "x".into(),
-            outcome: Outcome::Failed,
+            outcome: IngestOutcome::Failed,
             rows: 10,
             records_pushed: 7,
             failed_records: 3,

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::Outcome;
+use super::IngestOutcome;
 use pricewatch_core::ingest::records::{clean_cell, Record, Source, RECORD_TYPE_KEY};
 use pricewatch_core::time::utc_timestamps;
 
@@ -19,7 +19,7 @@ pub struct Run<'a> {
     pub source: Source,
     /// When the run fetched the page (unix seconds).
     pub fetched_at: u64,
-    pub outcome: Outcome,
+    pub outcome: IngestOutcome,
     /// sha256 of the page's table; None when it could not be read.
     pub page_hash: Option<&'a str>,
     /// Set when this run pushed a new snapshot.
@@ -63,7 +63,7 @@ mod tests {
         let run = Run {
             source: Source::Products,
             fetched_at: 1_795_568_523,
-            outcome: Outcome::Unchanged,
+            outcome: IngestOutcome::Unchanged,
             page_hash: Some("ab12"),
             snapshot_id: None,
             page_rows: 1000,
@@ -90,7 +90,7 @@ mod tests {
         let run = Run {
             source: Source::Vendors,
             fetched_at: 0,
-            outcome: Outcome::Failed,
+            outcome: IngestOutcome::Failed,
             page_hash: None,
             snapshot_id: None,
             page_rows: 0,

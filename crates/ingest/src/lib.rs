@@ -41,7 +41,7 @@ pub struct SourcePlan {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum IngestOutcome {
     /// A new snapshot was pushed, every record accepted.
     Pushed,
     /// The page did not change since the last pushed snapshot.
@@ -53,7 +53,7 @@ pub enum Outcome {
 pub struct SourceReport {
     pub source: &'static str,
     pub location: String,
-    pub outcome: Outcome,
+    pub outcome: IngestOutcome,
     pub rows: usize,
     pub records_pushed: usize,
     pub failed_records: usize,
@@ -74,7 +74,7 @@ impl SourceReport {
         SourceReport {
             source: plan.source.name(),
             location: plan.location.clone(),
-            outcome: Outcome::Failed,
+            outcome: IngestOutcome::Failed,
             rows: 0,
             records_pushed: 0,
             failed_records: 0,
@@ -156,12 +156,12 @@ pub async fn ingest_page(
         );
         report.error = Some(match report.error.take() {
             Some(error) => format!("{error}; {why}"),
-            None if report.outcome == Outcome::Pushed => {
+            None if report.outcome == IngestOutcome::Pushed => {
                 format!("{why}; the snapshot itself was delivered")
             }
             None => format!("{why}; the page had not changed"),
         });
-        report.outcome = Outcome::Failed;
+        report.outcome = IngestOutcome::Failed;
     }
     report
 }
@@ -202,7 +202,7 @@ async fn ingest_snapshot(
     let mut report = SourceReport {
         source: source.source.name(),
         location: source.location.clone(),
-        outcome: Outcome::Unchanged,
+        outcome: IngestOutcome::Unchanged,
         rows: table.rows.len(),
         records_pushed: 0,
         failed_records: 0,
@@ -223,7 +223,7 @@ async fn ingest_snapshot(
     report.failed_records = delivery.failed;
     report.snapshot_id = Some(snapshot.snapshot_id.clone());
     if !delivery.complete() {
-        report.outcome = Outcome::Failed;
+        report.outcome = IngestOutcome::Failed;
         report.error = Some(format!(
             "{} of {} records were not accepted by {} ({}); the page hash was not advanced, so the next run sends the snapshot again",
             delivery.failed,
@@ -242,13 +242,13 @@ async fn ingest_snapshot(
         )
         .await
     {
-        report.outcome = Outcome::Failed;
+        report.outcome = IngestOutcome::Failed;
         report.error = Some(format!(
             "every record was accepted but the page hash could not be saved ({e}); the next run sends this snapshot again"
         ));
         return report;
     }
-    report.outcome = Outcome::Pushed;
+    report.outcome = IngestOutcome::Pushed;
     report
 }
 
@@ -403,7 +403,7 @@ mod tests {
             &failing,
             &bucket,
         ));
-        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.outcome, IngestOutcome::Failed);
         assert_eq!((report.records_pushed, report.failed_records), (0, 50));
         let error = report.error.as_deref().unwrap();
         assert!(
@@ -426,7 +426,7 @@ mod tests {
             &working,
             &bucket,
         ));
-        assert_eq!(report.outcome, Outcome::Pushed);
+        assert_eq!(report.outcome, IngestOutcome::Pushed);
         assert!(report.heartbeat);
         assert_eq!(working.accepted(), (50, vec!["pushed".to_string()]));
         assert!(bucket
@@ -436,7 +436,7 @@ mod tests {
             .contains_key("state/ingest/products.sha256"));
 
         let report = block_on(ingest_page(&plan, &source, Ok(page), 60, &working, &bucket));
-        assert_eq!(report.outcome, Outcome::Unchanged);
+        assert_eq!(report.outcome, IngestOutcome::Unchanged);
         assert_eq!(
             working.accepted(),
             (50, vec!["pushed".to_string(), "unchanged".to_string()]),
@@ -458,7 +458,7 @@ mod tests {
         let bucket = Bucket::default();
         let stream = Stream::new(heartbeats);
         let report = block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &bucket));
-        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.outcome, IngestOutcome::Failed);
         assert_eq!(report.records_pushed, 5, "the snapshot went through");
         assert!(!report.heartbeat);
         let error = report.error.unwrap();
@@ -498,7 +498,7 @@ mod tests {
             ..PageSpec::default()
         });
         let report = block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &Broken));
-        assert_eq!(report.outcome, Outcome::Failed);
+        assert_eq!(report.outcome, IngestOutcome::Failed);
         assert!(report.heartbeat);
         assert!(report
             .error

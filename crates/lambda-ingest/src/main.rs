@@ -8,7 +8,9 @@ use std::time::Duration;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use pricewatch_aws::Context;
 use pricewatch_core::time::now_unix;
-use pricewatch_ingest::{self as ingest, emf, Outcome, Plan, RetryPolicy, Source, SourcePlan};
+use pricewatch_ingest::{
+    self as ingest, emf, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan,
+};
 
 /// Leave this much of the invocation's time to report instead of retrying.
 const REPORT_MARGIN: Duration = Duration::from_secs(5);
@@ -73,7 +75,7 @@ async fn handle(
     }
     let failed: Vec<String> = reports
         .iter()
-        .filter(|r| r.outcome == Outcome::Failed)
+        .filter(|r| r.outcome == IngestOutcome::Failed)
         .map(|r| format!("{}: {}", r.source, r.error.as_deref().unwrap_or("failed")))
         .collect();
     if !failed.is_empty() {

@@ -16,7 +16,7 @@ use pricewatch_core::reporter::Reporter;
 use crate::warehouse::{Statements, WarehouseError};
 use pricewatch_core::checks::alarms::{FAILED_METRIC, VALUE_METRIC};
 use pricewatch_core::checks::compile::batch_sql;
-use pricewatch_core::checks::evaluate::{self, Outcome, Status};
+use pricewatch_core::checks::evaluate::{self, CheckResult, CheckStatus};
 use pricewatch_core::checks::Check;
 use pricewatch_core::cloud::{AwsResult, MetricPoint, Metrics};
 use pricewatch_core::config::Dialect;
@@ -60,7 +60,7 @@ pub async fn run(
     warehouse: &impl Statements,
     checks: &[Check],
     dialect: Dialect,
-) -> Result<Vec<Outcome>, WarehouseError> {
+) -> Result<Vec<CheckResult>, WarehouseError> {
     let rows = warehouse
         .query("running the checks", &batch_sql(checks, dialect))
         .await?;
@@ -71,7 +71,7 @@ pub async fn run(
 }
 
 /// Each check's observed value and 0/1 failure flag, dimensions Env and Check.
-pub fn metric_points(env: &str, outcomes: &[Outcome]) -> Vec<MetricPoint> {
+pub fn metric_points(env: &str, outcomes: &[CheckResult]) -> Vec<MetricPoint> {
     let dimensions = |check: &str| {
         vec![
             ("Env".to_string(), env.to_string()),
@@ -84,7 +84,11 @@ pub fn metric_points(env: &str, outcomes: &[Outcome]) -> Vec<MetricPoint> {
             let failed = MetricPoint {
                 name: FAILED_METRIC.into(),
                 dimensions: dimensions(&o.check),
-                value: if o.status == Status::Fail { 1.0 } else { 0.0 },
+                value: if o.status == CheckStatus::Fail {
+                    1.0
+                } else {
+                    0.0
+                },
             };
             // A check without a value has only its failure flag.
             let value = o.observed.map(|v| MetricPoint {
@@ -120,10 +124,7 @@ pub struct RunId {
 
 impl RunId {
     pub fn now() -> RunId {
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let seconds = pricewatch_core::time::now_unix();
         let (_, compact) = pricewatch_core::time::utc_timestamps(seconds);
         RunId {
             id: format!("{compact}-{}", std::process::id()),
@@ -133,7 +134,7 @@ impl RunId {
 }
 
 /// One INSERT appending the run's results to the history table.
-pub fn history_sql(run: &RunId, outcomes: &[Outcome], dialect: Dialect) -> Option<String> {
+pub fn history_sql(run: &RunId, outcomes: &[CheckResult], dialect: Dialect) -> Option<String> {
     let lit = |text: &str| literal(text, dialect);
     if outcomes.is_empty() {
         return None;
@@ -142,9 +143,9 @@ pub fn history_sql(run: &RunId, outcomes: &[Outcome], dialect: Dialect) -> Optio
         .iter()
         .map(|o| {
             let status = match o.status {
-                Status::Pass => "pass",
-                Status::Warn => "warn",
-                Status::Fail => "fail",
+                CheckStatus::Pass => "pass",
+                CheckStatus::Warn => "warn",
+                CheckStatus::Fail => "fail",
             };
             format!(
                 "({}, CAST({} AS TIMESTAMP), {}, {}, {}, {}, {}, {})",
@@ -175,8 +176,8 @@ mod tests {
     use crate::block_on;
     use pricewatch_core::checks::{Bounds, Kind};
 
-    fn outcome(check: &str, observed: Option<f64>, status: Status) -> Outcome {
-        Outcome {
+    fn outcome(check: &str, observed: Option<f64>, status: CheckStatus) -> CheckResult {
+        CheckResult {
             check: check.into(),
             model: "silver.products".into(),
             owner: "o".into(),
@@ -203,8 +204,8 @@ mod tests {
     #[test]
     fn every_check_publishes_its_value_and_failure_flag_in_few_calls() {
         let outcomes = [
-            outcome("a", Some(3.0), Status::Fail),
-            outcome("b", None, Status::Fail),
+            outcome("a", Some(3.0), CheckStatus::Fail),
+            outcome("b", None, CheckStatus::Fail),
         ];
         let points = metric_points("prod", &outcomes);
         assert_eq!(
@@ -238,8 +239,8 @@ mod tests {
         let sql = history_sql(
             &run,
             &[
-                outcome("a", Some(0.5), Status::Pass),
-                outcome("b", None, Status::Fail),
+                outcome("a", Some(0.5), CheckStatus::Pass),
+                outcome("b", None, CheckStatus::Fail),
             ],
             Dialect::Postgres,
         )
@@ -301,7 +302,7 @@ pub struct Report {
     pub pass: usize,
     pub warn: usize,
     pub fail: usize,
-    pub checks: Vec<Outcome>,
+    pub checks: Vec<CheckResult>,
 }
 
 impl Report {
@@ -309,7 +310,9 @@ impl Report {
     pub fn failing(&self, fail_on_warn: bool) -> Vec<&str> {
         self.checks
             .iter()
-            .filter(|o| o.status == Status::Fail || (fail_on_warn && o.status == Status::Warn))
+            .filter(|o| {
+                o.status == CheckStatus::Fail || (fail_on_warn && o.status == CheckStatus::Warn)
+            })
             .map(|o| o.check.as_str())
             .collect()
     }
@@ -363,16 +366,16 @@ pub async fn run_checks(
             "the check results were not published: {e}; alarms will see missing data"
         ));
     }
-    let count = |s: Status| outcomes.iter().filter(|o| o.status == s).count();
+    let count = |s: CheckStatus| outcomes.iter().filter(|o| o.status == s).count();
     Ok(Report {
         env: env.name.clone(),
         run: run_id,
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         published: publish && publish_error.is_none(),
         publish_error,
-        pass: count(Status::Pass),
-        warn: count(Status::Warn),
-        fail: count(Status::Fail),
+        pass: count(CheckStatus::Pass),
+        warn: count(CheckStatus::Warn),
+        fail: count(CheckStatus::Fail),
         checks: outcomes,
     })
 }
@@ -383,7 +386,7 @@ async fn publish_results(
     warehouse: &Warehouse,
     env: &Environment,
     run_id: &RunId,
-    outcomes: &[Outcome],
+    outcomes: &[CheckResult],
 ) -> anyhow::Result<()> {
     let points = metric_points(&env.name, outcomes);
     publish(services.aws.metrics().await?, METRICS_NAMESPACE, &points).await?;

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::checks_run::RunId;
 use crate::services::Services;
-use crate::warehouse::refresh::{self, ModelResult, Status};
+use crate::warehouse::refresh::{self, ModelResult, RefreshStatus};
 use crate::warehouse::{stream_load, Statements};
 
 #[derive(Serialize)]
@@ -53,13 +53,15 @@ fn streams_to_load<'b>(bundle: &'b Bundle, selected: &BTreeSet<String>) -> Vec<&
 
 impl Refreshed {
     pub fn succeeded(&self) -> bool {
-        self.models.iter().all(|m| m.status == Status::Refreshed)
+        self.models
+            .iter()
+            .all(|m| m.status == RefreshStatus::Refreshed)
     }
 
     pub fn failed_models(&self) -> Vec<&str> {
         self.models
             .iter()
-            .filter(|m| m.status == Status::Failed)
+            .filter(|m| m.status == RefreshStatus::Failed)
             .map(|m| m.model.as_str())
             .collect()
     }
@@ -124,12 +126,12 @@ pub async fn refresh_models(
     })
     .await;
     let seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-    let clusters = if models.iter().all(|m| m.status == Status::Refreshed) {
+    let clusters = if models.iter().all(|m| m.status == RefreshStatus::Refreshed) {
         Some(write_clusters(env, &pool[0]).await?)
     } else {
         None
     };
-    for failed in models.iter().filter(|m| m.status == Status::Failed) {
+    for failed in models.iter().filter(|m| m.status == RefreshStatus::Failed) {
         reporter.warn(&format!(
             "{}: {}",
             failed.model,

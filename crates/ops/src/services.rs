@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use pricewatch_aws::{redshift_serverless, secrets, Context, RedshiftDataApi};
+use pricewatch_core::cloud::stacks::Stacks as _;
 use pricewatch_core::cloud::Login;
 use pricewatch_core::config::{Dialect, Environment};
 use pricewatch_core::reporter::Reporter;
-use pricewatch_core::stacks_api::Stacks as _;
 
 use crate::warehouse::lease::{self, LeaseOptions};
 use crate::warehouse::postgres::{self, Postgres};

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use pricewatch_core::backoff::Backoff;
+
 /// How often and how long to poll.
 #[derive(Debug, Clone, Copy)]
 pub struct Polling {
@@ -33,17 +35,15 @@ impl Polling {
     pub fn start(&self) -> Poller {
         Poller {
             deadline: Instant::now() + self.timeout,
-            interval: self.first_interval,
-            polling: *self,
+            backoff: Backoff::new(self.first_interval, self.max_interval),
             started: Instant::now(),
         }
     }
 }
 
 pub struct Poller {
-    polling: Polling,
     deadline: Instant,
-    interval: Duration,
+    backoff: Backoff,
     started: Instant,
 }
 
@@ -53,12 +53,12 @@ impl Poller {
         if Instant::now() >= self.deadline {
             return false;
         }
-        if !self.interval.is_zero() {
-            tokio::time::sleep(self.interval.min(self.deadline - Instant::now())).await;
+        let pause = self.backoff.pause();
+        if !pause.is_zero() {
+            tokio::time::sleep(pause.min(self.deadline - Instant::now())).await;
         } else {
             tokio::task::yield_now().await;
         }
-        self.interval = (self.interval * 3 / 2).min(self.polling.max_interval);
         true
     }
 

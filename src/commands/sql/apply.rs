@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::super::{with_services, Session};
 use crate::cli::SqlApplyArgs;
 use crate::error::{ExitStatus, UsageError};
-use pricewatch_ops::warehouse::apply::{self, Action, ApplyPlan};
+use pricewatch_ops::warehouse::apply::{self, ApplyPlan, ModelAction};
 use pricewatch_ops::warehouse::bootstrap;
 use pricewatch_ops::warehouse::Statements as _;
 
@@ -153,15 +153,15 @@ fn bootstrap(
     Ok(ExitStatus::Success)
 }
 
-fn action_label(action: Action) -> &'static str {
+fn action_label(action: ModelAction) -> &'static str {
     match action {
-        Action::Create => "create",
-        Action::Recreate => "recreate",
-        Action::ReplaceStateful => "replace-stateful",
-        Action::Comment => "comment",
-        Action::Unchanged => "unchanged",
-        Action::Remove => "remove",
-        Action::RemoveStateful => "remove-stateful",
+        ModelAction::Create => "create",
+        ModelAction::Recreate => "recreate",
+        ModelAction::ReplaceStateful => "replace-stateful",
+        ModelAction::Comment => "comment",
+        ModelAction::Unchanged => "unchanged",
+        ModelAction::Remove => "remove",
+        ModelAction::RemoveStateful => "remove-stateful",
     }
 }
 

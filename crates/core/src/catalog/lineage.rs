@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::dag::Dag;
 use crate::escape::xml as escape;
 
 /// A node of the lineage graph and the nodes it reads from.
@@ -48,20 +49,28 @@ pub fn mermaid(nodes: &[Node]) -> String {
 }
 
 /// Each node's layer: 0 for nodes without inputs, else one more than its
-/// deepest input. `nodes` come in dependency order.
+/// deepest input — the dependency graph's waves (inputs that are not nodes
+/// are left out; a cycle, which rendering already refuses, has no layers).
 pub fn layers(nodes: &[Node]) -> BTreeMap<String, usize> {
-    let mut layer = BTreeMap::new();
+    let mut dag = Dag::new();
     for node in nodes {
-        let depth = node
+        let inputs: Vec<String> = node
             .inputs
             .iter()
-            .filter_map(|i| layer.get(i))
-            .map(|d| d + 1)
-            .max()
-            .unwrap_or(0);
-        layer.insert(node.name.clone(), depth);
+            .filter(|i| nodes.iter().any(|n| &n.name == *i))
+            .cloned()
+            .collect();
+        dag.add(node.name.clone(), inputs);
     }
-    layer
+    dag.waves()
+        .map(|waves| {
+            waves
+                .into_iter()
+                .enumerate()
+                .flat_map(|(layer, names)| names.into_iter().map(move |n| (n, layer)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Text size in viewBox units. The graph's `width` and `height` are the

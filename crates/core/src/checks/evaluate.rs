@@ -9,20 +9,20 @@ use super::{Bounds, Check};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum CheckStatus {
     Pass,
     Warn,
     Fail,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
+pub struct CheckResult {
     pub check: String,
     pub model: String,
     pub owner: String,
     /// None when the check found no value (e.g. freshness of an empty model).
     pub observed: Option<f64>,
-    pub status: Status,
+    pub status: CheckStatus,
     pub warn: String,
     pub fail: String,
     pub runbook: String,
@@ -51,19 +51,22 @@ pub fn format_value(value: Option<f64>) -> String {
     }
 }
 
-pub fn status(check: &Check, observed: Option<f64>) -> Status {
+pub fn status(check: &Check, observed: Option<f64>) -> CheckStatus {
     match observed {
         // Nothing to measure: a warn-only check says so without failing.
-        None if check.warn_only() => Status::Warn,
-        None => Status::Fail,
-        Some(v) if check.fail.breached_by(v) => Status::Fail,
-        Some(v) if check.warn.breached_by(v) => Status::Warn,
-        Some(_) => Status::Pass,
+        None if check.warn_only() => CheckStatus::Warn,
+        None => CheckStatus::Fail,
+        Some(v) if check.fail.breached_by(v) => CheckStatus::Fail,
+        Some(v) if check.warn.breached_by(v) => CheckStatus::Warn,
+        Some(_) => CheckStatus::Pass,
     }
 }
 
 /// Pairs each check with its row of the batch result `(check_name, observed)`.
-pub fn evaluate(checks: &[Check], rows: &[Vec<Option<String>>]) -> Result<Vec<Outcome>, String> {
+pub fn evaluate(
+    checks: &[Check],
+    rows: &[Vec<Option<String>>],
+) -> Result<Vec<CheckResult>, String> {
     let mut observed: BTreeMap<&str, Option<f64>> = BTreeMap::new();
     for row in rows {
         let (Some(Some(name)), Some(value)) = (row.first(), row.get(1)) else {
@@ -84,7 +87,7 @@ pub fn evaluate(checks: &[Check], rows: &[Vec<Option<String>>]) -> Result<Vec<Ou
             let value = *observed
                 .get(check.name.as_str())
                 .ok_or_else(|| format!("the warehouse returned no row for check {}", check.name))?;
-            Ok(Outcome {
+            Ok(CheckResult {
                 check: check.name.clone(),
                 model: check.model.clone(),
                 owner: check.owner.clone(),
@@ -100,9 +103,10 @@ pub fn evaluate(checks: &[Check], rows: &[Vec<Option<String>>]) -> Result<Vec<Ou
 
 /// JUnit XML: one testcase per check; failures (and, with `fail_on_warn`,
 /// warnings) carry the observed value, the threshold and the runbook line.
-pub fn junit(env: &str, outcomes: &[Outcome], fail_on_warn: bool, seconds: f64) -> String {
-    let failing =
-        |o: &Outcome| o.status == Status::Fail || (fail_on_warn && o.status == Status::Warn);
+pub fn junit(env: &str, outcomes: &[CheckResult], fail_on_warn: bool, seconds: f64) -> String {
+    let failing = |o: &CheckResult| {
+        o.status == CheckStatus::Fail || (fail_on_warn && o.status == CheckStatus::Warn)
+    };
     let failures = outcomes.iter().filter(|o| failing(o)).count();
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"pricewatch check\" tests=\"{}\" failures=\"{failures}\" time=\"{seconds:.3}\">\n  <testsuite name=\"pricewatch check --env {}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" time=\"{seconds:.3}\">\n",
@@ -118,7 +122,7 @@ pub fn junit(env: &str, outcomes: &[Outcome], fail_on_warn: bool, seconds: f64) 
         ));
         if failing(o) {
             let (kind, threshold) = match o.status {
-                Status::Fail => ("fail", &o.fail),
+                CheckStatus::Fail => ("fail", &o.fail),
                 _ => ("warn", &o.warn),
             };
             let message = format!(
@@ -132,7 +136,7 @@ pub fn junit(env: &str, outcomes: &[Outcome], fail_on_warn: bool, seconds: f64) 
                 crate::escape::xml(&o.runbook),
                 crate::escape::xml(&o.owner)
             ));
-        } else if o.status == Status::Warn {
+        } else if o.status == CheckStatus::Warn {
             xml.push_str(&format!(
                 "      <system-out>warning: observed {} (warn when {})</system-out>\n",
                 format_value(o.observed),
@@ -174,10 +178,10 @@ mod tests {
     #[test]
     fn thresholds_decide_the_status() {
         let c = check("c", max(0.0), max(10.0));
-        assert_eq!(status(&c, Some(0.0)), Status::Pass);
-        assert_eq!(status(&c, Some(3.0)), Status::Warn);
-        assert_eq!(status(&c, Some(11.0)), Status::Fail);
-        assert_eq!(status(&c, None), Status::Fail, "no value is a failure");
+        assert_eq!(status(&c, Some(0.0)), CheckStatus::Pass);
+        assert_eq!(status(&c, Some(3.0)), CheckStatus::Warn);
+        assert_eq!(status(&c, Some(11.0)), CheckStatus::Fail);
+        assert_eq!(status(&c, None), CheckStatus::Fail, "no value is a failure");
         let at_least = check(
             "rows",
             Bounds::default(),
@@ -186,12 +190,16 @@ mod tests {
                 max: None,
             },
         );
-        assert_eq!(status(&at_least, Some(0.0)), Status::Fail);
+        assert_eq!(status(&at_least, Some(0.0)), CheckStatus::Fail);
         assert_eq!(describe(&at_least.fail), "< 1");
         let warn_only = check("quiet", max(1440.0), Bounds::default());
-        assert_eq!(status(&warn_only, Some(1e9)), Status::Warn, "never fails");
-        assert_eq!(status(&warn_only, Some(5.0)), Status::Pass);
-        assert_eq!(status(&warn_only, None), Status::Warn);
+        assert_eq!(
+            status(&warn_only, Some(1e9)),
+            CheckStatus::Warn,
+            "never fails"
+        );
+        assert_eq!(status(&warn_only, Some(5.0)), CheckStatus::Pass);
+        assert_eq!(status(&warn_only, None), CheckStatus::Warn);
         assert_eq!(describe(&warn_only.fail), "-");
         assert_eq!(
             describe(&Bounds {
@@ -215,7 +223,7 @@ mod tests {
         ];
         let outcomes = evaluate(&checks, &rows).unwrap();
         assert_eq!(outcomes[0].observed, None);
-        assert_eq!(outcomes[1].status, Status::Fail);
+        assert_eq!(outcomes[1].status, CheckStatus::Fail);
         assert!(evaluate(&checks, &rows[..1])
             .unwrap_err()
             .contains("no row for check a"));

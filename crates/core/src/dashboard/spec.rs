@@ -4,11 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::api::{
+use super::definition::Definition;
+use super::quicksight::{
     Connection, DashboardSpec, DataSetShape, DataSetSpec, DataSourceShape, DataSourceSpec,
     Permissions,
 };
-use super::definition::Definition;
 use crate::config::names::partition;
 use crate::config::Environment;
 use crate::hash::sha256_hex;

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use pricewatch_core::dashboard::api::*;
 use pricewatch_core::dashboard::definition::parse;
+use pricewatch_core::dashboard::quicksight::*;
 use pricewatch_core::dashboard::spec::{self, version_description, Desired};
 
 #[derive(Default)]

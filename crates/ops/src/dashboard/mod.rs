@@ -1,6 +1,6 @@
 //! The dashboard's operations: `dashboard publish` reconciles the QuickSight
 //! assets with the definition, `dashboard refresh` runs SPICE ingestions.
-//! AWS calls go through the core's [`pricewatch_core::dashboard::api::QuickSight`] trait.
+//! AWS calls go through the core's [`pricewatch_core::dashboard::quicksight::QuickSight`] trait.
 
 #[cfg(test)]
 pub(crate) mod fake;

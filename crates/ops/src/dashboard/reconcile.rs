@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::DashboardError;
 use crate::wait::Polling;
-use pricewatch_core::dashboard::api::{
+use pricewatch_core::dashboard::quicksight::{
     Asset, AwsError, AwsErrorKind, DashboardSpec, PermissionChanges, Permissions, QuickSight,
 };
 use pricewatch_core::dashboard::spec::{version_description, Desired};
@@ -16,7 +16,7 @@ use pricewatch_core::reporter::Reporter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub enum AssetAction {
     Create,
     Update,
     Unchanged,
@@ -30,7 +30,7 @@ pub struct Change {
     /// `data source`, `data set` or `dashboard`.
     pub kind: &'static str,
     pub id: String,
-    pub action: Action,
+    pub action: AssetAction,
     /// What differs, or why it was written blind.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -70,7 +70,7 @@ pub struct PublishReport {
 }
 
 impl PublishReport {
-    pub fn count(&self, action: Action) -> usize {
+    pub fn count(&self, action: AssetAction) -> usize {
         self.changes.iter().filter(|c| c.action == action).count()
     }
 }
@@ -79,11 +79,11 @@ impl PublishReport {
 pub fn decide<T: Serialize + PartialEq>(
     desired: &T,
     actual: Option<&T>,
-) -> (Action, Option<String>) {
+) -> (AssetAction, Option<String>) {
     match actual {
-        None => (Action::Create, None),
-        Some(actual) if actual == desired => (Action::Unchanged, None),
-        Some(actual) => (Action::Update, Some(differences(desired, actual))),
+        None => (AssetAction::Create, None),
+        Some(actual) if actual == desired => (AssetAction::Unchanged, None),
+        Some(actual) => (AssetAction::Update, Some(differences(desired, actual))),
     }
 }
 
@@ -107,10 +107,10 @@ fn differences<T: Serialize>(desired: &T, actual: &T) -> String {
 /// The dashboard's published version either holds this definition or not.
 pub fn decide_dashboard(
     desired: &DashboardSpec,
-    actual: Option<&pricewatch_core::dashboard::api::DashboardState>,
-) -> (Action, Option<String>) {
+    actual: Option<&pricewatch_core::dashboard::quicksight::DashboardState>,
+) -> (AssetAction, Option<String>) {
     let Some(actual) = actual else {
-        return (Action::Create, None);
+        return (AssetAction::Create, None);
     };
     let mut reasons = Vec::new();
     if actual.description.as_deref() != Some(&version_description(&desired.fingerprint)) {
@@ -126,10 +126,10 @@ pub fn decide_dashboard(
         ));
     }
     if reasons.is_empty() {
-        (Action::Unchanged, None)
+        (AssetAction::Unchanged, None)
     } else {
         (
-            Action::Update,
+            AssetAction::Update,
             Some(format!("changed: {}", reasons.join(", "))),
         )
     }
@@ -192,19 +192,19 @@ impl<Q: QuickSight> Publisher<'_, Q> {
         let (action, detail) = decide(&spec.shape, actual.as_ref());
         if !self.dry_run {
             match action {
-                Action::Create => {
+                AssetAction::Create => {
                     self.reporter
                         .info(&format!("creating data source {}", spec.id));
                     self.api
                         .create_data_source(spec, &desired.data_source_permissions)
                         .await?;
                 }
-                Action::Update => {
+                AssetAction::Update => {
                     self.reporter
                         .info(&format!("updating data source {}", spec.id));
                     self.api.update_data_source(spec).await?;
                 }
-                Action::Unchanged | Action::Write => {}
+                AssetAction::Unchanged | AssetAction::Write => {}
             }
         }
         self.record(
@@ -224,32 +224,32 @@ impl<Q: QuickSight> Publisher<'_, Q> {
     async fn data_set(
         &self,
         desired: &Desired,
-        spec: &pricewatch_core::dashboard::api::DataSetSpec,
+        spec: &pricewatch_core::dashboard::quicksight::DataSetSpec,
         report: &mut PublishReport,
     ) -> Result<(), DashboardError> {
         let (action, detail) = match self.api.describe_data_set(&spec.id).await {
             Ok(actual) => decide(&spec.shape, actual.as_ref()),
             Err(e) if e.kind == AwsErrorKind::Unsupported => (
-                Action::Write,
+                AssetAction::Write,
                 Some("the endpoint cannot describe data sets: written without comparing".into()),
             ),
             Err(e) => return Err(e.into()),
         };
         if !self.dry_run {
             match action {
-                Action::Create => {
+                AssetAction::Create => {
                     self.reporter
                         .info(&format!("creating data set {}", spec.id));
                     self.api
                         .create_data_set(spec, &desired.data_set_permissions)
                         .await?;
                 }
-                Action::Update => {
+                AssetAction::Update => {
                     self.reporter
                         .info(&format!("updating data set {}", spec.id));
                     self.api.update_data_set(spec).await?;
                 }
-                Action::Write => {
+                AssetAction::Write => {
                     self.reporter.info(&format!("writing data set {}", spec.id));
                     match self
                         .api
@@ -262,7 +262,7 @@ impl<Q: QuickSight> Publisher<'_, Q> {
                         other => other?,
                     }
                 }
-                Action::Unchanged => {}
+                AssetAction::Unchanged => {}
             }
         }
         self.record(
@@ -289,7 +289,7 @@ impl<Q: QuickSight> Publisher<'_, Q> {
         let (action, detail) = decide_dashboard(spec, actual.as_ref());
         if !self.dry_run {
             match action {
-                Action::Create => {
+                AssetAction::Create => {
                     self.reporter
                         .info(&format!("creating dashboard {}", spec.id));
                     let version = self
@@ -300,7 +300,7 @@ impl<Q: QuickSight> Publisher<'_, Q> {
                     self.wait_for_version(&spec.id, version).await?;
                     report.published_version = Some(version);
                 }
-                Action::Update => {
+                AssetAction::Update => {
                     self.reporter
                         .info(&format!("updating dashboard {}", spec.id));
                     let version = self.api.update_dashboard(spec).await?;
@@ -314,7 +314,7 @@ impl<Q: QuickSight> Publisher<'_, Q> {
                     ));
                     report.published_version = Some(version);
                 }
-                Action::Unchanged | Action::Write => {}
+                AssetAction::Unchanged | AssetAction::Write => {}
             }
         }
         self.record(
@@ -380,11 +380,11 @@ impl<Q: QuickSight> Publisher<'_, Q> {
     /// ones are compared and corrected.
     async fn permissions(
         &self,
-        action: Action,
+        action: AssetAction,
         asset: Asset<'_>,
         desired: &Permissions,
     ) -> Result<PermissionStatus, AwsError> {
-        if action == Action::Create {
+        if action == AssetAction::Create {
             return Ok(PermissionStatus::SetOnCreate);
         }
         let actual = match self.api.permissions(asset).await {
@@ -409,7 +409,7 @@ impl<Q: QuickSight> Publisher<'_, Q> {
 mod tests {
     use super::super::fake::FakeQuickSight;
     use super::*;
-    use pricewatch_core::dashboard::api::{Connection, DashboardState, DataSourceShape};
+    use pricewatch_core::dashboard::quicksight::{Connection, DashboardState, DataSourceShape};
     use pricewatch_core::reporter::SilentReporter;
 
     fn desired() -> Desired {
@@ -425,7 +425,7 @@ mod tests {
         }
     }
 
-    fn actions(report: &PublishReport) -> Vec<(&'static str, Action)> {
+    fn actions(report: &PublishReport) -> Vec<(&'static str, AssetAction)> {
         report.changes.iter().map(|c| (c.kind, c.action)).collect()
     }
 
@@ -434,7 +434,10 @@ mod tests {
         let api = FakeQuickSight::default();
         let desired = desired();
         let first = publisher(&api, false).publish(&desired).await.unwrap();
-        assert_eq!(first.count(Action::Create), 2 + desired.data_sets.len());
+        assert_eq!(
+            first.count(AssetAction::Create),
+            2 + desired.data_sets.len()
+        );
         assert_eq!(first.published_version, Some(1));
         assert!(first
             .permissions
@@ -442,7 +445,7 @@ mod tests {
             .all(|p| p.status == PermissionStatus::SetOnCreate));
 
         let second = publisher(&api, false).publish(&desired).await.unwrap();
-        assert_eq!(second.count(Action::Unchanged), second.changes.len());
+        assert_eq!(second.count(AssetAction::Unchanged), second.changes.len());
         assert!(second
             .permissions
             .iter()
@@ -462,12 +465,12 @@ mod tests {
             database: "pricewatch".into(),
         };
         let report = publisher(&api, false).publish(&desired).await.unwrap();
-        assert_eq!(report.changes[0].action, Action::Update);
+        assert_eq!(report.changes[0].action, AssetAction::Update);
         assert_eq!(
             report.changes[0].detail.as_deref(),
             Some("changed: connection")
         );
-        assert_eq!(report.count(Action::Update), 1);
+        assert_eq!(report.count(AssetAction::Update), 1);
         assert_eq!(
             api.data_source(&desired.data_source.id).unwrap(),
             desired.data_source.shape
@@ -484,7 +487,7 @@ mod tests {
         let dashboard = report.changes.last().unwrap();
         assert_eq!(
             (dashboard.kind, dashboard.action),
-            ("dashboard", Action::Update)
+            ("dashboard", AssetAction::Update)
         );
         assert_eq!(report.published_version, Some(2));
         assert_eq!(api.published_version(&desired.dashboard.id), Some(2));
@@ -538,7 +541,9 @@ mod tests {
         let api = FakeQuickSight::default();
         let report = publisher(&api, true).publish(&desired()).await.unwrap();
         assert!(report.dry_run);
-        assert!(actions(&report).iter().all(|(_, a)| *a == Action::Create));
+        assert!(actions(&report)
+            .iter()
+            .all(|(_, a)| *a == AssetAction::Create));
         assert_eq!(api.calls_named("create"), 0);
         assert!(api.data_source(&desired().data_source.id).is_none());
     }
@@ -557,7 +562,7 @@ mod tests {
             .iter()
             .filter(|c| c.kind == "data set")
             .collect();
-        assert!(data_sets.iter().all(|c| c.action == Action::Write));
+        assert!(data_sets.iter().all(|c| c.action == AssetAction::Write));
         assert!(second
             .permissions
             .iter()
@@ -577,13 +582,13 @@ mod tests {
                 database: "d".into(),
             },
         };
-        assert_eq!(decide(&shape, None).0, Action::Create);
-        assert_eq!(decide(&shape, Some(&shape)).0, Action::Unchanged);
+        assert_eq!(decide(&shape, None).0, AssetAction::Create);
+        assert_eq!(decide(&shape, Some(&shape)).0, AssetAction::Unchanged);
         let mut renamed = shape.clone();
         renamed.name = "x".into();
         assert_eq!(
             decide(&shape, Some(&renamed)),
-            (Action::Update, Some("changed: name".into()))
+            (AssetAction::Update, Some("changed: name".into()))
         );
 
         let spec = desired().dashboard;
@@ -594,12 +599,18 @@ mod tests {
             description: Some(version_description(&spec.fingerprint)),
             errors: vec![],
         };
-        assert_eq!(decide_dashboard(&spec, Some(&state)).0, Action::Unchanged);
+        assert_eq!(
+            decide_dashboard(&spec, Some(&state)).0,
+            AssetAction::Unchanged
+        );
         let failed = DashboardState {
             status: "CREATION_FAILED".into(),
             ..state
         };
-        assert_eq!(decide_dashboard(&spec, Some(&failed)).0, Action::Update);
+        assert_eq!(
+            decide_dashboard(&spec, Some(&failed)).0,
+            AssetAction::Update
+        );
     }
 
     #[test]

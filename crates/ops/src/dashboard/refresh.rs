@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::DashboardError;
 use crate::wait::Polling;
-use pricewatch_core::dashboard::api::{AwsErrorKind, DataSetSpec, QuickSight};
+use pricewatch_core::dashboard::quicksight::{AwsErrorKind, DataSetSpec, QuickSight};
 use pricewatch_core::reporter::Reporter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use pricewatch_aws::QuickSightApi;
 use pricewatch_core::bundle::Bundle;
 use pricewatch_core::config::{Dialect, ImportMode};
-use pricewatch_core::dashboard::api::Connection;
+use pricewatch_core::dashboard::quicksight::Connection;
 use pricewatch_core::dashboard::spec;
 use pricewatch_core::reporter::Reporter;
 

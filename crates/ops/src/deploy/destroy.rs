@@ -4,7 +4,7 @@
 
 use super::api::{ObjectStore, Stacks};
 use super::engine::{
-    in_stack_order, result, wave_stacks, DeployError, DeployReport, Engine, Outcome, Target,
+    in_stack_order, result, wave_stacks, DeployError, DeployReport, Engine, StackOutcome, Target,
 };
 use pricewatch_core::render::RenderedStack;
 
@@ -19,7 +19,7 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                 results.extend(stacks.iter().map(|s| {
                     result(
                         s,
-                        Outcome::NotStarted,
+                        StackOutcome::NotStarted,
                         0.0,
                         Some("a later stack could not be deleted".into()),
                     )
@@ -44,10 +44,10 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
         target: &Target<'_>,
         stack: &RenderedStack,
         force: bool,
-    ) -> Result<Outcome, DeployError> {
+    ) -> Result<StackOutcome, DeployError> {
         let env = &target.env.name;
         let Some(state) = self.stacks.describe(&stack.stack_name).await? else {
-            return Ok(Outcome::Unchanged);
+            return Ok(StackOutcome::Unchanged);
         };
         if state.termination_protection {
             if !force {
@@ -78,6 +78,6 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
         self.reporter
             .info(&format!("{}: deleting {}", stack.name, stack.stack_name));
         self.delete_and_wait(stack, env).await?;
-        Ok(Outcome::Deleted)
+        Ok(StackOutcome::Deleted)
     }
 }

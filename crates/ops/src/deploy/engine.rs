@@ -13,7 +13,7 @@ use super::api::{
     Stacks,
 };
 use super::artifacts::{self, Artifact};
-use super::plan::{Action, PlannedStack};
+use super::plan::{PlannedStack, StackAction};
 use super::rules::{self, Condition, Refusal};
 use crate::wait::Polling;
 use pricewatch_core::bundle::Bundle;
@@ -55,7 +55,7 @@ impl Options {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum StackOutcome {
     Unchanged,
     Created,
     Updated,
@@ -69,7 +69,7 @@ pub enum Outcome {
 pub struct StackResult {
     pub stack: String,
     pub stack_name: String,
-    pub outcome: Outcome,
+    pub outcome: StackOutcome,
     pub seconds: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -85,7 +85,7 @@ impl DeployReport {
     pub fn ok(&self) -> bool {
         self.stacks
             .iter()
-            .all(|s| !matches!(s.outcome, Outcome::Failed | Outcome::NotStarted))
+            .all(|s| !matches!(s.outcome, StackOutcome::Failed | StackOutcome::NotStarted))
     }
 }
 
@@ -216,7 +216,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                 results.extend(stacks.iter().map(|s| {
                     result(
                         s,
-                        Outcome::NotStarted,
+                        StackOutcome::NotStarted,
                         0.0,
                         Some("an earlier wave failed".into()),
                     )
@@ -228,7 +228,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                 results.extend(
                     stacks
                         .iter()
-                        .map(|s| result(s, Outcome::Failed, 0.0, Some(e.to_string()))),
+                        .map(|s| result(s, StackOutcome::Failed, 0.0, Some(e.to_string()))),
                 );
                 continue;
             }
@@ -280,7 +280,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         &self,
         results: &mut Vec<StackResult>,
         stack: &RenderedStack,
-        outcome: Result<Outcome, DeployError>,
+        outcome: Result<StackOutcome, DeployError>,
         seconds: f64,
     ) -> bool {
         match outcome {
@@ -292,7 +292,12 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             }
             Err(e) => {
                 self.reporter.warn(&format!("{}: {e}", stack.name));
-                results.push(result(stack, Outcome::Failed, seconds, Some(e.to_string())));
+                results.push(result(
+                    stack,
+                    StackOutcome::Failed,
+                    seconds,
+                    Some(e.to_string()),
+                ));
                 true
             }
         }
@@ -398,7 +403,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         let Some(current) = &state else {
             return Ok(None);
         };
-        if current.status == "REVIEW_IN_PROGRESS" {
+        if rules::is_review_shell(&current.status) {
             // A change set was created for a new stack but never executed:
             // an empty shell that would block creating the stack.
             self.reporter.info(&format!(
@@ -463,7 +468,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         stack: &RenderedStack,
         outputs: &Outputs,
         planned: Option<&PlannedStack>,
-    ) -> Result<(Outcome, BTreeMap<String, String>), DeployError> {
+    ) -> Result<(StackOutcome, BTreeMap<String, String>), DeployError> {
         let env = &target.env.name;
         if let Some(planned) = planned {
             let sha = sha256_hex(stack.template.as_bytes());
@@ -473,7 +478,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                     why: "its template changed since the plan".into(),
                 });
             }
-            if planned.action == Action::Blocked {
+            if planned.action == StackAction::Blocked {
                 return Err(DeployError::PlanMismatch {
                     stack: stack.name.clone(),
                     why: planned
@@ -494,7 +499,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         }
         if let (Some(state), Some(deployed)) = (&state, &deployed_fingerprint) {
             if *deployed == resolved.fingerprint {
-                return Ok((Outcome::Unchanged, state.outputs.clone()));
+                return Ok((StackOutcome::Unchanged, state.outputs.clone()));
             }
         }
         if state.is_none() {
@@ -507,7 +512,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                 Some(id) => id,
                 None => {
                     return Ok((
-                        Outcome::Unchanged,
+                        StackOutcome::Unchanged,
                         state.map(|s| s.outputs).unwrap_or_default(),
                     ))
                 }
@@ -520,7 +525,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                     .delete_change_set(&stack.stack_name, &change_set_id)
                     .await?;
                 return Ok((
-                    Outcome::Unchanged,
+                    StackOutcome::Unchanged,
                     state.map(|s| s.outputs).unwrap_or_default(),
                 ));
             }
@@ -578,7 +583,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
                 .set_stack_policy(&stack.stack_name, policy)
                 .await?;
         }
-        Ok((Outcome::Updated, finished.outputs))
+        Ok((StackOutcome::Updated, finished.outputs))
     }
 
     /// Creates a new stack directly: a change set would add nothing a plan
@@ -588,7 +593,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         stack: &RenderedStack,
         resolved: &Resolved,
         env: &str,
-    ) -> Result<(Outcome, BTreeMap<String, String>), DeployError> {
+    ) -> Result<(StackOutcome, BTreeMap<String, String>), DeployError> {
         let body = self.submitted_template(stack, resolved)?;
         self.reporter.info(&format!(
             "{}: creating {} ({} resources)",
@@ -607,7 +612,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
             })
             .await?;
         let finished = self.finish(stack, None, env).await?;
-        Ok((Outcome::Created, finished.outputs))
+        Ok((StackOutcome::Created, finished.outputs))
     }
 
     /// Follows an operation to its end and turns a failure into its root causes.
@@ -656,10 +661,7 @@ impl<'a, S: Stacks, O: ObjectStore> Engine<'a, S, O> {
         resolved: &Resolved,
     ) -> Result<Option<String>, DeployError> {
         let body = self.submitted_template(stack, resolved)?;
-        let seconds = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let seconds = pricewatch_core::time::now_unix();
         let name = format!("pricewatch-{}-{seconds}", &resolved.fingerprint[..12]);
         let request = StackRequest {
             stack_name: &stack.stack_name,
@@ -798,14 +800,14 @@ fn check_plan(
         why,
     };
     match (planned.action, state) {
-        (Action::Create, Some(s)) => Err(mismatch(format!(
+        (StackAction::Create, Some(s)) => Err(mismatch(format!(
             "it was planned as new but now exists ({})",
             s.status
         ))),
-        (Action::Update | Action::Unchanged, None) => Err(mismatch(
+        (StackAction::Update | StackAction::Unchanged, None) => Err(mismatch(
             "it was deployed when planned but is gone now".into(),
         )),
-        (Action::Update | Action::Unchanged, Some(s)) => {
+        (StackAction::Update | StackAction::Unchanged, Some(s)) => {
             if s.last_updated != planned.last_updated
                 || *deployed_fingerprint != planned.deployed_fingerprint
             {
@@ -843,7 +845,7 @@ pub(super) fn in_stack_order(bundle: &Bundle, mut results: Vec<StackResult>) -> 
 
 pub(super) fn result(
     stack: &RenderedStack,
-    outcome: Outcome,
+    outcome: StackOutcome,
     seconds: f64,
     detail: Option<String>,
 ) -> StackResult {
@@ -856,13 +858,13 @@ pub(super) fn result(
     }
 }
 
-pub fn outcome_text(outcome: Outcome) -> &'static str {
+pub fn outcome_text(outcome: StackOutcome) -> &'static str {
     match outcome {
-        Outcome::Unchanged => "unchanged",
-        Outcome::Created => "created",
-        Outcome::Updated => "updated",
-        Outcome::Deleted => "deleted",
-        Outcome::Failed => "FAILED",
-        Outcome::NotStarted => "not started",
+        StackOutcome::Unchanged => "unchanged",
+        StackOutcome::Created => "created",
+        StackOutcome::Updated => "updated",
+        StackOutcome::Deleted => "deleted",
+        StackOutcome::Failed => "FAILED",
+        StackOutcome::NotStarted => "not started",
     }
 }

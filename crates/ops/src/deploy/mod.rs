@@ -4,7 +4,7 @@
 //! stateful resources are never replaced by accident. AWS is reached only
 //! through the traits in [`api`].
 
-pub use pricewatch_core::stacks_api as api;
+pub use pricewatch_core::cloud::stacks as api;
 pub mod artifacts;
 mod destroy;
 mod engine;
@@ -13,10 +13,10 @@ pub mod rules;
 mod status;
 
 pub use engine::{
-    outcome_text as engine_outcome_text, DeployError, DeployReport, Engine, Options, Outcome,
+    outcome_text as engine_outcome_text, DeployError, DeployReport, Engine, Options, StackOutcome,
     StackResult, Target,
 };
-pub use plan::{Action, PlanFile, PlannedStack};
+pub use plan::{PlanFile, PlannedStack, StackAction};
 pub use status::{StackStatus, StatusReport};
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use pricewatch_core::hash::sha256_hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub enum StackAction {
     Create,
     Update,
     Unchanged,
@@ -26,7 +26,7 @@ pub enum Action {
 pub struct PlannedStack {
     pub name: String,
     pub stack_name: String,
-    pub action: Action,
+    pub action: StackAction,
     pub template_sha256: String,
     pub deployed_fingerprint: Option<String>,
     pub last_updated: Option<String>,
@@ -50,13 +50,13 @@ impl PlanFile {
     pub fn has_changes(&self) -> bool {
         self.stacks
             .iter()
-            .any(|s| matches!(s.action, Action::Create | Action::Update))
+            .any(|s| matches!(s.action, StackAction::Create | StackAction::Update))
     }
 
     pub fn has_blocked(&self) -> bool {
         self.stacks
             .iter()
-            .any(|s| s.action == Action::Blocked || !s.refusals.is_empty())
+            .any(|s| s.action == StackAction::Blocked || !s.refusals.is_empty())
     }
 }
 
@@ -70,7 +70,7 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
             let mut entry = PlannedStack {
                 name: stack.name.clone(),
                 stack_name: stack.stack_name.clone(),
-                action: Action::Blocked,
+                action: StackAction::Blocked,
                 template_sha256,
                 deployed_fingerprint: None,
                 last_updated: None,
@@ -90,7 +90,7 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
             }
             match condition {
                 Condition::Missing => {
-                    entry.action = Action::Create;
+                    entry.action = StackAction::Create;
                     entry.changes = stack
                         .info
                         .resources
@@ -109,17 +109,17 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                         if entry.deployed_fingerprint.as_deref()
                             == Some(resolved.fingerprint.as_str()) =>
                     {
-                        entry.action = Action::Unchanged;
+                        entry.action = StackAction::Unchanged;
                     }
                     Ok(resolved) => {
                         let Some(id) = self.create_change_set(stack, &resolved).await? else {
-                            entry.action = Action::Unchanged;
+                            entry.action = StackAction::Unchanged;
                             planned.push(entry);
                             continue;
                         };
                         match self.wait_for_change_set(stack, &id).await? {
                             Some(changes) => {
-                                entry.action = Action::Update;
+                                entry.action = StackAction::Update;
                                 entry.refusals =
                                     rules::dangerous_changes(&changes, &self.options.allow_replace)
                                         .into_iter()
@@ -143,7 +143,7 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                                 self.stacks
                                     .delete_change_set(&stack.stack_name, &id)
                                     .await?;
-                                entry.action = Action::Unchanged;
+                                entry.action = StackAction::Unchanged;
                             }
                         }
                     }

@@ -46,6 +46,23 @@ pub fn condition(status: &str) -> Condition {
     }
 }
 
+/// A change set created for a new stack but never executed: an empty
+/// shell that blocks creating the stack.
+pub fn is_review_shell(status: &str) -> bool {
+    status == "REVIEW_IN_PROGRESS"
+}
+
+/// Whether the status reports a failure (worth reading the events for).
+pub fn is_failure(status: &str) -> bool {
+    status.contains("ROLLBACK") || status.ends_with("_FAILED")
+}
+
+/// Drift detection needs a settled stack that has resources: not one being
+/// changed, never created, or left empty by a failed create.
+pub fn drift_detectable(status: &str) -> bool {
+    status.ends_with("_COMPLETE") && !matches!(status, "DELETE_COMPLETE" | "ROLLBACK_COMPLETE")
+}
+
 /// Whether a finished operation succeeded.
 pub fn succeeded(status: &str) -> bool {
     matches!(

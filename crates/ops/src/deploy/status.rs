@@ -68,12 +68,6 @@ fn drift_next(stack_name: &str) -> String {
     )
 }
 
-/// Drift detection needs a settled stack that has resources: not one being
-/// changed, never created, or left empty by a failed create.
-fn detectable(status: &str) -> bool {
-    status.ends_with("_COMPLETE") && !matches!(status, "DELETE_COMPLETE" | "ROLLBACK_COMPLETE")
-}
-
 impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
     pub async fn status(&self, target: &Target<'_>) -> Result<StatusReport, DeployError> {
         let env = &target.env.name;
@@ -95,8 +89,7 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
                 },
                 Some(state) => {
                     let condition = rules::condition(&state.status);
-                    let failed =
-                        state.status.contains("ROLLBACK") || state.status.ends_with("_FAILED");
+                    let failed = rules::is_failure(&state.status);
                     let failure = if failed {
                         let events = self.stacks.events(&stack.stack_name).await?;
                         let causes = rules::root_causes(&events, "");
@@ -163,7 +156,7 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
         let mut running: BTreeMap<usize, String> = BTreeMap::new();
         let mut unsupported: Option<String> = None;
         for (i, stack) in report.stacks.iter_mut().enumerate() {
-            if !detectable(&stack.status) {
+            if !rules::drift_detectable(&stack.status) {
                 if stack.status != "NOT_DEPLOYED" {
                     stack.drift_note = Some(format!("not checked: the stack is {}", stack.status));
                 }

@@ -55,7 +55,7 @@ fn deploy_with(cloud: &FakeCloud, bundle: &Bundle, options: &Options) -> DeployR
     crate::block_on(Engine::new(cloud, cloud, &Quiet, options).deploy(&target, None))
 }
 
-fn outcomes(report: &DeployReport) -> Vec<(String, Outcome)> {
+fn outcomes(report: &DeployReport) -> Vec<(String, StackOutcome)> {
     report
         .stacks
         .iter()
@@ -69,7 +69,10 @@ fn first_deploy_creates_in_wave_order_and_the_second_changes_nothing() {
     let bundle = bundle("local");
     let report = deploy_with(&cloud, &bundle, &options());
     assert!(report.ok(), "{report:?}");
-    assert!(report.stacks.iter().all(|s| s.outcome == Outcome::Created));
+    assert!(report
+        .stacks
+        .iter()
+        .all(|s| s.outcome == StackOutcome::Created));
     let creates: Vec<String> = cloud
         .calls()
         .into_iter()
@@ -101,7 +104,10 @@ fn first_deploy_creates_in_wave_order_and_the_second_changes_nothing() {
     let before = cloud.calls().len();
     let again = deploy_with(&cloud, &bundle, &options());
     assert!(
-        again.stacks.iter().all(|s| s.outcome == Outcome::Unchanged),
+        again
+            .stacks
+            .iter()
+            .all(|s| s.outcome == StackOutcome::Unchanged),
         "{again:?}"
     );
     let second: Vec<String> = cloud.calls()[before..].to_vec();
@@ -127,13 +133,13 @@ fn a_changed_stack_is_updated_through_a_change_set() {
     changed.stacks[1].template.push_str("# a change\n");
     let report = deploy_with(&cloud, &changed, &options());
     assert!(report.ok());
-    assert_eq!(report.stacks[1].outcome, Outcome::Updated);
+    assert_eq!(report.stacks[1].outcome, StackOutcome::Updated);
     assert_eq!(cloud.count("CreateChangeSet"), 1);
     assert_eq!(cloud.count("ExecuteChangeSet"), 1);
     assert!(
         outcomes(&report)
             .iter()
-            .filter(|(_, o)| *o == Outcome::Unchanged)
+            .filter(|(_, o)| *o == StackOutcome::Unchanged)
             .count()
             == bundle.stacks.len() - 1
     );
@@ -159,7 +165,7 @@ fn replacing_a_stateful_resource_is_refused_unless_allowed() {
     let report = deploy_with(&cloud, &changed, &options());
     assert!(!report.ok());
     let streams = &report.stacks[1];
-    assert_eq!(streams.outcome, Outcome::Failed);
+    assert_eq!(streams.outcome, StackOutcome::Failed);
     let detail = streams.detail.as_deref().unwrap();
     assert!(detail.contains("would replace ProductsStream (AWS::Kinesis::Stream): changing Name requires a new resource"), "{detail}");
     assert!(
@@ -175,7 +181,7 @@ fn replacing_a_stateful_resource_is_refused_unless_allowed() {
     // Later waves are not started.
     assert!(report.stacks[2..]
         .iter()
-        .all(|s| s.outcome == Outcome::NotStarted));
+        .all(|s| s.outcome == StackOutcome::NotStarted));
 
     let allowed = Options {
         allow_replace: vec!["ProductsStream".into()],
@@ -183,7 +189,7 @@ fn replacing_a_stateful_resource_is_refused_unless_allowed() {
     };
     let report = deploy_with(&cloud, &changed, &allowed);
     assert!(report.ok(), "{report:?}");
-    assert_eq!(report.stacks[1].outcome, Outcome::Updated);
+    assert_eq!(report.stacks[1].outcome, StackOutcome::Updated);
 }
 
 #[test]
@@ -208,10 +214,10 @@ fn a_failed_create_reports_its_root_cause_and_needs_recover() {
         "{detail}"
     );
     assert!(!detail.contains("cancelled"), "{detail}");
-    assert_eq!(report.stacks[0].outcome, Outcome::Created);
+    assert_eq!(report.stacks[0].outcome, StackOutcome::Created);
     assert!(report.stacks[2..]
         .iter()
-        .all(|s| s.outcome == Outcome::NotStarted));
+        .all(|s| s.outcome == StackOutcome::NotStarted));
 
     // The next deploy recognises the failed create and says how to recover.
     cloud.fail_create.clear();
@@ -228,7 +234,7 @@ fn a_failed_create_reports_its_root_cause_and_needs_recover() {
     };
     let report = deploy_with(&cloud, &bundle, &recover);
     assert!(report.ok(), "{report:?}");
-    assert_eq!(report.stacks[1].outcome, Outcome::Created);
+    assert_eq!(report.stacks[1].outcome, StackOutcome::Created);
     assert_eq!(cloud.count("DeleteStack"), 1);
 }
 
@@ -243,7 +249,7 @@ fn an_operation_left_in_progress_is_waited_for() {
     cloud.put_stack("pricewatch-local-foundation", foundation);
     let report = deploy_with(&cloud, &bundle, &options());
     assert!(report.ok(), "{report:?}");
-    assert_eq!(report.stacks[0].outcome, Outcome::Unchanged);
+    assert_eq!(report.stacks[0].outcome, StackOutcome::Unchanged);
     assert_eq!(
         cloud.stack("pricewatch-local-foundation").unwrap().status,
         "UPDATE_COMPLETE"
@@ -267,7 +273,7 @@ fn an_update_rolled_back_after_an_interrupted_deploy_is_applied_again() {
         .push_str("# the change that was rolled back\n");
     let report = deploy_with(&cloud, &changed, &options());
     assert!(report.ok(), "{report:?}");
-    assert_eq!(report.stacks[1].outcome, Outcome::Updated);
+    assert_eq!(report.stacks[1].outcome, StackOutcome::Updated);
     assert_eq!(
         cloud.count("CreateStack"),
         bundle.stacks.len(),
@@ -380,7 +386,7 @@ fn plan_summarises_and_deploy_applies_exactly_the_planned_change_set() {
     let opts = options();
     let engine = Engine::new(&cloud, &cloud, &Quiet, &opts);
     let plan = crate::block_on(engine.plan(&fresh_target, false)).unwrap();
-    assert!(plan.stacks.iter().all(|s| s.action == Action::Create));
+    assert!(plan.stacks.iter().all(|s| s.action == StackAction::Create));
     assert!(plan.stacks[0]
         .changes
         .iter()
@@ -400,16 +406,16 @@ fn plan_summarises_and_deploy_applies_exactly_the_planned_change_set() {
         artifacts: &artifacts,
     };
     let plan = crate::block_on(engine.plan(&target, true)).unwrap();
-    let actions: Vec<Action> = plan.stacks.iter().map(|s| s.action).collect();
+    let actions: Vec<StackAction> = plan.stacks.iter().map(|s| s.action).collect();
     assert_eq!(
         actions,
         [
-            Action::Unchanged,
-            Action::Unchanged,
-            Action::Update,
-            Action::Unchanged,
-            Action::Unchanged,
-            Action::Unchanged
+            StackAction::Unchanged,
+            StackAction::Unchanged,
+            StackAction::Update,
+            StackAction::Unchanged,
+            StackAction::Unchanged,
+            StackAction::Unchanged
         ]
     );
     assert!(plan.has_changes());

@@ -34,7 +34,7 @@ pub struct AppliedModel {
 /// What `sql apply` does to one model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub enum ModelAction {
     /// New: created.
     Create,
     /// Changed, or downstream of a change: dropped and created again.
@@ -53,7 +53,7 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
     pub model: String,
-    pub action: Action,
+    pub action: ModelAction,
     /// Why, when it is not the model's own change (e.g. `upstream
     /// silver.products changed`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,7 +84,12 @@ impl ApplyPlan {
     pub fn stateful_drops(&self) -> Vec<&str> {
         self.steps
             .iter()
-            .filter(|s| matches!(s.action, Action::ReplaceStateful | Action::RemoveStateful))
+            .filter(|s| {
+                matches!(
+                    s.action,
+                    ModelAction::ReplaceStateful | ModelAction::RemoveStateful
+                )
+            })
             .map(|s| s.model.as_str())
             .collect()
     }
@@ -136,9 +141,9 @@ pub fn plan(models: &[Model], applied: &BTreeMap<String, AppliedModel>) -> Apply
         plan.steps.push(Step {
             model: name.clone(),
             action: if stateful {
-                Action::RemoveStateful
+                ModelAction::RemoveStateful
             } else {
-                Action::Remove
+                ModelAction::Remove
             },
             why: None,
         });
@@ -153,25 +158,25 @@ pub fn plan(models: &[Model], applied: &BTreeMap<String, AppliedModel>) -> Apply
         match (affected.get(&model.name), record) {
             (Some(_), None) => {
                 plan.create.push(model.name.clone());
-                plan.steps.push(step(Action::Create, None));
+                plan.steps.push(step(ModelAction::Create, None));
             }
             (Some(cause), Some(_)) => {
                 plan.create.push(model.name.clone());
                 let why = (*cause != model.name).then(|| format!("upstream {cause} changed"));
                 let action = if model.stateful {
-                    Action::ReplaceStateful
+                    ModelAction::ReplaceStateful
                 } else {
-                    Action::Recreate
+                    ModelAction::Recreate
                 };
                 plan.steps.push(step(action, why));
             }
             (None, Some(r)) if r.description_checksum != model.description_checksum() => {
                 plan.commented.push(model.name.clone());
-                plan.steps.push(step(Action::Comment, None));
+                plan.steps.push(step(ModelAction::Comment, None));
             }
             (None, _) => {
                 plan.unchanged.push(model.name.clone());
-                plan.steps.push(step(Action::Unchanged, None));
+                plan.steps.push(step(ModelAction::Unchanged, None));
             }
         }
     }
@@ -426,7 +431,7 @@ mod tests {
             .collect()
     }
 
-    fn actions(plan: &ApplyPlan) -> Vec<(&str, Action)> {
+    fn actions(plan: &ApplyPlan) -> Vec<(&str, ModelAction)> {
         plan.steps
             .iter()
             .map(|s| (s.model.as_str(), s.action))
@@ -470,7 +475,7 @@ mod tests {
             plan.steps[3],
             Step {
                 model: "gold.a".into(),
-                action: Action::Recreate,
+                action: ModelAction::Recreate,
                 why: Some("upstream silver.p changed".into())
             }
         );
@@ -498,8 +503,8 @@ mod tests {
         assert_eq!(
             actions(&plan)[..2],
             [
-                ("bronze.p", Action::ReplaceStateful),
-                ("silver.p", Action::Recreate)
+                ("bronze.p", ModelAction::ReplaceStateful),
+                ("silver.p", ModelAction::Recreate)
             ]
         );
         assert_eq!(plan.stateful_drops(), ["bronze.p"]);

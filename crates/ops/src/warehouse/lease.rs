@@ -78,10 +78,7 @@ pub fn holder_id() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "unknown host".into());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
+    let nanos = pricewatch_core::time::now_unix_nanos();
     format!("{who}@{host} pid {} ({nanos:x})", std::process::id())
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{Statements, WarehouseError};
 use crate::wait::Polling;
+use pricewatch_core::backoff::{Backoff, Jitter};
 use pricewatch_core::cloud::{AwsError, AwsErrorKind, DataApi, StatementStatus};
 use pricewatch_core::config::Dialect;
 use pricewatch_core::sql_text::split_statements as split;
@@ -82,6 +83,10 @@ impl<D: DataApi> Redshift<D> {
             ));
         }
         let mut attempt = 0;
+        // Serialization conflicts clear up as the other transaction ends:
+        // back off and jitter so two retrying runs do not collide again.
+        let mut backoff = Backoff::new(self.limits.retry_delay, self.limits.retry_delay * 8);
+        let mut jitter = Jitter::seeded();
         loop {
             let id = self
                 .api
@@ -96,7 +101,8 @@ impl<D: DataApi> Redshift<D> {
                     if attempt < self.limits.retries && is_transient(&message) =>
                 {
                     attempt += 1;
-                    tokio::time::sleep(self.limits.retry_delay * attempt).await;
+                    let pause = backoff.pause();
+                    tokio::time::sleep(pause / 2 + jitter.below(pause / 2)).await;
                 }
                 StatementStatus::Failed { message } => {
                     let tries = if attempt > 0 {
@@ -404,7 +410,7 @@ mod tests {
 
     #[test]
     fn a_statement_failing_mid_refresh_skips_its_downstream_and_the_next_refresh_completes() {
-        use crate::warehouse::refresh::{refresh, refresh_statement, Status};
+        use crate::warehouse::refresh::{refresh, refresh_statement, RefreshStatus};
         use pricewatch_core::model::Model;
         let model = |name: &str, deps: &[&str]| Model::stub(name, deps, &[]);
         let models = [
@@ -425,15 +431,15 @@ mod tests {
         ]);
         let wh = warehouse(&api);
         let first = block_on(refresh(&models, &all, 1, |m| refresh_statement(&wh, m)));
-        let statuses: Vec<(&str, Status)> =
+        let statuses: Vec<(&str, RefreshStatus)> =
             first.iter().map(|r| (r.model.as_str(), r.status)).collect();
         assert_eq!(
             statuses,
             [
-                ("silver.p", Status::Refreshed),
-                ("gold.a", Status::Failed),
-                ("gold.b", Status::Skipped),
-                ("gold.c", Status::Refreshed),
+                ("silver.p", RefreshStatus::Refreshed),
+                ("gold.a", RefreshStatus::Failed),
+                ("gold.b", RefreshStatus::Skipped),
+                ("gold.c", RefreshStatus::Refreshed),
             ]
         );
         assert_eq!(api.submitted.borrow().len(), 3, "gold.b was never sent");
@@ -442,7 +448,7 @@ mod tests {
         *api.runs.borrow_mut() = (0..4).map(|_| vec![done()]).collect();
         let second = block_on(refresh(&models, &all, 1, |m| refresh_statement(&wh, m)));
         assert!(
-            second.iter().all(|r| r.status == Status::Refreshed),
+            second.iter().all(|r| r.status == RefreshStatus::Refreshed),
             "{second:?}"
         );
         assert_eq!(api.submitted.borrow().len(), 7);

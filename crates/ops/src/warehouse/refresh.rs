@@ -15,7 +15,7 @@ use pricewatch_core::model::Model;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub enum RefreshStatus {
     Refreshed,
     Failed,
     /// Not run: something it depends on failed.
@@ -25,7 +25,7 @@ pub enum Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelResult {
     pub model: String,
-    pub status: Status,
+    pub status: RefreshStatus,
     pub seconds: f64,
     pub detail: Option<String>,
 }
@@ -97,14 +97,14 @@ where
             if let Some(failed) = deps.iter().find(|d| {
                 results
                     .get(**d)
-                    .is_some_and(|r| r.status != Status::Refreshed)
+                    .is_some_and(|r| r.status != RefreshStatus::Refreshed)
             }) {
                 started.insert(name);
                 results.insert(
                     name.to_string(),
                     ModelResult {
                         model: name.to_string(),
-                        status: Status::Skipped,
+                        status: RefreshStatus::Skipped,
                         seconds: 0.0,
                         detail: Some(format!("{failed} did not refresh")),
                     },
@@ -129,9 +129,9 @@ where
             ModelResult {
                 model: name.to_string(),
                 status: if outcome.is_ok() {
-                    Status::Refreshed
+                    RefreshStatus::Refreshed
                 } else {
-                    Status::Failed
+                    RefreshStatus::Failed
                 },
                 seconds: (seconds * 1000.0).round() / 1000.0,
                 detail: outcome.err().map(|e| e.to_string()),
@@ -272,7 +272,7 @@ mod tests {
         };
         let models = graph();
         let results = run(&models, &select(&models, &[]).unwrap(), 4, &log);
-        assert!(results.iter().all(|r| r.status == Status::Refreshed));
+        assert!(results.iter().all(|r| r.status == RefreshStatus::Refreshed));
         let events = log.events.lock().unwrap().clone();
         for (model, deps) in [
             ("silver.p", vec!["bronze.p"]),
@@ -320,14 +320,14 @@ mod tests {
         };
         let models = graph();
         let results = run(&models, &select(&models, &[]).unwrap(), 2, &log);
-        let status: BTreeMap<&str, Status> = results
+        let status: BTreeMap<&str, RefreshStatus> = results
             .iter()
             .map(|r| (r.model.as_str(), r.status))
             .collect();
-        assert_eq!(status["silver.p"], Status::Failed);
-        assert_eq!(status["gold.a"], Status::Skipped);
-        assert_eq!(status["gold.b"], Status::Skipped);
-        assert_eq!(status["silver.v"], Status::Refreshed);
+        assert_eq!(status["silver.p"], RefreshStatus::Failed);
+        assert_eq!(status["gold.a"], RefreshStatus::Skipped);
+        assert_eq!(status["gold.b"], RefreshStatus::Skipped);
+        assert_eq!(status["silver.v"], RefreshStatus::Refreshed);
         assert!(!log
             .events
             .lock()

@@ -1,6 +1,12 @@
-//! The small interfaces pricewatch needs from AWS beyond CloudFormation,
-//! and the error every AWS call returns, classified by what the user can
-//! do about it. `aws/` implements them against the SDK; tests use fakes.
+//! The ports: the interfaces operations need from AWS and the warehouse,
+//! each named after its service — [`stacks`] (CloudFormation), and here
+//! the small ones (S3, Kinesis, CloudWatch, STS, the Data API, the
+//! warehouse's statements) — and the error every AWS call returns,
+//! classified by what the user can do about it. The QuickSight port is
+//! `dashboard::quicksight`, beside the dashboard model its types carry.
+//! `pricewatch-aws` implements them against the SDK; tests use fakes.
+
+pub mod stacks;
 
 /// A failed AWS call, classified by what the user can do about it.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
