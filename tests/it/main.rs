@@ -6,6 +6,7 @@
 
 mod checks_local;
 mod cli;
+mod cli_snapshots;
 mod dashboard_moto;
 mod deploy_moto;
 mod faults_moto;
@@ -55,6 +56,8 @@ fn trial(name: &str, needs: &[Need], test: fn()) -> Trial {
 fn main() {
     let args = Arguments::from_args();
     let trials = vec![
+        trial("cli_snapshots::the_commands_without_services_say_the_same", &[], cli_snapshots::the_commands_without_services_say_the_same),
+        trial("cli_snapshots::the_local_env_commands_say_the_same", &[Need::Postgres, Need::Moto], cli_snapshots::the_local_env_commands_say_the_same),
         trial("checks_local::clean_data_passes_and_broken_rows_fail_with_junit_and_metrics", &[Need::Postgres, Need::Moto], checks_local::clean_data_passes_and_broken_rows_fail_with_junit_and_metrics),
         trial("checks_local::an_unreachable_warehouse_is_exit_2_and_publishes_nothing", &[Need::Moto], checks_local::an_unreachable_warehouse_is_exit_2_and_publishes_nothing),
         trial("checks_local::every_check_has_an_alarm_and_the_composite_pages_once", &[], checks_local::every_check_has_an_alarm_and_the_composite_pages_once),
