@@ -215,8 +215,10 @@ fn every_check_has_an_alarm_and_the_composite_pages_once() {
     for check in bundle.checks.iter().filter(|c| c.warn_only()) {
         assert!(alarm_for(&check.name).is_none(), "{}", check.name);
         assert!(
-            resources.keys().any(|id| id.as_str().is_some_and(|id| id.ends_with("WarnAlarm")
-                && id.to_lowercase().contains(&check.name.replace('_', "")))),
+            resources
+                .keys()
+                .any(|id| id.as_str().is_some_and(|id| id.ends_with("WarnAlarm")
+                    && id.to_lowercase().contains(&check.name.replace('_', "")))),
             "{} opens a ticket",
             check.name
         );
