@@ -19,6 +19,9 @@ struct Warehouse {
     project: tempfile::TempDir,
     pages: tempfile::TempDir,
     server: PageServer,
+    /// When the last page was ingested: snapshot times are whole seconds,
+    /// and two snapshots in one second share their price points.
+    last_ingest: std::cell::Cell<Option<std::time::Instant>>,
 }
 
 impl Warehouse {
@@ -35,6 +38,7 @@ impl Warehouse {
             project,
             pages,
             server,
+            last_ingest: std::cell::Cell::new(None),
         }
     }
 
@@ -60,6 +64,11 @@ impl Warehouse {
     }
 
     fn ingest(&self, spec: &PageSpec) {
+        let apart = std::time::Duration::from_millis(1100);
+        if let Some(elapsed) = self.last_ingest.get().map(|at| at.elapsed()) {
+            std::thread::sleep(apart.saturating_sub(elapsed));
+        }
+        self.last_ingest.set(Some(std::time::Instant::now()));
         support::write_pages(self.pages.path(), spec);
         let args = self.server.ingest_args();
         support::succeeded(self.run_as("pricewatch", &args.each_ref().map(String::as_str)));
