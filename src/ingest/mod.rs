@@ -476,7 +476,7 @@ mod tests {
     }
 
     /// The archive keys in the fake bucket.
-    fn archived(bucket: &Bucket) -> Vec<String> {
+    fn archive_keys(bucket: &Bucket) -> Vec<String> {
         bucket
             .0
             .lock()
@@ -532,7 +532,7 @@ mod tests {
         ));
         assert_eq!(unchanged.outcome, Outcome::Unchanged);
         assert_eq!(unchanged.archive_key, None);
-        assert_eq!(archived(&bucket), vec![key.clone()]);
+        assert_eq!(archive_keys(&bucket), vec![key.clone()]);
 
         let second = crate::block_on(ingest_page(
             &plan,
@@ -543,7 +543,7 @@ mod tests {
             &bucket,
         ));
         assert_eq!(second.outcome, Outcome::Pushed);
-        assert_eq!(archived(&bucket).len(), 2, "one object per snapshot sent");
+        assert_eq!(archive_keys(&bucket).len(), 2, "one object per snapshot sent");
     }
 
     /// Accepts everything except writes under `archive/`, which fail as S3
