@@ -2,6 +2,7 @@
 //! (region, profile, endpoint), decides retries (adaptive) and rate limits,
 //! classifies errors, and implements the deploy engine's traits.
 
+mod archive;
 mod cloudformation;
 mod cloudwatch;
 mod error;

@@ -20,6 +20,10 @@ impl S3Objects {
         S3Objects { client }
     }
 
+    pub(crate) fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
     /// One DeleteObjects call (at most 1000 objects); the first object S3
     /// could not delete is an error.
     async fn delete_identifiers(

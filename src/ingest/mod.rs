@@ -543,7 +543,11 @@ mod tests {
             &bucket,
         ));
         assert_eq!(second.outcome, Outcome::Pushed);
-        assert_eq!(archive_keys(&bucket).len(), 2, "one object per snapshot sent");
+        assert_eq!(
+            archive_keys(&bucket).len(),
+            2,
+            "one object per snapshot sent"
+        );
     }
 
     /// Accepts everything except writes under `archive/`, which fail as S3

@@ -175,9 +175,9 @@ fn json_integer(dialect: Dialect, column: &str, key: &str) -> String {
 /// table itself, so there is nothing to add.
 fn archived_records(dialect: Dialect, source: &str) -> String {
     match dialect {
-        Dialect::Redshift => format!(
-            "UNION ALL\n    SELECT sequence_number, payload FROM bronze.{source}_history"
-        ),
+        Dialect::Redshift => {
+            format!("UNION ALL\n    SELECT sequence_number, payload FROM bronze.{source}_history")
+        }
         Dialect::Postgres => String::new(),
     }
 }
@@ -269,7 +269,10 @@ mod tests {
             "UNION ALL\n    SELECT sequence_number, payload FROM bronze.vendors_history"
         );
         assert_eq!(render(Dialect::Postgres, t).unwrap(), "");
-        let err = render(Dialect::Redshift, r#"{{ archived_records(source="x; drop") }}"#);
+        let err = render(
+            Dialect::Redshift,
+            r#"{{ archived_records(source="x; drop") }}"#,
+        );
         assert!(format!("{:?}", err.unwrap_err()).contains("unknown source"));
     }
 

@@ -3,6 +3,7 @@
 //! [`Statements`] trait; `apply.rs` decides what `sql apply` must do.
 
 pub mod apply;
+pub mod backfill;
 pub mod bootstrap;
 pub mod lease;
 pub mod postgres;
