@@ -70,7 +70,10 @@ GRANT SELECT, INSERT, UPDATE ON pricewatch_meta.kinesis_checkpoints TO {{ roles.
 {#- Snapshots `pricewatch backfill` reloads from the S3 archive: COPY cannot
     write into a streaming view, so they land here and the silver models
     read them next to the stream (one row per snapshot and page row counts).
-    PostgreSQL needs none: backfill writes the landing tables above. -#}
+    COPY fills the staging table (one SUPER value per archived line), and
+    backfill moves the snapshots it planned on from there; only backfill,
+    holding the warehouse lease, uses it. PostgreSQL needs neither:
+    backfill writes the landing tables above. -#}
 {% for source in sources -%}
 CREATE TABLE IF NOT EXISTS bronze.{{ source.name }}_history (
     snapshot_id VARCHAR(64) NOT NULL,
@@ -81,6 +84,10 @@ CREATE TABLE IF NOT EXISTS bronze.{{ source.name }}_history (
     loaded_at TIMESTAMP NOT NULL
 );
 GRANT SELECT, INSERT ON bronze.{{ source.name }}_history TO {{ roles.grantee }}{{ roles.operator }};
+CREATE TABLE IF NOT EXISTS bronze.{{ source.name }}_archive_staging (
+    record SUPER
+);
+GRANT SELECT, INSERT, DELETE ON bronze.{{ source.name }}_archive_staging TO {{ roles.grantee }}{{ roles.operator }};
 {% endfor -%}
 {% endif -%}
 {#- Only a materialized view's owner may refresh it (Redshift and PostgreSQL

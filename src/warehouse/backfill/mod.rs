@@ -8,8 +8,8 @@
 //! warehouse changes. Then, per snapshot, the rows the warehouse already
 //! holds (from the stream or an earlier backfill) decide: a snapshot held
 //! whole is skipped, any other is loaded — on PostgreSQL into the stream's
-//! landing table, keyed by snapshot and row; on Redshift by COPY into
-//! `bronze.<source>_history`. Silver counts a page row once per snapshot,
+//! landing table, keyed by snapshot and row; on Redshift by COPY (through
+//! a staging table) into `bronze.<source>_history`. Silver counts a page row once per snapshot,
 //! so a snapshot both in the stream and reloaded counts once, and a second
 //! backfill of the same range adds nothing.
 
@@ -399,13 +399,14 @@ async fn load(
             }
             for (day, ids) in &by_day {
                 for chunk in ids.chunks(sql::IDS_PER_BATCH) {
-                    let statements = sql::redshift_load(source, bucket, day, role_arn, chunk);
-                    warehouse
-                        .execute(
-                            &format!("loading archived snapshots of s3://{bucket}/{day}"),
-                            &statements.join("\n"),
-                        )
-                        .await?;
+                    for statement in sql::redshift_load(source, bucket, day, role_arn, chunk) {
+                        warehouse
+                            .execute(
+                                &format!("loading archived snapshots of s3://{bucket}/{day}"),
+                                &statement,
+                            )
+                            .await?;
+                    }
                     log(&format!(
                         "{}: loaded {} snapshot(s) of {day}",
                         source.name(),
@@ -761,9 +762,11 @@ mod tests {
         .unwrap();
         assert_eq!((out.snapshots_loaded, out.rows_loaded), (4, 64));
         let executed = redshift.executed.lock().unwrap();
-        assert_eq!(executed.len(), 3, "one batch per day");
-        assert!(executed[0].contains("FROM 's3://b/archive/products/2026/11/25/'"));
-        assert!(executed[0].contains(&format!("'{}'", second.snapshot_id)));
+        let copies: Vec<&String> = executed.iter().filter(|s| s.starts_with("COPY")).collect();
+        assert_eq!(copies.len(), 3, "one COPY per day");
+        assert_eq!(executed.len(), 12, "each statement on its own");
+        assert!(copies[0].contains("FROM 's3://b/archive/products/2026/11/25/'"));
+        assert!(executed[2].contains(&format!("'{}'", second.snapshot_id)));
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! The statements of a backfill, per dialect. PostgreSQL: inserts into the
 //! stream's landing table, keyed so that loading twice adds nothing.
-//! Redshift: COPY of one day's archive objects into a temporary table of
-//! the session (`FORMAT JSON 'noshred'`: each line becomes one SUPER value),
-//! then the planned snapshots into `bronze.<source>_history`; one Data API
-//! batch, so one transaction. docs/decisions.md cites the COPY rules.
+//! Redshift: COPY of one day's archive objects into the source's staging
+//! table (`FORMAT JSON 'noshred'`: each line becomes one SUPER value), then
+//! the planned snapshots into `bronze.<source>_history`, each its own
+//! statement (Redshift restricts COPY in multi-statement requests, and a
+//! Data API statement may be a session of its own). docs/decisions.md cites
+//! the COPY rules.
 
 use super::window::Window;
 use crate::config::Dialect;
@@ -15,8 +17,6 @@ const ROWS_PER_STATEMENT: usize = 500;
 /// Snapshot ids per COPY batch: keeps a statement far below the Data API's
 /// 100 KB (a day of snapshots taken every minute is 1,440).
 pub const IDS_PER_BATCH: usize = 1_000;
-/// The temporary table COPY fills (one per Data API session).
-const STAGING: &str = "archived_records";
 
 /// The shard id archived records get in the local landing tables: no
 /// Kinesis shard is named like it, so they never meet a stream checkpoint.
@@ -97,11 +97,13 @@ pub fn postgres_load(
     sql
 }
 
-/// Redshift: one Data API batch (one transaction, one session) that COPYs
-/// a day's archive objects (`day_prefix`, e.g.
-/// `archive/products/2026/11/25/`) and moves the planned snapshots of that
-/// day into the history table. COPY reads S3 with `role_arn`, a role of the
-/// namespace; the objects are gzip NDJSON, one JSON document per line.
+/// Redshift: the statements, run one after another, that COPY a day's
+/// archive objects (`day_prefix`, e.g. `archive/products/2026/11/25/`) into
+/// the staging table and move the planned snapshots of that day into the
+/// history table. The staging table is emptied first (a run that stopped
+/// half-way leaves rows behind) and after. COPY reads S3 with `role_arn`, a
+/// role of the namespace; the objects are gzip NDJSON, one JSON document
+/// per line. The move is one INSERT: a snapshot lands whole or not at all.
 pub fn redshift_load(
     source: Source,
     bucket: &str,
@@ -111,10 +113,11 @@ pub fn redshift_load(
 ) -> Vec<String> {
     let text = |t: &str| literal(t, Dialect::Redshift);
     let ids: Vec<String> = snapshot_ids.iter().map(|id| text(id)).collect();
+    let staging = format!("bronze.{}_archive_staging", source.name());
     vec![
-        format!("CREATE TEMP TABLE {STAGING} (record SUPER);"),
+        format!("DELETE FROM {staging};"),
         format!(
-            "COPY {STAGING}\nFROM {}\nIAM_ROLE {}\nFORMAT JSON 'noshred'\nGZIP;",
+            "COPY {staging}\nFROM {}\nIAM_ROLE {}\nFORMAT JSON 'noshred'\nGZIP;",
             text(&format!("s3://{bucket}/{day_prefix}")),
             text(role_arn)
         ),
@@ -127,14 +130,14 @@ pub fn redshift_load(
              CAST(record.\"data\".\"row_number\" AS INTEGER) AS page_row,\n        \
              CAST(record.\"partition_key\" AS VARCHAR(256)) AS partition_key,\n        \
              record.\"data\" AS payload\n    \
-             FROM {STAGING}\n\
+             FROM {staging}\n\
              ) AS archived\n\
              WHERE snapshot_id IN ({});",
             ids.join(", "),
             name = source.name(),
             now = now_utc(Dialect::Redshift),
         ),
-        format!("DROP TABLE {STAGING};"),
+        format!("DELETE FROM {staging};"),
     ]
 }
 
@@ -197,14 +200,15 @@ mod tests {
             "arn:aws:iam::333333333333:role/pricewatch-prod-redshift-archive",
             &["20261125T010203Z-ab12cd34", "20261125T020203Z-00ff00ff"],
         );
-        assert_eq!(sqls.len(), 4, "temp table, COPY, INSERT, DROP: one batch");
         assert_eq!(
-            sqls[0],
-            "CREATE TEMP TABLE archived_records (record SUPER);"
+            sqls.len(),
+            4,
+            "empty the staging table, COPY, move, empty it"
         );
+        assert_eq!(sqls[0], "DELETE FROM bronze.vendors_archive_staging;");
         assert_eq!(
             sqls[1],
-            "COPY archived_records\nFROM 's3://pricewatch-prod-archive-333333333333/archive/vendors/2026/11/25/'\nIAM_ROLE 'arn:aws:iam::333333333333:role/pricewatch-prod-redshift-archive'\nFORMAT JSON 'noshred'\nGZIP;"
+            "COPY bronze.vendors_archive_staging\nFROM 's3://pricewatch-prod-archive-333333333333/archive/vendors/2026/11/25/'\nIAM_ROLE 'arn:aws:iam::333333333333:role/pricewatch-prod-redshift-archive'\nFORMAT JSON 'noshred'\nGZIP;"
         );
         let insert = &sqls[2];
         assert!(insert.starts_with("INSERT INTO bronze.vendors_history (snapshot_id, page_row, partition_key, sequence_number, payload, loaded_at)\nSELECT"), "{insert}");
@@ -219,7 +223,11 @@ mod tests {
             ),
             "{insert}"
         );
-        assert_eq!(sqls[3], "DROP TABLE archived_records;");
+        assert!(
+            insert.contains("FROM bronze.vendors_archive_staging\n"),
+            "{insert}"
+        );
+        assert_eq!(sqls[3], sqls[0]);
         for sql in &sqls {
             assert_eq!(split_statements(sql, Dialect::Redshift).len(), 1, "{sql}");
         }
