@@ -60,12 +60,15 @@ pub fn run(session: &Session, args: BackfillArgs) -> anyhow::Result<ExitStatus> 
             ));
             archives.push(backfill::read_archive(&clients.objects, &spec, source).await?);
         }
-        let target = Target::for_dialect(env.dialect(), &bucket, &names.archive_role_arn);
+        let target = Target {
+            bucket: &bucket,
+            role_arn: &names.archive_role_arn,
+        };
         let work = async {
             let warehouse = connect_warehouses(&env, clients, 1).await?.remove(0);
             let mut outcomes = Vec::new();
             for archive in &archives {
-                let outcome = backfill::apply(&warehouse, &target, archive, &window, args.dry_run, &log)
+                let outcome = backfill::apply(&warehouse, &clients.objects, &target, archive, &window, args.dry_run, &log)
                     .await
                     .with_context(|| {
                         format!(

@@ -52,15 +52,15 @@ pub enum BackfillError {
     Warehouse(#[from] WarehouseError),
 }
 
-/// One archived snapshot, read and checked.
+/// One archived snapshot, read and checked. Its records are read again
+/// when it is loaded, so a month of snapshots never sits in memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Archived {
     pub snapshot_id: String,
     pub key: String,
     /// When it was fetched (unix seconds).
     pub fetched_at: u64,
-    /// (row number, record), in the object's order.
-    pub records: Vec<(u64, Record)>,
+    pub rows: usize,
 }
 
 /// A source's archive over a window.
@@ -141,24 +141,14 @@ pub async fn read_archive(
         if !inside && !(spec.whole_days && days.contains(&day_of(key))) {
             continue;
         }
-        let bytes = objects
-            .read(bucket, key)
-            .await
-            .map_err(|source| BackfillError::Read {
-                bucket: bucket.into(),
-                key: key.clone(),
-                source,
-            })?
-            .ok_or_else(|| invalid(key, "was listed but is gone".into()))?;
+        let rows = read_snapshot(objects, bucket, source, key, id).await?.len();
         objects_read += 1;
-        let records = archive::decode(&bytes).map_err(|e| invalid(key, e.to_string()))?;
-        let records = check_records(source, id, records).map_err(|why| invalid(key, why))?;
         if inside {
             snapshots.push(Archived {
                 snapshot_id: id.to_string(),
                 key: key.clone(),
                 fetched_at,
-                records,
+                rows,
             });
         }
     }
@@ -167,6 +157,32 @@ pub async fn read_archive(
         snapshots,
         objects_read,
     })
+}
+
+/// Reads one archive object and checks its records.
+async fn read_snapshot(
+    objects: &impl ArchiveObjects,
+    bucket: &str,
+    source: Source,
+    key: &str,
+    snapshot_id: &str,
+) -> Result<Vec<(u64, Record)>, BackfillError> {
+    let invalid = |why: String| BackfillError::Invalid {
+        bucket: bucket.into(),
+        key: key.into(),
+        why,
+    };
+    let bytes = objects
+        .read(bucket, key)
+        .await
+        .map_err(|source| BackfillError::Read {
+            bucket: bucket.into(),
+            key: key.into(),
+            source,
+        })?
+        .ok_or_else(|| invalid("was listed but is gone".into()))?;
+    let records = archive::decode(&bytes).map_err(|e| invalid(e.to_string()))?;
+    check_records(source, snapshot_id, records).map_err(invalid)
 }
 
 /// Every record must be a page row of this source and snapshot, with a
@@ -263,27 +279,19 @@ pub struct SourceOutcome {
     pub snapshots: Vec<SnapshotOutcome>,
 }
 
-/// How archived snapshots reach this warehouse.
-pub enum Target<'a> {
-    /// Into the stream's landing tables.
-    Postgres,
-    /// COPY from the archive bucket with the namespace's archive role.
-    Redshift { bucket: &'a str, role_arn: &'a str },
-}
-
-impl Target<'_> {
-    pub fn for_dialect<'a>(dialect: Dialect, bucket: &'a str, role_arn: &'a str) -> Target<'a> {
-        match dialect {
-            Dialect::Postgres => Target::Postgres,
-            Dialect::Redshift => Target::Redshift { bucket, role_arn },
-        }
-    }
+/// Where archived snapshots come from: the archive bucket, and the role
+/// of the namespace Redshift's COPY reads it with (PostgreSQL: pricewatch
+/// reads the objects itself and ignores the role).
+pub struct Target<'a> {
+    pub bucket: &'a str,
+    pub role_arn: &'a str,
 }
 
 /// Decides per snapshot and, unless `dry_run`, loads what the warehouse
 /// lacks. `log` hears progress.
 pub async fn apply(
     warehouse: &impl Statements,
+    objects: &impl ArchiveObjects,
     target: &Target<'_>,
     archive: &SourceArchive,
     window: &Window,
@@ -318,7 +326,7 @@ pub async fn apply(
     };
     let mut to_load: Vec<&Archived> = Vec::new();
     for snapshot in &archive.snapshots {
-        let rows = snapshot.records.len();
+        let rows = snapshot.rows;
         let present_rows = present.get(&snapshot.snapshot_id).copied().unwrap_or(0);
         let action = if present_rows >= rows {
             Action::Skipped
@@ -351,23 +359,32 @@ pub async fn apply(
         outcome.snapshots_skipped
     ));
     if !dry_run {
-        load(warehouse, target, source, &to_load, log).await?;
+        load(warehouse, objects, target, source, &to_load, log).await?;
     }
     Ok(outcome)
 }
 
 async fn load(
     warehouse: &impl Statements,
+    objects: &impl ArchiveObjects,
     target: &Target<'_>,
     source: Source,
     snapshots: &[&Archived],
     log: &dyn Fn(&str),
 ) -> Result<(), BackfillError> {
-    match target {
-        Target::Postgres => {
+    let Target { bucket, role_arn } = *target;
+    match warehouse.dialect() {
+        Dialect::Postgres => {
             for snapshot in snapshots {
-                let records: Vec<(u64, &Record)> =
-                    snapshot.records.iter().map(|(row, r)| (*row, r)).collect();
+                let read = read_snapshot(
+                    objects,
+                    bucket,
+                    source,
+                    &snapshot.key,
+                    &snapshot.snapshot_id,
+                )
+                .await?;
+                let records: Vec<(u64, &Record)> = read.iter().map(|(row, r)| (*row, r)).collect();
                 let statements = sql::postgres_load(
                     source,
                     &snapshot.snapshot_id,
@@ -388,7 +405,7 @@ async fn load(
                 ));
             }
         }
-        Target::Redshift { bucket, role_arn } => {
+        Dialect::Redshift => {
             let mut by_day: BTreeMap<String, Vec<&str>> = BTreeMap::new();
             for snapshot in snapshots {
                 let day = &snapshot.key[..=snapshot.key.rfind('/').unwrap_or(0)];
@@ -504,8 +521,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(all.snapshots.len(), 3);
-        assert_eq!(all.snapshots[0].records.len(), 20);
-        assert_eq!(all.snapshots[0].records[0].0, 1);
+        assert_eq!(all.snapshots[0].rows, 20);
         assert_eq!(
             all.snapshots
                 .iter()
@@ -666,6 +682,11 @@ mod tests {
         }
     }
 
+    const TARGET: Target<'static> = Target {
+        bucket: "b",
+        role_arn: "arn:aws:iam::1:role/r",
+    };
+
     fn warehouse(dialect: Dialect, present: Vec<(String, usize)>) -> Warehouse {
         Warehouse {
             dialect,
@@ -692,7 +713,8 @@ mod tests {
         );
         let out = crate::block_on(apply(
             &pg,
-            &Target::Postgres,
+            &bucket,
+            &TARGET,
             &archive,
             &Window::default(),
             false,
@@ -718,7 +740,8 @@ mod tests {
         let dry = warehouse(Dialect::Postgres, vec![]);
         let out = crate::block_on(apply(
             &dry,
-            &Target::Postgres,
+            &bucket,
+            &TARGET,
             &archive,
             &Window::default(),
             true,
@@ -747,13 +770,10 @@ mod tests {
         ))
         .unwrap();
         let redshift = warehouse(Dialect::Redshift, vec![]);
-        let target = Target::Redshift {
-            bucket: "b",
-            role_arn: "arn:aws:iam::1:role/r",
-        };
         let out = crate::block_on(apply(
             &redshift,
-            &target,
+            &bucket,
+            &TARGET,
             &archive,
             &Window::default(),
             false,
