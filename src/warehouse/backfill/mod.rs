@@ -138,7 +138,8 @@ pub async fn read_archive(
     let mut snapshots = Vec::new();
     let mut objects_read = 0;
     for (key, id, fetched_at, inside) in listed {
-        if !inside && !(spec.whole_days && days.contains(&day_of(key))) {
+        let copied_with_it = spec.whole_days && days.contains(&day_of(key));
+        if !(inside || copied_with_it) {
             continue;
         }
         let rows = read_snapshot(objects, bucket, source, key, id).await?.len();
