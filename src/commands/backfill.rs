@@ -71,11 +71,14 @@ pub fn run(session: &Session, args: BackfillArgs) -> anyhow::Result<ExitStatus> 
                 let outcome = backfill::apply(&warehouse, &clients.objects, &target, archive, &window, args.dry_run, &log)
                     .await
                     .with_context(|| {
-                        format!(
-                            "backfilling {} (a warehouse set up before the archive existed needs `pricewatch sql apply --env {}` first)",
-                            archive.source.name(),
-                            env.name
-                        )
+                        let source = archive.source.name();
+                        match env.dialect() {
+                            Dialect::Redshift => format!(
+                                "backfilling {source} (if bronze.{source}_history does not exist, the warehouse predates the archive: run `pricewatch sql apply --env {}` first)",
+                                env.name
+                            ),
+                            Dialect::Postgres => format!("backfilling {source}"),
+                        }
                     })?;
                 outcomes.push(outcome);
             }
