@@ -23,9 +23,11 @@ export RUSTFLAGS="--remap-path-prefix=$ROOT=/pricewatch --remap-path-prefix=${CA
 lambdas=(ingest operator)
 
 build() {
-    log "cargo zigbuild --release --bin pricewatch-ingest --bin pricewatch-operator --target $target.2.34"
-    cargo zigbuild --release --quiet --bin pricewatch-ingest --bin pricewatch-operator --target "$target.2.34"
     for lambda in "${lambdas[@]}"; do
+        # One package per build: features are not unified with the other
+        # Lambda's, so each links only the AWS SDKs it calls.
+        log "cargo zigbuild --release -p pricewatch-lambda-$lambda --target $target.2.34"
+        cargo zigbuild --release --quiet -p "pricewatch-lambda-$lambda" --target "$target.2.34"
         install -D -m 0755 "$target_dir/$target/release/pricewatch-$lambda" "build/artifacts/$lambda-lambda/bootstrap"
     done
 }
@@ -40,7 +42,7 @@ build
 first="$(zip_sha)"
 log "zip sha256: $first"
 if [[ "${1:-}" == "--verify" ]]; then
-    cargo clean --quiet --release --target "$target" -p pricewatch
+    cargo clean --quiet --release --target "$target" -p pricewatch-lambda-ingest -p pricewatch-lambda-operator
     for lambda in "${lambdas[@]}"; do rm -rf "build/artifacts/$lambda-lambda"; done
     build
     second="$(zip_sha)"

@@ -21,8 +21,7 @@ cd "$ROOT"
 ensure_venv
 ensure_postgres
 log "building pricewatch and the two Lambdas"
-cargo build --quiet --bin pricewatch --bin pricewatch-fixtures \
-    --bin pricewatch-ingest --bin pricewatch-operator
+cargo build --quiet --workspace --bins
 bin="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
 
 work="$(mktemp -d)"

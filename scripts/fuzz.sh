@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds="${1:-60}"
-PRICEWATCH_FUZZ_SECONDS="$seconds" cargo test --lib fuzz_ -- --nocapture --test-threads=2
+PRICEWATCH_FUZZ_SECONDS="$seconds" cargo test --workspace --lib fuzz_ -- --nocapture --test-threads=2

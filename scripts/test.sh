@@ -3,7 +3,8 @@
 # (project-local .venv with cfn-lint, sqlfluff, moto, actionlint and zizmor; checkov
 # in .venv-checkov; PostgreSQL and Chromium from Debian packages), then
 # runs, failing on the first problem:
-#   1. cargo fmt --check and clippy -D warnings; actionlint over the workflows
+#   1. cargo fmt --check and clippy -D warnings; actionlint over the workflows;
+#      the ingest Lambda's dependencies and the module graph of every crate
 #      and zizmor (offline): no finding of medium severity or worse
 #   2. render every env; cfn-lint must report 0 errors on every template
 #      (and the CI role template), checkov 0 failed checks (suppressions only
@@ -26,7 +27,7 @@ export PRICEWATCH_VENV="$VENV"
 log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 log "actionlint on .github/workflows"
 "$VENV/bin/actionlint" .github/workflows/*.yml
 log "zizmor (offline) on .github/workflows"
@@ -37,8 +38,16 @@ if ! "$VENV/bin/zizmor" --offline --min-severity medium --no-progress --quiet .g
     exit 1
 fi
 
-log "building pricewatch"
-cargo build --quiet
+log "building the workspace (the CLI, both Lambdas: the tests run them)"
+cargo build --workspace --quiet
+log "the ingest Lambda links only the AWS SDKs it calls"
+heavy="$(cargo tree -p pricewatch-lambda-ingest -e normal --prefix none | grep -E '^aws-sdk-(quicksight|cloudformation|redshiftdata) ' || true)"
+if [[ -n "$heavy" ]]; then
+    echo "pricewatch-lambda-ingest depends on: $heavy" >&2
+    exit 1
+fi
+log "no import cycle between the top-level modules of any crate"
+python3 scripts/module-cycles.py
 pricewatch="${CARGO_TARGET_DIR:-$ROOT/target}/debug/pricewatch"
 out="$ROOT/build/test-render"
 rm -rf "$out"
@@ -111,4 +120,4 @@ log "site validators: node $(node --version), $(node_modules/.bin/html-validate 
 # --- end report website validators -------------------------------------------
 
 log "cargo test"
-cargo test --quiet
+cargo test --workspace --quiet

@@ -342,7 +342,7 @@ pub struct LeaseArgs {
 }
 
 fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
-    crate::warehouse::lease::parse_wait(text)
+    pricewatch_ops::warehouse::lease::parse_wait(text)
 }
 
 #[derive(Debug, Args)]

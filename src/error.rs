@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use crate::config::ConfigError;
+use pricewatch_core::config::ConfigError;
 
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +35,7 @@ impl From<ExitStatus> for ExitCode {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// Marks an error as "the checks could not run" (exit 2, unlike failed checks).
-#[derive(Debug, thiserror::Error)]
-#[error("the checks could not run")]
-pub struct ChecksNotRun;
+pub use pricewatch_ops::checks_run::ChecksNotRun;
 
 pub fn exit_status(error: &anyhow::Error) -> ExitStatus {
     if error.downcast_ref::<ChecksNotRun>().is_some() {

@@ -1,5 +1,5 @@
 //! Where output goes. [`Printer`] writes results to stdout as text or JSON;
-//! [`Reporter`] carries logs and progress to stderr, so core code never
+//! [`Reporter`] (from the core) carries logs and progress to stderr, so core code never
 //! prints and quiet or JSON modes are a different reporter, not `if`s:
 //! [`ProgressReporter`] (a spinner with the current step and the elapsed
 //! time, on a terminal) or [`StderrReporter`] (plain lines, for CI and logs).
@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
+pub use pricewatch_core::reporter::{Reporter, StderrReporter};
 
 /// Results on stdout.
 #[derive(Debug, Clone)]
@@ -39,41 +40,6 @@ impl Printer {
         match &self.progress {
             Some(bar) => bar.suspend(write),
             None => write(),
-        }
-    }
-}
-
-/// Logs and progress on stderr.
-pub trait Reporter: Send + Sync {
-    fn info(&self, message: &str);
-    fn warn(&self, message: &str);
-    fn debug(&self, message: &str);
-    /// Runs `work` (a prompt, say) with any progress display out of the way.
-    fn suspended(&self, work: &mut dyn FnMut()) {
-        work();
-    }
-}
-
-/// Plain lines on stderr, filtered by verbosity.
-pub struct StderrReporter {
-    /// 0 quiet (warnings only), 1 normal, 2+ verbose.
-    pub level: u8,
-}
-
-impl Reporter for StderrReporter {
-    fn info(&self, message: &str) {
-        if self.level >= 1 {
-            eprintln!("{message}");
-        }
-    }
-
-    fn warn(&self, message: &str) {
-        eprintln!("warning: {message}");
-    }
-
-    fn debug(&self, message: &str) {
-        if self.level >= 2 {
-            eprintln!("{message}");
         }
     }
 }
@@ -128,19 +94,5 @@ impl Reporter for ProgressReporter {
 impl Drop for ProgressReporter {
     fn drop(&mut self) {
         self.bar.finish_and_clear();
-    }
-}
-
-#[cfg(test)]
-pub mod tests {
-    use super::Reporter;
-
-    /// Swallows every log line.
-    pub struct SilentReporter;
-
-    impl Reporter for SilentReporter {
-        fn info(&self, _: &str) {}
-        fn warn(&self, _: &str) {}
-        fn debug(&self, _: &str) {}
     }
 }

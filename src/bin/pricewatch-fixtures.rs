@@ -7,8 +7,9 @@
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use pricewatch::ingest::fixtures::{product_page_with_spikes, vendor_page, PageSpec, Style};
-use pricewatch::ingest::{archive, html, records, Source};
+use pricewatch_core::ingest::fixtures::{product_page_with_spikes, vendor_page, PageSpec, Style};
+use pricewatch_core::ingest::records::{self, Source};
+use pricewatch_core::ingest::{archive, html};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum StyleArg {

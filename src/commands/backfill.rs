@@ -1,33 +1,17 @@
 //! `pricewatch backfill`: reloads archived snapshots from S3 into the
-//! warehouse (see `warehouse::backfill`), holding the warehouse lease.
+//! warehouse (`pricewatch_ops::backfill`), holding the warehouse lease.
 
-use anyhow::Context as _;
-use serde::Serialize;
+use pricewatch_core::backfill::{window, Action, Window};
+use pricewatch_core::ingest::records::Source;
+use pricewatch_ops::backfill::{self, Backfilled, Request};
 
-use super::{connect_warehouses, holding_lease, with_aws, Session};
+use super::{with_services, Session};
 use crate::cli::BackfillArgs;
-use crate::config::Dialect;
 use crate::error::{ExitStatus, UsageError};
-use crate::ingest::{self, Source};
-use crate::warehouse::backfill::{
-    self, window, Action, ArchiveSpec, SourceOutcome, Target, Window,
-};
 
-#[derive(Serialize)]
-struct Backfilled {
-    env: String,
-    /// `--since` and `--until` as UTC times.
-    since: Option<String>,
-    until: Option<String>,
-    dry_run: bool,
-    bucket: String,
-    sources: Vec<SourceOutcome>,
-    seconds: f64,
-}
-
-pub fn run(session: &Session, args: BackfillArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: BackfillArgs) -> anyhow::Result<ExitStatus> {
     let env = session.load_env("backfill")?;
-    let now = ingest::now_unix();
+    let now = pricewatch_core::time::now_unix();
     let time = |flag: &str, text: &Option<String>| {
         text.as_deref()
             .map(|t| window::parse_time(t, now).map_err(|e| UsageError(format!("--{flag}: {e}"))))
@@ -35,70 +19,19 @@ pub fn run(session: &Session, args: BackfillArgs) -> anyhow::Result<ExitStatus> 
     };
     let window = Window::new(time("since", &args.since)?, time("until", &args.until)?)
         .map_err(UsageError)?;
-    let sources: Vec<Source> = Source::ALL
-        .into_iter()
-        .filter(|s| args.source.is_empty() || args.source.iter().any(|n| n == s.name()))
-        .collect();
-    let names = env.names();
-    let bucket = names.archive_bucket.clone();
-    let reporter = session.reporter.as_ref();
-    let log = |message: &str| reporter.info(message);
-    let started = std::time::Instant::now();
-    let outcomes = with_aws(&env, async |clients| {
-        let spec = ArchiveSpec {
-            bucket: &bucket,
-            window,
-            // Redshift's COPY loads a day's prefix: all of it must be sound.
-            whole_days: env.dialect() == Dialect::Redshift,
-        };
-        let mut archives = Vec::new();
-        for &source in &sources {
-            reporter.info(&format!(
-                "reading the {} archive ({}) in s3://{bucket}",
-                source.name(),
-                window.describe()
-            ));
-            archives.push(backfill::read_archive(&clients.objects, &spec, source).await?);
-        }
-        let target = Target {
-            bucket: &bucket,
-            role_arn: &names.archive_role_arn,
-        };
-        let work = async {
-            let warehouse = connect_warehouses(&env, clients, 1).await?.remove(0);
-            let mut outcomes = Vec::new();
-            for archive in &archives {
-                let outcome = backfill::apply(&warehouse, &clients.objects, &target, archive, &window, args.dry_run, &log)
-                    .await
-                    .with_context(|| {
-                        let source = archive.source.name();
-                        match env.dialect() {
-                            Dialect::Redshift => format!(
-                                "backfilling {source} (if bronze.{source}_history does not exist, the warehouse predates the archive: run `pricewatch sql apply --env {}` first)",
-                                env.name
-                            ),
-                            Dialect::Postgres => format!("backfilling {source}"),
-                        }
-                    })?;
-                outcomes.push(outcome);
-            }
-            Ok(outcomes)
-        };
-        if args.dry_run {
-            work.await
-        } else {
-            holding_lease(&env, clients, "backfill", args.lease.wait, reporter, work).await
-        }
-    })?;
-    let report = Backfilled {
-        env: env.name.clone(),
-        since: window.since.map(|t| ingest::records::utc_timestamps(t).0),
-        until: window.until.map(|t| ingest::records::utc_timestamps(t).0),
+    let request = Request {
+        sources: Source::ALL
+            .into_iter()
+            .filter(|s| args.source.is_empty() || args.source.iter().any(|n| n == s.name()))
+            .collect(),
+        window,
         dry_run: args.dry_run,
-        bucket,
-        sources: outcomes,
-        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        lease_wait: args.lease.wait,
     };
+    let reporter = session.reporter.as_ref();
+    let report = with_services(&env, async |services| {
+        backfill::run(services, &request, reporter).await
+    })?;
     session
         .printer
         .result(|| text(&report, &window, &session.elapsed()), &report);

@@ -3,27 +3,25 @@
 //! permissions with `templates/dashboard.json.tera`; refresh runs SPICE
 //! ingestions. Exit 0 done (or nothing to do), 1 something failed.
 
-use std::str::FromStr as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use pricewatch_aws::QuickSightApi;
+use pricewatch_core::config::ImportMode;
+use pricewatch_core::dashboard::spec;
+use pricewatch_ops::dashboard::reconcile::{
+    AssetAction, PermissionStatus, PublishReport, Publisher,
+};
+use pricewatch_ops::dashboard::refresh::{IngestionResult, RefreshReport};
+use pricewatch_ops::dashboard::spice::{spice_refresh, warehouse_access};
+use pricewatch_ops::wait::Polling;
 use serde::Serialize;
 
-use super::{postgres_url, with_aws, Session, WarehouseOutputs};
-use crate::aws::{Clients, QuickSightApi};
-use crate::checks::run::RunId;
+use super::{with_services, Session};
 use crate::cli::{DashboardArgs, DashboardCommand, DashboardPublishArgs, DashboardRefreshArgs};
-use crate::config::{Dialect, Environment, ImportMode};
-use crate::dashboard::api::Connection;
-use crate::dashboard::reconcile::{Action, PermissionStatus, PublishReport, Publisher};
-use crate::dashboard::refresh::{self, IngestionResult, RefreshReport};
-use crate::dashboard::spec;
 use crate::error::ExitStatus;
-use crate::output::Reporter;
-use crate::render::Bundle;
-use crate::wait::Polling;
 
-pub fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
         DashboardCommand::Publish(args) => publish(session, args),
         DashboardCommand::Refresh(args) => refresh(session, args),
@@ -41,10 +39,13 @@ struct PublishResult<'a> {
 fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("dashboard publish")?;
     let env = &bundle.env;
-    let (desired, report) = with_aws(env, async |clients| {
-        let (connection, secret_arn) = warehouse_access(env, clients).await?;
+    let (desired, report) = with_services(env, async |services| {
+        let (connection, secret_arn) = warehouse_access(services).await?;
         let desired = spec::desired(env, &bundle.dashboard, connection, secret_arn);
-        let api = QuickSightApi::new(clients.quicksight.clone(), &env.settings.account_id);
+        let api = QuickSightApi::new(
+            services.aws.quicksight().await?.clone(),
+            &env.settings.account_id,
+        );
         let publisher = Publisher {
             api: &api,
             reporter: session.reporter.as_ref(),
@@ -81,75 +82,15 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
     Ok(ExitStatus::Success)
 }
 
-/// Redshift Serverless's port; the warehouse stack keeps the default.
-const REDSHIFT_PORT: i32 = 5439;
-
-/// How QuickSight reaches the env's warehouse, and the secret with its
-/// credentials (none for the local PostgreSQL, which trusts loopback).
-async fn warehouse_access(
-    env: &Environment,
-    clients: &Clients,
-) -> anyhow::Result<(Connection, Option<String>)> {
-    match env.dialect() {
-        Dialect::Postgres => {
-            let url = postgres_url(env)?;
-            let config = tokio_postgres::Config::from_str(&url).with_context(|| {
-                format!("env `{}`: the PostgreSQL URL does not parse", env.name)
-            })?;
-            let host = match config.get_hosts().first() {
-                Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
-                _ => anyhow::bail!(
-                    "env `{}`: the PostgreSQL URL names no TCP host QuickSight could reach",
-                    env.name
-                ),
-            };
-            Ok((
-                Connection::Postgres {
-                    host,
-                    port: config.get_ports().first().copied().unwrap_or(5432).into(),
-                    database: config
-                        .get_dbname()
-                        .map(str::to_string)
-                        .or_else(|| config.get_user().map(str::to_string))
-                        .unwrap_or_else(|| "postgres".into()),
-                },
-                None,
-            ))
-        }
-        Dialect::Redshift => {
-            let outputs = WarehouseOutputs::read(env, clients).await?;
-            let vpc_connection_arn =
-                outputs.get("QuickSightVpcConnectionArn").with_context(|| {
-                    format!(
-                    "QuickSight reaches the private workgroup through a VPC connection, which the \
-                     warehouse stack creates when env `{}` sets warehouse.subnet_ids and \
-                     warehouse.security_group_ids",
-                    env.name
-                )
-                })?;
-            Ok((
-                Connection::Redshift {
-                    host: outputs.get("WorkgroupEndpoint")?,
-                    port: REDSHIFT_PORT,
-                    database: outputs.get("Database")?,
-                    vpc_connection_arn,
-                },
-                // QuickSight's own read-only login, never the admin's.
-                Some(outputs.get("QuickSightSecretArn")?),
-            ))
-        }
-    }
-}
-
 fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
-    let verb = |action: Action| match (report.dry_run, action) {
-        (false, Action::Create) => "created",
-        (false, Action::Update) => "updated",
-        (false, Action::Write) => "written",
-        (true, Action::Create) => "would create",
-        (true, Action::Update) => "would update",
-        (true, Action::Write) => "would write",
-        (_, Action::Unchanged) => "unchanged",
+    let verb = |action: AssetAction| match (report.dry_run, action) {
+        (false, AssetAction::Create) => "created",
+        (false, AssetAction::Update) => "updated",
+        (false, AssetAction::Write) => "written",
+        (true, AssetAction::Create) => "would create",
+        (true, AssetAction::Update) => "would update",
+        (true, AssetAction::Write) => "would write",
+        (_, AssetAction::Unchanged) => "unchanged",
     };
     let mut lines = Vec::new();
     for change in &report.changes {
@@ -157,7 +98,7 @@ fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
         let detail = change
             .detail
             .as_ref()
-            .filter(|_| change.action != Action::Write);
+            .filter(|_| change.action != AssetAction::Write);
         lines.push(format!(
             "{:<12} {:<44} {}{}",
             change.kind,
@@ -169,7 +110,7 @@ fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
     if let Some(reason) = report
         .changes
         .iter()
-        .find(|c| c.action == Action::Write)
+        .find(|c| c.action == AssetAction::Write)
         .and_then(|c| c.detail.as_ref())
     {
         lines.push(format!("note: {reason}"));
@@ -194,12 +135,12 @@ fn publish_text(env: &str, report: &PublishReport, elapsed: &str) -> String {
     }
     let mut summary = format!(
         "env {env}: {} created, {} updated, {} unchanged",
-        report.count(Action::Create),
-        report.count(Action::Update),
-        report.count(Action::Unchanged)
+        report.count(AssetAction::Create),
+        report.count(AssetAction::Update),
+        report.count(AssetAction::Unchanged)
     );
-    if report.count(Action::Write) > 0 {
-        summary.push_str(&format!(", {} written", report.count(Action::Write)));
+    if report.count(AssetAction::Write) > 0 {
+        summary.push_str(&format!(", {} written", report.count(AssetAction::Write)));
     }
     if report.dry_run {
         summary.push_str(" (dry run: nothing was changed)");
@@ -227,8 +168,8 @@ fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<Exit
     let report = if mode == ImportMode::DirectQuery {
         None
     } else {
-        with_aws(env, async |clients| {
-            spice_refresh(&bundle, clients, args.timeout, session.reporter.as_ref()).await
+        with_services(env, async |services| {
+            spice_refresh(&bundle, services, args.timeout, session.reporter.as_ref()).await
         })?
     };
     let result = RefreshResult {
@@ -246,30 +187,8 @@ fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<Exit
     })
 }
 
-/// SPICE ingestion of every data set, waited for up to `timeout_minutes`;
-/// None for an env whose dashboard queries the warehouse directly.
-pub async fn spice_refresh(
-    bundle: &Bundle,
-    clients: &Clients,
-    timeout_minutes: u64,
-    reporter: &dyn Reporter,
-) -> anyhow::Result<Option<RefreshReport>> {
-    let env = &bundle.env;
-    if env.settings.quicksight.import_mode == ImportMode::DirectQuery {
-        return Ok(None);
-    }
-    let data_sets = spec::data_sets(env, &bundle.dashboard);
-    let ingestion_id = format!("pricewatch-{}", RunId::now().id);
-    let api = QuickSightApi::new(clients.quicksight.clone(), &env.settings.account_id);
-    let polling = Polling::standard(Duration::from_secs(timeout_minutes * 60));
-    let report = refresh::refresh(&api, &data_sets, &ingestion_id, polling, reporter)
-        .await
-        .with_context(|| format!("dashboard refresh for env `{}` failed", env.name))?;
-    Ok(Some(report))
-}
-
 /// The SPICE refresh in words; None: the env has nothing to refresh.
-pub fn refresh_text(env: &str, report: Option<&RefreshReport>) -> String {
+pub(super) fn refresh_text(env: &str, report: Option<&RefreshReport>) -> String {
     let Some(report) = report else {
         return format!(
             "env {env}: the dashboard queries the warehouse directly (DIRECT_QUERY); no SPICE data set to refresh"

@@ -7,10 +7,10 @@ use anyhow::Context as _;
 
 use super::{with_engine, Session};
 use crate::cli::DeployArgs;
-use crate::deploy::{DeployReport, Options, Outcome, PlanFile, Target};
 use crate::error::{ExitStatus, UsageError};
+use pricewatch_ops::deploy::{DeployReport, Options, PlanFile, StackOutcome, Target};
 
-pub fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("deploy")?;
     let artifacts = session.artifacts(&bundle, args.artifacts.artifacts.as_deref())?;
     let env = &bundle.env;
@@ -110,7 +110,7 @@ pub(super) fn report_text(report: &DeployReport, verb: &str, elapsed: &str) -> S
         lines.push(format!(
             "{:<12} {:<11} {:>8.1}",
             stack.stack,
-            crate::deploy::engine_outcome_text(stack.outcome),
+            pricewatch_ops::deploy::engine_outcome_text(stack.outcome),
             stack.seconds
         ));
         if let Some(detail) = &stack.detail {
@@ -119,22 +119,22 @@ pub(super) fn report_text(report: &DeployReport, verb: &str, elapsed: &str) -> S
             }
         }
     }
-    let count = |o: Outcome| report.stacks.iter().filter(|s| s.outcome == o).count();
+    let count = |o: StackOutcome| report.stacks.iter().filter(|s| s.outcome == o).count();
     let summary = if report.ok() {
         format!(
             "{verb} env {}: {} created, {} updated, {} deleted, {} unchanged",
             report.env,
-            count(Outcome::Created),
-            count(Outcome::Updated),
-            count(Outcome::Deleted),
-            count(Outcome::Unchanged)
+            count(StackOutcome::Created),
+            count(StackOutcome::Updated),
+            count(StackOutcome::Deleted),
+            count(StackOutcome::Unchanged)
         )
     } else {
         format!(
             "env {} FAILED: {} failed, {} not started (see above)",
             report.env,
-            count(Outcome::Failed),
-            count(Outcome::NotStarted)
+            count(StackOutcome::Failed),
+            count(StackOutcome::NotStarted)
         )
     };
     lines.push(format!("{summary}{elapsed}"));

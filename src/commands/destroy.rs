@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use super::{with_engine, Session};
 use crate::cli::DestroyArgs;
-use crate::deploy::{Options, Target};
 use crate::error::{ExitStatus, UsageError};
+use pricewatch_ops::deploy::{Options, Target};
 
-pub fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("destroy")?;
     let env = &bundle.env;
     if !args.yes {

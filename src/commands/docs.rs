@@ -8,13 +8,12 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{connect_warehouses, with_clients, Session};
-use crate::catalog::{self, Catalog, Entry, Facts};
+use super::{with_services, Session};
 use crate::cli::DocsArgs;
-use crate::config::Dialect;
 use crate::error::ExitStatus;
-use crate::ingest::records::utc_text;
-use crate::warehouse::Statements;
+use pricewatch_core::catalog::{Catalog, Entry, Facts};
+use pricewatch_core::time::utc_text;
+use pricewatch_ops::warehouse::Statements;
 
 #[derive(Serialize)]
 struct Written {
@@ -30,8 +29,8 @@ struct Written {
 
 /// Reads the facts; a warehouse that does not answer is a warning, not a
 /// failure: the catalog is useful without it.
-pub async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option<Facts> {
-    match catalog::facts(warehouse).await {
+pub(super) async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option<Facts> {
+    match pricewatch_ops::catalog_facts::facts(warehouse).await {
         Ok(facts) => Some(facts),
         Err(e) => {
             session.reporter.warn(&format!(
@@ -42,7 +41,7 @@ pub async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option
     }
 }
 
-pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("docs")?;
     let env = &bundle.env;
     let dir = args.out.unwrap_or_else(|| {
@@ -55,8 +54,8 @@ pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
     let facts = if args.no_warehouse {
         None
     } else {
-        let read = with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
-            let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
+        let read = with_services(env, async |services| {
+            let warehouse = services.connect_one().await?;
             Ok(try_facts(session, &warehouse).await)
         });
         read.unwrap_or_else(|e| {
@@ -67,9 +66,9 @@ pub fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
         })
     };
     let catalog = Catalog::new(&bundle.models, &bundle.checks, facts.as_ref());
-    let html = crate::report::standalone(
+    let html = pricewatch_core::report::standalone(
         &env.name,
-        &utc_text(crate::ingest::now_unix()),
+        &utc_text(pricewatch_core::time::now_unix()),
         "Data catalog",
         &catalog.html(),
     )?;

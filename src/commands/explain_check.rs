@@ -3,13 +3,12 @@
 
 use serde::Serialize;
 
-use super::{connect_warehouses, with_clients, Session};
-use crate::checks::compile::{observed_sql, violations_sql};
-use crate::checks::evaluate::{self, format_value, Outcome};
+use super::{with_services, Session};
 use crate::cli::ExplainCheckArgs;
-use crate::config::Dialect;
 use crate::error::{ExitStatus, UsageError};
-use crate::warehouse::Statements;
+use pricewatch_core::checks::compile::{observed_sql, violations_sql};
+use pricewatch_core::checks::evaluate::{self, format_value, CheckResult};
+use pricewatch_ops::warehouse::Statements;
 
 #[derive(Serialize)]
 struct Explained {
@@ -19,13 +18,13 @@ struct Explained {
     owner: String,
     runbook: String,
     sql: String,
-    outcome: Outcome,
+    outcome: CheckResult,
     violations_sql: Option<String>,
     columns: Vec<String>,
     rows: Vec<Vec<Option<String>>>,
 }
 
-pub fn run(session: &Session, args: ExplainCheckArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: ExplainCheckArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("explain-check")?;
     let env = &bundle.env;
     let Some(check) = bundle.checks.iter().find(|c| c.name == args.name) else {
@@ -46,8 +45,8 @@ pub fn run(session: &Session, args: ExplainCheckArgs) -> anyhow::Result<ExitStat
         .unwrap_or_default();
     let sql = observed_sql(check, env.dialect());
     let violations = violations_sql(check, &model_columns, args.limit, env.dialect());
-    let (outcome, rows) = with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
-        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
+    let (outcome, rows) = with_services(env, async |services| {
+        let warehouse = services.connect_one().await?;
         let value = warehouse
             .query(&format!("check {}", check.name), &sql)
             .await?;

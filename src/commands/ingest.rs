@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use super::{with_aws, Session};
+use super::{with_services, Session};
 use crate::cli::IngestArgs;
-use crate::config::Environment;
 use crate::error::ExitStatus;
-use crate::ingest::{self, Outcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
+use pricewatch_core::config::Environment;
+use pricewatch_ingest::{self, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
 
 /// The ingest plan of an env, as the Lambda gets it from its stack.
-pub fn plan(env: &Environment, args: &IngestArgs) -> Plan {
+pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
     let names = env.names();
     let ingest = &env.settings.ingest;
     let location = |source: Source| match source {
@@ -41,19 +41,22 @@ pub fn plan(env: &Environment, args: &IngestArgs) -> Plan {
     }
 }
 
-pub fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
     let env = session.load_env("ingest")?;
     let plan = plan(&env, &args);
-    let reports = with_aws(&env, async |clients| {
-        Ok(ingest::run(
+    let reports = with_services(&env, async |services| {
+        Ok(pricewatch_ingest::run(
             &plan,
-            ingest::now_unix(),
-            &clients.streams,
-            &clients.objects,
+            pricewatch_core::time::now_unix(),
+            services.aws.streams().await?,
+            services.aws.objects().await?,
         )
         .await)
     })?;
-    for report in reports.iter().filter(|r| r.outcome == Outcome::Failed) {
+    for report in reports
+        .iter()
+        .filter(|r| r.outcome == IngestOutcome::Failed)
+    {
         session.reporter.warn(&format!(
             "{}: {}",
             report.source,
@@ -63,7 +66,7 @@ pub fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
     session
         .printer
         .result(|| text(&reports, &session.elapsed()), &reports);
-    let failed = reports.iter().any(|r| r.outcome == Outcome::Failed);
+    let failed = reports.iter().any(|r| r.outcome == IngestOutcome::Failed);
     Ok(if failed {
         ExitStatus::Failure
     } else {
@@ -78,9 +81,11 @@ fn text(reports: &[SourceReport], elapsed: &str) -> String {
     )];
     for r in reports {
         let snapshot = match r.outcome {
-            Outcome::Unchanged => "unchanged".to_string(),
-            Outcome::Pushed => r.snapshot_id.clone().unwrap_or_default(),
-            Outcome::Failed => format!("FAILED {}", r.snapshot_id.clone().unwrap_or_default()),
+            IngestOutcome::Unchanged => "unchanged".to_string(),
+            IngestOutcome::Pushed => r.snapshot_id.clone().unwrap_or_default(),
+            IngestOutcome::Failed => {
+                format!("FAILED {}", r.snapshot_id.clone().unwrap_or_default())
+            }
         };
         lines.push(format!(
             "{:<9} {:>6} {:>8} {:>7}  {snapshot}",

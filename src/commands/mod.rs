@@ -27,19 +27,16 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::aws::{self, CfnStacks, Clients, RedshiftDataApi, S3Objects};
+use pricewatch_aws::{CfnStacks, Context, S3Objects};
+use pricewatch_core::bundle::Bundle;
+use pricewatch_core::config::{Environment, Environments};
+use pricewatch_ops::deploy::artifacts::{self, Artifact};
+use pricewatch_ops::deploy::{Engine, Options};
+use pricewatch_ops::services::{Services, Warehouse};
+
 use crate::cli::{Cli, Command, OutputFormat};
-use crate::config::{Dialect, Environment, Environments};
-use crate::deploy::api::Stacks as _;
-use crate::deploy::artifacts::{self, Artifact};
-use crate::deploy::{Engine, Options};
 use crate::error::{ExitStatus, UsageError};
 use crate::output::{Printer, ProgressReporter, Reporter, StderrReporter};
-use crate::render::Bundle;
-use crate::warehouse::lease::{self, LeaseOptions};
-use crate::warehouse::postgres::{self, Postgres};
-use crate::warehouse::redshift::{Limits, Redshift};
-use crate::warehouse::{Statements, WarehouseError};
 
 /// What every command gets: the project, where results and logs go, and the env asked for.
 pub struct Session {
@@ -112,7 +109,7 @@ impl Session {
     /// any AWS call.
     pub fn load_bundle(&self, command: &str) -> anyhow::Result<Bundle> {
         let env = self.load_env(command)?;
-        Ok(crate::render::render(&self.project_dir, &env)?)
+        Ok(pricewatch_core::bundle::load(&self.project_dir, &env)?)
     }
 
     /// Packs the artifacts the bundle's stacks need from `dir` (default
@@ -137,8 +134,6 @@ impl Session {
             .with_context(|| format!("cannot load env `{name}`"))
     }
 }
-
-pub use run::{cycle, Cycle, CycleOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let session = Session::from_cli(&cli);
@@ -168,194 +163,17 @@ pub fn with_engine<T>(
     session: &Session,
     env: &Environment,
     options: &Options,
-    work: impl AsyncFnOnce(&Engine<'_, CfnStacks, S3Objects>, &Clients) -> anyhow::Result<T>,
+    work: impl AsyncFnOnce(&Engine<'_, CfnStacks, S3Objects>, &Services<'_>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    with_aws(env, async |clients| {
+    with_services(env, async |services| {
         let engine = Engine::new(
-            &clients.stacks,
-            &clients.objects,
+            services.aws.stacks().await?,
+            services.aws.objects().await?,
             session.reporter.as_ref(),
             options,
         );
-        work(&engine, clients).await
+        work(&engine, services).await
     })
-}
-
-/// The env's warehouse: PostgreSQL (`local`) or Redshift Serverless
-/// through the Data API.
-pub enum Warehouse {
-    Postgres(Postgres),
-    Redshift(Redshift<RedshiftDataApi>),
-}
-
-impl Statements for Warehouse {
-    fn dialect(&self) -> Dialect {
-        match self {
-            Warehouse::Postgres(_) => Dialect::Postgres,
-            Warehouse::Redshift(_) => Dialect::Redshift,
-        }
-    }
-
-    async fn execute(&self, context: &str, sql: &str) -> Result<(), WarehouseError> {
-        match self {
-            Warehouse::Postgres(w) => w.execute(context, sql).await,
-            Warehouse::Redshift(w) => w.execute(context, sql).await,
-        }
-    }
-
-    async fn query(
-        &self,
-        context: &str,
-        sql: &str,
-    ) -> Result<Vec<Vec<Option<String>>>, WarehouseError> {
-        match self {
-            Warehouse::Postgres(w) => w.query(context, sql).await,
-            Warehouse::Redshift(w) => w.query(context, sql).await,
-        }
-    }
-}
-
-/// Runs async work on the env's warehouse. Redshift envs check the
-/// account first; PostgreSQL needs no AWS call.
-pub fn with_warehouse<T>(
-    env: &Environment,
-    work: impl AsyncFnOnce(&Warehouse) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
-        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
-        work(&warehouse).await
-    })
-}
-
-/// The env's PostgreSQL URL; an error naming both places to set it.
-pub fn postgres_url(env: &Environment) -> anyhow::Result<String> {
-    postgres::database_url(env).ok_or_else(|| {
-        anyhow::anyhow!(
-            "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
-            env.name,
-            postgres::DATABASE_URL_VARIABLE
-        )
-    })
-}
-
-/// `count` sessions on the env's warehouse, one per concurrent statement.
-/// Redshift's workgroup and database come from the warehouse stack.
-pub async fn connect_warehouses(
-    env: &Environment,
-    clients: &Clients,
-    count: usize,
-) -> anyhow::Result<Vec<Warehouse>> {
-    let count = count.max(1);
-    match env.dialect() {
-        Dialect::Postgres => {
-            let url = postgres_url(env)?;
-            let mut sessions = Vec::with_capacity(count);
-            for _ in 0..count {
-                sessions.push(Warehouse::Postgres(Postgres::connect(&url).await?));
-            }
-            Ok(sessions)
-        }
-        Dialect::Redshift => {
-            let outputs = WarehouseOutputs::read(env, clients).await?;
-            let (workgroup, database) = (outputs.get("WorkgroupName")?, outputs.get("Database")?);
-            let api = RedshiftDataApi::new(clients.redshift_data.clone(), &workgroup, &database);
-            Ok((0..count)
-                .map(|_| {
-                    Warehouse::Redshift(Redshift::new(
-                        api.clone(),
-                        &workgroup,
-                        &database,
-                        Limits::standard(),
-                    ))
-                })
-                .collect())
-        }
-    }
-}
-
-/// A session as the warehouse's administrator, for `sql apply --bootstrap`,
-/// and the login the bootstrap sets up for QuickSight (Redshift): the URL's
-/// user on PostgreSQL; on Redshift the namespace admin, through the secret
-/// Redshift keeps for it.
-pub async fn connect_admin(
-    env: &Environment,
-    clients: &Clients,
-) -> anyhow::Result<(Warehouse, Option<crate::warehouse::bootstrap::Login>)> {
-    match env.dialect() {
-        Dialect::Postgres => Ok((connect_warehouses(env, clients, 1).await?.remove(0), None)),
-        Dialect::Redshift => {
-            let outputs = WarehouseOutputs::read(env, clients).await?;
-            let (workgroup, database) = (outputs.get("WorkgroupName")?, outputs.get("Database")?);
-            let admin_secret = aws::redshift_serverless::admin_secret_arn(
-                &clients.redshift_serverless,
-                &outputs.get("NamespaceName")?,
-            )
-            .await?;
-            let login = aws::secrets::login(&clients.secrets, &outputs.get("QuickSightSecretArn")?)
-                .await
-                .context("reading QuickSight's database login (the warehouse stack's secret)")?;
-            let api = RedshiftDataApi::new(clients.redshift_data.clone(), &workgroup, &database)
-                .with_secret(&admin_secret);
-            Ok((
-                Warehouse::Redshift(Redshift::new(
-                    api,
-                    &workgroup,
-                    &database,
-                    Limits::standard(),
-                )),
-                Some(login),
-            ))
-        }
-    }
-}
-
-/// Runs `work` holding the env's warehouse lease (taken on a session of its
-/// own, waiting up to `wait` for another holder).
-pub async fn holding_lease<T>(
-    env: &Environment,
-    clients: &Clients,
-    command: &str,
-    wait: std::time::Duration,
-    reporter: &dyn Reporter,
-    work: impl std::future::Future<Output = anyhow::Result<T>>,
-) -> anyhow::Result<T> {
-    let session = connect_warehouses(env, clients, 1).await?.remove(0);
-    let log = |message: &str| reporter.info(message);
-    lease::with_lease(&session, command, LeaseOptions::new(wait), &log, work).await?
-}
-
-/// The outputs of the env's deployed warehouse stack.
-pub struct WarehouseOutputs {
-    env: String,
-    stack: String,
-    outputs: BTreeMap<String, String>,
-}
-
-impl WarehouseOutputs {
-    pub async fn read(env: &Environment, clients: &Clients) -> anyhow::Result<WarehouseOutputs> {
-        let stack = env.names().stack("warehouse");
-        let state = clients.stacks.describe(&stack).await?.ok_or_else(|| {
-            anyhow::anyhow!(
-                "stack {stack} does not exist: run `pricewatch deploy --env {}` first",
-                env.name
-            )
-        })?;
-        Ok(WarehouseOutputs {
-            env: env.name.clone(),
-            stack,
-            outputs: state.outputs,
-        })
-    }
-
-    pub fn get(&self, key: &str) -> anyhow::Result<String> {
-        self.outputs.get(key).cloned().ok_or_else(|| {
-            anyhow::anyhow!(
-                "stack {} has no output {key}: run `pricewatch deploy --env {}` first",
-                self.stack,
-                self.env
-            )
-        })
-    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -365,26 +183,26 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Runs async AWS work: builds the clients and checks the account first.
-pub fn with_aws<T>(
+/// Runs async work with the env's services: AWS clients are built on
+/// first use, after the account check (so work that makes no AWS call, like
+/// the local env's PostgreSQL, needs no credentials, and no AWS call can
+/// skip the check); the warehouse stack is read at most once.
+pub fn with_services<T>(
     env: &Environment,
-    work: impl AsyncFnOnce(&Clients) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    with_clients(env, true, work)
-}
-
-/// Runs async work with the env's clients; `uses_aws` checks the account
-/// first (work that makes no AWS call needs no credentials).
-pub fn with_clients<T>(
-    env: &Environment,
-    uses_aws: bool,
-    work: impl AsyncFnOnce(&Clients) -> anyhow::Result<T>,
+    work: impl AsyncFnOnce(&Services<'_>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     runtime()?.block_on(async {
-        let clients = Clients::new(env).await;
-        if uses_aws {
-            aws::guard_account(&clients.identity, env).await?;
-        }
-        work(&clients).await
+        let aws = Context::for_env(env).await;
+        work(&Services::new(env, &aws)).await
+    })
+}
+
+/// Runs async work on one session of the env's warehouse.
+pub fn with_warehouse<T>(
+    env: &Environment,
+    work: impl AsyncFnOnce(&Warehouse) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    with_services(env, async |services| {
+        work(&services.connect_one().await?).await
     })
 }

@@ -19,7 +19,7 @@ struct Packed {
     zip: Option<String>,
 }
 
-pub fn run(session: &Session, args: PackageArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: PackageArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("package")?;
     let artifacts = session.artifacts(&bundle, args.artifacts.as_deref())?;
     let mut packed = Vec::new();

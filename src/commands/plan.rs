@@ -4,10 +4,10 @@ use anyhow::Context as _;
 
 use super::{with_engine, Session};
 use crate::cli::PlanArgs;
-use crate::deploy::{Action, Options, PlanFile, Target};
 use crate::error::ExitStatus;
+use pricewatch_ops::deploy::{Options, PlanFile, StackAction, Target};
 
-pub fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("plan")?;
     let artifacts = session.artifacts(&bundle, args.artifacts.artifacts.as_deref())?;
     let env = &bundle.env;
@@ -49,16 +49,16 @@ pub(super) fn plan_text(plan: &PlanFile) -> String {
         "env {} (account {}, {})",
         plan.env, plan.account_id, plan.region
     )];
-    let count = |action: Action| plan.stacks.iter().filter(|s| s.action == action).count();
+    let count = |action: StackAction| plan.stacks.iter().filter(|s| s.action == action).count();
     for stack in &plan.stacks {
         let action = match stack.action {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Unchanged => "unchanged",
-            Action::Blocked => "BLOCKED",
+            StackAction::Create => "create",
+            StackAction::Update => "update",
+            StackAction::Unchanged => "unchanged",
+            StackAction::Blocked => "BLOCKED",
         };
         let detail = match stack.action {
-            Action::Create | Action::Update => {
+            StackAction::Create | StackAction::Update => {
                 format!("{} resource change(s)", stack.changes.len())
             }
             _ => String::new(),
@@ -83,10 +83,10 @@ pub(super) fn plan_text(plan: &PlanFile) -> String {
     }
     lines.push(format!(
         "Plan: {} to create, {} to update, {} unchanged{}.",
-        count(Action::Create),
-        count(Action::Update),
-        count(Action::Unchanged),
-        match count(Action::Blocked) {
+        count(StackAction::Create),
+        count(StackAction::Update),
+        count(StackAction::Unchanged),
+        match count(StackAction::Blocked) {
             0 => String::new(),
             n => format!(", {n} blocked"),
         }

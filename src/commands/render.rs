@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::Session;
 use crate::cli::RenderArgs;
 use crate::error::ExitStatus;
-use crate::render::{self, Manifest};
+use pricewatch_core::manifest::Manifest;
 
 #[derive(Serialize)]
 struct Rendered<'a> {
@@ -14,9 +14,9 @@ struct Rendered<'a> {
     manifest: &'a Manifest,
 }
 
-pub fn run(session: &Session, args: RenderArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: RenderArgs) -> anyhow::Result<ExitStatus> {
     let env = session.load_env("render")?;
-    let bundle = render::render(&session.project_dir, &env)?;
+    let bundle = pricewatch_core::bundle::load(&session.project_dir, &env)?;
     let out = args
         .out
         .unwrap_or_else(|| session.project_dir.join("build").join(&env.name));

@@ -9,15 +9,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use super::{connect_warehouses, with_clients, Session};
-use crate::aws::endpoint_override;
-use crate::catalog::Catalog;
+use super::{with_services, Session};
 use crate::cli::ReportArgs;
-use crate::config::Dialect;
 use crate::error::ExitStatus;
-use crate::ingest::now_unix;
-use crate::report::publish::{self, Published};
-use crate::report::{self, data, Page, MARKER};
+use pricewatch_aws::endpoint_override;
+use pricewatch_core::catalog::Catalog;
+use pricewatch_core::report::{self, Page, MARKER};
+use pricewatch_core::time::now_unix;
+use pricewatch_ops::report_publish::{self, Published};
 
 #[derive(Serialize)]
 struct Written {
@@ -27,7 +26,7 @@ struct Written {
     published: Option<Published>,
 }
 
-pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("report")?;
     let env = &bundle.env;
     let dir = args.out.clone().unwrap_or_else(|| {
@@ -48,10 +47,9 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
             dir.display()
         ));
     }
-    let uses_aws = env.dialect() == Dialect::Redshift || publish;
-    let (pages, published) = with_clients(env, uses_aws, async |clients| {
-        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
-        let data = data::gather(&warehouse, &env.name, now_unix())
+    let (pages, published) = with_services(env, async |services| {
+        let warehouse = services.connect_one().await?;
+        let data = pricewatch_ops::report_data::gather(&warehouse, &env.name, now_unix())
             .await
             .context("cannot read the gold models: run `pricewatch sql apply` and `pricewatch refresh` first")?;
         let facts = super::docs::try_facts(session, &warehouse).await;
@@ -61,18 +59,19 @@ pub fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitStatus> {
         write_site(&dir, &pages)?;
         let published = if publish {
             let bucket = &env.names().artifacts_bucket;
-            session
-                .reporter
-                .info(&format!("publishing to s3://{bucket}/{}", publish::PREFIX));
+            session.reporter.info(&format!(
+                "publishing to s3://{bucket}/{}",
+                report_publish::PREFIX
+            ));
             let expires = Duration::from_secs(u64::from(args.expires_hours) * 3600);
             Some(
-                publish::publish(&clients.objects, bucket, &data, Some(&catalog), expires)
+                report_publish::publish(services.aws.objects().await?, bucket, &data, Some(&catalog), expires)
                     .await
                     .with_context(|| {
                         format!(
                             "the report was written to {} but not published to s3://{bucket}/{}; is the foundation stack deployed?",
                             dir.display(),
-                            publish::PREFIX
+                            report_publish::PREFIX
                         )
                     })?,
             )
@@ -137,7 +136,7 @@ fn text(written: &Written, elapsed: &str) -> String {
             "published {} page(s) to s3://{}/{} (removed {} stale); this link to the index is valid for {} h:",
             p.uploaded.len(),
             p.bucket,
-            publish::PREFIX,
+            report_publish::PREFIX,
             p.removed.len(),
             p.expires_in_seconds / 3600
         ));

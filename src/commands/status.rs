@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{connect_warehouses, with_engine, Session};
-use crate::aws::Clients;
+use super::{with_engine, Session};
 use crate::cli::StatusArgs;
-use crate::config::Environment;
-use crate::deploy::{Options, StatusReport, Target};
 use crate::error::ExitStatus;
-use crate::warehouse::lease::{self, Holder};
+use pricewatch_ops::deploy::{Options, StatusReport, Target};
+use pricewatch_ops::services::Services;
+use pricewatch_ops::warehouse::lease::{self, Holder};
 
 #[derive(Serialize)]
 struct Status {
@@ -25,15 +24,16 @@ struct Status {
 }
 
 /// The warehouse lease, or why it cannot be read (status reports, never fails on it).
-async fn lease_state(env: &Environment, clients: &Clients) -> Result<Option<Holder>, String> {
-    let warehouse = connect_warehouses(env, clients, 1)
+async fn lease_state(services: &Services<'_>) -> Result<Option<Holder>, String> {
+    let warehouse = services
+        .connect(1)
         .await
         .map_err(|e| format!("{e:#}"))?
         .remove(0);
     lease::current(&warehouse).await.map_err(|e| e.to_string())
 }
 
-pub fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("status")?;
     let env = &bundle.env;
     let options = Options::for_env(env, Duration::from_secs(args.drift_timeout * 60));
@@ -43,12 +43,12 @@ pub fn run(session: &Session, args: StatusArgs) -> anyhow::Result<ExitStatus> {
         bundle: &bundle,
         artifacts: &no_artifacts,
     };
-    let (report, lease) = with_engine(session, env, &options, async |engine, clients| {
+    let (report, lease) = with_engine(session, env, &options, async |engine, services| {
         let mut report = engine.status(&target).await?;
         if args.detect_drift {
             engine.detect_drift(&mut report).await?;
         }
-        Ok((report, lease_state(env, clients).await))
+        Ok((report, lease_state(services).await))
     })?;
     let status = Status {
         stacks: report,
@@ -123,7 +123,7 @@ fn status_text(status: &Status) -> String {
 
 /// `DRIFTED (2)`: the drift status, with the number of drifted resources
 /// after a detection.
-fn drift_column(stack: &crate::deploy::StackStatus) -> String {
+fn drift_column(stack: &pricewatch_ops::deploy::StackStatus) -> String {
     match (stack.drift.as_deref(), stack.drifted_resources) {
         (Some("DRIFTED"), Some(n)) => format!("DRIFTED ({n})"),
         (Some(drift), _) => drift.to_string(),

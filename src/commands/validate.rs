@@ -6,7 +6,6 @@ use serde::Serialize;
 use super::Session;
 use crate::cli::ValidateArgs;
 use crate::error::ExitStatus;
-use crate::render;
 
 #[derive(Serialize)]
 struct EnvReport {
@@ -25,7 +24,7 @@ struct EnvReport {
     problems: Vec<String>,
 }
 
-pub fn run(session: &Session, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: ValidateArgs) -> anyhow::Result<ExitStatus> {
     let names = if args.all_envs {
         session.environments().list()?
     } else {
@@ -82,22 +81,24 @@ fn validate_env(session: &Session, name: &str) -> anyhow::Result<EnvReport> {
     };
     let env = match session.environments().load(name) {
         Ok(env) => env,
-        Err(crate::config::ConfigError::Invalid(issues)) => {
+        Err(pricewatch_core::config::ConfigError::Invalid(issues)) => {
             return Ok(failed(issues.iter().map(ToString::to_string).collect()))
         }
         Err(other) => return Err(other.into()),
     };
-    Ok(match render::render(&session.project_dir, &env) {
-        Ok(bundle) => EnvReport {
-            env: name.to_string(),
-            ok: true,
-            stacks: Some(bundle.stacks.len()),
-            waves: Some(bundle.waves.len()),
-            models: Some(bundle.models.len()),
-            checks: Some(bundle.checks.len()),
-            dialect: Some(env.dialect().to_string()),
-            problems: Vec::new(),
+    Ok(
+        match pricewatch_core::bundle::load(&session.project_dir, &env) {
+            Ok(bundle) => EnvReport {
+                env: name.to_string(),
+                ok: true,
+                stacks: Some(bundle.stacks.len()),
+                waves: Some(bundle.waves.len()),
+                models: Some(bundle.models.len()),
+                checks: Some(bundle.checks.len()),
+                dialect: Some(env.dialect().to_string()),
+                problems: Vec::new(),
+            },
+            Err(e) => failed(e.problems.iter().map(ToString::to_string).collect()),
         },
-        Err(e) => failed(e.problems.iter().map(ToString::to_string).collect()),
-    })
+    )
 }

@@ -4,13 +4,12 @@
 
 use serde::Serialize;
 
-use super::super::{connect_admin, connect_warehouses, holding_lease, with_clients, Session};
+use super::super::{with_services, Session};
 use crate::cli::SqlApplyArgs;
-use crate::config::Dialect;
 use crate::error::{ExitStatus, UsageError};
-use crate::warehouse::apply::{self, Action, ApplyPlan};
-use crate::warehouse::bootstrap;
-use crate::warehouse::Statements as _;
+use pricewatch_ops::warehouse::apply::{self, ApplyPlan, ModelAction};
+use pricewatch_ops::warehouse::bootstrap;
+use pricewatch_ops::warehouse::Statements as _;
 
 #[derive(Serialize)]
 struct Applied<'a> {
@@ -35,7 +34,7 @@ struct Bootstrapped<'a> {
     statements: &'a [String],
 }
 
-pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("sql apply")?;
     let env = &bundle.env;
     let unknown = apply::unknown_models(&bundle, &args.allow_replace);
@@ -56,8 +55,8 @@ pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> 
         return bootstrap(session, &bundle);
     }
     let reporter = session.reporter.as_ref();
-    let outcome = with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
-        let warehouse = connect_warehouses(env, clients, 1).await?.remove(0);
+    let outcome = with_services(env, async |services| {
+        let warehouse = services.connect_one().await?;
         if args.dry_run {
             let planned = apply::apply(&warehouse, &bundle, &args.allow_replace, true).await?;
             let refused = apply::refuse_stateful(&planned.0, &args.allow_replace, &bundle)
@@ -79,15 +78,11 @@ pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> 
         warehouse
             .execute("setup (sql/setup.sql)", &bundle.setup_sql)
             .await?;
-        let planned = holding_lease(
-            env,
-            clients,
-            "sql apply",
-            args.lease.wait,
-            reporter,
-            async { Ok(apply::apply(&warehouse, &bundle, &args.allow_replace, false).await?) },
-        )
-        .await?;
+        let planned = services
+            .holding_lease("sql apply", args.lease.wait, reporter, async {
+                Ok(apply::apply(&warehouse, &bundle, &args.allow_replace, false).await?)
+            })
+            .await?;
         Ok((planned, None))
     })?;
     let ((plan, statements), refused) = outcome;
@@ -128,10 +123,13 @@ pub fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitStatus> 
     })
 }
 
-fn bootstrap(session: &Session, bundle: &crate::render::Bundle) -> anyhow::Result<ExitStatus> {
+fn bootstrap(
+    session: &Session,
+    bundle: &pricewatch_core::bundle::Bundle,
+) -> anyhow::Result<ExitStatus> {
     let env = &bundle.env;
-    let statements = with_clients(env, env.dialect() == Dialect::Redshift, async |clients| {
-        let (admin, login) = connect_admin(env, clients).await?;
+    let statements = with_services(env, async |services| {
+        let (admin, login) = services.connect_admin().await?;
         Ok(bootstrap::bootstrap(&admin, bundle, login.as_ref()).await?)
     })?;
     session.printer.result(
@@ -155,15 +153,15 @@ fn bootstrap(session: &Session, bundle: &crate::render::Bundle) -> anyhow::Resul
     Ok(ExitStatus::Success)
 }
 
-fn action_label(action: Action) -> &'static str {
+fn action_label(action: ModelAction) -> &'static str {
     match action {
-        Action::Create => "create",
-        Action::Recreate => "recreate",
-        Action::ReplaceStateful => "replace-stateful",
-        Action::Comment => "comment",
-        Action::Unchanged => "unchanged",
-        Action::Remove => "remove",
-        Action::RemoveStateful => "remove-stateful",
+        ModelAction::Create => "create",
+        ModelAction::Recreate => "recreate",
+        ModelAction::ReplaceStateful => "replace-stateful",
+        ModelAction::Comment => "comment",
+        ModelAction::Unchanged => "unchanged",
+        ModelAction::Remove => "remove",
+        ModelAction::RemoveStateful => "remove-stateful",
     }
 }
 

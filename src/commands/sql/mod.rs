@@ -6,7 +6,7 @@ use super::Session;
 use crate::cli::{SqlArgs, SqlCommand};
 use crate::error::ExitStatus;
 
-pub fn run(session: &Session, args: SqlArgs) -> anyhow::Result<ExitStatus> {
+pub(super) fn run(session: &Session, args: SqlArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
         SqlCommand::Apply(args) => apply::run(session, args),
     }

@@ -1,0 +1,648 @@
+//! Semantic rules on top of the typed schema: shapes of ids and names,
+//! schedule expressions, ranges, and "no secrets in config". Pure functions
+//! that return every problem found, each as (key path, message).
+
+use std::collections::BTreeSet;
+
+use serde_yaml_ng::Value;
+
+use super::model::{ArchiveStorageClass, Settings, StreamMode, Subscriptions, WarehouseEngine};
+
+/// A problem at a key path, before it is tied to a file and line.
+pub(super) type Problem = (String, String);
+
+/// Log retention values CloudWatch Logs accepts.
+const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// Longest stack prefix and env name: keeps every derived name (bucket names
+/// are limited to 63 characters) within AWS limits.
+pub(super) const MAX_PREFIX_LEN: usize = 16;
+pub(super) const MAX_ENV_NAME_LEN: usize = 12;
+
+pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
+    let mut p = Problems::default();
+
+    p.require(is_account_id(&s.account_id), "account_id", || {
+        format!("`{}` is not an AWS account id (12 digits)", s.account_id)
+    });
+    p.require(is_region(&s.region), "region", || {
+        format!("`{}` is not an AWS region name (like eu-west-1)", s.region)
+    });
+    p.require(is_name(&s.stack_prefix, MAX_PREFIX_LEN), "stack_prefix", || {
+        format!(
+            "`{}` must be 2-{MAX_PREFIX_LEN} characters of a-z, 0-9 and single hyphens, starting with a letter",
+            s.stack_prefix
+        )
+    });
+    for (key, value) in &s.tags {
+        p.require(
+            !key.is_empty() && key.len() <= 128 && !key.starts_with("aws:"),
+            &format!("tags.{key}"),
+            || "tag keys are 1-128 characters and may not start with `aws:`".into(),
+        );
+        p.require(value.len() <= 256, &format!("tags.{key}"), || {
+            "tag values are at most 256 characters".into()
+        });
+    }
+    if let Some(url) = &s.aws.endpoint_url {
+        p.require(is_http_url(url), "aws.endpoint_url", || {
+            format!("`{url}` must be an http:// or https:// URL")
+        });
+    }
+
+    match (s.streams.mode, s.streams.shards) {
+        (StreamMode::Provisioned, None) => p.push(
+            "streams.shards",
+            "is required when streams.mode is provisioned",
+        ),
+        (StreamMode::Provisioned, Some(n)) if !(1..=500).contains(&n) => {
+            p.push("streams.shards", format!("{n} is outside 1-500"))
+        }
+        (StreamMode::OnDemand, Some(_)) => p.push(
+            "streams.shards",
+            "only applies when streams.mode is provisioned; remove it or set mode: provisioned",
+        ),
+        _ => {}
+    }
+    p.range(
+        "streams.retention_hours",
+        s.streams.retention_hours,
+        24,
+        8760,
+    );
+
+    p.schedule("ingest.schedule", &s.ingest.schedule);
+    p.range("ingest.memory_mb", s.ingest.memory_mb, 128, 10240);
+    p.range("ingest.timeout_seconds", s.ingest.timeout_seconds, 1, 900);
+    p.require(
+        LOG_RETENTION_DAYS.contains(&s.ingest.log_retention_days),
+        "ingest.log_retention_days",
+        || {
+            format!(
+                "{} is not a CloudWatch Logs retention; use one of {LOG_RETENTION_DAYS:?}",
+                s.ingest.log_retention_days
+            )
+        },
+    );
+    for (key, url) in [
+        ("ingest.products_url", &s.ingest.products_url),
+        ("ingest.vendors_url", &s.ingest.vendors_url),
+    ] {
+        p.require(is_http_url(url), key, || {
+            format!("`{url}` must be an http:// or https:// URL")
+        });
+    }
+    p.require(
+        is_key_prefix(&s.ingest.state_prefix),
+        "ingest.state_prefix",
+        || "must be a non-empty S3 key prefix of letters, digits, `-`, `_` and `/`, not starting with `/`".into(),
+    );
+
+    check_archive(s, &mut p);
+    check_warehouse(s, &mut p);
+
+    p.schedule("refresh.schedule", &s.refresh.schedule);
+    p.range("refresh.parallelism", s.refresh.parallelism, 1, 32);
+
+    for (severity, subscriptions) in [("page", &s.alarms.page), ("ticket", &s.alarms.ticket)] {
+        check_subscriptions(severity, subscriptions, &mut p);
+    }
+    p.range(
+        "alarms.evaluation_periods",
+        s.alarms.evaluation_periods,
+        1,
+        100,
+    );
+    p.range(
+        "alarms.datapoints_to_alarm",
+        s.alarms.datapoints_to_alarm,
+        1,
+        s.alarms.evaluation_periods.max(1),
+    );
+    for (key, list) in [
+        ("principals", &s.quicksight.principals),
+        ("owners", &s.quicksight.owners),
+    ] {
+        for (i, principal) in list.iter().enumerate() {
+            p.require(
+                principal.starts_with("arn:aws:quicksight:"),
+                &format!("quicksight.{key}[{i}]"),
+                || format!("`{principal}` is not a QuickSight user or group ARN"),
+            );
+        }
+    }
+
+    check_pricing(s, &mut p);
+    p.range("deploy.parallelism", s.deploy.parallelism, 1, 16);
+    if let Some(role) = &s.deploy.cloudformation_role_arn {
+        let in_account = role
+            .split(':')
+            .collect::<Vec<_>>()
+            .as_slice()
+            .get(..6)
+            .is_some_and(|parts| {
+                parts[0] == "arn"
+                    && parts[2] == "iam"
+                    && parts[4] == s.account_id
+                    && parts[5].starts_with("role/")
+            });
+        p.require(in_account, "deploy.cloudformation_role_arn", || {
+            format!(
+                "`{role}` is not an IAM role ARN in the env's account {}",
+                s.account_id
+            )
+        });
+    }
+    p.0
+}
+
+/// S3 refuses a lifecycle rule that expires objects before (or when) it
+/// transitions them, and a move to Standard-IA before 30 days.
+fn check_archive(s: &Settings, p: &mut Problems) {
+    let archive = &s.archive;
+    if let Some(days) = archive.transition_days {
+        p.range("archive.transition_days", days, 1, 36_500);
+        if archive.storage_class == ArchiveStorageClass::StandardIa {
+            p.require(days >= 30, "archive.transition_days", || {
+                format!("{days}: S3 moves objects to STANDARD_IA after 30 days at the earliest")
+            });
+        }
+    }
+    if let Some(days) = archive.expire_days {
+        p.range("archive.expire_days", days, 1, 36_500);
+        if let Some(transition) = archive.transition_days {
+            p.require(days > transition, "archive.expire_days", || {
+                format!("{days} must be greater than archive.transition_days ({transition}): S3 refuses to expire objects before it moves them")
+            });
+        }
+    }
+}
+
+fn check_subscriptions(severity: &str, subscriptions: &Subscriptions, p: &mut Problems) {
+    let mut seen = BTreeSet::new();
+    for (i, email) in subscriptions.email.iter().enumerate() {
+        let key = format!("alarms.{severity}.email[{i}]");
+        p.require(is_email(email), &key, || {
+            format!("`{email}` is not an e-mail address")
+        });
+        p.require(seen.insert(email.as_str()), &key, || {
+            format!("`{email}` is listed twice")
+        });
+    }
+    for (i, url) in subscriptions.https.iter().enumerate() {
+        let key = format!("alarms.{severity}.https[{i}]");
+        p.require(
+            url.starts_with("https://") && is_http_url(url),
+            &key,
+            || format!("`{url}` must be an https:// URL (SNS delivers alarms over TLS only here)"),
+        );
+        p.require(!url_has_password(url), &key, || {
+            "must not contain credentials; use an endpoint that authenticates SNS by its message signature".into()
+        });
+        p.require(seen.insert(url.as_str()), &key, || {
+            format!("`{url}` is listed twice")
+        });
+    }
+    for (i, channel) in subscriptions.chatbot.iter().enumerate() {
+        let key = format!("alarms.{severity}.chatbot[{i}]");
+        p.require(
+            is_slack_id(&channel.workspace_id, 'T'),
+            &format!("{key}.workspace_id"),
+            || {
+                format!(
+                    "`{}` is not a Slack workspace id (T followed by letters and digits)",
+                    channel.workspace_id
+                )
+            },
+        );
+        p.require(
+            is_slack_id(&channel.channel_id, 'C'),
+            &format!("{key}.channel_id"),
+            || {
+                format!(
+                    "`{}` is not a Slack channel id (C followed by letters and digits)",
+                    channel.channel_id
+                )
+            },
+        );
+    }
+}
+
+/// Slack ids: a type letter and upper-case letters and digits (`T0123ABC`).
+fn is_slack_id(s: &str, kind: char) -> bool {
+    s.strip_prefix(kind).is_some_and(|rest| {
+        (2..=20).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+fn check_warehouse(s: &Settings, p: &mut Problems) {
+    let w = &s.warehouse;
+    p.require(is_sql_identifier(&w.database), "warehouse.database", || {
+        format!(
+            "`{}` must be a lowercase SQL identifier (a-z, 0-9, _)",
+            w.database
+        )
+    });
+    p.require(
+        is_sql_identifier(&w.admin_username),
+        "warehouse.admin_username",
+        || {
+            format!(
+                "`{}` must be a lowercase SQL identifier (a-z, 0-9, _)",
+                w.admin_username
+            )
+        },
+    );
+    if w.engine == WarehouseEngine::RedshiftServerless {
+        p.require(
+            (8..=512).contains(&w.base_capacity_rpu) && w.base_capacity_rpu % 8 == 0,
+            "warehouse.base_capacity_rpu",
+            || {
+                format!(
+                    "{} must be a multiple of 8 between 8 and 512",
+                    w.base_capacity_rpu
+                )
+            },
+        );
+        if let Some(max) = w.max_capacity_rpu {
+            p.require(
+                max >= w.base_capacity_rpu && max <= 1024 && max % 8 == 0,
+                "warehouse.max_capacity_rpu",
+                || format!("{max} must be a multiple of 8, at least base_capacity_rpu and at most 1024"),
+            );
+        }
+    }
+    for (i, id) in w.subnet_ids.iter().enumerate() {
+        p.require(
+            is_aws_id(id, "subnet-"),
+            &format!("warehouse.subnet_ids[{i}]"),
+            || format!("`{id}` is not a subnet id (subnet-...)"),
+        );
+    }
+    for (i, id) in w.security_group_ids.iter().enumerate() {
+        p.require(
+            is_aws_id(id, "sg-"),
+            &format!("warehouse.security_group_ids[{i}]"),
+            || format!("`{id}` is not a security group id (sg-...)"),
+        );
+    }
+    p.require(
+        w.subnet_ids.is_empty() || w.subnet_ids.len() >= 3,
+        "warehouse.subnet_ids",
+        || {
+            format!(
+                "{} subnet(s) given: Redshift Serverless needs at least 3, in different availability zones",
+                w.subnet_ids.len()
+            )
+        },
+    );
+    p.require(
+        w.subnet_ids.is_empty() == w.security_group_ids.is_empty(),
+        "warehouse.security_group_ids",
+        || "set subnet_ids and security_group_ids together (or neither)".into(),
+    );
+    if let Some(url) = &w.postgres_url {
+        p.require(
+            url.starts_with("postgres://") || url.starts_with("postgresql://"),
+            "warehouse.postgres_url",
+            || "must be a postgres:// or postgresql:// URL".into(),
+        );
+        p.require(!url_has_password(url), "warehouse.postgres_url", || {
+            "must not contain a password; put credentials in PRICEWATCH_DATABASE_URL or ~/.pgpass"
+                .into()
+        });
+    }
+    let mut seen = BTreeSet::new();
+    for (i, category) in w.allowed_categories.iter().enumerate() {
+        let key = format!("warehouse.allowed_categories[{i}]");
+        p.require(!category.trim().is_empty(), &key, || {
+            "must not be empty".into()
+        });
+        p.require(seen.insert(category), &key, || {
+            format!("`{category}` is listed twice")
+        });
+    }
+}
+
+fn check_pricing(s: &Settings, p: &mut Problems) {
+    let pricing = &s.pricing;
+    p.require(
+        pricing.anomaly_threshold.is_finite() && pricing.anomaly_threshold > 0.0,
+        "pricing.anomaly_threshold",
+        || "must be a positive number".into(),
+    );
+    p.require(
+        pricing.anomaly_min_spread_pct.is_finite()
+            && pricing.anomaly_min_spread_pct > 0.0
+            && pricing.anomaly_min_spread_pct <= 100.0,
+        "pricing.anomaly_min_spread_pct",
+        || "must be above 0 and at most 100 (a share of the median price, in %)".into(),
+    );
+    p.require(
+        pricing.anomaly_min_move_pct.is_finite()
+            && (0.0..=1000.0).contains(&pricing.anomaly_min_move_pct),
+        "pricing.anomaly_min_move_pct",
+        || "must be between 0 and 1000 (a move away from the median price, in %)".into(),
+    );
+    p.range(
+        "pricing.trend_window_hours",
+        pricing.trend_window_hours,
+        1,
+        24 * 366,
+    );
+    p.range("pricing.clusters", pricing.clusters, 1, 10);
+    let mut names = BTreeSet::new();
+    for (i, rule) in pricing.rules.iter().enumerate() {
+        let at = |key: &str| format!("pricing.rules[{i}].{key}");
+        p.require(is_rule_name(&rule.name), &at("name"), || {
+            format!(
+                "`{}` must be 1-64 characters of a-z, 0-9, `-` and `_`",
+                rule.name
+            )
+        });
+        p.require(names.insert(&rule.name), &at("name"), || {
+            format!("rule `{}` is defined twice", rule.name)
+        });
+        p.require(
+            rule.percent.is_finite() && (0.0..=100.0).contains(&rule.percent),
+            &at("percent"),
+            || "must be between 0 and 100".into(),
+        );
+        for (key, bound) in [("floor", rule.floor), ("ceiling", rule.ceiling)] {
+            if let Some(value) = bound {
+                p.require(value.is_finite() && value >= 0.0, &at(key), || {
+                    "must be a non-negative number".into()
+                });
+            }
+        }
+        if let (Some(floor), Some(ceiling)) = (rule.floor, rule.ceiling) {
+            p.require(floor <= ceiling, &at("floor"), || {
+                format!("floor {floor} is above ceiling {ceiling}")
+            });
+        }
+    }
+}
+
+/// Finds values that look like credentials anywhere in a config file.
+pub(super) fn find_secrets(value: &Value, path: &str, out: &mut Vec<Problem>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                let key = key.as_str().unwrap_or("?");
+                let child_path = if path.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{path}.{key}")
+                };
+                find_secrets(child, &child_path, out);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, child) in items.iter().enumerate() {
+                find_secrets(child, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::String(text) if looks_like_access_key(text) => out.push((
+            path.to_string(),
+            "looks like an AWS access key; credentials never belong in config".into(),
+        )),
+        _ => {}
+    }
+}
+
+#[derive(Default)]
+struct Problems(Vec<Problem>);
+
+impl Problems {
+    fn push(&mut self, key: &str, message: impl Into<String>) {
+        self.0.push((key.to_string(), message.into()));
+    }
+
+    fn require(&mut self, ok: bool, key: &str, message: impl FnOnce() -> String) {
+        if !ok {
+            self.push(key, message());
+        }
+    }
+
+    fn range(&mut self, key: &str, value: u32, min: u32, max: u32) {
+        self.require((min..=max).contains(&value), key, || {
+            format!("{value} is outside {min}-{max}")
+        });
+    }
+
+    fn schedule(&mut self, key: &str, expression: &str) {
+        if let Err(why) = check_schedule(expression) {
+            self.push(
+                key,
+                format!("`{expression}` is not a schedule expression: {why}"),
+            );
+        }
+    }
+}
+
+/// EventBridge schedule expressions: `rate(1 hour)`, `rate(5 minutes)`,
+/// `cron(0/15 * * * ? *)`.
+pub fn check_schedule(expression: &str) -> Result<(), String> {
+    if let Some(body) = expression
+        .strip_prefix("rate(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        let (number, unit) = body
+            .split_once(' ')
+            .ok_or("rate needs a number and a unit, like rate(5 minutes)")?;
+        let n: u32 = number
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or("the rate must be a positive whole number")?;
+        let singular = matches!(unit, "minute" | "hour" | "day");
+        let plural = matches!(unit, "minutes" | "hours" | "days");
+        return match (n == 1, singular, plural) {
+            (true, true, _) | (false, _, true) => Ok(()),
+            (true, false, true) => Err(format!(
+                "use the singular unit with 1 (rate(1 {}))",
+                unit.trim_end_matches('s')
+            )),
+            (false, true, _) => Err(format!("use the plural unit with {n} (rate({n} {unit}s))")),
+            _ => Err("the unit must be minute(s), hour(s) or day(s)".into()),
+        };
+    }
+    if let Some(body) = expression
+        .strip_prefix("cron(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        let fields: Vec<&str> = body.split(' ').collect();
+        if fields.len() != 6 {
+            return Err(format!(
+                "cron needs 6 fields (minutes hours day-of-month month day-of-week year), found {}",
+                fields.len()
+            ));
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || ",-*/?#".contains(c);
+        if let Some(bad) = fields
+            .iter()
+            .find(|f| f.is_empty() || !f.chars().all(allowed))
+        {
+            return Err(format!("field `{bad}` has characters cron does not accept"));
+        }
+        if (fields[2] == "?") == (fields[4] == "?") {
+            return Err("exactly one of day-of-month and day-of-week must be `?`".into());
+        }
+        return Ok(());
+    }
+    Err("expected rate(...) or cron(...)".into())
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| !p.is_empty())
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].len() <= 2
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Lowercase name for stacks and resources: letters, digits, single hyphens.
+pub(super) fn is_name(s: &str, max_len: usize) -> bool {
+    (2..=max_len).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && !s.ends_with('-')
+        && !s.contains("--")
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn is_sql_identifier(s: &str) -> bool {
+    (1..=63).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn is_rule_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn is_http_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
+}
+
+fn is_key_prefix(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('/')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
+}
+
+fn is_email(s: &str) -> bool {
+    s.split_once('@')
+        .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.') && !s.contains(' '))
+}
+
+fn is_aws_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix)
+        .is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn url_has_password(url: &str) -> bool {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?']).next().unwrap_or("");
+    authority
+        .rsplit_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+}
+
+fn looks_like_access_key(s: &str) -> bool {
+    s.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| {
+        word.len() == 20
+            && (word.starts_with("AKIA") || word.starts_with("ASIA"))
+            && word
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules() {
+        for ok in [
+            "rate(1 minute)",
+            "rate(5 minutes)",
+            "rate(2 hours)",
+            "rate(1 day)",
+            "cron(0/15 * * * ? *)",
+            "cron(0 3 ? * MON-FRI *)",
+        ] {
+            assert_eq!(check_schedule(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "rate(5 minute)",
+            "rate(1 minutes)",
+            "rate(0 minutes)",
+            "rate(five minutes)",
+            "rate(5 weeks)",
+            "cron(* * * * *)",
+            "cron(0 3 * * * *)",
+            "every 5 minutes",
+            "",
+        ] {
+            assert!(check_schedule(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(is_account_id("123456789012"));
+        assert!(!is_account_id("12345678901"));
+        assert!(!is_account_id("12345678901a"));
+        assert!(is_region("eu-west-1"));
+        assert!(is_region("us-gov-west-1"));
+        assert!(is_region("ap-southeast-3"));
+        assert!(!is_region("EU-west-1"));
+        assert!(!is_region("euwest1"));
+        assert!(!is_region("eu-west"));
+        assert!(is_name("pricewatch", 16));
+        assert!(!is_name("Pricewatch", 16));
+        assert!(!is_name("price--watch", 16));
+        assert!(!is_name("pricewatch-", 16));
+        assert!(!is_name("a-very-long-prefix-name", 16));
+        assert!(!is_name("1abc", 16));
+    }
+
+    #[test]
+    fn passwords_and_keys_are_found() {
+        assert!(url_has_password("postgres://u:secret@host/db"));
+        assert!(!url_has_password("postgres://u@host/db"));
+        assert!(!url_has_password("postgres://host/db?user=a:b"));
+        assert!(looks_like_access_key("AKIAIOSFODNN7EXAMPLE"));
+        assert!(looks_like_access_key("key=ASIAIOSFODNN7EXAMPLE;"));
+        assert!(!looks_like_access_key("AKIA-short"));
+
+        let value: Value = serde_yaml_ng::from_str("a: {b: [ok, AKIAIOSFODNN7EXAMPLE]}").unwrap();
+        let mut found = Vec::new();
+        find_secrets(&value, "", &mut found);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, "a.b[1]");
+    }
+}

@@ -1,0 +1,423 @@
+//! From a parsed table to Kinesis records: columns found by header name,
+//! every cell kept as raw text, one snapshot id per page version, a stable
+//! partition key per row (so a row's history stays ordered on one shard),
+//! and the content hash that tells whether the page changed.
+
+use serde_json::{Map, Value};
+
+use super::html::Table;
+use crate::hash::sha256_hex;
+use crate::limits::{MAX_CELL_CHARS, MAX_RECORD_BYTES, TRUNCATED_MARKER};
+use crate::time::utc_timestamps;
+
+/// A vendor page pricewatch ingests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Products,
+    Vendors,
+}
+
+impl Source {
+    pub const ALL: [Source; 2] = [Source::Products, Source::Vendors];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Products => "products",
+            Source::Vendors => "vendors",
+        }
+    }
+
+    /// Header (normalised) → payload key, for the columns the warehouse needs.
+    fn columns(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Source::Products => &[
+                ("item", "item"),
+                ("category", "category"),
+                ("vendor", "vendor"),
+                ("sale price", "sale_price"),
+                ("stock status", "stock_status"),
+            ],
+            Source::Vendors => &[
+                ("vendor name", "vendor_name"),
+                ("shipping cost", "shipping_cost"),
+                ("customer review score", "review_score"),
+                ("number of feedbacks", "feedback_count"),
+            ],
+        }
+    }
+
+    /// Payload keys whose values make the partition key.
+    fn key_columns(self) -> &'static [&'static str] {
+        match self {
+            Source::Products => &["item", "vendor"],
+            Source::Vendors => &["vendor_name"],
+        }
+    }
+}
+
+/// One record for Kinesis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub partition_key: String,
+    pub data: Vec<u8>,
+}
+
+/// A page's table turned into one snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub source: Source,
+    pub content_hash: String,
+    pub snapshot_id: String,
+    pub records: Vec<Record>,
+    /// Cells cut to MAX_CELL_CHARS.
+    pub cells_truncated: usize,
+    /// Rows whose record would exceed MAX_RECORD_BYTES: sent without their
+    /// cells, marked `oversize`, so the warehouse quarantines them.
+    pub records_oversize: usize,
+}
+
+/// Payload key saying what a record is: `row` for a page row, `heartbeat`
+/// for a run's heartbeat (see `heartbeat.rs`). Ingest's own keys win over a
+/// page column of the same name, so no page can pass a row off as one.
+pub const RECORD_TYPE_KEY: &str = "record_type";
+
+/// `record_type` of a page row.
+pub const ROW: &str = "row";
+
+/// A cell as the warehouse can store it: control characters other than
+/// tab and line breaks dropped (PostgreSQL rejects NUL in text and JSON,
+/// and none of them is page content), at most MAX_CELL_CHARS characters.
+/// True when it had to be cut.
+pub fn clean_cell(cell: &str) -> (String, bool) {
+    let clean: String = cell
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    if clean.chars().count() <= MAX_CELL_CHARS {
+        return (clean, false);
+    }
+    let keep = MAX_CELL_CHARS - TRUNCATED_MARKER.chars().count();
+    let mut cut: String = clean.chars().take(keep).collect();
+    cut.push_str(TRUNCATED_MARKER);
+    (cut, true)
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the {source_name} page's table lacks column(s) {}: found {}", .missing.join(", "), .found.join(", "))]
+pub struct MissingColumns {
+    pub source_name: &'static str,
+    pub missing: Vec<String>,
+    pub found: Vec<String>,
+}
+
+/// Lowercase words: "Sale  Price" and "sale_price" both read "sale price".
+pub fn normalise_header(header: &str) -> String {
+    header
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The hash of what a page shows: its header and every cell.
+pub fn content_hash(table: &Table) -> String {
+    let mut text = table.headers.join("\u{1f}");
+    for row in &table.rows {
+        text.push('\u{1e}');
+        text.push_str(&row.join("\u{1f}"));
+    }
+    sha256_hex(text.as_bytes())
+}
+
+/// Builds the snapshot of a page fetched at `fetched_at` (unix seconds).
+pub fn snapshot(
+    source: Source,
+    table: &Table,
+    fetched_at: u64,
+) -> Result<Snapshot, MissingColumns> {
+    let normalised: Vec<String> = table.headers.iter().map(|h| normalise_header(h)).collect();
+    let missing: Vec<String> = source
+        .columns()
+        .iter()
+        .filter(|(header, _)| !normalised.iter().any(|n| n == header))
+        .map(|(header, _)| header.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(MissingColumns {
+            source_name: source.name(),
+            missing,
+            found: table.headers.clone(),
+        });
+    }
+    // Known columns get their contract key; others keep a snake_case name.
+    let keys: Vec<String> = normalised
+        .iter()
+        .map(|n| {
+            source
+                .columns()
+                .iter()
+                .find(|(header, _)| header == n)
+                .map(|(_, key)| key.to_string())
+                .unwrap_or_else(|| n.replace(' ', "_"))
+        })
+        .collect();
+    let content_hash = content_hash(table);
+    let (rfc3339, compact) = utc_timestamps(fetched_at);
+    let snapshot_id = format!("{compact}-{}", &content_hash[..8]);
+    let mut cells_truncated = 0;
+    let mut records_oversize = 0;
+    let records = table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut cell = |text: &String| {
+                let (clean, cut) = clean_cell(text);
+                cells_truncated += usize::from(cut);
+                clean
+            };
+            let mut meta = Map::new();
+            meta.insert(RECORD_TYPE_KEY.into(), ROW.into());
+            meta.insert("source".into(), source.name().into());
+            meta.insert("snapshot_id".into(), snapshot_id.clone().into());
+            meta.insert("fetched_at".into(), rfc3339.clone().into());
+            meta.insert("row_number".into(), (i + 1).into());
+            let mut payload = meta.clone();
+            for (key, value) in keys.iter().zip(row) {
+                let value = cell(value);
+                payload.entry(key.clone()).or_insert_with(|| value.into());
+            }
+            for key in keys.iter().skip(row.len()) {
+                payload.entry(key.clone()).or_insert(Value::Null);
+            }
+            if row.len() > keys.len() {
+                // A ragged row: keep what has no header, the warehouse quarantines it.
+                let extra: Vec<String> = row[keys.len()..].iter().map(&mut cell).collect();
+                payload.insert("extra_cells".into(), extra.into());
+            }
+            let partition_key = partition_key(source, &payload, i + 1);
+            let mut data = Value::Object(payload).to_string().into_bytes();
+            if data.len() > MAX_RECORD_BYTES {
+                // Too large for the warehouse to read back: the row is
+                // still sent (and quarantined there), just without its cells.
+                records_oversize += 1;
+                // A string: SUPER casts only strings to VARCHAR.
+                meta.insert("oversize_bytes".into(), data.len().to_string().into());
+                data = Value::Object(meta).to_string().into_bytes();
+            }
+            Record {
+                partition_key,
+                data,
+            }
+        })
+        .collect();
+    Ok(Snapshot {
+        source,
+        content_hash,
+        snapshot_id,
+        records,
+        cells_truncated,
+        records_oversize,
+    })
+}
+
+/// Kinesis partition keys are 1-256 characters.
+fn partition_key(source: Source, payload: &Map<String, Value>, row_number: usize) -> String {
+    let key = source
+        .key_columns()
+        .iter()
+        .map(|k| payload.get(*k).and_then(Value::as_str).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("|");
+    if key.trim_matches('|').is_empty() {
+        format!("row-{row_number}")
+    } else if key.chars().count() > 256 {
+        sha256_hex(key.as_bytes())
+    } else {
+        key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(headers: &[&str], rows: &[&[&str]]) -> Table {
+        Table {
+            headers: headers.iter().map(|s| s.to_string()).collect(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|s| s.to_string()).collect())
+                .collect(),
+        }
+    }
+
+    fn payload(record: &Record) -> serde_json::Value {
+        serde_json::from_slice(&record.data).unwrap()
+    }
+
+    #[test]
+    fn records_carry_raw_text_by_header_name_in_any_column_order() {
+        let t = table(
+            &[
+                "Stock Status",
+                "Vendor",
+                "Sale  Price",
+                "Item",
+                "Category",
+                "Colour",
+            ],
+            &[
+                &["In Stock", "Acme", "$1,299.00", "Laptop", "Laptops", "grey"],
+                &["??", "", "ten", "", "", ""],
+            ],
+        );
+        let snap = snapshot(Source::Products, &t, 1_795_568_523).unwrap();
+        assert_eq!(snap.records.len(), 2);
+        assert!(snap.snapshot_id.starts_with("20261125T010203Z-"));
+        let first = payload(&snap.records[0]);
+        assert_eq!(first["item"], "Laptop");
+        assert_eq!(first["sale_price"], "$1,299.00");
+        assert_eq!(first["stock_status"], "In Stock");
+        assert_eq!(first["colour"], "grey");
+        assert_eq!(first["source"], "products");
+        assert_eq!(first["record_type"], "row");
+        assert_eq!(first["row_number"], 1);
+        assert_eq!(first["fetched_at"], "2026-11-25T01:02:03Z");
+        assert_eq!(snap.records[0].partition_key, "Laptop|Acme");
+        // A broken row is still sent (the warehouse quarantines it).
+        assert_eq!(payload(&snap.records[1])["sale_price"], "ten");
+        assert_eq!(snap.records[1].partition_key, "row-2");
+    }
+
+    #[test]
+    fn a_page_column_cannot_pass_a_row_off_as_a_heartbeat() {
+        let t = table(
+            &[
+                "Item",
+                "Category",
+                "Vendor",
+                "Sale Price",
+                "Stock Status",
+                "Record Type",
+            ],
+            &[&["Kettle", "Kitchen", "Acme", "1.00", "In Stock", "heartbeat"]],
+        );
+        let snap = snapshot(Source::Products, &t, 0).unwrap();
+        assert_eq!(payload(&snap.records[0])["record_type"], "row");
+    }
+
+    #[test]
+    fn ragged_rows_keep_every_cell() {
+        let t = table(
+            &[
+                "Vendor Name",
+                "Shipping Cost",
+                "Customer Review Score",
+                "Number of Feedbacks",
+            ],
+            &[&["Acme", "Free"], &["B", "1", "4.5", "1,204", "surplus"]],
+        );
+        let snap = snapshot(Source::Vendors, &t, 0).unwrap();
+        let short = payload(&snap.records[0]);
+        assert_eq!(short["review_score"], serde_json::Value::Null);
+        let long = payload(&snap.records[1]);
+        assert_eq!(long["feedback_count"], "1,204");
+        assert_eq!(long["extra_cells"][0], "surplus");
+        assert_eq!(snap.records[1].partition_key, "B");
+    }
+
+    #[test]
+    fn a_missing_column_is_named() {
+        let t = table(&["Item", "Vendor", "Price"], &[]);
+        let err = snapshot(Source::Products, &t, 0).unwrap_err();
+        assert_eq!(err.missing, ["category", "sale price", "stock status"]);
+        assert!(err.to_string().contains("found Item, Vendor, Price"));
+    }
+
+    #[test]
+    fn the_hash_follows_content_not_time() {
+        let a = table(&["h"], &[&["1"]]);
+        let b = table(&["h"], &[&["2"]]);
+        assert_eq!(content_hash(&a), content_hash(&a.clone()));
+        assert_ne!(content_hash(&a), content_hash(&b));
+        // Cell boundaries matter: ["ab"] is not ["a", "b"].
+        assert_ne!(
+            content_hash(&table(&["h"], &[&["ab"]])),
+            content_hash(&table(&["h", "i"], &[&["a", "b"]]))
+        );
+    }
+
+    #[test]
+    fn long_partition_keys_are_hashed() {
+        let long = "x".repeat(300);
+        let t = table(
+            &[
+                "Vendor Name",
+                "Shipping Cost",
+                "Customer Review Score",
+                "Number of Feedbacks",
+            ],
+            &[&[long.as_str(), "1", "1", "1"]],
+        );
+        let snap = snapshot(Source::Vendors, &t, 0).unwrap();
+        assert_eq!(snap.records[0].partition_key.len(), 64);
+    }
+
+    #[test]
+    fn cells_lose_control_characters_and_are_cut_with_a_marker() {
+        assert_eq!(
+            clean_cell("Ket\0tle\u{7}\t1"),
+            ("Kettle\t1".to_string(), false)
+        );
+        let long = "é".repeat(MAX_CELL_CHARS + 5);
+        let (cut, truncated) = clean_cell(&long);
+        assert!(truncated);
+        assert_eq!(cut.chars().count(), MAX_CELL_CHARS);
+        assert!(cut.ends_with(TRUNCATED_MARKER));
+        let exact = "x".repeat(MAX_CELL_CHARS);
+        assert_eq!(clean_cell(&exact), (exact.clone(), false));
+    }
+
+    #[test]
+    fn no_record_exceeds_the_warehouse_limit_and_none_is_lost() {
+        let huge = "\"".repeat(10_000);
+        let headers = [
+            "Item",
+            "Category",
+            "Vendor",
+            "Sale Price",
+            "Stock Status",
+            "a",
+            "b",
+        ];
+        let many: Vec<&str> = std::iter::repeat_n(huge.as_str(), 40).collect();
+        let t = table(
+            &headers,
+            &[
+                &["Kettle", "Kitchen", "Acme", "$1", "In Stock", "x", "y"],
+                &many,
+                &["Nul\0l", "Kitchen", "Acme", "$2", "In Stock", "", ""],
+            ],
+        );
+        let snap = snapshot(Source::Products, &t, 0).unwrap();
+        assert_eq!(snap.records.len(), 3, "every row is sent");
+        assert!(snap
+            .records
+            .iter()
+            .all(|r| r.data.len() <= MAX_RECORD_BYTES));
+        assert_eq!(snap.records_oversize, 1);
+        assert_eq!(snap.cells_truncated, 40);
+        let oversize = payload(&snap.records[1]);
+        let bytes: usize = oversize["oversize_bytes"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(bytes > MAX_RECORD_BYTES);
+        assert_eq!(oversize["row_number"], 2);
+        assert!(oversize.get("item").is_none());
+        assert_eq!(payload(&snap.records[2])["item"], "Null");
+    }
+}

@@ -1,0 +1,219 @@
+//! Rendering: the one Tera instance with pricewatch's functions, the
+//! context an env gives every template, and the renders of stacks, models
+//! and the other templates. [`crate::bundle::build`] puts them together
+//! with the checks and the dashboard; nothing here reads a file.
+
+pub mod cfn;
+mod columns;
+mod functions;
+pub mod sql;
+pub mod stacks;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::config::{names::SOURCES, Environment};
+use crate::dashboard::definition;
+use crate::diag::Problem;
+use crate::model::Model;
+use crate::project::{Project, BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
+pub use stacks::{OutputRef, RenderedStack};
+
+/// Tera's error plus its causes, which carry the template line.
+pub(crate) fn tera_message(error: &tera::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
+        .replace('\n', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[derive(Serialize)]
+struct Source {
+    name: &'static str,
+    logical: String,
+    stream: String,
+}
+
+/// The project's templates in one Tera instance, with an env's context.
+pub struct Renderer<'p> {
+    tera: Tera,
+    context: Context,
+    recorder: functions::Recorder,
+    project: &'p Project,
+    env: &'p Environment,
+}
+
+impl<'p> Renderer<'p> {
+    /// Registers pricewatch's functions and adds every template (a syntax
+    /// error names its file).
+    pub fn new(project: &'p Project, env: &'p Environment) -> Result<Renderer<'p>, Vec<Problem>> {
+        let names = env.names();
+        let dialect = env.dialect();
+        let recorder = functions::Recorder::default();
+        let mut tera = Tera::default();
+        functions::register(&mut tera, dialect, &names, &recorder);
+        let mut templates: Vec<(String, &str)> = project
+            .stack_templates
+            .iter()
+            .map(|(stack, text)| (stacks::template_name(stack), text.as_str()))
+            .collect();
+        templates.extend(
+            project
+                .models
+                .iter()
+                .map(|m| (m.template.clone(), m.text.as_str())),
+        );
+        templates.push((BOOTSTRAP_TEMPLATE.into(), &project.bootstrap_sql));
+        templates.push((SETUP_TEMPLATE.into(), &project.setup_sql));
+        templates.push((DASHBOARD_TEMPLATE.into(), &project.dashboard));
+        let mut problems = Vec::new();
+        for (name, text) in &templates {
+            if let Err(e) = tera.add_raw_template(name, text) {
+                problems.push(Problem::new(template_path(name), tera_message(&e)));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Renderer {
+            tera,
+            context: context(project, env),
+            recorder,
+            project,
+            env,
+        })
+    }
+
+    /// Every model, rendered and in DAG order.
+    pub fn models(&self) -> Result<Vec<Model>, Vec<Problem>> {
+        sql::render_models(
+            &self.tera,
+            &self.context,
+            &self.recorder,
+            &self.project.models,
+            self.env.dialect(),
+        )
+    }
+
+    /// Adds a value every later render sees (e.g. the check alarms).
+    pub fn insert(&mut self, key: &str, value: &impl Serialize) {
+        self.context.insert(key, value);
+    }
+
+    /// Every stack template rendered, by stack name.
+    pub fn stacks(&self) -> Result<BTreeMap<String, String>, Vec<Problem>> {
+        let mut rendered = BTreeMap::new();
+        let mut problems = Vec::new();
+        for stack in self.project.stack_templates.keys() {
+            let template = stacks::template_name(stack);
+            match self.tera.render(&template, &self.context) {
+                Ok(text) => {
+                    rendered.insert(stack.clone(), text);
+                }
+                Err(e) => problems.push(Problem::new(template_path(&template), tera_message(&e))),
+            }
+        }
+        if problems.is_empty() {
+            Ok(rendered)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// The dashboard template rendered (JSON text).
+    pub fn dashboard(&self) -> Result<String, Problem> {
+        self.tera
+            .render(DASHBOARD_TEMPLATE, &self.context)
+            .map_err(|e| Problem::new(definition::TEMPLATE, tera_message(&e)))
+    }
+
+    /// `sql/bootstrap.sql` or `sql/setup.sql` rendered.
+    pub fn sql(&self, template: &str) -> Result<String, Problem> {
+        self.tera
+            .render(template, &self.context)
+            .map(|text| text.trim().to_string() + "\n")
+            .map_err(|e| Problem::new(format!("sql/{template}"), tera_message(&e)))
+    }
+}
+
+/// What every template sees of the env.
+fn context(project: &Project, env: &Environment) -> Context {
+    let names = env.names();
+    let dialect = env.dialect();
+    let schemas: BTreeSet<&str> = project
+        .models
+        .iter()
+        .filter_map(|m| m.name.split('.').next())
+        .collect();
+    let mut context = Context::new();
+    context.insert("env", &env.name);
+    context.insert("settings", &env.settings);
+    context.insert("names", &names);
+    context.insert("dialect", &dialect);
+    context.insert("schemas", &schemas);
+    // pricewatch's own schema holds the metadata; the reader sees no bronze.
+    let owned_schemas: Vec<&str> = schemas
+        .iter()
+        .copied()
+        .chain([crate::config::names::META_SCHEMA])
+        .collect();
+    context.insert("owned_schemas", &owned_schemas);
+    context.insert("reader_schemas", &crate::config::names::READER_SCHEMAS);
+    context.insert("roles", &names.roles(dialect));
+    context.insert(
+        "limits",
+        &serde_json::json!({ "cell_bytes": crate::limits::MAX_CELL_BYTES }),
+    );
+    context.insert(
+        "retain_policy",
+        if env.settings.deploy.retain_data {
+            "Retain"
+        } else {
+            "Delete"
+        },
+    );
+    let sources: Vec<Source> = SOURCES
+        .iter()
+        .map(|name| Source {
+            name,
+            logical: capitalize(name),
+            stream: names
+                .stream(name)
+                .expect("every source has a stream")
+                .to_string(),
+        })
+        .collect();
+    context.insert("sources", &sources);
+    context
+}
+
+/// The dashboard template's name inside Tera.
+const DASHBOARD_TEMPLATE: &str = "dashboard.json.tera";
+
+/// The project-relative path of a Tera template name.
+fn template_path(name: &str) -> String {
+    if name == DASHBOARD_TEMPLATE {
+        definition::TEMPLATE.to_string()
+    } else if name.starts_with("stacks/") {
+        format!("templates/{name}")
+    } else {
+        format!("sql/{name}")
+    }
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}

@@ -1,0 +1,273 @@
+//! SQL models: discovers `sql/<schema>/<name>.sql`, renders each with the
+//! env's dialect, records its `ref()`s and `config()`, builds the model DAG
+//! (unknown refs and cycles are errors) and wraps each query in the DDL its
+//! materialization needs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use tera::{Context, Tera, Value};
+
+use super::functions::Recorder;
+use crate::config::Dialect;
+use crate::dag::Dag;
+use crate::diag::Problem;
+use crate::model::{Materialization, Model};
+use crate::project::ModelFile;
+
+/// Renders every model and returns them in DAG order.
+pub fn render_models(
+    tera: &Tera,
+    context: &Context,
+    recorder: &Recorder,
+    files: &[ModelFile],
+    dialect: Dialect,
+) -> Result<Vec<Model>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut models = BTreeMap::new();
+    let mut dag = Dag::new();
+    for file in files {
+        let source = format!("sql/{}", file.template);
+        recorder.take();
+        let rendered = tera.render(&file.template, context);
+        let recorded = recorder.take();
+        let query = match rendered {
+            Ok(text) => text.trim().trim_end_matches(';').trim_end().to_string(),
+            Err(e) => {
+                problems.push(Problem::new(&source, super::tera_message(&e)));
+                continue;
+            }
+        };
+        let (materialized, stateful, description) = match model_config(&recorded.configs) {
+            Ok(config) => config,
+            Err(message) => {
+                problems.push(Problem::new(&source, message));
+                continue;
+            }
+        };
+        let head = query
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if head != "SELECT" && head != "WITH" {
+            problems.push(Problem::new(&source, "a model is one query starting with SELECT or WITH; pricewatch writes the CREATE statement"));
+            continue;
+        }
+        let columns = match super::columns::output_columns(&query, dialect) {
+            Ok(columns) => columns,
+            Err(message) => {
+                problems.push(Problem::new(&source, message));
+                continue;
+            }
+        };
+        let mut depends_on = recorded.refs;
+        depends_on.sort();
+        depends_on.dedup();
+        for target in &depends_on {
+            if !files.iter().any(|f| &f.name == target) {
+                problems.push(Problem::new(&source, format!(
+                    "model {} refers to ref(model=\"{target}\"), which is not a model (expected sql/{}.sql)",
+                    file.name,
+                    target.replacen('.', "/", 1)
+                )));
+            }
+        }
+        dag.add(file.name.clone(), depends_on.clone());
+        let ddl = ddl(dialect, &file.name, materialized, &depends_on, &query);
+        models.insert(
+            file.name.clone(),
+            Model {
+                name: file.name.clone(),
+                source,
+                materialized,
+                stateful: stateful || materialized == Materialization::Stream,
+                description,
+                depends_on,
+                columns,
+                query,
+                ddl,
+            },
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let order = dag
+        .order()
+        .map_err(|e| vec![Problem::new("sql/", format!("model graph: {e}"))])?;
+    Ok(order
+        .into_iter()
+        .map(|name| models.remove(&name).expect("ordered models were rendered"))
+        .collect())
+}
+
+/// Reads the one `config(materialized=..., description=..., stateful=...)`
+/// call of a model.
+fn model_config(
+    configs: &[HashMap<String, Value>],
+) -> Result<(Materialization, bool, String), String> {
+    let [config] = configs else {
+        return Err(format!(
+            "a model calls config(materialized=..., description=...) exactly once; found {} calls",
+            configs.len()
+        ));
+    };
+    if let Some(unknown) = config
+        .keys()
+        .find(|k| !["materialized", "description", "stateful"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "config(): unknown argument `{unknown}` (expected materialized, description, stateful)"
+        ));
+    }
+    let stateful = match config.get("stateful") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(format!(
+                "config(): stateful must be true or false, got {other}"
+            ))
+        }
+    };
+    let materialized = config
+        .get("materialized")
+        .and_then(Value::as_str)
+        .and_then(Materialization::parse)
+        .ok_or("config(): materialized must be one of stream, view, materialized_view")?;
+    let description = config
+        .get("description")
+        .and_then(Value::as_str)
+        .filter(|d| !d.trim().is_empty())
+        .ok_or("config(): description is required (it feeds the data catalog)")?;
+    Ok((materialized, stateful, description.to_string()))
+}
+
+/// The CREATE statement for a model, with a header saying what it is.
+pub fn ddl(
+    dialect: Dialect,
+    name: &str,
+    materialized: Materialization,
+    depends_on: &[String],
+    query: &str,
+) -> String {
+    let create = match (materialized, dialect) {
+        (Materialization::View, _) => format!("CREATE VIEW {name} AS"),
+        (Materialization::Stream, Dialect::Redshift) => {
+            format!("CREATE MATERIALIZED VIEW {name}\nAUTO REFRESH YES\nAS")
+        }
+        // pricewatch orchestrates refreshes in DAG order; Redshift must not
+        // refresh on its own schedule in between.
+        (Materialization::MaterializedView, Dialect::Redshift) => {
+            format!("CREATE MATERIALIZED VIEW {name}\nAUTO REFRESH NO\nAS")
+        }
+        (_, Dialect::Postgres) => format!("CREATE MATERIALIZED VIEW {name} AS"),
+    };
+    let deps = if depends_on.is_empty() {
+        "(stream)".to_string()
+    } else {
+        depends_on.join(", ")
+    };
+    format!("-- {name} ({materialized})\n-- depends on: {deps}\n{create}\n{query};\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_is_required_once_and_checked() {
+        let ok = HashMap::from([
+            ("materialized".to_string(), Value::String("view".into())),
+            ("description".to_string(), Value::String("d".into())),
+        ]);
+        assert_eq!(
+            model_config(std::slice::from_ref(&ok)).unwrap(),
+            (Materialization::View, false, "d".to_string())
+        );
+        let mut stateful = ok.clone();
+        stateful.insert("stateful".into(), Value::Bool(true));
+        assert!(model_config(&[stateful.clone()]).unwrap().1);
+        stateful.insert("stateful".into(), Value::String("yes".into()));
+        assert!(model_config(&[stateful])
+            .unwrap_err()
+            .contains("true or false"));
+        assert!(model_config(&[]).unwrap_err().contains("found 0"));
+        assert!(model_config(&[ok.clone(), ok.clone()])
+            .unwrap_err()
+            .contains("found 2"));
+        let mut bad = ok.clone();
+        bad.insert("materialized".into(), Value::String("table".into()));
+        assert!(model_config(&[bad])
+            .unwrap_err()
+            .contains("materialized must be"));
+        let mut extra = ok.clone();
+        extra.insert("sort".into(), Value::String("x".into()));
+        assert!(model_config(&[extra])
+            .unwrap_err()
+            .contains("unknown argument `sort`"));
+        let mut no_description = ok;
+        no_description.remove("description");
+        assert!(model_config(&[no_description])
+            .unwrap_err()
+            .contains("description"));
+    }
+
+    #[test]
+    fn the_description_is_not_part_of_the_checksum() {
+        let mut model = Model::stub("gold.x", &[], &[]);
+        model.ddl = ddl(
+            Dialect::Postgres,
+            "gold.x",
+            Materialization::MaterializedView,
+            &[],
+            "SELECT 1",
+        );
+        let before = model.checksum();
+        model.description = "a new description".into();
+        assert_eq!(model.checksum(), before);
+        assert!(model
+            .file_text()
+            .starts_with("-- a new description\n-- gold.x"));
+    }
+
+    #[test]
+    fn ddl_per_dialect_and_materialization() {
+        let deps = vec!["bronze.products".to_string()];
+        let mv = ddl(
+            Dialect::Redshift,
+            "silver.p",
+            Materialization::MaterializedView,
+            &deps,
+            "SELECT 1",
+        );
+        assert!(
+            mv.contains("CREATE MATERIALIZED VIEW silver.p\nAUTO REFRESH NO\nAS\nSELECT 1;\n"),
+            "{mv}"
+        );
+        assert!(mv.starts_with("-- silver.p (materialized_view)\n-- depends on: bronze.products\n"));
+        let stream = ddl(
+            Dialect::Redshift,
+            "bronze.p",
+            Materialization::Stream,
+            &[],
+            "SELECT 1",
+        );
+        assert!(stream.contains("AUTO REFRESH YES"));
+        let pg = ddl(
+            Dialect::Postgres,
+            "bronze.p",
+            Materialization::Stream,
+            &[],
+            "SELECT 1",
+        );
+        assert!(pg.contains("CREATE MATERIALIZED VIEW bronze.p AS\nSELECT 1;"));
+        let view = ddl(
+            Dialect::Postgres,
+            "gold.v",
+            Materialization::View,
+            &deps,
+            "SELECT 1",
+        );
+        assert!(view.contains("CREATE VIEW gold.v AS\nSELECT 1;"));
+    }
+}

@@ -1,0 +1,703 @@
+//! The ingestor, shared by the Lambda and `pricewatch ingest`: fetch each
+//! vendor page, parse its table, and when its content changed archive the
+//! whole table in S3 and push it to the source's Kinesis stream as one
+//! snapshot. The page hash is kept in S3 and only advanced once the archive
+//! object was written and every record was accepted, so a failed run is
+//! retried by the next one. Every run, changed page or not, ends with
+//! a heartbeat record on the stream, so the warehouse knows ingest is alive.
+
+mod archive;
+pub mod delivery;
+pub mod emf;
+pub mod heartbeat;
+
+use pricewatch_core::ingest::{html, records};
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use delivery::{Delivery, RetryPolicy};
+pub use pricewatch_core::ingest::records::Source;
+
+use pricewatch_core::cloud::{ObjectStore, RecordSink};
+
+/// Where one run reads and writes.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub sources: Vec<SourcePlan>,
+    /// Bucket and key prefix of the page hashes.
+    pub state_bucket: String,
+    pub state_prefix: String,
+    /// Bucket of the snapshot archive (see `archive`).
+    pub archive_bucket: String,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, Clone)]
+pub struct SourcePlan {
+    pub source: Source,
+    /// URL or file path of the page.
+    pub location: String,
+    /// Stream name or ARN.
+    pub stream: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestOutcome {
+    /// A new snapshot was pushed, every record accepted.
+    Pushed,
+    /// The page did not change since the last pushed snapshot.
+    Unchanged,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceReport {
+    pub source: &'static str,
+    pub location: String,
+    pub outcome: IngestOutcome,
+    pub rows: usize,
+    pub records_pushed: usize,
+    pub failed_records: usize,
+    /// Cells cut to the warehouse's cell limit (see `limits`).
+    pub cells_truncated: usize,
+    /// Rows sent without their cells because their record was too large.
+    pub records_oversize: usize,
+    /// sha256 of the page's table (None when it could not be read).
+    pub page_hash: Option<String>,
+    pub snapshot_id: Option<String>,
+    /// The snapshot's archive object, once written.
+    pub archive_key: Option<String>,
+    /// Whether the run's heartbeat reached the stream.
+    pub heartbeat: bool,
+    pub error: Option<String>,
+}
+
+impl SourceReport {
+    fn failed(plan: &SourcePlan, error: String) -> SourceReport {
+        SourceReport {
+            source: plan.source.name(),
+            location: plan.location.clone(),
+            outcome: IngestOutcome::Failed,
+            rows: 0,
+            records_pushed: 0,
+            failed_records: 0,
+            cells_truncated: 0,
+            records_oversize: 0,
+            page_hash: None,
+            snapshot_id: None,
+            archive_key: None,
+            heartbeat: false,
+            error: Some(error),
+        }
+    }
+}
+
+/// The heartbeat waits at most this long for the stream, so a throttled
+/// stream cannot push a run past its Lambda timeout twice over.
+const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Fetches a page: http(s) URLs over the network, anything else from disk.
+pub fn fetch(location: &str) -> Result<String, String> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        let mut response = agent
+            .get(location)
+            .call()
+            .map_err(|e| format!("GET {location}: {e}"))?;
+        response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| format!("reading {location}: {e}"))
+    } else {
+        let path = location.strip_prefix("file://").unwrap_or(location);
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+    }
+}
+
+fn state_key(prefix: &str, source: Source) -> String {
+    let prefix = prefix.trim_end_matches('/');
+    format!("{prefix}/{}.sha256", source.name())
+}
+
+/// Ingests one fetched page (or the error fetching it), then sends the
+/// run's heartbeat. A heartbeat the stream did not take fails the run: the
+/// warehouse would not see it, and its freshness check pages on exactly that.
+pub async fn ingest_page(
+    plan: &Plan,
+    source: &SourcePlan,
+    page: Result<String, String>,
+    fetched_at: u64,
+    sink: &impl RecordSink,
+    state: &impl ObjectStore,
+) -> SourceReport {
+    let mut report = ingest_snapshot(plan, source, page, fetched_at, sink, state).await;
+    let record = heartbeat::record(&heartbeat::Run {
+        source: source.source,
+        fetched_at,
+        outcome: report.outcome,
+        page_hash: report.page_hash.as_deref(),
+        snapshot_id: report.snapshot_id.as_deref(),
+        page_rows: report.rows,
+        records_pushed: report.records_pushed,
+        error: report.error.as_deref(),
+    });
+    let retry = RetryPolicy {
+        deadline: plan.retry.deadline.min(HEARTBEAT_DEADLINE),
+        ..plan.retry
+    };
+    let delivery = delivery::deliver(sink, &source.stream, &[record], retry).await;
+    report.heartbeat = delivery.complete();
+    if !report.heartbeat {
+        let why = format!(
+            "the run's heartbeat was not accepted by {} ({}), so the warehouse does not see this run",
+            source.stream,
+            delivery.last_error.unwrap_or_default()
+        );
+        report.error = Some(match report.error.take() {
+            Some(error) => format!("{error}; {why}"),
+            None if report.outcome == IngestOutcome::Pushed => {
+                format!("{why}; the snapshot itself was delivered")
+            }
+            None => format!("{why}; the page had not changed"),
+        });
+        report.outcome = IngestOutcome::Failed;
+    }
+    report
+}
+
+/// Ingests one fetched page: archives and pushes a changed page's snapshot.
+/// `state` holds both the page hashes and the archive.
+async fn ingest_snapshot(
+    plan: &Plan,
+    source: &SourcePlan,
+    page: Result<String, String>,
+    fetched_at: u64,
+    sink: &impl RecordSink,
+    state: &impl ObjectStore,
+) -> SourceReport {
+    let fail = |error: String| SourceReport::failed(source, error);
+    let page = match page {
+        Ok(page) => page,
+        Err(e) => return fail(e),
+    };
+    let table = match html::parse_table(&page) {
+        Ok(table) => table,
+        Err(e) => {
+            return fail(format!(
+                "{} page {}: {e}",
+                source.source.name(),
+                source.location
+            ))
+        }
+    };
+    let snapshot = match records::snapshot(source.source, &table, fetched_at) {
+        Ok(snapshot) => snapshot,
+        Err(e) => return fail(e.to_string()),
+    };
+    let key = state_key(&plan.state_prefix, source.source);
+    let last = match state.get(&plan.state_bucket, &key).await {
+        Ok(last) => last.map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string()),
+        Err(e) => return fail(format!("cannot read the last page hash: {e}")),
+    };
+    let mut report = SourceReport {
+        source: source.source.name(),
+        location: source.location.clone(),
+        outcome: IngestOutcome::Unchanged,
+        rows: table.rows.len(),
+        records_pushed: 0,
+        failed_records: 0,
+        cells_truncated: 0,
+        records_oversize: 0,
+        page_hash: Some(snapshot.content_hash.clone()),
+        snapshot_id: None,
+        archive_key: None,
+        heartbeat: false,
+        error: None,
+    };
+    if last.as_deref() == Some(snapshot.content_hash.as_str()) {
+        return report;
+    }
+    report.snapshot_id = Some(snapshot.snapshot_id.clone());
+    // Archive first: whatever reached the stream is then in the archive too,
+    // so a warehouse rebuilt from it misses nothing the stream had.
+    match archive::write(state, &plan.archive_bucket, &snapshot).await {
+        Ok(key) => report.archive_key = Some(key),
+        Err(e) => {
+            report.outcome = IngestOutcome::Failed;
+            report.error = Some(format!(
+                "cannot archive the snapshot in s3://{}/{} ({e}); nothing was sent to {} and the page hash was not advanced, so the next run tries again",
+                plan.archive_bucket,
+                pricewatch_core::ingest::archive::key(source.source, &snapshot.snapshot_id),
+                source.stream
+            ));
+            return report;
+        }
+    }
+    let delivery = delivery::deliver(sink, &source.stream, &snapshot.records, plan.retry).await;
+    report.records_pushed = delivery.accepted;
+    report.cells_truncated = snapshot.cells_truncated;
+    report.records_oversize = snapshot.records_oversize;
+    report.failed_records = delivery.failed;
+    if !delivery.complete() {
+        report.outcome = IngestOutcome::Failed;
+        report.error = Some(format!(
+            "{} of {} records were not accepted by {} ({}); the page hash was not advanced, so the next run sends the snapshot again",
+            delivery.failed,
+            snapshot.records.len(),
+            source.stream,
+            delivery.last_error.unwrap_or_default()
+        ));
+        return report;
+    }
+    if let Err(e) = state
+        .put(
+            &plan.state_bucket,
+            &key,
+            snapshot.content_hash.into_bytes(),
+            "text/plain",
+        )
+        .await
+    {
+        report.outcome = IngestOutcome::Failed;
+        report.error = Some(format!(
+            "every record was accepted but the page hash could not be saved ({e}); the next run sends this snapshot again"
+        ));
+        return report;
+    }
+    report.outcome = IngestOutcome::Pushed;
+    report
+}
+
+/// Fetches and ingests every source of the plan.
+pub async fn run(
+    plan: &Plan,
+    fetched_at: u64,
+    sink: &impl RecordSink,
+    state: &impl ObjectStore,
+) -> Vec<SourceReport> {
+    let mut reports = Vec::new();
+    for source in &plan.sources {
+        let location = source.location.clone();
+        let page = tokio::task::spawn_blocking(move || fetch(&location))
+            .await
+            .unwrap_or_else(|e| Err(format!("fetch task failed: {e}")));
+        reports.push(ingest_page(plan, source, page, fetched_at, sink, state).await);
+    }
+    reports
+}
+
+/// Runs a future to completion in unit tests.
+#[cfg(test)]
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a test runtime starts")
+        .block_on(future)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use pricewatch_core::cloud::{AwsError, AwsErrorKind, AwsResult};
+    use pricewatch_core::ingest::archive;
+    use pricewatch_core::ingest::fixtures::{product_page, PageSpec};
+
+    #[derive(Default)]
+    struct Bucket(Mutex<BTreeMap<String, Vec<u8>>>);
+
+    impl ObjectStore for Bucket {
+        async fn exists(&self, _: &str, key: &str) -> AwsResult<bool> {
+            Ok(self.0.lock().unwrap().contains_key(key))
+        }
+        async fn get(&self, _: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
+            Ok(self.0.lock().unwrap().get(key).cloned())
+        }
+        async fn put(&self, _: &str, key: &str, body: Vec<u8>, _: &str) -> AwsResult<()> {
+            self.0.lock().unwrap().insert(key.to_string(), body);
+            Ok(())
+        }
+        async fn empty(&self, _: &str) -> AwsResult<usize> {
+            Ok(0)
+        }
+    }
+
+    /// Accepts records, except those `reject` picks (throttled); keeps the
+    /// payloads it accepted.
+    struct Stream {
+        reject: fn(&serde_json::Value) -> bool,
+        accepted: Mutex<Vec<serde_json::Value>>,
+    }
+
+    impl Stream {
+        fn new(reject: fn(&serde_json::Value) -> bool) -> Stream {
+            Stream {
+                reject,
+                accepted: Mutex::new(Vec::new()),
+            }
+        }
+
+        /// Accepted (rows, heartbeats' outcomes).
+        fn accepted(&self) -> (usize, Vec<String>) {
+            let accepted = self.accepted.lock().unwrap();
+            let heartbeats: Vec<String> = accepted
+                .iter()
+                .filter(|p| p["record_type"] == "heartbeat")
+                .map(|p| p["outcome"].as_str().unwrap().to_string())
+                .collect();
+            (accepted.len() - heartbeats.len(), heartbeats)
+        }
+    }
+
+    fn everything(_: &serde_json::Value) -> bool {
+        true
+    }
+
+    fn nothing(_: &serde_json::Value) -> bool {
+        false
+    }
+
+    fn heartbeats(payload: &serde_json::Value) -> bool {
+        payload["record_type"] == "heartbeat"
+    }
+
+    impl RecordSink for Stream {
+        async fn put_records(
+            &self,
+            _: &str,
+            records: &[(&str, &[u8])],
+        ) -> AwsResult<Vec<Option<String>>> {
+            Ok(records
+                .iter()
+                .map(|(_, data)| {
+                    let payload: serde_json::Value = serde_json::from_slice(data).unwrap();
+                    if (self.reject)(&payload) {
+                        return Some("ProvisionedThroughputExceededException".into());
+                    }
+                    self.accepted.lock().unwrap().push(payload);
+                    None
+                })
+                .collect())
+        }
+    }
+
+    fn plan() -> (Plan, SourcePlan) {
+        let source = SourcePlan {
+            source: Source::Products,
+            location: "page".into(),
+            stream: "s".into(),
+        };
+        let plan = Plan {
+            sources: vec![source.clone()],
+            state_bucket: "b".into(),
+            state_prefix: "state/ingest/".into(),
+            archive_bucket: "archive-bucket".into(),
+            retry: RetryPolicy {
+                first_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(1),
+                deadline: Duration::from_millis(20),
+            },
+        };
+        (plan, source)
+    }
+
+    #[test]
+    fn the_page_hash_advances_only_after_every_record_was_accepted() {
+        let (plan, source) = plan();
+        let page = product_page(&PageSpec {
+            rows: 50,
+            ..PageSpec::default()
+        });
+        let bucket = Bucket::default();
+        let failing = Stream::new(everything);
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page.clone()),
+            0,
+            &failing,
+            &bucket,
+        ));
+        assert_eq!(report.outcome, IngestOutcome::Failed);
+        assert_eq!((report.records_pushed, report.failed_records), (0, 50));
+        let error = report.error.as_deref().unwrap();
+        assert!(
+            error.contains("50 of 50 records were not accepted"),
+            "{error}"
+        );
+        assert!(error.contains("heartbeat was not accepted"), "{error}");
+        assert!(!report.heartbeat);
+        assert!(
+            !bucket
+                .0
+                .lock()
+                .unwrap()
+                .contains_key("state/ingest/products.sha256"),
+            "the hash was not advanced"
+        );
+
+        let working = Stream::new(nothing);
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page.clone()),
+            0,
+            &working,
+            &bucket,
+        ));
+        assert_eq!(report.outcome, IngestOutcome::Pushed);
+        assert!(report.heartbeat);
+        assert_eq!(working.accepted(), (50, vec!["pushed".to_string()]));
+        assert!(bucket
+            .0
+            .lock()
+            .unwrap()
+            .contains_key("state/ingest/products.sha256"));
+
+        let report = block_on(ingest_page(&plan, &source, Ok(page), 60, &working, &bucket));
+        assert_eq!(report.outcome, IngestOutcome::Unchanged);
+        assert_eq!(
+            working.accepted(),
+            (50, vec!["pushed".to_string(), "unchanged".to_string()]),
+            "an unchanged page sends only its heartbeat"
+        );
+        let last = working.accepted.lock().unwrap().last().cloned().unwrap();
+        assert_eq!(last["fetched_at"], "1970-01-01T00:01:00Z");
+        assert_eq!(last["page_hash"].as_str(), report.page_hash.as_deref());
+        assert_eq!(last["page_rows"], "50");
+    }
+
+    /// The archive keys in the fake bucket.
+    fn archive_keys(bucket: &Bucket) -> Vec<String> {
+        bucket
+            .0
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with("archive/"))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn every_snapshot_sent_is_archived_first_and_an_unchanged_page_archives_nothing() {
+        let (plan, source) = plan();
+        let page = |variant| {
+            product_page(&PageSpec {
+                rows: 30,
+                variant,
+                ..PageSpec::default()
+            })
+        };
+        let bucket = Bucket::default();
+        let stream = Stream::new(nothing);
+        let first = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(0)),
+            0,
+            &stream,
+            &bucket,
+        ));
+        assert_eq!(first.outcome, IngestOutcome::Pushed);
+        let key = first.archive_key.clone().unwrap();
+        assert_eq!(
+            key,
+            archive::key(Source::Products, first.snapshot_id.as_deref().unwrap())
+        );
+        let object = bucket.0.lock().unwrap()[&key].clone();
+        let sent: Vec<serde_json::Value> = stream.accepted.lock().unwrap()[..30].to_vec();
+        let archived: Vec<serde_json::Value> = archive::decode(&object)
+            .unwrap()
+            .iter()
+            .map(|r| serde_json::from_slice(&r.data).unwrap())
+            .collect();
+        assert_eq!(archived, sent, "the archive holds exactly the records sent");
+
+        let unchanged = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(0)),
+            60,
+            &stream,
+            &bucket,
+        ));
+        assert_eq!(unchanged.outcome, IngestOutcome::Unchanged);
+        assert_eq!(unchanged.archive_key, None);
+        assert_eq!(archive_keys(&bucket), vec![key.clone()]);
+
+        let second = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(1)),
+            120,
+            &stream,
+            &bucket,
+        ));
+        assert_eq!(second.outcome, IngestOutcome::Pushed);
+        assert_eq!(
+            archive_keys(&bucket).len(),
+            2,
+            "one object per snapshot sent"
+        );
+    }
+
+    /// Accepts everything except writes under `archive/`, which fail as S3
+    /// would with a missing permission.
+    #[derive(Default)]
+    struct NoArchive(Bucket);
+
+    impl ObjectStore for NoArchive {
+        async fn exists(&self, bucket: &str, key: &str) -> AwsResult<bool> {
+            self.0.exists(bucket, key).await
+        }
+        async fn get(&self, bucket: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
+            self.0.get(bucket, key).await
+        }
+        async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, kind: &str) -> AwsResult<()> {
+            if key.starts_with("archive/") {
+                return Err(AwsError::new(
+                    "s3:PutObject",
+                    AwsErrorKind::AccessDenied,
+                    "Access Denied",
+                ));
+            }
+            self.0.put(bucket, key, body, kind).await
+        }
+        async fn empty(&self, bucket: &str) -> AwsResult<usize> {
+            self.0.empty(bucket).await
+        }
+    }
+
+    #[test]
+    fn a_failed_archive_write_sends_nothing_keeps_the_page_hash_and_fails_the_run() {
+        let (plan, source) = plan();
+        let page = product_page(&PageSpec {
+            rows: 10,
+            ..PageSpec::default()
+        });
+        let store = NoArchive::default();
+        let stream = Stream::new(nothing);
+        let report = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page.clone()),
+            0,
+            &stream,
+            &store,
+        ));
+        assert_eq!(report.outcome, IngestOutcome::Failed);
+        assert_eq!(report.records_pushed, 0);
+        assert_eq!(report.archive_key, None);
+        let error = report.error.clone().unwrap();
+        assert!(
+            error.starts_with(
+                "cannot archive the snapshot in s3://archive-bucket/archive/products/1970/01/01/"
+            ) && error.contains("Access Denied")
+                && error.contains("the page hash was not advanced"),
+            "{error}"
+        );
+        assert!(
+            store.0 .0.lock().unwrap().is_empty(),
+            "no page hash, no object"
+        );
+        assert_eq!(
+            stream.accepted(),
+            (0, vec!["failed".to_string()]),
+            "no row reached the stream; the heartbeat says the run failed"
+        );
+
+        // Once the archive works again, the next run sends the snapshot.
+        let bucket = Bucket::default();
+        let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 60, &stream, &bucket));
+        assert_eq!(report.outcome, IngestOutcome::Pushed);
+        assert_eq!(stream.accepted().0, 10);
+    }
+
+    #[test]
+    fn a_heartbeat_the_stream_refuses_fails_the_run() {
+        let (plan, source) = plan();
+        let page = product_page(&PageSpec {
+            rows: 5,
+            ..PageSpec::default()
+        });
+        let bucket = Bucket::default();
+        let stream = Stream::new(heartbeats);
+        let report = block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &bucket));
+        assert_eq!(report.outcome, IngestOutcome::Failed);
+        assert_eq!(report.records_pushed, 5, "the snapshot went through");
+        assert!(!report.heartbeat);
+        let error = report.error.unwrap();
+        assert!(
+            error.contains("heartbeat was not accepted by s")
+                && error.ends_with("the snapshot itself was delivered"),
+            "{error}"
+        );
+        assert_eq!(stream.accepted(), (5, vec![]));
+    }
+
+    #[test]
+    fn a_state_read_failure_sends_only_a_failed_heartbeat() {
+        struct Broken;
+        impl ObjectStore for Broken {
+            async fn exists(&self, _: &str, _: &str) -> AwsResult<bool> {
+                unreachable!()
+            }
+            async fn get(&self, _: &str, _: &str) -> AwsResult<Option<Vec<u8>>> {
+                Err(AwsError::new(
+                    "s3:GetObject",
+                    AwsErrorKind::AccessDenied,
+                    "denied",
+                ))
+            }
+            async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> AwsResult<()> {
+                unreachable!()
+            }
+            async fn empty(&self, _: &str) -> AwsResult<usize> {
+                unreachable!()
+            }
+        }
+        let (plan, source) = plan();
+        let stream = Stream::new(nothing);
+        let page = product_page(&PageSpec {
+            rows: 5,
+            ..PageSpec::default()
+        });
+        let report = block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &Broken));
+        assert_eq!(report.outcome, IngestOutcome::Failed);
+        assert!(report.heartbeat);
+        assert!(report
+            .error
+            .unwrap()
+            .contains("cannot read the last page hash"));
+        assert_eq!(stream.accepted(), (0, vec!["failed".to_string()]));
+        let heartbeat = stream.accepted.lock().unwrap()[0].clone();
+        assert!(heartbeat["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read the last page hash"));
+    }
+
+    #[test]
+    fn state_keys() {
+        assert_eq!(
+            state_key("state/ingest/", Source::Vendors),
+            "state/ingest/vendors.sha256"
+        );
+        assert_eq!(
+            state_key("state/ingest", Source::Products),
+            "state/ingest/products.sha256"
+        );
+    }
+}

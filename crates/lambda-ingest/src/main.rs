@@ -1,0 +1,98 @@
+//! The ingest Lambda (runtime provided.al2023): on each scheduled event,
+//! fetch both vendor pages, archive changed snapshots in S3 and push them
+//! to Kinesis, logging
+//! counts as CloudWatch Embedded Metric Format. Fails the invocation, with
+//! the number of records not delivered, when any record was not accepted.
+
+use std::time::Duration;
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use pricewatch_aws::Context;
+use pricewatch_core::time::now_unix;
+use pricewatch_ingest::{
+    self as ingest, emf, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan,
+};
+
+/// Leave this much of the invocation's time to report instead of retrying.
+const REPORT_MARGIN: Duration = Duration::from_secs(5);
+
+fn required(name: &str) -> Result<String, Error> {
+    std::env::var(name).map_err(|_| {
+        format!("environment variable {name} is not set (see the ingest stack)").into()
+    })
+}
+
+fn plan_from_environment(remaining: Duration) -> Result<Plan, Error> {
+    let sources = [
+        (
+            Source::Products,
+            "PRICEWATCH_PRODUCTS_URL",
+            "PRICEWATCH_PRODUCTS_STREAM_ARN",
+        ),
+        (
+            Source::Vendors,
+            "PRICEWATCH_VENDORS_URL",
+            "PRICEWATCH_VENDORS_STREAM_ARN",
+        ),
+    ];
+    Ok(Plan {
+        sources: sources
+            .iter()
+            .map(|(source, url, stream)| {
+                Ok(SourcePlan {
+                    source: *source,
+                    location: required(url)?,
+                    stream: required(stream)?,
+                })
+            })
+            .collect::<Result<_, Error>>()?,
+        state_bucket: required("PRICEWATCH_STATE_BUCKET")?,
+        state_prefix: required("PRICEWATCH_STATE_PREFIX")?,
+        archive_bucket: required("PRICEWATCH_ARCHIVE_BUCKET")?,
+        retry: RetryPolicy::standard(remaining.saturating_sub(REPORT_MARGIN)),
+    })
+}
+
+async fn handle(
+    aws: &Context,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<serde_json::Value, Error> {
+    let env = required("PRICEWATCH_ENV")?;
+    let remaining = event
+        .context
+        .deadline()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or(Duration::from_secs(30));
+    let plan = plan_from_environment(remaining)?;
+    let reports = ingest::run(
+        &plan,
+        now_unix(),
+        aws.streams().await?,
+        aws.objects().await?,
+    )
+    .await;
+    let now_ms = now_unix() * 1000;
+    for report in &reports {
+        println!("{}", emf::line(&env, report, now_ms));
+    }
+    let failed: Vec<String> = reports
+        .iter()
+        .filter(|r| r.outcome == IngestOutcome::Failed)
+        .map(|r| format!("{}: {}", r.source, r.error.as_deref().unwrap_or("failed")))
+        .collect();
+    if !failed.is_empty() {
+        let undelivered: usize = reports.iter().map(|r| r.failed_records).sum();
+        return Err(format!(
+            "{undelivered} record(s) not delivered; {}",
+            failed.join("; ")
+        )
+        .into());
+    }
+    Ok(serde_json::to_value(&reports)?)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let aws = Context::for_lambda().await;
+    lambda_runtime::run(service_fn(|event| handle(&aws, event))).await
+}

@@ -1,0 +1,31 @@
+//! pricewatch's operations, over the core's ports and the AWS adapters:
+//! the deploy engine, the warehouse (its sessions, `sql apply`, refresh,
+//! the lease, the bootstrap, the local stream load), check runs and their
+//! publication, the dashboard's reconciler and SPICE ingestions, the item
+//! clusters, the report's data and publication, the catalog's facts,
+//! `backfill` from the snapshot archive, and the operational cycle the
+//! CLI and the operator Lambda share.
+
+pub mod backfill;
+pub mod catalog_facts;
+pub mod checks_run;
+pub mod clusters;
+pub mod cycle;
+pub mod dashboard;
+pub mod deploy;
+pub mod refresh_run;
+pub mod report_data;
+pub mod report_publish;
+pub mod services;
+pub mod wait;
+pub mod warehouse;
+
+/// Runs a future to completion in unit tests.
+#[cfg(test)]
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a test runtime starts")
+        .block_on(future)
+}

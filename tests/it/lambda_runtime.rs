@@ -1,0 +1,101 @@
+//! The ingest Lambda binary itself, driven through a minimal Lambda Runtime
+//! API on loopback (as the provided.al2023 runtime drives it), against moto
+//! and pages served on loopback: the invocation succeeds and pushes the
+//! snapshot (archived first), logs EMF metrics, and fails with the undelivered count when
+//! the stream is missing.
+
+use crate::support;
+
+use crate::support::{Moto, PageServer};
+use pricewatch_core::ingest::fixtures::{product_page, vendor_page, PageSpec};
+
+pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api() {
+    let moto = Moto::start();
+    support::deploy_local(&moto);
+
+    let pages = tempfile::tempdir().unwrap();
+    let spec = PageSpec {
+        rows: 40,
+        ..PageSpec::default()
+    };
+    std::fs::write(pages.path().join("product_data.html"), product_page(&spec)).unwrap();
+    std::fs::write(pages.path().join("vendor_data.html"), vendor_page(&spec)).unwrap();
+    let server = PageServer::start(pages.path());
+    let stream_arn = |source: &str| {
+        format!("arn:aws:kinesis:us-east-1:123456789012:stream/pricewatch-local-{source}")
+    };
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL", moto.endpoint()),
+        ("PRICEWATCH_ENV", "local".to_string()),
+        ("PRICEWATCH_PRODUCTS_URL", server.url("product_data.html")),
+        ("PRICEWATCH_VENDORS_URL", server.url("vendor_data.html")),
+        ("PRICEWATCH_PRODUCTS_STREAM_ARN", stream_arn("products")),
+        ("PRICEWATCH_VENDORS_STREAM_ARN", stream_arn("vendors")),
+        (
+            "PRICEWATCH_STATE_BUCKET",
+            "pricewatch-local-artifacts-123456789012".to_string(),
+        ),
+        ("PRICEWATCH_STATE_PREFIX", "state/ingest/".to_string()),
+        (
+            "PRICEWATCH_ARCHIVE_BUCKET",
+            "pricewatch-local-archive-123456789012".to_string(),
+        ),
+    ];
+
+    let (path, body, stdout) = support::invoke_lambda(
+        &support::workspace_bin("pricewatch-ingest").to_string_lossy(),
+        &env,
+    );
+    assert!(
+        path.ends_with("/invocation/req-1/response"),
+        "{path}: {body}"
+    );
+    let reports: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(reports[0]["outcome"], "pushed");
+    assert_eq!(reports[0]["records_pushed"], 40);
+    assert!(
+        reports[0]["archive_key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("archive/products/")),
+        "{body}"
+    );
+    let records = moto.stream_records("pricewatch-local-products");
+    assert_eq!(records.len(), 41, "40 rows and the run's heartbeat");
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["record_type"] == "heartbeat")
+            .count(),
+        1
+    );
+    let emf: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.get("_aws").is_some())
+        .collect();
+    assert_eq!(emf.len(), 2, "{stdout}");
+    assert_eq!(emf[0]["RecordsPushed"], 40);
+    assert_eq!(emf[0]["IngestRuns"], 1);
+
+    let (path, body, _) = support::invoke_lambda(
+        &support::workspace_bin("pricewatch-ingest").to_string_lossy(),
+        &env,
+    );
+    assert!(path.ends_with("/response"), "{body}");
+    assert!(body.contains("\"unchanged\""), "{body}");
+
+    std::fs::write(
+        pages.path().join("product_data.html"),
+        product_page(&PageSpec { variant: 2, ..spec }),
+    )
+    .unwrap();
+    env[4].1 = stream_arn("missing");
+    let (path, body, stdout) = support::invoke_lambda(
+        &support::workspace_bin("pricewatch-ingest").to_string_lossy(),
+        &env,
+    );
+    assert!(path.ends_with("/invocation/req-1/error"), "{path}: {body}");
+    assert!(body.contains("40 record(s) not delivered"), "{body}");
+    assert!(stdout.contains("\"FailedRecords\":40"), "{stdout}");
+    assert!(stdout.contains("\"IngestRuns\":0"), "{stdout}");
+}
