@@ -32,7 +32,7 @@ use crate::services::Services;
 use crate::warehouse::{Statements, WarehouseError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum BackfillError {
+pub(crate) enum BackfillError {
     #[error("listing s3://{bucket}/{prefix}: {source}")]
     List {
         bucket: String,

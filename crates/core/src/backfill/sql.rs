@@ -21,7 +21,7 @@ pub const IDS_PER_BATCH: usize = 1_000;
 
 /// The shard id archived records get in the local landing tables: no
 /// Kinesis shard is named like it, so they never meet a stream checkpoint.
-pub const ARCHIVE_SHARD: &str = "archive";
+const ARCHIVE_SHARD: &str = "archive";
 
 /// A record's key in the landing table (and `sequence_number` in
 /// Redshift's history): the same snapshot and row always get the same key.

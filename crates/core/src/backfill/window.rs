@@ -30,7 +30,7 @@ impl Window {
 
     /// Bounds on snapshot ids (`YYYYMMDDTHHMMSSZ-…` sorts by time):
     /// `id >= lower` and `id < upper`.
-    pub fn id_bounds(&self) -> (Option<String>, Option<String>) {
+    pub(crate) fn id_bounds(&self) -> (Option<String>, Option<String>) {
         (
             self.since.map(|t| utc_timestamps(t).1),
             self.until.map(|t| utc_timestamps(t).1),
@@ -58,7 +58,7 @@ impl Window {
     }
 }
 
-pub fn midnight(time: u64) -> u64 {
+fn midnight(time: u64) -> u64 {
     time - time % 86_400
 }
 
@@ -70,7 +70,7 @@ pub fn ymd(time: u64) -> (i64, u32, u32) {
 }
 
 /// When a snapshot was fetched, from its id.
-pub fn snapshot_time(id: &str) -> Option<u64> {
+pub(crate) fn snapshot_time(id: &str) -> Option<u64> {
     let c = id.get(..16)?;
     let iso = format!(
         "{}-{}-{}T{}:{}:{}",

@@ -53,7 +53,7 @@ pub fn snapshot_id_of(source: Source, key: &str) -> Option<&str> {
 }
 
 /// `YYYYMMDDTHHMMSSZ-` followed by lowercase hex, as `records::snapshot` makes them.
-pub fn is_snapshot_id(id: &str) -> bool {
+fn is_snapshot_id(id: &str) -> bool {
     let bytes = id.as_bytes();
     bytes.len() > 17
         && bytes[..8].iter().all(u8::is_ascii_digit)
