@@ -4,9 +4,12 @@
 # run's summary page. Inputs arrive in the environment (never interpolated
 # into the workflow's shell), and TARGET is checked before use.
 #   COMMAND   status | status --detect-drift | run | refresh | check |
-#             explain-check | dashboard refresh | ingest | deploy --recover
+#             explain-check | dashboard refresh | ingest | backfill |
+#             deploy --recover
 #   TARGET    explain-check: a check name; refresh/check: models or checks
-#             for --select (space-separated); otherwise empty
+#             for --select (space-separated); backfill: any of `products`,
+#             `vendors`, `since=TIME`, `until=TIME`, `dry-run` (TIME: a UTC
+#             date or date and time, or an age like 7d); otherwise empty
 #   PRICEWATCH_ENV   the env (pricewatch reads it like --env)
 #   PRICEWATCH_BIN   the binary [dist/pricewatch]
 # Exit code: pricewatch's; 2 for inputs that do not fit the command.
@@ -27,6 +30,22 @@ selectors() {
         [[ "$word" =~ ^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?\+?$ ]] \
             || usage "TARGET \`$word\` is not a model (schema.name[+]) or check name"
         args+=(--select "$word")
+    done
+}
+
+# backfill's TARGET words: a source, a window bound, or dry-run.
+backfill_words() {
+    local word time='([0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z?)?|[0-9]+[mhd])'
+    for word in $target; do
+        if [[ "$word" =~ ^(products|vendors)$ ]]; then
+            args+=(--source "$word")
+        elif [[ "$word" =~ ^(since|until)=$time$ ]]; then
+            args+=("--${word%%=*}" "${word#*=}")
+        elif [[ "$word" == dry-run ]]; then
+            args+=(--dry-run)
+        else
+            usage "backfill TARGET \`$word\` is not products, vendors, since=TIME, until=TIME or dry-run"
+        fi
     done
 }
 
@@ -51,6 +70,10 @@ case "${COMMAND:-}" in
     check)
         args=(check --junit checks.xml)
         selectors
+        ;;
+    backfill)
+        args=(backfill)
+        backfill_words
         ;;
     explain-check)
         [[ "$target" =~ ^[a-z_][a-z0-9_]*$ ]] \

@@ -66,6 +66,30 @@ CREATE TABLE IF NOT EXISTS pricewatch_meta.kinesis_checkpoints (
 );
 GRANT SELECT, INSERT, UPDATE ON pricewatch_meta.kinesis_checkpoints TO {{ roles.operator }};
 {% endif -%}
+{% if dialect == "redshift" -%}
+{#- Snapshots `pricewatch backfill` reloads from the S3 archive: COPY cannot
+    write into a streaming view, so they land here and the silver models
+    read them next to the stream (one row per snapshot and page row counts).
+    COPY fills the staging table (one SUPER value per archived line), and
+    backfill moves the snapshots it planned on from there; only backfill,
+    holding the warehouse lease, uses it. PostgreSQL needs neither:
+    backfill writes the landing tables above. -#}
+{% for source in sources -%}
+CREATE TABLE IF NOT EXISTS bronze.{{ source.name }}_history (
+    snapshot_id VARCHAR(64) NOT NULL,
+    page_row INTEGER NOT NULL,
+    partition_key VARCHAR(256) NOT NULL,
+    sequence_number VARCHAR(128) NOT NULL,
+    payload SUPER NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+);
+GRANT SELECT, INSERT ON bronze.{{ source.name }}_history TO {{ roles.grantee }}{{ roles.operator }};
+CREATE TABLE IF NOT EXISTS bronze.{{ source.name }}_archive_staging (
+    record SUPER
+);
+GRANT SELECT, INSERT, DELETE ON bronze.{{ source.name }}_archive_staging TO {{ roles.grantee }}{{ roles.operator }};
+{% endfor -%}
+{% endif -%}
 {#- Only a materialized view's owner may refresh it (Redshift and PostgreSQL
     alike): operators refresh through this procedure, which runs with the
     owner's rights and refreshes only models sql apply recorded. -#}

@@ -69,6 +69,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Fetch the vendor pages and push changed snapshots to Kinesis (the ingest Lambda's code, in-process)
     Ingest(IngestArgs),
+    /// Reload archived snapshots from S3 into the warehouse (after the stream's retention, a recreated stream, or on a new warehouse); idempotent
+    Backfill(BackfillArgs),
     /// Pack the artifacts the env's stacks need into deterministic zips and print their content-addressed keys
     Package(PackageArgs),
     /// Manage the warehouse's SQL models
@@ -261,6 +263,28 @@ pub struct IngestArgs {
     /// Seconds to keep retrying records Kinesis did not accept
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub retry_for: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Only this source; repeat for both [default: every source]
+    #[arg(long, value_name = "NAME", value_parser = ["products", "vendors"])]
+    pub source: Vec<String>,
+
+    /// Snapshots fetched at or after TIME (UTC: 2026-11-25, 2026-11-25T10:00:00Z, or an age: 36h, 7d)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Snapshots fetched before TIME (same forms as --since)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Read and check the archive, print what would be loaded, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub lease: LeaseArgs,
 }
 
 #[derive(Debug, Args)]

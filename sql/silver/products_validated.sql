@@ -1,8 +1,16 @@
-{{ config(materialized="materialized_view", description="Every product row of every snapshot (heartbeats left out), typed, with the reason it is invalid (NULL when valid): the row's own rules first, then duplicates within the snapshot — every copy of an offer (item and vendor) listed with different category, price or stock status is a conflicting duplicate, and an exact copy beyond the first is a duplicate. silver.products and silver.quarantine read from it, so each rule is written once and page rows = silver rows + quarantined rows.") }}
-WITH extracted AS (
+{{ config(materialized="materialized_view", description="Every product row of every snapshot (heartbeats left out), typed, with the reason it is invalid (NULL when valid); a page row delivered more than once (a retried put, or a snapshot reloaded from the archive while the stream still held it) counts once: the row's own rules first, then duplicates within the snapshot — every copy of an offer (item and vendor) listed with different category, price or stock status is a conflicting duplicate, and an exact copy beyond the first is a duplicate. silver.products and silver.quarantine read from it, so each rule is written once and page rows = silver rows + quarantined rows.") }}
+WITH records AS (
+    -- What the stream delivered and, on Redshift, what `pricewatch
+    -- backfill` reloaded from the S3 archive next to it.
+    SELECT sequence_number, payload FROM {{ ref(model="bronze.products") }}
+    {{ archived_records(source="products") }}
+),
+
+extracted AS (
     SELECT
         sequence_number,
         {{ json_text(column="payload", key="snapshot_id") }} AS snapshot_id,
+        {{ json_integer(column="payload", key="row_number") }} AS page_row,
         {{ json_text(column="payload", key="fetched_at") }} AS fetched_at,
         {{ json_text(column="payload", key="oversize_bytes") }} AS oversize_bytes,
         NULLIF(TRIM({{ json_text(column="payload", key="item") }}), '') AS item,
@@ -11,15 +19,29 @@ WITH extracted AS (
         NULLIF(TRIM({{ json_text(column="payload", key="sale_price") }}), '') AS sale_price_raw,
         LOWER(TRIM({{ json_text(column="payload", key="stock_status") }})) AS stock_status_raw,
         {{ json_to_text(column="payload") }} AS "raw"
-    FROM {{ ref(model="bronze.products") }}
+    FROM records
     -- Page rows only: records from before record_type existed are rows too.
     WHERE COALESCE({{ json_text(column="payload", key="record_type") }}, 'row') = 'row'
+),
+
+-- One record per page row: a row delivered twice (a retried put, or a
+-- snapshot both in the stream and reloaded from the archive) counts once.
+-- Records without a snapshot or row number cannot be matched and all stay.
+delivered AS (
+    SELECT
+        *,
+        ROW_NUMBER() OVER (
+            PARTITION BY snapshot_id, page_row
+            ORDER BY LENGTH(sequence_number), sequence_number
+        ) AS delivery
+    FROM extracted
 ),
 
 cleaned AS (
     SELECT
         sequence_number,
         snapshot_id,
+        page_row,
         oversize_bytes,
         CASE
             WHEN fetched_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
@@ -36,13 +58,15 @@ cleaned AS (
             WHEN stock_status_raw IN ('limited stock', 'low stock', 'few left', 'limited') THEN 'limited_stock'
         END AS stock_status,
         "raw"
-    FROM extracted
+    FROM delivered
+    WHERE delivery = 1 OR snapshot_id IS NULL OR page_row IS NULL
 ),
 
 typed AS (
     SELECT
         sequence_number,
         snapshot_id,
+        page_row,
         observed_at,
         item,
         category,
@@ -80,7 +104,7 @@ compared AS (
         MAX(CASE WHEN row_reason IS NULL THEN COALESCE(category, '') || '|' || stock_status END) OVER (PARTITION BY snapshot_id, item, vendor) AS last_label,
         ROW_NUMBER() OVER (
             PARTITION BY snapshot_id, item, vendor, CASE WHEN row_reason IS NULL THEN 1 ELSE 0 END
-            ORDER BY LENGTH(sequence_number), sequence_number
+            ORDER BY page_row, LENGTH(sequence_number), sequence_number
         ) AS copy
     FROM typed
 )

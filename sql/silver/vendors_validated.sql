@@ -1,8 +1,16 @@
-{{ config(materialized="materialized_view", description="Every vendor row of every snapshot (heartbeats left out), typed, with the reason it is invalid (NULL when valid). Empty review score and feedback count are allowed (a new vendor has none). A vendor listed twice in one snapshot with different figures is a conflicting duplicate (every copy); an exact copy beyond the first is a duplicate.") }}
-WITH extracted AS (
+{{ config(materialized="materialized_view", description="Every vendor row of every snapshot (heartbeats left out), typed, with the reason it is invalid (NULL when valid); a page row delivered more than once (a retried put, or a snapshot reloaded from the archive while the stream still held it) counts once. Empty review score and feedback count are allowed (a new vendor has none). A vendor listed twice in one snapshot with different figures is a conflicting duplicate (every copy); an exact copy beyond the first is a duplicate.") }}
+WITH records AS (
+    -- What the stream delivered and, on Redshift, what `pricewatch
+    -- backfill` reloaded from the S3 archive next to it.
+    SELECT sequence_number, payload FROM {{ ref(model="bronze.vendors") }}
+    {{ archived_records(source="vendors") }}
+),
+
+extracted AS (
     SELECT
         sequence_number,
         {{ json_text(column="payload", key="snapshot_id") }} AS snapshot_id,
+        {{ json_integer(column="payload", key="row_number") }} AS page_row,
         {{ json_text(column="payload", key="fetched_at") }} AS fetched_at,
         {{ json_text(column="payload", key="oversize_bytes") }} AS oversize_bytes,
         NULLIF(TRIM({{ json_text(column="payload", key="vendor_name") }}), '') AS vendor_name,
@@ -10,15 +18,29 @@ WITH extracted AS (
         NULLIF(TRIM({{ json_text(column="payload", key="review_score") }}), '') AS review_raw,
         NULLIF(TRIM({{ json_text(column="payload", key="feedback_count") }}), '') AS feedback_raw,
         {{ json_to_text(column="payload") }} AS "raw"
-    FROM {{ ref(model="bronze.vendors") }}
+    FROM records
     -- Page rows only: records from before record_type existed are rows too.
     WHERE COALESCE({{ json_text(column="payload", key="record_type") }}, 'row') = 'row'
+),
+
+-- One record per page row: a row delivered twice (a retried put, or a
+-- snapshot both in the stream and reloaded from the archive) counts once.
+-- Records without a snapshot or row number cannot be matched and all stay.
+delivered AS (
+    SELECT
+        *,
+        ROW_NUMBER() OVER (
+            PARTITION BY snapshot_id, page_row
+            ORDER BY LENGTH(sequence_number), sequence_number
+        ) AS delivery
+    FROM extracted
 ),
 
 cleaned AS (
     SELECT
         sequence_number,
         snapshot_id,
+        page_row,
         oversize_bytes,
         CASE
             WHEN fetched_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
@@ -34,13 +56,15 @@ cleaned AS (
         feedback_raw,
         {{ regexp_replace_all(expr="feedback_raw", pattern="[, ]", replacement="") }} AS feedback_digits,
         "raw"
-    FROM extracted
+    FROM delivered
+    WHERE delivery = 1 OR snapshot_id IS NULL OR page_row IS NULL
 ),
 
 typed AS (
     SELECT
         sequence_number,
         snapshot_id,
+        page_row,
         observed_at,
         vendor_name,
         CASE
@@ -77,7 +101,7 @@ compared AS (
             OVER (PARTITION BY snapshot_id, vendor_name) AS last_figures,
         ROW_NUMBER() OVER (
             PARTITION BY snapshot_id, vendor_name, CASE WHEN row_reason IS NULL THEN 1 ELSE 0 END
-            ORDER BY LENGTH(sequence_number), sequence_number
+            ORDER BY page_row, LENGTH(sequence_number), sequence_number
         ) AS copy
     FROM typed
 )

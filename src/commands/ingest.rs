@@ -36,6 +36,7 @@ pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
             .collect(),
         state_bucket: names.artifacts_bucket.clone(),
         state_prefix: ingest.state_prefix.clone(),
+        archive_bucket: names.archive_bucket.clone(),
         retry: RetryPolicy::standard(Duration::from_secs(args.retry_for)),
     }
 }

@@ -2,6 +2,7 @@
 //! own arguments and returns an [`ExitStatus`]; errors carry context for
 //! the user and are classified into exit codes in `main`.
 
+mod backfill;
 mod check;
 mod dashboard;
 mod deploy;
@@ -144,6 +145,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Destroy(args) => destroy::run(&session, args),
         Command::Status(args) => status::run(&session, args),
         Command::Ingest(args) => ingest::run(&session, args),
+        Command::Backfill(args) => backfill::run(&session, args),
         Command::Package(args) => package::run(&session, args),
         Command::Sql(args) => sql::run(&session, args),
         Command::Refresh(args) => refresh::run(&session, args),

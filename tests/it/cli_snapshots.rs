@@ -1,7 +1,7 @@
 //! What people and scripts read from the CLI, pinned: text and JSON of the
 //! commands that need no service (help, validate, render, plan's refusal of
-//! a bad env, a usage error), and of `sql apply --dry-run`, `refresh`,
-//! `check` and `status` on the local env. Durations, ports, paths and
+//! a bad env, usage errors), and of `sql apply --dry-run`, `backfill`,
+//! `refresh`, `check` and `status` on the local env. Durations, ports, paths and
 //! run ids are redacted; anything else that changes shows as a diff.
 
 use std::process::Output;
@@ -30,7 +30,7 @@ fn seen(out: &Output) -> String {
 }
 
 fn redact(text: &str) -> String {
-    let rules: [(&str, &str); 11] = [
+    let rules: [(&str, &str); 12] = [
         (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d+)?", "[time]"),
         // Minutes since the last run or change: depends on the clock.
         (r"(?m)^(\w*(fresh|unchanged) +)\S+", "${1}[minutes]"),
@@ -42,10 +42,16 @@ fn redact(text: &str) -> String {
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
         (r"/tmp/[^\s\x22]+", "[tmp]"),
         (r"\d{8}T\d{6}Z(-[0-9a-f]+)?", "[run]"),
+        // An archive key's date folders: the day the snapshot was taken.
+        (r"archive/(\w+)/\d{4}/\d{2}/\d{2}/", "archive/${1}/[day]/"),
         (r"pid \d+ \([0-9a-f]+\)", "pid [pid]"),
         (r"(?m)^\s*(refreshing|refreshed) .*\n", ""),
     ];
-    let mut text = text.to_string();
+    // The checkout's own path (messages name the project directory).
+    let mut text = text.replace(
+        support::project_dir().to_str().expect("a UTF-8 path"),
+        "[project]",
+    );
     for (pattern, with) in rules {
         text = regex_lite::Regex::new(pattern)
             .expect("a valid pattern")
@@ -58,7 +64,7 @@ fn redact(text: &str) -> String {
 pub(crate) fn the_commands_without_services_say_the_same() {
     let out = tempfile::tempdir().unwrap();
     let render_dir = out.path().join("local");
-    let cases: [(&str, Vec<&str>); 7] = [
+    let cases: [(&str, Vec<&str>); 8] = [
         ("help", vec!["--help"]),
         ("validate_text", vec!["--env", "dev", "validate"]),
         (
@@ -81,6 +87,10 @@ pub(crate) fn the_commands_without_services_say_the_same() {
             "refresh_unknown_model",
             vec!["--env", "local", "refresh", "--select", "gold.nope"],
         ),
+        (
+            "backfill_bad_time",
+            vec!["--env", "local", "backfill", "--since", "yesterday"],
+        ),
     ];
     for (name, args) in cases {
         insta::assert_snapshot!(name, seen(&pricewatch(&args)));
@@ -90,14 +100,24 @@ pub(crate) fn the_commands_without_services_say_the_same() {
 pub(crate) fn the_local_env_commands_say_the_same() {
     let local = LocalEnv::start();
     local.ingest(&pricewatch_core::ingest::fixtures::PageSpec::default());
-    let cases: [(&str, Vec<&str>); 6] = [
+    let cases: [(&str, Vec<&str>); 8] = [
         (
             "sql_apply_dry_run",
             vec!["--env", "local", "sql", "apply", "--dry-run"],
         ),
+        // Before the refresh loads the stream: both snapshots to load.
+        (
+            "backfill_dry_run",
+            vec!["--env", "local", "backfill", "--dry-run"],
+        ),
         (
             "refresh_text",
             vec!["--env", "local", "refresh", "--parallelism", "1"],
+        ),
+        // After it: the warehouse holds both snapshots whole.
+        (
+            "backfill_json",
+            vec!["--env", "local", "--output", "json", "backfill"],
         ),
         (
             "check_text",

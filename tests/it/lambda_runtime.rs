@@ -1,7 +1,7 @@
 //! The ingest Lambda binary itself, driven through a minimal Lambda Runtime
 //! API on loopback (as the provided.al2023 runtime drives it), against moto
 //! and pages served on loopback: the invocation succeeds and pushes the
-//! snapshot, logs EMF metrics, and fails with the undelivered count when
+//! snapshot (archived first), logs EMF metrics, and fails with the undelivered count when
 //! the stream is missing.
 
 use crate::support;
@@ -36,6 +36,10 @@ pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runt
             "pricewatch-local-artifacts-123456789012".to_string(),
         ),
         ("PRICEWATCH_STATE_PREFIX", "state/ingest/".to_string()),
+        (
+            "PRICEWATCH_ARCHIVE_BUCKET",
+            "pricewatch-local-archive-123456789012".to_string(),
+        ),
     ];
 
     let (path, body, stdout) = support::invoke_lambda(
@@ -49,6 +53,12 @@ pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runt
     let reports: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(reports[0]["outcome"], "pushed");
     assert_eq!(reports[0]["records_pushed"], 40);
+    assert!(
+        reports[0]["archive_key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("archive/products/")),
+        "{body}"
+    );
     let records = moto.stream_records("pricewatch-local-products");
     assert_eq!(records.len(), 41, "40 rows and the run's heartbeat");
     assert_eq!(

@@ -4,6 +4,7 @@
 //! instead of passing without running; under `CI` it runs and fails.
 //! `scripts/test.sh` installs and provides every service.
 
+mod backfill_local;
 mod checks_local;
 mod cli;
 mod cli_snapshots;
@@ -58,6 +59,8 @@ fn main() {
     let trials = vec![
         trial("cli_snapshots::the_commands_without_services_say_the_same", &[], cli_snapshots::the_commands_without_services_say_the_same),
         trial("cli_snapshots::the_local_env_commands_say_the_same", &[Need::Postgres, Need::Moto], cli_snapshots::the_local_env_commands_say_the_same),
+        trial("backfill_local::a_warehouse_rebuilt_from_the_archive_has_the_same_silver_and_gold", &[Need::Postgres, Need::Moto], backfill_local::a_warehouse_rebuilt_from_the_archive_has_the_same_silver_and_gold),
+        trial("backfill_local::backfill_refuses_bad_times_and_a_damaged_archive_before_loading", &[Need::Postgres, Need::Moto], backfill_local::backfill_refuses_bad_times_and_a_damaged_archive_before_loading),
         trial("checks_local::clean_data_passes_and_broken_rows_fail_with_junit_and_metrics", &[Need::Postgres, Need::Moto], checks_local::clean_data_passes_and_broken_rows_fail_with_junit_and_metrics),
         trial("checks_local::an_unreachable_warehouse_is_exit_2_and_publishes_nothing", &[Need::Moto], checks_local::an_unreachable_warehouse_is_exit_2_and_publishes_nothing),
         trial("checks_local::every_check_has_an_alarm_and_the_composite_pages_once", &[], checks_local::every_check_has_an_alarm_and_the_composite_pages_once),
@@ -118,6 +121,9 @@ fn main() {
         trial("security::operate_validates_its_inputs_before_running_anything", &[], security::operate_validates_its_inputs_before_running_anything),
         trial("security::the_github_environment_check_finds_a_way_around_the_approval", &[], security::the_github_environment_check_finds_a_way_around_the_approval),
         trial("security::every_alarm_notifies_a_topic_of_its_severity", &[], security::every_alarm_notifies_a_topic_of_its_severity),
+        trial("security::the_archive_is_private_kept_where_data_is_kept_and_moved_as_configured", &[], security::the_archive_is_private_kept_where_data_is_kept_and_moved_as_configured),
+        trial("security::the_ingest_role_may_only_add_objects_under_archive", &[], security::the_ingest_role_may_only_add_objects_under_archive),
+        trial("security::the_boundary_and_the_ci_roles_reach_the_archive_as_far_as_needed", &[], security::the_boundary_and_the_ci_roles_reach_the_archive_as_far_as_needed),
         trial("security::the_boundary_allows_every_action_the_stacks_roles_use", &[], security::the_boundary_allows_every_action_the_stacks_roles_use),
         trial("services::postgres_accepts_every_rendered_local_model", &[Need::Postgres], services::postgres_accepts_every_rendered_local_model),
         trial("services::silver_types_and_quarantines_records_on_postgres", &[Need::Postgres], services::silver_types_and_quarantines_records_on_postgres),

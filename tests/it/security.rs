@@ -968,10 +968,24 @@ pub(crate) fn operate_validates_its_inputs_before_running_anything() {
         run("dashboard refresh", ""),
         (Some(0), "--no-progress dashboard refresh".into())
     );
+    assert_eq!(
+        run("backfill", "vendors since=2026-11-01 until=7d dry-run"),
+        (
+            Some(0),
+            "--no-progress backfill --source vendors --since 2026-11-01 --until 7d --dry-run"
+                .into()
+        )
+    );
+    assert_eq!(
+        run("backfill", ""),
+        (Some(0), "--no-progress backfill".into())
+    );
     for (command, target) in [
         ("explain-check", "x; rm -rf /"),
         ("explain-check", ""),
         ("refresh", "$(id)"),
+        ("backfill", "since=$(id)"),
+        ("backfill", "--source products"),
         ("status", "--env prod"),
         ("destroy", ""),
     ] {
@@ -1191,5 +1205,168 @@ pub(crate) fn the_boundary_allows_every_action_the_stacks_roles_use() {
                 }
             }
         }
+    }
+}
+
+// ---- The snapshot archive (#22) ----------------------------------------
+
+/// A stack of an env, parsed.
+fn stack_of(env: &str, name: &str) -> Value {
+    let bundle = support::bundle(env);
+    let stack = bundle.stacks.iter().find(|s| s.name == name).unwrap();
+    serde_yaml_ng::from_str(&stack.template).unwrap()
+}
+
+/// The Allow statements of a role in a rendered stack.
+fn role_statements(template: &Value, role: &str) -> Vec<Value> {
+    identity_statements(&template["Resources"][role])
+        .into_iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .cloned()
+        .collect()
+}
+
+pub(crate) fn the_archive_is_private_kept_where_data_is_kept_and_moved_as_configured() {
+    for env in envs() {
+        let settings = support::bundle(&env).env.settings;
+        let foundation = stack_of(&env, "foundation");
+        let bucket = &foundation["Resources"]["ArchiveBucket"];
+        assert_eq!(bucket["Type"], "AWS::S3::Bucket", "{env}");
+        let properties = &bucket["Properties"];
+        assert_eq!(
+            properties["VersioningConfiguration"]["Status"], "Enabled",
+            "{env}"
+        );
+        assert_eq!(
+            properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+                ["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+            "aws:kms",
+            "{env}"
+        );
+        let retained = if settings.deploy.retain_data {
+            "Retain"
+        } else {
+            "Delete"
+        };
+        assert_eq!(bucket["DeletionPolicy"], retained, "{env}");
+        let rule = &properties["LifecycleConfiguration"]["Rules"][0];
+        match settings.archive.transition_days {
+            Some(days) => {
+                assert_eq!(
+                    rule["Transitions"][0]["TransitionInDays"],
+                    Value::from(days),
+                    "{env}"
+                );
+                assert_eq!(
+                    rule["Transitions"][0]["StorageClass"], "GLACIER_IR",
+                    "{env}"
+                );
+            }
+            None => assert!(rule["Transitions"].is_null(), "{env}"),
+        }
+        match settings.archive.expire_days {
+            Some(days) => assert_eq!(rule["ExpirationInDays"], Value::from(days), "{env}"),
+            None => assert!(rule["ExpirationInDays"].is_null(), "{env}"),
+        }
+        // Only TLS reaches it.
+        let policy =
+            &foundation["Resources"]["ArchiveBucketPolicy"]["Properties"]["PolicyDocument"];
+        assert_eq!(policy["Statement"][0]["Effect"], "Deny", "{env}");
+    }
+    let prod = support::bundle("prod").env.settings;
+    assert!(
+        prod.deploy.retain_data,
+        "prod keeps the archive when destroyed"
+    );
+    assert!(
+        prod.archive.transition_days.is_some(),
+        "prod moves old snapshots to an archive storage class"
+    );
+}
+
+pub(crate) fn the_ingest_role_may_only_add_objects_under_archive() {
+    for env in envs() {
+        let ingest = stack_of(&env, "ingest");
+        // `!Sub` resources with their text (`strings` shows only the tag).
+        let resource_text = |value: &Value| match value {
+            Value::Tagged(tagged) => tagged.value.as_str().unwrap_or_default().to_string(),
+            other => strings(other).join(" "),
+        };
+        let archive_statements: Vec<Value> = role_statements(&ingest, "Role")
+            .into_iter()
+            .filter(|s| resource_text(&s["Resource"]).contains("ArchiveBucketName"))
+            .collect();
+        assert_eq!(archive_statements.len(), 1, "{env}: {archive_statements:?}");
+        let statement = &archive_statements[0];
+        assert_eq!(strings(&statement["Action"]), ["s3:PutObject"], "{env}");
+        let resource = resource_text(&statement["Resource"]);
+        assert!(
+            resource.ends_with("${ArchiveBucketName}/archive/*"),
+            "{env}: {resource}"
+        );
+    }
+}
+
+pub(crate) fn the_boundary_and_the_ci_roles_reach_the_archive_as_far_as_needed() {
+    for env in ci_envs() {
+        let template = ci_roles_for(&env);
+        let bucket = format!("arn:aws:s3:::pricewatch-{env}-archive-{ACCOUNT}");
+        let object = format!("{bucket}/archive/products/2026/11/25/x.ndjson.gz");
+        let allows = |id: &str, action: &str, resource: &str| {
+            statements_of(&template).iter().any(|(owner, s)| {
+                owner == id
+                    && s["Effect"] == "Allow"
+                    && strings(&s["Action"]).iter().any(|a| glob(a, action))
+                    && strings(&s["Resource"]).iter().any(|r| glob(r, resource))
+            })
+        };
+        // The ingest role writes, Redshift's archive role reads and lists.
+        for (action, resource) in [
+            ("s3:PutObject", &object),
+            ("s3:GetObject", &object),
+            ("s3:ListBucket", &bucket),
+        ] {
+            assert!(
+                allows("PermissionsBoundary", action, resource),
+                "{env}: the boundary lacks {action} on {resource}"
+            );
+        }
+        assert!(
+            !allows(
+                "PermissionsBoundary",
+                "s3:PutObject",
+                &format!("{bucket}/elsewhere")
+            ),
+            "{env}: only under archive/"
+        );
+        // CloudFormation creates and changes the bucket (named after the env).
+        for action in [
+            "s3:CreateBucket",
+            "s3:PutBucketVersioning",
+            "s3:PutEncryptionConfiguration",
+            "s3:PutLifecycleConfiguration",
+            "s3:PutBucketPublicAccessBlock",
+            "s3:PutBucketOwnershipControls",
+            "s3:PutBucketPolicy",
+            "s3:PutBucketTagging",
+            "s3:DeleteBucket",
+        ] {
+            assert!(
+                allows("CloudFormationRole", action, &bucket),
+                "{env}: CloudFormation cannot {action} the archive bucket"
+            );
+        }
+        // On call: `backfill` lists and reads, `ingest` writes.
+        for (action, resource) in [
+            ("s3:GetObject", &object),
+            ("s3:PutObject", &object),
+            ("s3:ListBucket", &bucket),
+        ] {
+            assert!(
+                allows("OperateRole", action, resource),
+                "{env}: the operate role lacks {action} on {resource}"
+            );
+        }
+        assert!(!allows("OperateRole", "s3:DeleteObject", &object), "{env}");
     }
 }

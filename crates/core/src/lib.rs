@@ -2,15 +2,16 @@
 //! models rendered into an env's [`bundle::Bundle`], the data-quality
 //! checks, the dashboard definition, the catalog and the report rendered
 //! from data, and the pure halves of ingest (the page parser, records,
-//! fixtures). No tokio and no AWS SDK; [`project::Project::load`] is the
+//! the snapshot archive's objects, fixtures) and of backfill. No tokio and no AWS SDK; [`project::Project::load`] is the
 //! only place that reads the project's files. The ports other crates
 //! implement (AWS, the warehouse) are in [`cloud`].
 //!
 //! Modules, bottom up: leaves (`diag`, `hash`, `time`, `escape`, `limits`,
 //! `dag`, `sql_text`, `model`, `cloud`, `reporter`), then `config`, then
-//! `render`, `checks`, `dashboard`, `clusters`, `ingest`, then `catalog`
-//! and `report`, then `project` and `bundle`.
+//! `render`, `checks`, `dashboard`, `clusters`, `ingest`, then `backfill`,
+//! `catalog` and `report`, then `project` and `bundle`.
 
+pub mod backfill;
 pub mod backoff;
 pub mod bundle;
 pub mod catalog;

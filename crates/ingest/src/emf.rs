@@ -61,6 +61,7 @@ mod tests {
             records_oversize: 0,
             page_hash: None,
             snapshot_id: Some("s".into()),
+            archive_key: None,
             heartbeat: true,
             error: Some("e".into()),
         };

@@ -1,10 +1,12 @@
 //! The ingestor, shared by the Lambda and `pricewatch ingest`: fetch each
-//! vendor page, parse its table, and when its content changed push the whole
-//! table to the source's Kinesis stream as one snapshot. The page hash is
-//! kept in S3 and only advanced once every record was accepted, so a failed
-//! run is retried by the next one. Every run, changed page or not, ends with
+//! vendor page, parse its table, and when its content changed archive the
+//! whole table in S3 and push it to the source's Kinesis stream as one
+//! snapshot. The page hash is kept in S3 and only advanced once the archive
+//! object was written and every record was accepted, so a failed run is
+//! retried by the next one. Every run, changed page or not, ends with
 //! a heartbeat record on the stream, so the warehouse knows ingest is alive.
 
+mod archive;
 pub mod delivery;
 pub mod emf;
 pub mod heartbeat;
@@ -27,6 +29,8 @@ pub struct Plan {
     /// Bucket and key prefix of the page hashes.
     pub state_bucket: String,
     pub state_prefix: String,
+    /// Bucket of the snapshot archive (see `archive`).
+    pub archive_bucket: String,
     pub retry: RetryPolicy,
 }
 
@@ -64,6 +68,8 @@ pub struct SourceReport {
     /// sha256 of the page's table (None when it could not be read).
     pub page_hash: Option<String>,
     pub snapshot_id: Option<String>,
+    /// The snapshot's archive object, once written.
+    pub archive_key: Option<String>,
     /// Whether the run's heartbeat reached the stream.
     pub heartbeat: bool,
     pub error: Option<String>,
@@ -82,6 +88,7 @@ impl SourceReport {
             records_oversize: 0,
             page_hash: None,
             snapshot_id: None,
+            archive_key: None,
             heartbeat: false,
             error: Some(error),
         }
@@ -166,7 +173,8 @@ pub async fn ingest_page(
     report
 }
 
-/// Ingests one fetched page: pushes a changed page's snapshot.
+/// Ingests one fetched page: archives and pushes a changed page's snapshot.
+/// `state` holds both the page hashes and the archive.
 async fn ingest_snapshot(
     plan: &Plan,
     source: &SourcePlan,
@@ -210,18 +218,34 @@ async fn ingest_snapshot(
         records_oversize: 0,
         page_hash: Some(snapshot.content_hash.clone()),
         snapshot_id: None,
+        archive_key: None,
         heartbeat: false,
         error: None,
     };
     if last.as_deref() == Some(snapshot.content_hash.as_str()) {
         return report;
     }
+    report.snapshot_id = Some(snapshot.snapshot_id.clone());
+    // Archive first: whatever reached the stream is then in the archive too,
+    // so a warehouse rebuilt from it misses nothing the stream had.
+    match archive::write(state, &plan.archive_bucket, &snapshot).await {
+        Ok(key) => report.archive_key = Some(key),
+        Err(e) => {
+            report.outcome = IngestOutcome::Failed;
+            report.error = Some(format!(
+                "cannot archive the snapshot in s3://{}/{} ({e}); nothing was sent to {} and the page hash was not advanced, so the next run tries again",
+                plan.archive_bucket,
+                pricewatch_core::ingest::archive::key(source.source, &snapshot.snapshot_id),
+                source.stream
+            ));
+            return report;
+        }
+    }
     let delivery = delivery::deliver(sink, &source.stream, &snapshot.records, plan.retry).await;
     report.records_pushed = delivery.accepted;
     report.cells_truncated = snapshot.cells_truncated;
     report.records_oversize = snapshot.records_oversize;
     report.failed_records = delivery.failed;
-    report.snapshot_id = Some(snapshot.snapshot_id.clone());
     if !delivery.complete() {
         report.outcome = IngestOutcome::Failed;
         report.error = Some(format!(
@@ -287,6 +311,7 @@ mod tests {
 
     use super::*;
     use pricewatch_core::cloud::{AwsError, AwsErrorKind, AwsResult};
+    use pricewatch_core::ingest::archive;
     use pricewatch_core::ingest::fixtures::{product_page, PageSpec};
 
     #[derive(Default)]
@@ -377,6 +402,7 @@ mod tests {
             sources: vec![source.clone()],
             state_bucket: "b".into(),
             state_prefix: "state/ingest/".into(),
+            archive_bucket: "archive-bucket".into(),
             retry: RetryPolicy {
                 first_backoff: Duration::from_millis(1),
                 max_backoff: Duration::from_millis(1),
@@ -413,7 +439,11 @@ mod tests {
         assert!(error.contains("heartbeat was not accepted"), "{error}");
         assert!(!report.heartbeat);
         assert!(
-            bucket.0.lock().unwrap().is_empty(),
+            !bucket
+                .0
+                .lock()
+                .unwrap()
+                .contains_key("state/ingest/products.sha256"),
             "the hash was not advanced"
         );
 
@@ -446,6 +476,153 @@ mod tests {
         assert_eq!(last["fetched_at"], "1970-01-01T00:01:00Z");
         assert_eq!(last["page_hash"].as_str(), report.page_hash.as_deref());
         assert_eq!(last["page_rows"], "50");
+    }
+
+    /// The archive keys in the fake bucket.
+    fn archive_keys(bucket: &Bucket) -> Vec<String> {
+        bucket
+            .0
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with("archive/"))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn every_snapshot_sent_is_archived_first_and_an_unchanged_page_archives_nothing() {
+        let (plan, source) = plan();
+        let page = |variant| {
+            product_page(&PageSpec {
+                rows: 30,
+                variant,
+                ..PageSpec::default()
+            })
+        };
+        let bucket = Bucket::default();
+        let stream = Stream::new(nothing);
+        let first = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(0)),
+            0,
+            &stream,
+            &bucket,
+        ));
+        assert_eq!(first.outcome, IngestOutcome::Pushed);
+        let key = first.archive_key.clone().unwrap();
+        assert_eq!(
+            key,
+            archive::key(Source::Products, first.snapshot_id.as_deref().unwrap())
+        );
+        let object = bucket.0.lock().unwrap()[&key].clone();
+        let sent: Vec<serde_json::Value> = stream.accepted.lock().unwrap()[..30].to_vec();
+        let archived: Vec<serde_json::Value> = archive::decode(&object)
+            .unwrap()
+            .iter()
+            .map(|r| serde_json::from_slice(&r.data).unwrap())
+            .collect();
+        assert_eq!(archived, sent, "the archive holds exactly the records sent");
+
+        let unchanged = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(0)),
+            60,
+            &stream,
+            &bucket,
+        ));
+        assert_eq!(unchanged.outcome, IngestOutcome::Unchanged);
+        assert_eq!(unchanged.archive_key, None);
+        assert_eq!(archive_keys(&bucket), vec![key.clone()]);
+
+        let second = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(1)),
+            120,
+            &stream,
+            &bucket,
+        ));
+        assert_eq!(second.outcome, IngestOutcome::Pushed);
+        assert_eq!(
+            archive_keys(&bucket).len(),
+            2,
+            "one object per snapshot sent"
+        );
+    }
+
+    /// Accepts everything except writes under `archive/`, which fail as S3
+    /// would with a missing permission.
+    #[derive(Default)]
+    struct NoArchive(Bucket);
+
+    impl ObjectStore for NoArchive {
+        async fn exists(&self, bucket: &str, key: &str) -> AwsResult<bool> {
+            self.0.exists(bucket, key).await
+        }
+        async fn get(&self, bucket: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
+            self.0.get(bucket, key).await
+        }
+        async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, kind: &str) -> AwsResult<()> {
+            if key.starts_with("archive/") {
+                return Err(AwsError::new(
+                    "s3:PutObject",
+                    AwsErrorKind::AccessDenied,
+                    "Access Denied",
+                ));
+            }
+            self.0.put(bucket, key, body, kind).await
+        }
+        async fn empty(&self, bucket: &str) -> AwsResult<usize> {
+            self.0.empty(bucket).await
+        }
+    }
+
+    #[test]
+    fn a_failed_archive_write_sends_nothing_keeps_the_page_hash_and_fails_the_run() {
+        let (plan, source) = plan();
+        let page = product_page(&PageSpec {
+            rows: 10,
+            ..PageSpec::default()
+        });
+        let store = NoArchive::default();
+        let stream = Stream::new(nothing);
+        let report = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page.clone()),
+            0,
+            &stream,
+            &store,
+        ));
+        assert_eq!(report.outcome, IngestOutcome::Failed);
+        assert_eq!(report.records_pushed, 0);
+        assert_eq!(report.archive_key, None);
+        let error = report.error.clone().unwrap();
+        assert!(
+            error.starts_with(
+                "cannot archive the snapshot in s3://archive-bucket/archive/products/1970/01/01/"
+            ) && error.contains("Access Denied")
+                && error.contains("the page hash was not advanced"),
+            "{error}"
+        );
+        assert!(
+            store.0 .0.lock().unwrap().is_empty(),
+            "no page hash, no object"
+        );
+        assert_eq!(
+            stream.accepted(),
+            (0, vec!["failed".to_string()]),
+            "no row reached the stream; the heartbeat says the run failed"
+        );
+
+        // Once the archive works again, the next run sends the snapshot.
+        let bucket = Bucket::default();
+        let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 60, &stream, &bucket));
+        assert_eq!(report.outcome, IngestOutcome::Pushed);
+        assert_eq!(stream.accepted().0, 10);
     }
 
     #[test]

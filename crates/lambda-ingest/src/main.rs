@@ -1,5 +1,6 @@
 //! The ingest Lambda (runtime provided.al2023): on each scheduled event,
-//! fetch both vendor pages and push changed snapshots to Kinesis, logging
+//! fetch both vendor pages, archive changed snapshots in S3 and push them
+//! to Kinesis, logging
 //! counts as CloudWatch Embedded Metric Format. Fails the invocation, with
 //! the number of records not delivered, when any record was not accepted.
 
@@ -47,6 +48,7 @@ fn plan_from_environment(remaining: Duration) -> Result<Plan, Error> {
             .collect::<Result<_, Error>>()?,
         state_bucket: required("PRICEWATCH_STATE_BUCKET")?,
         state_prefix: required("PRICEWATCH_STATE_PREFIX")?,
+        archive_bucket: required("PRICEWATCH_ARCHIVE_BUCKET")?,
         retry: RetryPolicy::standard(remaining.saturating_sub(REPORT_MARGIN)),
     })
 }

@@ -2,9 +2,11 @@
 //! the deploy engine, the warehouse (its sessions, `sql apply`, refresh,
 //! the lease, the bootstrap, the local stream load), check runs and their
 //! publication, the dashboard's reconciler and SPICE ingestions, the item
-//! clusters, the report's data and publication, the catalog's facts, and
-//! the operational cycle the CLI and the operator Lambda share.
+//! clusters, the report's data and publication, the catalog's facts,
+//! `backfill` from the snapshot archive, and the operational cycle the
+//! CLI and the operator Lambda share.
 
+pub mod backfill;
 pub mod catalog_facts;
 pub mod checks_run;
 pub mod clusters;

@@ -105,6 +105,22 @@ pub trait SiteObjects: ObjectStore {
     ) -> AwsResult<String>;
 }
 
+/// The snapshot archive, read back by `pricewatch backfill`.
+#[allow(async_fn_in_trait)]
+pub trait ArchiveObjects {
+    /// Keys under `prefix` in key order: after `start_after` when given,
+    /// and before `stop_before` when given.
+    async fn keys(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        start_after: Option<&str>,
+        stop_before: Option<&str>,
+    ) -> AwsResult<Vec<String>>;
+    /// An object's bytes; None when there is no such object.
+    async fn read(&self, bucket: &str, key: &str) -> AwsResult<Option<Vec<u8>>>;
+}
+
 /// Who the credentials belong to.
 #[allow(async_fn_in_trait)]
 pub trait Identity {

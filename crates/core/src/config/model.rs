@@ -21,6 +21,8 @@ pub struct Settings {
     pub aws: AwsSettings,
     pub streams: StreamSettings,
     pub ingest: IngestSettings,
+    #[serde(default)]
+    pub archive: ArchiveSettings,
     pub warehouse: WarehouseSettings,
     pub refresh: RefreshSettings,
     #[serde(default)]
@@ -69,6 +71,42 @@ pub struct IngestSettings {
     pub vendors_url: String,
     /// Key prefix in the artifacts bucket where page hashes are kept.
     pub state_prefix: String,
+}
+
+/// The S3 archive of every snapshot ingest sends (`pricewatch backfill`
+/// reads it back): its lifecycle rule.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveSettings {
+    /// Days after which archived snapshots move to `storage_class`; none
+    /// keeps them in S3 Standard.
+    pub transition_days: Option<u32>,
+    pub storage_class: ArchiveStorageClass,
+    /// Days after which archived snapshots are deleted; none keeps them.
+    pub expire_days: Option<u32>,
+}
+
+impl Default for ArchiveSettings {
+    fn default() -> Self {
+        ArchiveSettings {
+            transition_days: None,
+            storage_class: ArchiveStorageClass::GlacierIr,
+            expire_days: None,
+        }
+    }
+}
+
+/// Storage classes an archived snapshot may move to: only those whose
+/// objects can be read at once, because backfill reads them directly
+/// (Glacier Flexible Retrieval and Deep Archive need a restore first).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub enum ArchiveStorageClass {
+    #[serde(rename = "STANDARD_IA")]
+    StandardIa,
+    #[serde(rename = "INTELLIGENT_TIERING")]
+    IntelligentTiering,
+    #[serde(rename = "GLACIER_IR")]
+    GlacierIr,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]

@@ -16,6 +16,10 @@ pub const META_SCHEMA: &str = "pricewatch_meta";
 /// the pipeline).
 pub const READER_SCHEMAS: [&str; 3] = ["silver", "gold", META_SCHEMA];
 
+/// Where the archive bucket keeps the snapshots ingest sends (the only
+/// prefix the ingest role may write to there).
+pub const ARCHIVE_PREFIX: &str = "archive/";
+
 /// The data sources pricewatch ingests; one Kinesis stream each.
 pub const SOURCES: [&str; 2] = ["products", "vendors"];
 
@@ -24,6 +28,9 @@ pub struct Names {
     /// `<prefix>-<env>`, the start of every name.
     pub base: String,
     pub artifacts_bucket: String,
+    /// Every snapshot ingest sends, under [`ARCHIVE_PREFIX`].
+    pub archive_bucket: String,
+    pub archive_prefix: &'static str,
     pub key_alias: String,
     pub products_stream: String,
     pub vendors_stream: String,
@@ -36,6 +43,9 @@ pub struct Names {
     pub deploy_role: String,
     pub streaming_role: String,
     pub streaming_role_arn: String,
+    /// The role Redshift reads the archive with (`COPY` in `backfill`).
+    pub archive_role: String,
+    pub archive_role_arn: String,
     pub namespace: String,
     pub workgroup: String,
     /// CloudWatch namespace for pricewatch's own metrics.
@@ -50,8 +60,18 @@ impl Names {
     pub fn new(env: &str, settings: &Settings) -> Names {
         let base = format!("{}-{}", settings.stack_prefix, env);
         let streaming_role = format!("{base}-redshift-streaming");
+        let archive_role = format!("{base}-redshift-archive");
+        let role_arn = |name: &str| {
+            format!(
+                "arn:{}:iam::{}:role/{name}",
+                partition(&settings.region),
+                settings.account_id
+            )
+        };
         Names {
             artifacts_bucket: format!("{base}-artifacts-{}", settings.account_id),
+            archive_bucket: format!("{base}-archive-{}", settings.account_id),
+            archive_prefix: ARCHIVE_PREFIX,
             key_alias: format!("alias/{base}"),
             products_stream: format!("{base}-products"),
             vendors_stream: format!("{base}-vendors"),
@@ -60,12 +80,10 @@ impl Names {
             operator_function: format!("{base}-operator"),
             operator_role: format!("{base}-operator"),
             deploy_role: format!("{base}-github-deploy"),
-            streaming_role_arn: format!(
-                "arn:{}:iam::{}:role/{streaming_role}",
-                partition(&settings.region),
-                settings.account_id
-            ),
+            streaming_role_arn: role_arn(&streaming_role),
             streaming_role,
+            archive_role_arn: role_arn(&archive_role),
+            archive_role,
             namespace: base.clone(),
             workgroup: base.clone(),
             metrics_namespace: METRICS_NAMESPACE.into(),

@@ -437,3 +437,49 @@ fn alarm_subscriptions_are_per_severity_and_validated() {
     let found = issues(load(&format!("{MINIMAL}alarms:\n  email: [a@b.example]\n")));
     assert_eq!(found[0].key, "alarms.email", "{found:?}");
 }
+
+#[test]
+fn the_archive_lifecycle_is_one_s3_accepts_and_backfill_can_read() {
+    let env = load(MINIMAL).unwrap();
+    assert_eq!(env.settings.archive.transition_days, Some(90));
+    assert_eq!(
+        env.settings.archive.storage_class,
+        ArchiveStorageClass::GlacierIr
+    );
+    assert_eq!(env.settings.archive.expire_days, None, "kept by default");
+    let off = load(&format!(
+        "{MINIMAL}archive:\n  transition_days: null\n  expire_days: 30\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        (
+            off.settings.archive.transition_days,
+            off.settings.archive.expire_days
+        ),
+        (None, Some(30))
+    );
+
+    let found = issues(load(&format!(
+        "{MINIMAL}archive:\n  transition_days: 90\n  expire_days: 60\n"
+    )));
+    assert_eq!(found[0].key, "archive.expire_days", "{found:?}");
+    assert!(found[0]
+        .message
+        .contains("must be greater than archive.transition_days (90)"));
+    let found = issues(load(&format!(
+        "{MINIMAL}archive:\n  transition_days: 7\n  storage_class: STANDARD_IA\n"
+    )));
+    assert!(
+        found[0].message.contains("after 30 days at the earliest"),
+        "{found:?}"
+    );
+    let found = issues(load(&format!(
+        "{MINIMAL}archive:\n  storage_class: DEEP_ARCHIVE\n"
+    )));
+    assert_eq!(found[0].key, "archive.storage_class", "{found:?}");
+    assert!(
+        found[0].message.contains("GLACIER_IR"),
+        "{}",
+        found[0].message
+    );
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
 
-use super::model::{Settings, StreamMode, Subscriptions, WarehouseEngine};
+use super::model::{ArchiveStorageClass, Settings, StreamMode, Subscriptions, WarehouseEngine};
 
 /// A problem at a key path, before it is tied to a file and line.
 pub(super) type Problem = (String, String);
@@ -101,6 +101,7 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
         || "must be a non-empty S3 key prefix of letters, digits, `-`, `_` and `/`, not starting with `/`".into(),
     );
 
+    check_archive(s, &mut p);
     check_warehouse(s, &mut p);
 
     p.schedule("refresh.schedule", &s.refresh.schedule);
@@ -156,6 +157,28 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
         });
     }
     p.0
+}
+
+/// S3 refuses a lifecycle rule that expires objects before (or when) it
+/// transitions them, and a move to Standard-IA before 30 days.
+fn check_archive(s: &Settings, p: &mut Problems) {
+    let archive = &s.archive;
+    if let Some(days) = archive.transition_days {
+        p.range("archive.transition_days", days, 1, 36_500);
+        if archive.storage_class == ArchiveStorageClass::StandardIa {
+            p.require(days >= 30, "archive.transition_days", || {
+                format!("{days}: S3 moves objects to STANDARD_IA after 30 days at the earliest")
+            });
+        }
+    }
+    if let Some(days) = archive.expire_days {
+        p.range("archive.expire_days", days, 1, 36_500);
+        if let Some(transition) = archive.transition_days {
+            p.require(days > transition, "archive.expire_days", || {
+                format!("{days} must be greater than archive.transition_days ({transition}): S3 refuses to expire objects before it moves them")
+            });
+        }
+    }
 }
 
 fn check_subscriptions(severity: &str, subscriptions: &Subscriptions, p: &mut Problems) {

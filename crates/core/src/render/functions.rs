@@ -57,6 +57,21 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
         let key = identifier_arg(args, "json_text", "key")?;
         Ok(Value::String(json_text(dialect, &column, &key)))
     });
+    tera.register_function("json_integer", move |args: &HashMap<String, Value>| {
+        let column = identifier_arg(args, "json_integer", "column")?;
+        let key = identifier_arg(args, "json_integer", "key")?;
+        Ok(Value::String(json_integer(dialect, &column, &key)))
+    });
+    let archive_streams = names.clone();
+    tera.register_function("archived_records", move |args: &HashMap<String, Value>| {
+        let source = string_arg(args, "archived_records", "source")?;
+        if archive_streams.stream(&source).is_none() {
+            return Err(tera::Error::msg(format!(
+                "archived_records: unknown source `{source}` (known: products, vendors)"
+            )));
+        }
+        Ok(Value::String(archived_records(dialect, &source)))
+    });
     tera.register_function("json_to_text", move |args: &HashMap<String, Value>| {
         let column = identifier_arg(args, "json_to_text", "column")?;
         Ok(Value::String(match dialect {
@@ -139,6 +154,34 @@ fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
     }
 }
 
+/// A JSON attribute as INTEGER, NULL when it is not a whole number: a
+/// refresh must never fail on a record's content. Redshift turns a failed
+/// SUPER cast into NULL by itself ("Amazon Redshift converts SUPER-related
+/// errors to null", "Limitations", docs/decisions.md); PostgreSQL would
+/// raise, so the text is checked first.
+fn json_integer(dialect: Dialect, column: &str, key: &str) -> String {
+    match dialect {
+        Dialect::Redshift => format!("CAST({column}.\"{key}\" AS INTEGER)"),
+        Dialect::Postgres => format!(
+            "CASE WHEN {column} ->> '{key}' ~ '^[0-9]{{1,9}}$' THEN CAST({column} ->> '{key}' AS INTEGER) END"
+        ),
+    }
+}
+
+/// The records `pricewatch backfill` reloaded from the S3 archive, as a
+/// UNION ALL arm next to a stream model's (sequence_number, payload). On
+/// Redshift they live in `bronze.<source>_history` (COPY cannot write into
+/// a streaming view); on PostgreSQL backfill writes the stream's landing
+/// table itself, so there is nothing to add.
+fn archived_records(dialect: Dialect, source: &str) -> String {
+    match dialect {
+        Dialect::Redshift => {
+            format!("UNION ALL\n    SELECT sequence_number, payload FROM bronze.{source}_history")
+        }
+        Dialect::Postgres => String::new(),
+    }
+}
+
 fn string_arg(args: &HashMap<String, Value>, function: &str, name: &str) -> tera::Result<String> {
     match args.get(name) {
         Some(Value::String(s)) => Ok(s.clone()),
@@ -206,6 +249,34 @@ mod tests {
         let t = r#"{{ json_text(column="payload; DROP TABLE x", key="item") }}"#;
         let err = render(Dialect::Postgres, t).unwrap_err();
         assert!(format!("{err:?}").contains("lowercase identifier"));
+    }
+
+    #[test]
+    fn json_integer_never_fails_a_refresh() {
+        let t = r#"{{ json_integer(column="payload", key="row_number") }}"#;
+        assert_eq!(
+            render(Dialect::Redshift, t).unwrap(),
+            r#"CAST(payload."row_number" AS INTEGER)"#
+        );
+        assert_eq!(
+            render(Dialect::Postgres, t).unwrap(),
+            "CASE WHEN payload ->> 'row_number' ~ '^[0-9]{1,9}$' THEN CAST(payload ->> 'row_number' AS INTEGER) END"
+        );
+    }
+
+    #[test]
+    fn archived_records_join_the_stream_on_redshift_only() {
+        let t = r#"{{ archived_records(source="vendors") }}"#;
+        assert_eq!(
+            render(Dialect::Redshift, t).unwrap(),
+            "UNION ALL\n    SELECT sequence_number, payload FROM bronze.vendors_history"
+        );
+        assert_eq!(render(Dialect::Postgres, t).unwrap(), "");
+        let err = render(
+            Dialect::Redshift,
+            r#"{{ archived_records(source="x; drop") }}"#,
+        );
+        assert!(format!("{:?}", err.unwrap_err()).contains("unknown source"));
     }
 
     #[test]

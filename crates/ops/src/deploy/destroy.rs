@@ -1,6 +1,7 @@
 //! `destroy`: deletes the env's stacks in reverse wave order, emptying the
-//! artifacts bucket first when the stack owns it (it cannot be deleted with
-//! objects in it). Protected stacks stay unless forced.
+//! artifacts and archive buckets first when the stack owns them (a bucket
+//! cannot be deleted with objects in it) and the env does not retain data.
+//! Protected stacks stay unless forced.
 
 use super::api::{ObjectStore, Stacks};
 use super::engine::{
@@ -68,12 +69,14 @@ impl<S: Stacks, O: ObjectStore> Engine<'_, S, O> {
             .values()
             .any(|kind| kind == "AWS::S3::Bucket");
         if owns_bucket && !target.env.settings.deploy.retain_data {
-            let bucket = target.env.names().artifacts_bucket;
-            let removed = self.objects.empty(&bucket).await?;
-            self.reporter.info(&format!(
-                "{}: emptied s3://{bucket} ({removed} object versions)",
-                stack.name
-            ));
+            let names = target.env.names();
+            for bucket in [names.artifacts_bucket, names.archive_bucket] {
+                let removed = self.objects.empty(&bucket).await?;
+                self.reporter.info(&format!(
+                    "{}: emptied s3://{bucket} ({removed} object versions)",
+                    stack.name
+                ));
+            }
         }
         self.reporter
             .info(&format!("{}: deleting {}", stack.name, stack.stack_name));

@@ -365,11 +365,19 @@ fn destroy_goes_in_reverse_order_and_empties_the_bucket() {
         .filter(|c| c.starts_with("DeleteStack") || c.starts_with("EmptyBucket"))
         .collect();
     assert!(deletes[0].ends_with("monitoring"), "{deletes:?}");
-    let empty = deletes
+    let emptied: Vec<&String> = deletes
         .iter()
-        .position(|c| c.starts_with("EmptyBucket"))
+        .filter(|c| c.starts_with("EmptyBucket"))
+        .collect();
+    assert!(
+        emptied[0].contains("-artifacts-") && emptied[1].contains("-archive-"),
+        "both buckets of a env that keeps no data: {deletes:?}"
+    );
+    let last = deletes
+        .iter()
+        .rposition(|c| c.starts_with("EmptyBucket"))
         .unwrap();
-    assert!(deletes[empty + 1].ends_with("foundation"), "{deletes:?}");
+    assert!(deletes[last + 1].ends_with("foundation"), "{deletes:?}");
     assert!(cloud.state.lock().unwrap().objects.is_empty());
 }
 

@@ -1,0 +1,257 @@
+//! The statements of a backfill, per dialect. PostgreSQL: inserts into the
+//! stream's landing table, keyed so that loading twice adds nothing.
+//! Redshift: COPY of one day's archive objects into the source's staging
+//! table (`FORMAT JSON 'noshred'`: each line becomes one SUPER value), then
+//! the planned snapshots into `bronze.<source>_history`, each its own
+//! statement (Redshift restricts COPY in multi-statement requests, and a
+//! Data API statement may be a session of its own). docs/decisions.md cites
+//! the COPY rules.
+
+use super::window::Window;
+use crate::config::Dialect;
+use crate::ingest::records::{Record, Source};
+use crate::sql_text::{literal, now_utc};
+use crate::time::utc_text;
+
+/// Landing-table rows per INSERT statement.
+const ROWS_PER_STATEMENT: usize = 500;
+/// Snapshot ids per COPY batch: keeps a statement far below the Data API's
+/// 100 KB (a day of snapshots taken every minute is 1,440).
+pub const IDS_PER_BATCH: usize = 1_000;
+
+/// The shard id archived records get in the local landing tables: no
+/// Kinesis shard is named like it, so they never meet a stream checkpoint.
+const ARCHIVE_SHARD: &str = "archive";
+
+/// A record's key in the landing table (and `sequence_number` in
+/// Redshift's history): the same snapshot and row always get the same key.
+pub fn archive_sequence(snapshot_id: &str, row: u64) -> String {
+    format!("archive/{snapshot_id}/{row:09}")
+}
+
+/// Rows per snapshot already in the warehouse (stream or an earlier
+/// backfill), for the snapshots in `window`: (snapshot_id, distinct rows).
+pub fn present_rows(dialect: Dialect, source: Source, window: &Window) -> String {
+    let name = source.name();
+    let (lower, upper) = window.id_bounds();
+    let mut bounds = vec!["page_row IS NOT NULL".to_string()];
+    if let Some(lower) = lower {
+        bounds.push(format!("snapshot_id >= {}", literal(&lower, dialect)));
+    }
+    if let Some(upper) = upper {
+        bounds.push(format!("snapshot_id < {}", literal(&upper, dialect)));
+    }
+    let rows = match dialect {
+        Dialect::Postgres => format!(
+            "SELECT payload ->> 'snapshot_id' AS snapshot_id, payload ->> 'row_number' AS page_row\n    \
+             FROM pricewatch_meta.kinesis_{name}\n    \
+             WHERE COALESCE(payload ->> 'record_type', 'row') = 'row'"
+        ),
+        Dialect::Redshift => format!(
+            "SELECT CAST(payload.\"snapshot_id\" AS VARCHAR(64)) AS snapshot_id, CAST(payload.\"row_number\" AS INTEGER) AS page_row\n    \
+             FROM bronze.{name}\n    \
+             WHERE COALESCE(CAST(payload.\"record_type\" AS VARCHAR(16)), 'row') = 'row'\n    \
+             UNION ALL\n    \
+             SELECT snapshot_id, page_row FROM bronze.{name}_history"
+        ),
+    };
+    format!(
+        "SELECT snapshot_id, COUNT(DISTINCT page_row) FROM (\n    {rows}\n) AS present\nWHERE {}\nGROUP BY snapshot_id",
+        bounds.join(" AND ")
+    )
+}
+
+/// PostgreSQL: one snapshot's records into the landing table, in one
+/// transaction; rows already there (same key) are left alone. They arrive
+/// "at" the snapshot's fetch time, the closest the archive knows.
+pub fn postgres_load(
+    source: Source,
+    snapshot_id: &str,
+    fetched_at: u64,
+    records: &[(u64, &Record)],
+) -> String {
+    let text = |t: &str| literal(t, Dialect::Postgres);
+    let arrival = text(&utc_text(fetched_at));
+    let mut sql = String::from("BEGIN;\n");
+    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(row, record)| {
+                let data = String::from_utf8_lossy(&record.data);
+                format!(
+                    "({}, {}, {}, CAST({arrival} AS TIMESTAMP), {}, CAST({} AS JSONB))",
+                    text(ARCHIVE_SHARD),
+                    text(&archive_sequence(snapshot_id, *row)),
+                    text(&record.partition_key),
+                    text(&data),
+                    text(&data)
+                )
+            })
+            .collect();
+        sql.push_str(&format!(
+            "INSERT INTO pricewatch_meta.kinesis_{} (shard_id, sequence_number, partition_key, approximate_arrival_timestamp, kinesis_data, payload) VALUES\n{}\nON CONFLICT DO NOTHING;\n",
+            source.name(),
+            rows.join(",\n")
+        ));
+    }
+    sql.push_str("COMMIT;\n");
+    sql
+}
+
+/// Redshift: the statements, run one after another, that COPY a day's
+/// archive objects (`day_prefix`, e.g. `archive/products/2026/11/25/`) into
+/// the staging table and move the planned snapshots of that day into the
+/// history table. The staging table is emptied first (a run that stopped
+/// half-way leaves rows behind) and after. COPY reads S3 with `role_arn`, a
+/// role of the namespace; the objects are gzip NDJSON, one JSON document
+/// per line. The move is one INSERT: a snapshot lands whole or not at all.
+pub fn redshift_load(
+    source: Source,
+    bucket: &str,
+    day_prefix: &str,
+    role_arn: &str,
+    snapshot_ids: &[&str],
+) -> Vec<String> {
+    let text = |t: &str| literal(t, Dialect::Redshift);
+    let ids: Vec<String> = snapshot_ids.iter().map(|id| text(id)).collect();
+    let staging = format!("bronze.{}_archive_staging", source.name());
+    vec![
+        format!("DELETE FROM {staging};"),
+        format!(
+            "COPY {staging}\nFROM {}\nIAM_ROLE {}\nFORMAT JSON 'noshred'\nGZIP;",
+            text(&format!("s3://{bucket}/{day_prefix}")),
+            text(role_arn)
+        ),
+        format!(
+            "INSERT INTO bronze.{name}_history (snapshot_id, page_row, partition_key, sequence_number, payload, loaded_at)\n\
+             SELECT snapshot_id, page_row, partition_key, 'archive/' || snapshot_id || '/' || LPAD(CAST(page_row AS VARCHAR(9)), 9, '0'), payload, {now}\n\
+             FROM (\n    \
+             SELECT\n        \
+             CAST(record.\"data\".\"snapshot_id\" AS VARCHAR(64)) AS snapshot_id,\n        \
+             CAST(record.\"data\".\"row_number\" AS INTEGER) AS page_row,\n        \
+             CAST(record.\"partition_key\" AS VARCHAR(256)) AS partition_key,\n        \
+             record.\"data\" AS payload\n    \
+             FROM {staging}\n\
+             ) AS archived\n\
+             WHERE snapshot_id IN ({});",
+            ids.join(", "),
+            name = source.name(),
+            now = now_utc(Dialect::Redshift),
+        ),
+        format!("DELETE FROM {staging};"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql_text::split_statements;
+
+    fn record(key: &str, data: &str) -> Record {
+        Record {
+            partition_key: key.into(),
+            data: data.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn archive_keys_sort_by_row_and_never_collide_with_kinesis_ones() {
+        assert_eq!(
+            archive_sequence("20261125T010203Z-ab12cd34", 7),
+            "archive/20261125T010203Z-ab12cd34/000000007"
+        );
+        assert!(archive_sequence("s", 9) < archive_sequence("s", 10));
+    }
+
+    #[test]
+    fn postgres_loads_a_snapshot_in_one_transaction_and_twice_is_once() {
+        let a = record("O'Brien|Acme", r#"{"item":"O'Brien","row_number":1}"#);
+        let b = record("k", r#"{"row_number":2}"#);
+        let sql = postgres_load(
+            Source::Products,
+            "20261125T010203Z-ab12cd34",
+            1_795_568_523,
+            &[(1, &a), (2, &b)],
+        );
+        assert!(sql.starts_with("BEGIN;\nINSERT INTO pricewatch_meta.kinesis_products (shard_id, sequence_number, partition_key, approximate_arrival_timestamp, kinesis_data, payload) VALUES\n"));
+        assert!(sql.contains("('archive', 'archive/20261125T010203Z-ab12cd34/000000001', 'O''Brien|Acme', CAST('2026-11-25 01:02:03' AS TIMESTAMP), '{\"item\":\"O''Brien\",\"row_number\":1}', CAST('{\"item\":\"O''Brien\",\"row_number\":1}' AS JSONB))"), "{sql}");
+        assert!(sql.trim_end().ends_with("ON CONFLICT DO NOTHING;\nCOMMIT;"));
+        let many: Vec<Record> = (0..1200)
+            .map(|i| record("k", &format!("{{\"row_number\":{i}}}")))
+            .collect();
+        let rows: Vec<(u64, &Record)> = many
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i as u64 + 1, r))
+            .collect();
+        let sql = postgres_load(Source::Vendors, "s", 0, &rows);
+        assert_eq!(
+            sql.matches("INSERT INTO pricewatch_meta.kinesis_vendors")
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn redshift_copies_a_day_and_keeps_only_the_planned_snapshots() {
+        let sqls = redshift_load(
+            Source::Vendors,
+            "pricewatch-prod-archive-333333333333",
+            "archive/vendors/2026/11/25/",
+            "arn:aws:iam::333333333333:role/pricewatch-prod-redshift-archive",
+            &["20261125T010203Z-ab12cd34", "20261125T020203Z-00ff00ff"],
+        );
+        assert_eq!(
+            sqls.len(),
+            4,
+            "empty the staging table, COPY, move, empty it"
+        );
+        assert_eq!(sqls[0], "DELETE FROM bronze.vendors_archive_staging;");
+        assert_eq!(
+            sqls[1],
+            "COPY bronze.vendors_archive_staging\nFROM 's3://pricewatch-prod-archive-333333333333/archive/vendors/2026/11/25/'\nIAM_ROLE 'arn:aws:iam::333333333333:role/pricewatch-prod-redshift-archive'\nFORMAT JSON 'noshred'\nGZIP;"
+        );
+        let insert = &sqls[2];
+        assert!(insert.starts_with("INSERT INTO bronze.vendors_history (snapshot_id, page_row, partition_key, sequence_number, payload, loaded_at)\nSELECT"), "{insert}");
+        assert!(
+            insert.contains("CAST(record.\"data\".\"row_number\" AS INTEGER) AS page_row"),
+            "{insert}"
+        );
+        assert!(insert.contains("record.\"data\" AS payload"), "{insert}");
+        assert!(
+            insert.ends_with(
+                "WHERE snapshot_id IN ('20261125T010203Z-ab12cd34', '20261125T020203Z-00ff00ff');"
+            ),
+            "{insert}"
+        );
+        assert!(
+            insert.contains("FROM bronze.vendors_archive_staging\n"),
+            "{insert}"
+        );
+        assert_eq!(sqls[3], sqls[0]);
+        for sql in &sqls {
+            assert_eq!(split_statements(sql, Dialect::Redshift).len(), 1, "{sql}");
+        }
+    }
+
+    #[test]
+    fn presence_counts_rows_of_the_window_in_stream_and_history() {
+        let window = Window::new(Some(1_795_564_800), Some(1_795_651_200)).unwrap();
+        let redshift = present_rows(Dialect::Redshift, Source::Products, &window);
+        assert!(redshift.contains("FROM bronze.products\n"), "{redshift}");
+        assert!(
+            redshift.contains("SELECT snapshot_id, page_row FROM bronze.products_history"),
+            "{redshift}"
+        );
+        assert!(redshift.contains("WHERE page_row IS NOT NULL AND snapshot_id >= '20261125T000000Z' AND snapshot_id < '20261126T000000Z'"), "{redshift}");
+        let postgres = present_rows(Dialect::Postgres, Source::Products, &Window::default());
+        assert!(
+            postgres.contains("FROM pricewatch_meta.kinesis_products"),
+            "{postgres}"
+        );
+        assert!(
+            postgres.ends_with("WHERE page_row IS NOT NULL\nGROUP BY snapshot_id"),
+            "{postgres}"
+        );
+    }
+}
