@@ -43,7 +43,7 @@ pub(crate) fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         &["--env", "local", "--output", "json", "refresh"],
     ));
     let models = report["models"].as_array().unwrap();
-    assert_eq!(models.len(), 16);
+    assert_eq!(models.len(), 17);
     assert!(
         models.iter().all(|m| m["status"] == "refreshed"),
         "{report}"
@@ -224,7 +224,7 @@ pub(crate) fn a_failing_model_skips_its_downstream_and_exits_1() {
     );
     assert!(stdout.contains("gold.fragile did not refresh"), "{stdout}");
     assert!(
-        stdout.contains("16 refreshed, 1 failed, 1 skipped"),
+        stdout.contains("17 refreshed, 1 failed, 1 skipped"),
         "{stdout}"
     );
     assert!(

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde_yaml_ng::Value;
 
 use super::model::{Settings, StreamMode, Subscriptions, WarehouseEngine};
+use crate::limits::MAX_AMOUNT;
 
 /// A problem at a key path, before it is tied to a file and line.
 pub(super) type Problem = (String, String);
@@ -353,9 +354,11 @@ fn check_pricing(s: &Settings, p: &mut Problems) {
         );
         for (key, bound) in [("floor", rule.floor), ("ceiling", rule.ceiling)] {
             if let Some(value) = bound {
-                p.require(value.is_finite() && value >= 0.0, &at(key), || {
-                    "must be a non-negative number".into()
-                });
+                p.require(
+                    value.is_finite() && (0.0..=MAX_AMOUNT).contains(&value),
+                    &at(key),
+                    || format!("must be a number between 0 and {MAX_AMOUNT} (the largest price silver accepts)"),
+                );
             }
         }
         if let (Some(floor), Some(ceiling)) = (rule.floor, rule.ceiling) {

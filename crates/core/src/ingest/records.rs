@@ -84,6 +84,12 @@ pub const RECORD_TYPE_KEY: &str = "record_type";
 /// `record_type` of a page row.
 pub const ROW: &str = "row";
 
+/// Payload key of a row's snapshot size: the warehouse accepts a snapshot
+/// once that many distinct rows of it arrived.
+pub const SNAPSHOT_ROWS_KEY: &str = "snapshot_rows";
+/// Payload key of the page hash every row of a snapshot carries.
+pub const PAGE_HASH_KEY: &str = "page_hash";
+
 /// A cell as the warehouse can store it: control characters other than
 /// tab and line breaks dropped (PostgreSQL rejects NUL in text and JSON,
 /// and none of them is page content), at most MAX_CELL_CHARS characters.
@@ -183,6 +189,11 @@ pub fn snapshot(
             meta.insert("snapshot_id".into(), snapshot_id.clone().into());
             meta.insert("fetched_at".into(), rfc3339.clone().into());
             meta.insert("row_number".into(), (i + 1).into());
+            // What the warehouse needs to accept the snapshot only whole:
+            // how many rows it has and what they hash to (a string, like
+            // every value ingest sends: SUPER casts only strings to VARCHAR).
+            meta.insert(SNAPSHOT_ROWS_KEY.into(), table.rows.len().to_string().into());
+            meta.insert(PAGE_HASH_KEY.into(), content_hash.clone().into());
             let mut payload = meta.clone();
             for (key, value) in keys.iter().zip(row) {
                 let value = cell(value);
@@ -285,6 +296,9 @@ mod tests {
         assert_eq!(first["record_type"], "row");
         assert_eq!(first["row_number"], 1);
         assert_eq!(first["fetched_at"], "2026-11-25T01:02:03Z");
+        assert_eq!(first["snapshot_rows"], "2");
+        assert_eq!(first["page_hash"].as_str(), Some(snap.content_hash.as_str()));
+        assert!(snap.snapshot_id.ends_with(&snap.content_hash[..8]));
         assert_eq!(snap.records[0].partition_key, "Laptop|Acme");
         // A broken row is still sent (the warehouse quarantines it).
         assert_eq!(payload(&snap.records[1])["sale_price"], "ten");
@@ -417,6 +431,7 @@ mod tests {
             .unwrap();
         assert!(bytes > MAX_RECORD_BYTES);
         assert_eq!(oversize["row_number"], 2);
+        assert_eq!(oversize["snapshot_rows"], "3", "an oversize row still counts");
         assert!(oversize.get("item").is_none());
         assert_eq!(payload(&snap.records[2])["item"], "Null");
     }
