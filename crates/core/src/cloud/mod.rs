@@ -89,6 +89,28 @@ pub trait ObjectStore {
     async fn empty(&self, bucket: &str) -> AwsResult<usize>;
 }
 
+/// Conditional writes on a bucket (S3 `If-None-Match: *` and `If-Match`):
+/// one writer wins, the other learns it lost. The per-source ingest lease
+/// is built on them.
+#[allow(async_fn_in_trait)]
+pub trait ConditionalObjects: ObjectStore {
+    /// The object and its ETag; None when there is no such object.
+    async fn get_tagged(&self, bucket: &str, key: &str) -> AwsResult<Option<(Vec<u8>, String)>>;
+    /// Writes `body` only if the object still has the ETag `expected`
+    /// (None: only if there is no object). Returns the new ETag, or None
+    /// when the condition failed because another writer was first.
+    async fn put_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        expected: Option<&str>,
+    ) -> AwsResult<Option<String>>;
+    /// Deletes the object only if it still has the ETag `etag`; false when
+    /// it changed or is gone.
+    async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> AwsResult<bool>;
+}
+
 /// A bucket prefix served as a private website: what is there, removing
 /// what is stale, and time-limited links that need no credentials.
 #[allow(async_fn_in_trait)]

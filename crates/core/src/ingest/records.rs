@@ -108,12 +108,24 @@ pub fn clean_cell(cell: &str) -> (String, bool) {
     (cut, true)
 }
 
+/// A table whose columns cannot be read by name.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("the {source_name} page's table lacks column(s) {}: found {}", .missing.join(", "), .found.join(", "))]
-pub struct MissingColumns {
-    pub source_name: &'static str,
-    pub missing: Vec<String>,
-    pub found: Vec<String>,
+pub enum ColumnError {
+    #[error("the {source_name} page's table lacks column(s) {}: found {}", .missing.join(", "), .found.join(", "))]
+    Missing {
+        source_name: &'static str,
+        missing: Vec<String>,
+        found: Vec<String>,
+    },
+    /// Two headers read the same once normalised: which one a value belongs
+    /// to is a guess, so the page is refused rather than half of it kept.
+    #[error("the {source_name} page's table has two columns named `{name}` (columns {first} and {second}); which one to read is a guess, so nothing was sent")]
+    Duplicate {
+        source_name: &'static str,
+        name: String,
+        first: usize,
+        second: usize,
+    },
 }
 
 /// Lowercase words: "Sale  Price" and "sale_price" both read "sale price".
@@ -141,8 +153,18 @@ pub fn snapshot(
     source: Source,
     table: &Table,
     fetched_at: u64,
-) -> Result<Snapshot, MissingColumns> {
+) -> Result<Snapshot, ColumnError> {
     let normalised: Vec<String> = table.headers.iter().map(|h| normalise_header(h)).collect();
+    for (second, name) in normalised.iter().enumerate() {
+        if let Some(first) = normalised[..second].iter().position(|n| n == name) {
+            return Err(ColumnError::Duplicate {
+                source_name: source.name(),
+                name: table.headers[second].clone(),
+                first: first + 1,
+                second: second + 1,
+            });
+        }
+    }
     let missing: Vec<String> = source
         .columns()
         .iter()
@@ -150,7 +172,7 @@ pub fn snapshot(
         .map(|(header, _)| header.to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(MissingColumns {
+        return Err(ColumnError::Missing {
             source_name: source.name(),
             missing,
             found: table.headers.clone(),
@@ -346,8 +368,30 @@ mod tests {
     fn a_missing_column_is_named() {
         let t = table(&["Item", "Vendor", "Price"], &[]);
         let err = snapshot(Source::Products, &t, 0).unwrap_err();
-        assert_eq!(err.missing, ["category", "sale price", "stock status"]);
+        let ColumnError::Missing { missing, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(missing, &["category", "sale price", "stock status"]);
         assert!(err.to_string().contains("found Item, Vendor, Price"));
+    }
+
+    #[test]
+    fn a_column_named_twice_is_refused() {
+        let t = table(
+            &["Item", "Category", "Vendor", "Sale Price", "Stock Status", "sale_price"],
+            &[&["Kettle", "Kitchen", "Acme", "1.00", "In Stock", "999.00"]],
+        );
+        let err = snapshot(Source::Products, &t, 0).unwrap_err();
+        assert_eq!(
+            err,
+            ColumnError::Duplicate {
+                source_name: "products",
+                name: "sale_price".into(),
+                first: 4,
+                second: 6
+            }
+        );
+        assert!(err.to_string().contains("two columns named `sale_price` (columns 4 and 6)"), "{err}");
     }
 
     #[test]
