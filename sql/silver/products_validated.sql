@@ -82,6 +82,9 @@ typed AS (
         CASE
             WHEN oversize_bytes IS NOT NULL THEN 'record too large'
             WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
+            -- A name ingest had to cut (over 1,000 characters) is not the
+            -- page's name: it would merge offers or invent an item.
+            WHEN item LIKE {{ limits.truncated_like | sql_string }} OR vendor LIKE {{ limits.truncated_like | sql_string }} OR category LIKE {{ limits.truncated_like | sql_string }} THEN 'name too long'
             WHEN item IS NULL THEN 'missing item'
             WHEN vendor IS NULL THEN 'missing vendor'
             WHEN sale_price_raw IS NULL THEN 'missing price'

@@ -83,6 +83,9 @@ typed AS (
         CASE
             WHEN oversize_bytes IS NOT NULL THEN 'record too large'
             WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
+            -- A name ingest had to cut (over 1,000 characters) is not the
+            -- page's name: it would merge offers or invent an item.
+            WHEN vendor_name LIKE {{ limits.truncated_like | sql_string }} THEN 'name too long'
             WHEN vendor_name IS NULL THEN 'missing vendor name'
             WHEN shipping_raw IS NULL THEN 'missing shipping cost'
             WHEN shipping_compact ~ '^-[0-9]' THEN 'negative shipping cost'

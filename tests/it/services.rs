@@ -94,8 +94,15 @@ pub(crate) fn silver_types_and_quarantines_records_on_postgres() {
     records.push(record(n + 1, "P1", "$1,299.00", "In Stock")); // exact duplicate
     records.push(record(n + 2, "", "10", "In Stock")); // missing item
     records.push(record(n + 3, "P16", "9.99", "Backorder")); // unknown stock status
-    // The same record delivered twice (same snapshot, same row number) is one row.
+                                                             // The same record delivered twice (same snapshot, same row number) is one row.
     records.push(record(n + 3, "P16", "9.99", "Backorder"));
+    // A name ingest cut at its cell limit.
+    let cut_name = format!(
+        "P17{}{}",
+        "x".repeat(pricewatch_core::limits::MAX_CELL_CHARS - 20),
+        pricewatch_core::limits::TRUNCATED_MARKER
+    );
+    records.push(record(n + 4, &cut_name, "9.99", "In Stock"));
     // A snapshot that announces three rows of which two arrived: kept out
     // of silver and quarantine alike.
     let partial = |row: u32| {
@@ -157,22 +164,41 @@ pub(crate) fn silver_types_and_quarantines_records_on_postgres() {
             ),
             Err(reason) => {
                 assert!(!got.contains_key(*item), "{price:?} reached silver");
-                assert_eq!(reasons.get(*item).map(String::as_str), Some(*reason), "{price:?}");
+                assert_eq!(
+                    reasons.get(*item).map(String::as_str),
+                    Some(*reason),
+                    "{price:?}"
+                );
             }
         }
     }
     assert_eq!(got.len(), 7, "{got:?}");
     assert_eq!(got["P1"].1, "in_stock");
     assert_eq!(reasons.get("").map(String::as_str), Some("missing item"));
-    assert_eq!(reasons.get("P16").map(String::as_str), Some("unknown stock status"));
-    let count = |client: &mut postgres::Client, sql: &str| -> i64 { client.query_one(sql, &[]).unwrap().get(0) };
     assert_eq!(
-        count(&mut client, "SELECT COUNT(*) FROM silver.quarantine WHERE reason = 'duplicate'"),
+        reasons.get("P16").map(String::as_str),
+        Some("unknown stock status")
+    );
+    assert_eq!(
+        reasons.get(&cut_name).map(String::as_str),
+        Some("name too long")
+    );
+    let count = |client: &mut postgres::Client, sql: &str| -> i64 {
+        client.query_one(sql, &[]).unwrap().get(0)
+    };
+    assert_eq!(
+        count(
+            &mut client,
+            "SELECT COUNT(*) FROM silver.quarantine WHERE reason = 'duplicate'"
+        ),
         1,
         "the page's exact copy is a duplicate; the record delivered twice is one row"
     );
     assert_eq!(
-        count(&mut client, "SELECT COUNT(*) FROM silver.quarantine WHERE \"raw\" LIKE '%Late%'"),
+        count(
+            &mut client,
+            "SELECT COUNT(*) FROM silver.quarantine WHERE \"raw\" LIKE '%Late%'"
+        ),
         0,
         "an incomplete snapshot is neither silver nor quarantine"
     );
@@ -197,7 +223,9 @@ pub(crate) fn silver_types_and_quarantines_records_on_postgres() {
     };
     assert_eq!(unloadable.0, "products");
     assert!(
-        unloadable.1.starts_with("unparsable JSON: shard shardId-000000000000, sequence number 00900"),
+        unloadable
+            .1
+            .starts_with("unparsable JSON: shard shardId-000000000000, sequence number 00900"),
         "{}",
         unloadable.1
     );

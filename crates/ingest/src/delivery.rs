@@ -135,10 +135,8 @@ pub async fn deliver(
                 })
                 .collect();
             delivery.calls += 1;
-            let call = tokio::time::timeout_at(
-                policy.deadline.into(),
-                sink.put_records(stream, &entries),
-            );
+            let call =
+                tokio::time::timeout_at(policy.deadline.into(), sink.put_records(stream, &entries));
             let Ok(answer) = call.await else {
                 // Abandoned at the deadline: whether Kinesis took these is
                 // unknown, so they count as failed (the snapshot is sent
@@ -387,7 +385,10 @@ mod tests {
             ..quick()
         };
         let delivery = block_on(deliver(&stream, "s", &recs, policy));
-        assert_eq!((delivery.accepted, delivery.failed, delivery.calls), (0, 1200, 0));
+        assert_eq!(
+            (delivery.accepted, delivery.failed, delivery.calls),
+            (0, 1200, 0)
+        );
         assert!(delivery.last_error.unwrap().contains("deadline passed"));
     }
 
@@ -409,7 +410,10 @@ mod tests {
             ..quick()
         };
         let delivery = block_on(deliver(&Silent, "s", &recs, policy));
-        assert_eq!((delivery.accepted, delivery.failed, delivery.calls), (0, 700, 1));
+        assert_eq!(
+            (delivery.accepted, delivery.failed, delivery.calls),
+            (0, 700, 1)
+        );
         assert!(delivery
             .last_error
             .unwrap()

@@ -37,7 +37,9 @@ pub struct Held {
 pub enum LeaseError {
     #[error("another ingest of the {page} page is running: {} holds its lease since {}; this run sent nothing — if that run died, its lease expires at {} and the next run takes it over", .holder.holder, time(.holder.acquired_at), time(.holder.expires_at))]
     Busy { page: &'static str, holder: Holder },
-    #[error("cannot take the {page} ingest lease s3://{bucket}/{key}: {error}; this run sent nothing")]
+    #[error(
+        "cannot take the {page} ingest lease s3://{bucket}/{key}: {error}; this run sent nothing"
+    )]
     Store {
         page: &'static str,
         bucket: String,
@@ -92,7 +94,8 @@ pub async fn acquire(
                 took_over: None,
             });
         }
-        let Some((current, etag)) = store.get_tagged(bucket, &key).await.map_err(store_error)? else {
+        let Some((current, etag)) = store.get_tagged(bucket, &key).await.map_err(store_error)?
+        else {
             continue;
         };
         // A lease nobody can read is treated as expired: it can only have
@@ -147,7 +150,10 @@ impl Held {
         store: &impl ConditionalObjects,
         bucket: &str,
     ) -> Result<(), AwsError> {
-        store.delete_if(bucket, &self.key, &self.etag).await.map(|_| ())
+        store
+            .delete_if(bucket, &self.key, &self.etag)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -180,7 +186,12 @@ pub(crate) mod tests {
             Ok(self.objects.lock().unwrap().contains_key(key))
         }
         async fn get(&self, _: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
-            Ok(self.objects.lock().unwrap().get(key).map(|(b, _)| b.clone()))
+            Ok(self
+                .objects
+                .lock()
+                .unwrap()
+                .get(key)
+                .map(|(b, _)| b.clone()))
         }
         async fn put(&self, _: &str, key: &str, body: Vec<u8>, _: &str) -> AwsResult<()> {
             let etag = self.etag();
@@ -231,14 +242,26 @@ pub(crate) mod tests {
     }
 
     fn take(bucket: &Bucket, holder: &str, now: u64) -> Result<Held, LeaseError> {
-        block_on(acquire(bucket, "b", "state/", Source::Products, holder, now, 60))
+        block_on(acquire(
+            bucket,
+            "b",
+            "state/",
+            Source::Products,
+            holder,
+            now,
+            60,
+        ))
     }
 
     #[test]
     fn one_holder_at_a_time_until_it_releases() {
         let bucket = Bucket::default();
         let first = take(&bucket, "lambda", 1000).unwrap();
-        assert!(bucket.objects.lock().unwrap().contains_key("state/products.lease"));
+        assert!(bucket
+            .objects
+            .lock()
+            .unwrap()
+            .contains_key("state/products.lease"));
         let err = take(&bucket, "manual run", 1010).unwrap_err();
         let LeaseError::Busy { holder, .. } = &err else {
             panic!("{err:?}")
@@ -251,7 +274,16 @@ pub(crate) mod tests {
             "{message}"
         );
         // Another source is not blocked.
-        block_on(acquire(&bucket, "b", "state/", Source::Vendors, "manual run", 1010, 60)).unwrap();
+        block_on(acquire(
+            &bucket,
+            "b",
+            "state/",
+            Source::Vendors,
+            "manual run",
+            1010,
+            60,
+        ))
+        .unwrap();
         block_on(first.release(&bucket, "b")).unwrap();
         take(&bucket, "manual run", 1020).unwrap();
     }
@@ -278,17 +310,19 @@ pub(crate) mod tests {
             .unwrap()
             .unwrap();
         // A second taker read the same expired copy and wrote first.
-        let winner = block_on(bucket.put_if(
-            "b",
-            "state/products.lease",
-            serde_json::to_vec(&Holder {
-                holder: "winner".into(),
-                acquired_at: 1061,
-                expires_at: 1121,
-            })
-            .unwrap(),
-            Some(&etag),
-        ))
+        let winner = block_on(
+            bucket.put_if(
+                "b",
+                "state/products.lease",
+                serde_json::to_vec(&Holder {
+                    holder: "winner".into(),
+                    acquired_at: 1061,
+                    expires_at: 1121,
+                })
+                .unwrap(),
+                Some(&etag),
+            ),
+        )
         .unwrap();
         assert!(winner.is_some());
         let err = take(&bucket, "loser", 1061).unwrap_err();

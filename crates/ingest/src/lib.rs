@@ -220,7 +220,11 @@ async fn under_lease(
     sink: &impl RecordSink,
     state: &impl ConditionalObjects,
 ) -> SourceReport {
-    let lease_for = plan.retry.deadline.saturating_duration_since(Instant::now()) + LEASE_MARGIN;
+    let lease_for = plan
+        .retry
+        .deadline
+        .saturating_duration_since(Instant::now())
+        + LEASE_MARGIN;
     let held = match lease::acquire(
         state,
         &plan.state_bucket,
@@ -304,7 +308,10 @@ async fn ingest_snapshot(
     }
     // Best effort: a missing or unreadable count only skips the comparison.
     report.previous_rows = match state
-        .get(&plan.state_bucket, &rows_key(&plan.state_prefix, source.source))
+        .get(
+            &plan.state_bucket,
+            &rows_key(&plan.state_prefix, source.source),
+        )
         .await
     {
         Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).trim().parse().ok(),
@@ -370,7 +377,10 @@ pub async fn run(
     let mut reports = Vec::new();
     for source in &plan.sources {
         let location = source.location.clone();
-        let timeout = plan.retry.deadline.saturating_duration_since(Instant::now());
+        let timeout = plan
+            .retry
+            .deadline
+            .saturating_duration_since(Instant::now());
         let page = tokio::task::spawn_blocking(move || fetch(&location, timeout))
             .await
             .unwrap_or_else(|e| Err(format!("fetch task failed: {e}")));
@@ -532,8 +542,15 @@ mod tests {
         assert!(report.heartbeat);
         assert_eq!(working.accepted(), (50, vec!["pushed".to_string()]));
         assert!(stored(&bucket, "state/ingest/products.sha256").is_some());
-        assert_eq!(stored(&bucket, "state/ingest/products.rows").as_deref(), Some("50"));
-        assert_eq!(stored(&bucket, "state/ingest/products.lease"), None, "released");
+        assert_eq!(
+            stored(&bucket, "state/ingest/products.rows").as_deref(),
+            Some("50")
+        );
+        assert_eq!(
+            stored(&bucket, "state/ingest/products.lease"),
+            None,
+            "released"
+        );
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
         let (plan, _) = test_plan();
@@ -654,18 +671,29 @@ mod tests {
         assert_eq!(report.outcome, IngestOutcome::Failed);
         let error = report.error.unwrap();
         assert!(
-            error.contains("the scheduled Lambda holds its lease") && error.contains("sent nothing"),
+            error.contains("the scheduled Lambda holds its lease")
+                && error.contains("sent nothing"),
             "{error}"
         );
-        assert_eq!(stream.accepted(), (0, vec!["failed".to_string()]), "only its heartbeat");
+        assert_eq!(
+            stream.accepted(),
+            (0, vec!["failed".to_string()]),
+            "only its heartbeat"
+        );
         assert_eq!(stored(&bucket, "state/ingest/products.sha256"), None);
         drop(first);
     }
 
     #[test]
     fn an_empty_or_shrunken_page_is_pushed_with_a_warning() {
-        assert_eq!(row_warnings(0, Some(10)), ["the table has a header but no rows"]);
-        assert_eq!(row_warnings(0, None), ["the table has a header but no rows"]);
+        assert_eq!(
+            row_warnings(0, Some(10)),
+            ["the table has a header but no rows"]
+        );
+        assert_eq!(
+            row_warnings(0, None),
+            ["the table has a header but no rows"]
+        );
         assert_eq!(
             row_warnings(4, Some(10)),
             ["the table has 4 rows, down from 10 in the last snapshot"]
@@ -682,12 +710,29 @@ mod tests {
                 ..PageSpec::default()
             })
         };
-        block_on(ingest_page(&plan, &source, Ok(page(40)), 0, &stream, &bucket));
+        block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(40)),
+            0,
+            &stream,
+            &bucket,
+        ));
         let (plan, _) = test_plan();
-        let report = block_on(ingest_page(&plan, &source, Ok(page(8)), 60, &stream, &bucket));
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(8)),
+            60,
+            &stream,
+            &bucket,
+        ));
         assert_eq!(report.outcome, IngestOutcome::Pushed);
         assert_eq!(report.previous_rows, Some(40));
-        assert_eq!(report.warnings, ["the table has 8 rows, down from 40 in the last snapshot"]);
+        assert_eq!(
+            report.warnings,
+            ["the table has 8 rows, down from 40 in the last snapshot"]
+        );
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub enum ParseError {
     /// Something opened before or inside the table never closes, so the
     /// rest of the page (and maybe of the table) is hidden: `what` opened
     /// after `rows` rows of the table (header row included).
-    Unclosed { what: &'static str, rows: usize },
+    Unclosed {
+        what: &'static str,
+        rows: usize,
+    },
 }
 
 impl fmt::Display for ParseError {
@@ -180,7 +183,11 @@ pub fn parse_table(html: &str) -> Result<Table, ParseError> {
                 Some(end) => rest = &rest[end..],
                 None if table_pending => {
                     return Err(unclosed(
-                        if name == "script" { "<script>" } else { "<style>" },
+                        if name == "script" {
+                            "<script>"
+                        } else {
+                            "<style>"
+                        },
                         &rows,
                     ))
                 }
@@ -448,14 +455,22 @@ mod tests {
             ("<style>td { }", "<style>"),
             (r#"<td title="unclosed>3</td></tr>"#, "quoted attribute"),
         ] {
-            let err = parse_table(&format!("{rows}{opener}<tr><td>4</td></tr></table>")).unwrap_err();
+            let err =
+                parse_table(&format!("{rows}{opener}<tr><td>4</td></tr></table>")).unwrap_err();
             assert_eq!(err, ParseError::Unclosed { what, rows: 3 }, "{opener}");
-            assert!(err.to_string().contains("after row 3 of the table"), "{err}");
+            assert!(
+                err.to_string().contains("after row 3 of the table"),
+                "{err}"
+            );
         }
         let before = parse_table("<!-- <table><tr><th>h</th></tr></table>").unwrap_err();
-        assert!(before.to_string().contains("before the table's first row"), "{before}");
+        assert!(
+            before.to_string().contains("before the table's first row"),
+            "{before}"
+        );
         // After the table, an unclosed comment hides nothing of it.
-        let after = parse_table("<table><tr><th>h</th></tr><tr><td>1</td></tr></table><!-- footer").unwrap();
+        let after = parse_table("<table><tr><th>h</th></tr><tr><td>1</td></tr></table><!-- footer")
+            .unwrap();
         assert_eq!(after.rows, [vec!["1"]]);
     }
 
@@ -516,9 +531,11 @@ mod tests {
             html.push_str("</table></body></html>");
             let parsed = parse_table(&html).unwrap_or_else(|e| panic!("{e}: {html}"));
             let clean = |s: &String| s.split_whitespace().collect::<Vec<_>>().join(" ");
-            let expected_headers: Vec<String> = headers.iter().map(|h| clean(&format!("H{h}"))).collect();
+            let expected_headers: Vec<String> =
+                headers.iter().map(|h| clean(&format!("H{h}"))).collect();
             assert_eq!(parsed.headers, expected_headers, "{html}");
-            let expected: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(clean).collect()).collect();
+            let expected: Vec<Vec<String>> =
+                rows.iter().map(|r| r.iter().map(clean).collect()).collect();
             assert_eq!(parsed.rows, expected, "{html}");
         });
     }

@@ -149,11 +149,7 @@ pub fn content_hash(table: &Table) -> String {
 }
 
 /// Builds the snapshot of a page fetched at `fetched_at` (unix seconds).
-pub fn snapshot(
-    source: Source,
-    table: &Table,
-    fetched_at: u64,
-) -> Result<Snapshot, ColumnError> {
+pub fn snapshot(source: Source, table: &Table, fetched_at: u64) -> Result<Snapshot, ColumnError> {
     let normalised: Vec<String> = table.headers.iter().map(|h| normalise_header(h)).collect();
     for (second, name) in normalised.iter().enumerate() {
         if let Some(first) = normalised[..second].iter().position(|n| n == name) {
@@ -214,7 +210,10 @@ pub fn snapshot(
             // What the warehouse needs to accept the snapshot only whole:
             // how many rows it has and what they hash to (a string, like
             // every value ingest sends: SUPER casts only strings to VARCHAR).
-            meta.insert(SNAPSHOT_ROWS_KEY.into(), table.rows.len().to_string().into());
+            meta.insert(
+                SNAPSHOT_ROWS_KEY.into(),
+                table.rows.len().to_string().into(),
+            );
             meta.insert(PAGE_HASH_KEY.into(), content_hash.clone().into());
             let mut payload = meta.clone();
             for (key, value) in keys.iter().zip(row) {
@@ -319,7 +318,10 @@ mod tests {
         assert_eq!(first["row_number"], 1);
         assert_eq!(first["fetched_at"], "2026-11-25T01:02:03Z");
         assert_eq!(first["snapshot_rows"], "2");
-        assert_eq!(first["page_hash"].as_str(), Some(snap.content_hash.as_str()));
+        assert_eq!(
+            first["page_hash"].as_str(),
+            Some(snap.content_hash.as_str())
+        );
         assert!(snap.snapshot_id.ends_with(&snap.content_hash[..8]));
         assert_eq!(snap.records[0].partition_key, "Laptop|Acme");
         // A broken row is still sent (the warehouse quarantines it).
@@ -378,7 +380,14 @@ mod tests {
     #[test]
     fn a_column_named_twice_is_refused() {
         let t = table(
-            &["Item", "Category", "Vendor", "Sale Price", "Stock Status", "sale_price"],
+            &[
+                "Item",
+                "Category",
+                "Vendor",
+                "Sale Price",
+                "Stock Status",
+                "sale_price",
+            ],
             &[&["Kettle", "Kitchen", "Acme", "1.00", "In Stock", "999.00"]],
         );
         let err = snapshot(Source::Products, &t, 0).unwrap_err();
@@ -391,7 +400,11 @@ mod tests {
                 second: 6
             }
         );
-        assert!(err.to_string().contains("two columns named `sale_price` (columns 4 and 6)"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("two columns named `sale_price` (columns 4 and 6)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -475,7 +488,10 @@ mod tests {
             .unwrap();
         assert!(bytes > MAX_RECORD_BYTES);
         assert_eq!(oversize["row_number"], 2);
-        assert_eq!(oversize["snapshot_rows"], "3", "an oversize row still counts");
+        assert_eq!(
+            oversize["snapshot_rows"], "3",
+            "an oversize row still counts"
+        );
         assert!(oversize.get("item").is_none());
         assert_eq!(payload(&snap.records[2])["item"], "Null");
     }

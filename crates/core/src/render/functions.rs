@@ -362,7 +362,8 @@ mod tests {
         }
         let amount = amount_text("x");
         assert!(amount.contains("WHEN x ~ '^[0-9]+,[0-9]{1,2}$' THEN REPLACE(x, ',', '.')"));
-        assert!(amount.contains("WHEN x ~ '^[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$' THEN REPLACE(x, ',', '')"));
+        assert!(amount
+            .contains("WHEN x ~ '^[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$' THEN REPLACE(x, ',', '')"));
     }
 
     #[test]

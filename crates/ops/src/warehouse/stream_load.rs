@@ -183,6 +183,9 @@ mod tests {
         let mut keyed = record("2", br#"{"a":"b"}"#);
         keyed.partition_key = "k\0ey".into();
         let sql = load_statements("s", "t", &[keyed]).unwrap();
-        assert!(sql.contains("'key'") && sql.contains(r#"CAST('{"a":"b"}' AS JSONB)"#), "{sql}");
+        assert!(
+            sql.contains("'key'") && sql.contains(r#"CAST('{"a":"b"}' AS JSONB)"#),
+            "{sql}"
+        );
     }
 }
