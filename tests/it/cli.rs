@@ -225,6 +225,16 @@ pub(crate) fn bad_config_is_named_by_file_line_and_key() {
             "environments/dev.yaml:1: account_id: `12345` is not an AWS account id",
         ),
         (
+            "unknown timeout",
+            format!("{DEV_HEADER}timeouts:\n  connect_secs: 3\n"),
+            "environments/dev.yaml:4: timeouts.connect_secs: unknown key `connect_secs`",
+        ),
+        (
+            "zero timeout",
+            format!("{DEV_HEADER}timeouts:\n  lock_seconds: 0\n"),
+            "timeouts.lock_seconds",
+        ),
+        (
             "empty file",
             String::new(),
             "environments/dev.yaml: the file is empty",
@@ -404,4 +414,79 @@ pub(crate) fn rendering_into_the_project_itself_is_refused() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("it is the project directory"));
+}
+
+/// A loopback port that accepts TCP connections and never answers; the
+/// listening thread holds them until the test process ends.
+fn silent_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().collect();
+        drop(held);
+    });
+    port
+}
+
+pub(crate) fn check_gives_up_on_a_warehouse_that_never_answers() {
+    let port = silent_port();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(support::project_dir())
+        .args(["--env", "local", "check", "--no-publish"])
+        .env_remove("PRICEWATCH_ENV")
+        .env(
+            "PRICEWATCH_DATABASE_URL",
+            format!("postgres://pricewatch@127.0.0.1:{port}/pricewatch"),
+        )
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .output()
+        .expect("run pricewatch");
+    let err = stderr(&out);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "opening a PostgreSQL session at postgres://…@127.0.0.1:{port}/pricewatch: gave up after 10 s (timeouts.connect_seconds)"
+        )) && err.contains("pg_isready"),
+        "{err}"
+    );
+}
+
+pub(crate) fn status_gives_up_on_an_aws_endpoint_that_never_answers() {
+    let port = silent_port();
+    let project = support::project_copy();
+    let local = project.path().join("environments/local.yaml");
+    let mut yaml = std::fs::read_to_string(&local).unwrap();
+    yaml.push_str("\ntimeouts:\n  aws_call_seconds: 5\n");
+    std::fs::write(&local, yaml).unwrap();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(project.path())
+        .args(["--env", "local", "status"])
+        .env_remove("PRICEWATCH_ENV")
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env(
+            "PRICEWATCH_DATABASE_URL",
+            format!("postgres://pricewatch@127.0.0.1:{port}/pricewatch"),
+        )
+        .output()
+        .expect("run pricewatch");
+    let err = stderr(&out);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{err}"
+    );
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("sts:GetCallerIdentity failed")
+            && err.contains("after 5s")
+            && err.contains("timeouts.aws_call_seconds"),
+        "{err}"
+    );
 }

@@ -518,9 +518,12 @@ pub(crate) fn publishing_uploads_links_by_presigned_urls_and_removes_stale_pages
         use pricewatch_core::cloud::ObjectStore as _;
         let aws = pricewatch_aws::Context::for_env(&env).await;
         let objects = aws.objects().await.unwrap();
-        let warehouse = pricewatch_ops::warehouse::postgres::Postgres::connect(&pg.url())
-            .await
-            .unwrap();
+        let warehouse = pricewatch_ops::warehouse::postgres::Postgres::connect(
+            &pg.url(),
+            &env.settings.timeouts,
+        )
+        .await
+        .unwrap();
         let data = pricewatch_ops::report_data::gather(
             &warehouse,
             "local",

@@ -252,3 +252,51 @@ pub(crate) fn moto_answers_sts_with_the_local_account() {
         "{body}"
     );
 }
+
+/// A statement behind another session's lock, and one that runs too long,
+/// end in a timeout naming the limit and what to do, not in a wait.
+pub(crate) fn held_locks_and_long_statements_end_in_timeouts() {
+    use pricewatch_core::cloud::{Statements as _, WarehouseError};
+    let pg = Postgres::start();
+    let mut holder = pg.connect("pricewatch");
+    holder.batch_execute("CREATE TABLE held (x INT)").unwrap();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let timeouts = pricewatch_core::config::TimeoutSettings {
+        lock_seconds: 1,
+        statement_seconds: 2,
+        ..Default::default()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let session = pricewatch_ops::warehouse::postgres::Postgres::connect(&pg.url(), &timeouts)
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let error = session
+            .query("reading held", "SELECT * FROM held")
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(matches!(error, WarehouseError::TimedOut { .. }), "{error}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with("reading held: waiting for a lock on PostgreSQL")
+                && message.contains("gave up after 1 s (timeouts.lock_seconds)")
+                && message.contains("pricewatch status"),
+            "{message}"
+        );
+        let error = session
+            .execute("sleeping", "SELECT pg_sleep(10)")
+            .await
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with("sleeping on PostgreSQL")
+                && message.contains("gave up after 2 s (timeouts.statement_seconds)"),
+            "{message}"
+        );
+    });
+    holder.batch_execute("ROLLBACK").unwrap();
+}

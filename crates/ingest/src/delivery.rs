@@ -166,6 +166,8 @@ pub async fn deliver(
                     }
                 }
                 Err(e) => {
+                    // A timed-out call used its whole budget, retries
+                    // included: another round would only hold the run.
                     let retryable =
                         matches!(e.kind, AwsErrorKind::Throttled | AwsErrorKind::Unavailable);
                     delivery.last_error = Some(e.to_string());

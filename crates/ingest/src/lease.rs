@@ -241,7 +241,7 @@ pub(crate) mod tests {
         }
     }
 
-    fn take(bucket: &Bucket, holder: &str, now: u64) -> Result<Held, LeaseError> {
+    fn take(bucket: &Bucket, holder: &str, now: u64) -> Result<Held, Box<LeaseError>> {
         block_on(acquire(
             bucket,
             "b",
@@ -251,6 +251,7 @@ pub(crate) mod tests {
             now,
             60,
         ))
+        .map_err(Box::new)
     }
 
     #[test]
@@ -263,7 +264,7 @@ pub(crate) mod tests {
             .unwrap()
             .contains_key("state/products.lease"));
         let err = take(&bucket, "manual run", 1010).unwrap_err();
-        let LeaseError::Busy { holder, .. } = &err else {
+        let LeaseError::Busy { holder, .. } = &*err else {
             panic!("{err:?}")
         };
         assert_eq!(holder.holder, "lambda");
@@ -297,7 +298,7 @@ pub(crate) mod tests {
         // The crashed run's late release cannot remove its successor's lease.
         block_on(crashed.release(&bucket, "b")).unwrap();
         assert!(matches!(
-            take(&bucket, "third", 1062),
+            take(&bucket, "third", 1062).map_err(|e| *e),
             Err(LeaseError::Busy { .. })
         ));
     }

@@ -29,6 +29,9 @@ pub enum AwsErrorKind {
     Invalid,
     /// Network or service trouble: try again.
     Unavailable,
+    /// No answer within the call's time limit (`timeouts.aws_call_seconds`,
+    /// retries included).
+    TimedOut,
     /// The named resource does not exist.
     NotFound,
     /// The resource already exists (or an operation on it is running).
@@ -49,6 +52,9 @@ impl AwsErrorKind {
             AwsErrorKind::AccessDenied => " (the credentials lack a permission: see docs/operations.md)",
             AwsErrorKind::Throttled => " (still throttled after retries: try again in a minute)",
             AwsErrorKind::Unavailable => " (AWS did not answer: check the network or endpoint, then retry)",
+            AwsErrorKind::TimedOut => {
+                " (no answer within timeouts.aws_call_seconds, retries included: check the network and the endpoint — AWS_ENDPOINT_URL or the env's aws.endpoint_url — then rerun the command)"
+            }
             AwsErrorKind::Unsupported => " (the endpoint does not implement this operation)",
             AwsErrorKind::Invalid
             | AwsErrorKind::NotFound
@@ -227,6 +233,15 @@ pub enum WarehouseError {
     Unreachable { target: String, message: String },
     #[error("{context} failed: {message}")]
     Statement { context: String, message: String },
+    /// A bounded wait ran out: what was waited on, the limit and its
+    /// setting, and what to do next.
+    #[error("{waited_on}: gave up after {seconds} s ({setting}); {next}")]
+    TimedOut {
+        waited_on: String,
+        seconds: u64,
+        setting: String,
+        next: String,
+    },
 }
 
 /// Runs SQL in the warehouse.

@@ -136,6 +136,25 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
     }
 
     check_pricing(s, &mut p);
+    p.range(
+        "timeouts.connect_seconds",
+        s.timeouts.connect_seconds,
+        1,
+        300,
+    );
+    p.range(
+        "timeouts.statement_seconds",
+        s.timeouts.statement_seconds,
+        1,
+        86_400,
+    );
+    p.range("timeouts.lock_seconds", s.timeouts.lock_seconds, 1, 86_400);
+    p.range(
+        "timeouts.aws_call_seconds",
+        s.timeouts.aws_call_seconds,
+        5,
+        900,
+    );
     p.range("deploy.parallelism", s.deploy.parallelism, 1, 16);
     if let Some(role) = &s.deploy.cloudformation_role_arn {
         let in_account = role
