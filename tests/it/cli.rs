@@ -225,6 +225,28 @@ pub(crate) fn bad_config_is_named_by_file_line_and_key() {
             "environments/dev.yaml:1: account_id: `12345` is not an AWS account id",
         ),
         (
+            "an e-mail that would add a section to the stack",
+            format!(
+                "{DEV_HEADER}{}",
+                r#"alarms:
+  page:
+    email:
+      - "ops@example.com\"\nConditions:\n\tNever: !Equals [a, b]"
+"#
+            ),
+            "environments/dev.yaml:6: alarms.page.email[0]: \"ops@example.com\\\"\\nConditions:\\n\\tNever: !Equals [a, b]\" is not a plain e-mail address",
+        ),
+        (
+            "a page URL at the metadata service",
+            format!("{DEV_HEADER}ingest:\n  products_url: http://169.254.169.254/latest/meta-data/\n"),
+            "environments/dev.yaml:4: ingest.products_url: `http://169.254.169.254/latest/meta-data/` must not point at a link-local or cloud metadata address",
+        ),
+        (
+            "a page URL that changes in YAML",
+            format!("{DEV_HEADER}ingest:\n  vendors_url: 'https://example.com/\\x41\"'\n"),
+            "ingest.vendors_url: `https://example.com/\\x41\"` may hold only the characters of a URL",
+        ),
+        (
             "unknown timeout",
             format!("{DEV_HEADER}timeouts:\n  connect_secs: 3\n"),
             "environments/dev.yaml:4: timeouts.connect_secs: unknown key `connect_secs`",

@@ -105,6 +105,7 @@ fn main() {
         trial("security::the_least_privilege_rule_catches_wildcards", &[], security::the_least_privilege_rule_catches_wildcards),
         trial("security::everything_that_stores_data_is_encrypted_and_nothing_is_public", &[], security::everything_that_stores_data_is_encrypted_and_nothing_is_public),
         trial("security::the_secret_scanner_finds_planted_secrets", &[], security::the_secret_scanner_finds_planted_secrets),
+        trial("security::config_strings_cannot_change_a_stack_template", &[], security::config_strings_cannot_change_a_stack_template),
         trial("security::no_literal_secret_in_config_templates_or_sql", &[], security::no_literal_secret_in_config_templates_or_sql),
         trial("security::checkov_suppressions_are_justified_and_documented", &[], security::checkov_suppressions_are_justified_and_documented),
         trial("security::the_glob_matches_like_iam", &[], security::the_glob_matches_like_iam),

@@ -148,6 +148,17 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
         )?)))
     });
 
+    // The one way a config string enters a stack template: a quoted YAML
+    // scalar no value can break out of.
+    tera.register_filter(
+        "yaml_string",
+        |value: &Value, _: &HashMap<String, Value>| match value {
+            Value::String(text) => Ok(Value::String(crate::escape::yaml_string(text))),
+            other => Err(tera::Error::msg(format!(
+                "yaml_string takes a string, got {other}"
+            ))),
+        },
+    );
     tera.register_filter(
         "sql_string",
         move |value: &Value, _: &HashMap<String, Value>| match value {
