@@ -512,3 +512,44 @@ pub(crate) fn status_gives_up_on_an_aws_endpoint_that_never_answers() {
         "{err}"
     );
 }
+
+/// `render --out` through a symbolic link is refused before anything is
+/// written or removed where the link points.
+#[cfg(unix)]
+pub(crate) fn render_never_follows_a_symlinked_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real");
+    let render = |out: &Path| {
+        pricewatch(
+            &support::project_dir(),
+            &["--env", "dev", "render", "--out", out.to_str().unwrap()],
+        )
+    };
+    assert!(render(&real).status.success());
+    let before = files_under(&real);
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = render(&link);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    // A folder of the previous render replaced by a link elsewhere.
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::rename(real.join("sql"), elsewhere.join("sql")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("sql"), real.join("sql")).unwrap();
+    let out = render(&real);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        files_under(&elsewhere).len(),
+        before.iter().filter(|(p, _)| p.starts_with("sql")).count()
+    );
+}

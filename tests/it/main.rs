@@ -75,6 +75,8 @@ fn main() {
         trial("cli::dashboard_mistakes_are_named_by_key_before_any_aws_call", &[], cli::dashboard_mistakes_are_named_by_key_before_any_aws_call),
         trial("cli::a_model_cycle_is_named", &[], cli::a_model_cycle_is_named),
         trial("cli::rendering_into_the_project_itself_is_refused", &[], cli::rendering_into_the_project_itself_is_refused),
+        #[cfg(unix)]
+        trial("cli::render_never_follows_a_symlinked_folder", &[], cli::render_never_follows_a_symlinked_folder),
         trial("cli::check_gives_up_on_a_warehouse_that_never_answers", &[], cli::check_gives_up_on_a_warehouse_that_never_answers),
         trial("cli::status_gives_up_on_an_aws_endpoint_that_never_answers", &[], cli::status_gives_up_on_an_aws_endpoint_that_never_answers),
         trial("dashboard_moto::publish_creates_once_then_changes_nothing_it_can_compare", &[Need::Moto], dashboard_moto::publish_creates_once_then_changes_nothing_it_can_compare),
