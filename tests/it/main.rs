@@ -99,6 +99,7 @@ fn main() {
         trial("lambda_runtime::the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api", &[Need::Moto, Need::Lambdas], lambda_runtime::the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api),
         trial("operate_local::run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails", &[Need::Postgres, Need::Moto, Need::Lambdas], operate_local::run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails),
         trial("refresh_local::ingest_then_refresh_fills_bronze_silver_and_gold", &[Need::Postgres, Need::Moto], refresh_local::ingest_then_refresh_fills_bronze_silver_and_gold),
+        trial("refresh_local::poison_cells_are_quarantined_and_the_next_snapshot_still_loads", &[Need::Postgres, Need::Moto], refresh_local::poison_cells_are_quarantined_and_the_next_snapshot_still_loads),
         trial("refresh_local::a_failing_model_skips_its_downstream_and_exits_1", &[Need::Postgres, Need::Moto], refresh_local::a_failing_model_skips_its_downstream_and_exits_1),
         trial("render_snapshots::rendered_files_match_the_snapshots", &[], render_snapshots::rendered_files_match_the_snapshots),
         trial("report_local::the_report_shows_the_gold_models_and_loads_in_a_browser", &[Need::Postgres, Need::Moto, Need::Browser], report_local::the_report_shows_the_gold_models_and_loads_in_a_browser),
