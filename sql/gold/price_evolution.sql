@@ -27,7 +27,7 @@ SELECT
     cur.sale_price - prev.sale_price AS price_change,
     CASE
         WHEN prev.sale_price > 0
-            THEN CAST(ROUND((cur.sale_price - prev.sale_price) * 100.0 / prev.sale_price, 2) AS NUMERIC(9, 2))
+            THEN CAST(ROUND((cur.sale_price - prev.sale_price) * 100.0 / prev.sale_price, 2) AS NUMERIC(15, 2))
     END AS price_change_pct
 FROM prices AS cur
 LEFT JOIN prices AS prev

@@ -38,7 +38,7 @@ SELECT
     w.avg_price - s.avg_price AS price_change,
     CASE
         WHEN s.avg_price > 0
-            THEN CAST(ROUND((w.avg_price - s.avg_price) * 100.0 / s.avg_price, 2) AS NUMERIC(9, 2))
+            THEN CAST(ROUND((w.avg_price - s.avg_price) * 100.0 / s.avg_price, 2) AS NUMERIC(15, 2))
     END AS price_change_pct
 FROM windowed AS w
 INNER JOIN per_snapshot AS s

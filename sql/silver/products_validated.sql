@@ -1,8 +1,8 @@
-{{ config(materialized="materialized_view", description="Every product row of every snapshot (heartbeats left out), typed, with the reason it is invalid (NULL when valid); a page row delivered more than once (a retried put, or a snapshot reloaded from the archive while the stream still held it) counts once: the row's own rules first, then duplicates within the snapshot — every copy of an offer (item and vendor) listed with different category, price or stock status is a conflicting duplicate, and an exact copy beyond the first is a duplicate. silver.products and silver.quarantine read from it, so each rule is written once and page rows = silver rows + quarantined rows.") }}
+{{ config(materialized="materialized_view", description="Every product row of every complete snapshot (heartbeats and unloadable records left out), typed, with the reason it is invalid (NULL when valid); a page row delivered more than once (a retried put, or a snapshot reloaded from the archive while the stream still held it) counts once: the row's own rules first, then duplicates within the snapshot — every copy of an offer (item and vendor) listed with different category, price or stock status is a conflicting duplicate, and an exact copy beyond the first is a duplicate. silver.products and silver.quarantine read from it, so each rule is written once and page rows = silver rows + quarantined rows.") }}
 WITH records AS (
     -- What the stream delivered and, on Redshift, what `pricewatch
     -- backfill` reloaded from the S3 archive next to it.
-    SELECT sequence_number, payload FROM {{ ref(model="bronze.products") }}
+    SELECT sequence_number, payload, approximate_arrival_timestamp FROM {{ ref(model="bronze.products") }}
     {{ archived_records(source="products") }}
 ),
 
@@ -20,8 +20,10 @@ extracted AS (
         LOWER(TRIM({{ json_text(column="payload", key="stock_status") }})) AS stock_status_raw,
         {{ json_to_text(column="payload") }} AS "raw"
     FROM records
-    -- Page rows only: records from before record_type existed are rows too.
-    WHERE COALESCE({{ json_text(column="payload", key="record_type") }}, 'row') = 'row'
+    -- Page rows only (unloadable records are quarantined as such): records
+    -- from before record_type existed are rows too.
+    WHERE payload IS NOT NULL
+        AND COALESCE({{ json_text(column="payload", key="record_type") }}, 'row') = 'row'
 ),
 
 -- One record per page row: a row delivered twice (a retried put, or a
@@ -29,12 +31,17 @@ extracted AS (
 -- Records without a snapshot or row number cannot be matched and all stay.
 delivered AS (
     SELECT
-        *,
+        e.*,
         ROW_NUMBER() OVER (
-            PARTITION BY snapshot_id, page_row
-            ORDER BY LENGTH(sequence_number), sequence_number
+            PARTITION BY e.snapshot_id, e.page_row
+            ORDER BY LENGTH(e.sequence_number), e.sequence_number
         ) AS delivery
-    FROM extracted
+    FROM extracted AS e
+    -- Complete snapshots only (silver.snapshots): a run cut off mid-delivery
+    -- never becomes the latest page.
+    LEFT JOIN {{ ref(model="silver.snapshots") }} AS s
+        ON s.source = 'products' AND e.snapshot_id = s.snapshot_id
+    WHERE e.snapshot_id IS NULL OR s.complete
 ),
 
 cleaned AS (
@@ -51,17 +58,25 @@ cleaned AS (
         category,
         vendor,
         sale_price_raw,
-        {{ regexp_replace_all(expr="sale_price_raw", pattern="[$, ]", replacement="") }} AS price_digits,
+        price_compact,
+        {{ amount_text(expr="price_compact") }} AS price_text,
         CASE
             WHEN stock_status_raw IN ('in stock', 'instock', 'available') THEN 'in_stock'
             WHEN stock_status_raw IN ('out of stock', 'sold out', 'unavailable') THEN 'out_of_stock'
             WHEN stock_status_raw IN ('limited stock', 'low stock', 'few left', 'limited') THEN 'limited_stock'
         END AS stock_status,
         "raw"
-    FROM delivered
-    WHERE delivery = 1 OR snapshot_id IS NULL OR page_row IS NULL
+    FROM (
+        SELECT
+            *,
+            {{ regexp_replace_all(expr="sale_price_raw", pattern="[$ ]", replacement="") }} AS price_compact
+        FROM delivered
+        WHERE delivery = 1 OR snapshot_id IS NULL OR page_row IS NULL
+    ) AS d
 ),
 
+-- A price is at most 99,999,999.99 in whole cents (trailing zeros allowed):
+-- every gold figure built from it fits its NUMERIC column.
 typed AS (
     SELECT
         sequence_number,
@@ -72,18 +87,23 @@ typed AS (
         category,
         vendor,
         CASE
-            WHEN price_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN CAST(price_digits AS NUMERIC(12, 2))
+            WHEN price_text ~ '^0*[0-9]{1,8}([.][0-9]{1,2}0*)?$' THEN CAST(price_text AS NUMERIC(12, 2))
         END AS sale_price,
         stock_status,
         CASE
             WHEN oversize_bytes IS NOT NULL THEN 'record too large'
             WHEN snapshot_id IS NULL OR observed_at IS NULL THEN 'missing snapshot metadata'
+            -- A name ingest had to cut (over 1,000 characters) is not the
+            -- page's name: it would merge offers or invent an item.
+            WHEN item LIKE {{ limits.truncated_like | sql_string }} OR vendor LIKE {{ limits.truncated_like | sql_string }} OR category LIKE {{ limits.truncated_like | sql_string }} THEN 'name too long'
             WHEN item IS NULL THEN 'missing item'
             WHEN vendor IS NULL THEN 'missing vendor'
             WHEN sale_price_raw IS NULL THEN 'missing price'
-            WHEN price_digits ~ '^-[0-9]+([.][0-9]+)?$' THEN 'non-positive price'
-            WHEN NOT price_digits ~ '^[0-9]{1,10}([.][0-9]+)?$' THEN 'unparsable price'
-            WHEN CAST(price_digits AS NUMERIC(12, 2)) = 0 THEN 'non-positive price'
+            WHEN price_compact ~ '^-[0-9]' THEN 'non-positive price'
+            WHEN price_text IS NULL THEN 'unparsable price'
+            WHEN price_text ~ '[.][0-9]{2}0*[1-9]' THEN 'price finer than a cent'
+            WHEN NOT price_text ~ '^0*[0-9]{1,8}([.][0-9]+)?$' THEN 'price out of range'
+            WHEN CAST(price_text AS NUMERIC(12, 2)) = 0 THEN 'non-positive price'
             WHEN stock_status IS NULL THEN 'unknown stock status'
 {%- if settings.warehouse.allowed_categories %}
             WHEN category IS NULL OR category NOT IN ({% for c in settings.warehouse.allowed_categories %}{{ c | sql_string }}{% if not loop.last %}, {% endif %}{% endfor %}) THEN 'category not allowed'

@@ -5,15 +5,18 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{with_services, Session};
 use crate::cli::DocsArgs;
 use crate::error::ExitStatus;
+use crate::owned_dir::OwnedDir;
 use pricewatch_core::catalog::{Catalog, Entry, Facts};
 use pricewatch_core::time::utc_text;
 use pricewatch_ops::warehouse::Statements;
+
+/// Marks a folder `pricewatch docs` wrote and lists its files.
+const MARKER: &str = ".pricewatch-docs";
 
 #[derive(Serialize)]
 struct Written {
@@ -51,6 +54,7 @@ pub(super) fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatu
             .join(&env.name)
             .join("docs")
     });
+    let out = OwnedDir::open(&dir, MARKER, "pricewatch docs")?;
     let facts = if args.no_warehouse {
         None
     } else {
@@ -80,11 +84,12 @@ pub(super) fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatu
             serde_json::to_string_pretty(&catalog.entries).expect("entries serialize"),
         ),
     ];
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (name, text) in &files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
+    out.write(
+        &files
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.clone().into_bytes()))
+            .collect::<Vec<_>>(),
+    )?;
     let written = Written {
         env: env.name.clone(),
         dir,

@@ -1,6 +1,6 @@
 //! `pricewatch ingest`: the ingest Lambda's code, run in-process.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{with_services, Session};
 use crate::cli::IngestArgs;
@@ -37,7 +37,12 @@ pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
         state_bucket: names.artifacts_bucket.clone(),
         state_prefix: ingest.state_prefix.clone(),
         archive_bucket: names.archive_bucket.clone(),
-        retry: RetryPolicy::standard(Duration::from_secs(args.retry_for)),
+        // One deadline for the whole run, from its start.
+        retry: RetryPolicy::standard(Instant::now() + Duration::from_secs(args.retry_for)),
+        holder: format!(
+            "pricewatch ingest ({})",
+            pricewatch_ops::warehouse::lease::holder_id()
+        ),
     }
 }
 
@@ -53,15 +58,19 @@ pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitSta
         )
         .await)
     })?;
-    for report in reports
-        .iter()
-        .filter(|r| r.outcome == IngestOutcome::Failed)
-    {
-        session.reporter.warn(&format!(
-            "{}: {}",
-            report.source,
-            report.error.as_deref().unwrap_or("failed")
-        ));
+    for report in &reports {
+        for warning in &report.warnings {
+            session
+                .reporter
+                .warn(&format!("{}: {warning}", report.source));
+        }
+        if report.outcome == IngestOutcome::Failed {
+            session.reporter.warn(&format!(
+                "{}: {}",
+                report.source,
+                report.error.as_deref().unwrap_or("failed")
+            ));
+        }
     }
     session
         .printer

@@ -3,7 +3,7 @@
 //! `--publish` puts it in the env's private artifacts bucket and prints a
 //! presigned URL of its index.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -12,9 +12,10 @@ use serde::Serialize;
 use super::{with_services, Session};
 use crate::cli::ReportArgs;
 use crate::error::ExitStatus;
+use crate::owned_dir::OwnedDir;
 use pricewatch_aws::endpoint_override;
 use pricewatch_core::catalog::Catalog;
-use pricewatch_core::report::{self, Page, MARKER};
+use pricewatch_core::report::{self, MARKER};
 use pricewatch_core::time::now_unix;
 use pricewatch_ops::report_publish::{self, Published};
 
@@ -36,7 +37,7 @@ pub(super) fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitSta
             .join(&env.name)
             .join("report")
     });
-    check_dir(&dir)?;
+    let out = OwnedDir::open(&dir, MARKER, "pricewatch report")?;
     // An emulated S3 (moto) gives URLs nobody else can open.
     let local_aws = endpoint_override(env).is_some();
     let publish = args.publish && !local_aws;
@@ -56,7 +57,12 @@ pub(super) fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitSta
         let catalog = Catalog::new(&bundle.models, &bundle.checks, facts.as_ref()).html();
         let pages = report::build(&data, Some(&catalog), &|file| file.to_string())?;
         // On disk first: a failed upload still leaves the site to open.
-        write_site(&dir, &pages)?;
+        out.write(
+            &pages
+                .iter()
+                .map(|p| (p.file.clone(), p.html.clone().into_bytes()))
+                .collect::<Vec<_>>(),
+        )?;
         let published = if publish {
             let bucket = &env.names().artifacts_bucket;
             session.reporter.info(&format!(
@@ -90,38 +96,6 @@ pub(super) fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitSta
         .printer
         .result(|| text(&written, &session.elapsed()), &written);
     Ok(ExitStatus::Success)
-}
-
-/// Refuses a non-empty directory pricewatch did not write: nothing of the
-/// user's is deleted.
-fn check_dir(dir: &Path) -> anyhow::Result<()> {
-    let Ok(mut entries) = std::fs::read_dir(dir) else {
-        return Ok(());
-    };
-    if entries.next().is_some() && !dir.join(MARKER).exists() {
-        anyhow::bail!(
-            "{} is not empty and holds no earlier report ({MARKER}): choose another --out or empty it",
-            dir.display()
-        );
-    }
-    Ok(())
-}
-
-fn write_site(dir: &Path, pages: &[Page]) -> anyhow::Result<()> {
-    let context = || format!("cannot write the report to {}", dir.display());
-    if dir.join(MARKER).exists() {
-        std::fs::remove_dir_all(dir).with_context(context)?;
-    }
-    std::fs::create_dir_all(dir).with_context(context)?;
-    std::fs::write(
-        dir.join(MARKER),
-        "written by `pricewatch report`; the next run replaces this directory\n",
-    )
-    .with_context(context)?;
-    for page in pages {
-        std::fs::write(dir.join(&page.file), &page.html).with_context(context)?;
-    }
-    Ok(())
 }
 
 fn text(written: &Written, elapsed: &str) -> String {

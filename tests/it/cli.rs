@@ -225,6 +225,38 @@ pub(crate) fn bad_config_is_named_by_file_line_and_key() {
             "environments/dev.yaml:1: account_id: `12345` is not an AWS account id",
         ),
         (
+            "an e-mail that would add a section to the stack",
+            format!(
+                "{DEV_HEADER}{}",
+                r#"alarms:
+  page:
+    email:
+      - "ops@example.com\"\nConditions:\n\tNever: !Equals [a, b]"
+"#
+            ),
+            "environments/dev.yaml:6: alarms.page.email[0]: \"ops@example.com\\\"\\nConditions:\\n\\tNever: !Equals [a, b]\" is not a plain e-mail address",
+        ),
+        (
+            "a page URL at the metadata service",
+            format!("{DEV_HEADER}ingest:\n  products_url: http://169.254.169.254/latest/meta-data/\n"),
+            "environments/dev.yaml:4: ingest.products_url: `http://169.254.169.254/latest/meta-data/` must not point at a link-local or cloud metadata address",
+        ),
+        (
+            "a page URL that changes in YAML",
+            format!("{DEV_HEADER}ingest:\n  vendors_url: 'https://example.com/\\x41\"'\n"),
+            "ingest.vendors_url: `https://example.com/\\x41\"` may hold only the characters of a URL",
+        ),
+        (
+            "unknown timeout",
+            format!("{DEV_HEADER}timeouts:\n  connect_secs: 3\n"),
+            "environments/dev.yaml:4: timeouts.connect_secs: unknown key `connect_secs`",
+        ),
+        (
+            "zero timeout",
+            format!("{DEV_HEADER}timeouts:\n  lock_seconds: 0\n"),
+            "timeouts.lock_seconds",
+        ),
+        (
             "empty file",
             String::new(),
             "environments/dev.yaml: the file is empty",
@@ -404,4 +436,120 @@ pub(crate) fn rendering_into_the_project_itself_is_refused() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("it is the project directory"));
+}
+
+/// A loopback port that accepts TCP connections and never answers; the
+/// listening thread holds them until the test process ends.
+fn silent_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().collect();
+        drop(held);
+    });
+    port
+}
+
+pub(crate) fn check_gives_up_on_a_warehouse_that_never_answers() {
+    let port = silent_port();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(support::project_dir())
+        .args(["--env", "local", "check", "--no-publish"])
+        .env_remove("PRICEWATCH_ENV")
+        .env(
+            "PRICEWATCH_DATABASE_URL",
+            format!("postgres://pricewatch@127.0.0.1:{port}/pricewatch"),
+        )
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .output()
+        .expect("run pricewatch");
+    let err = stderr(&out);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "opening a PostgreSQL session at postgres://…@127.0.0.1:{port}/pricewatch: gave up after 10 s (timeouts.connect_seconds)"
+        )) && err.contains("pg_isready"),
+        "{err}"
+    );
+}
+
+pub(crate) fn status_gives_up_on_an_aws_endpoint_that_never_answers() {
+    let port = silent_port();
+    let project = support::project_copy();
+    let local = project.path().join("environments/local.yaml");
+    let mut yaml = std::fs::read_to_string(&local).unwrap();
+    yaml.push_str("\ntimeouts:\n  aws_call_seconds: 5\n");
+    std::fs::write(&local, yaml).unwrap();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(project.path())
+        .args(["--env", "local", "status"])
+        .env_remove("PRICEWATCH_ENV")
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}"))
+        .env(
+            "PRICEWATCH_DATABASE_URL",
+            format!("postgres://pricewatch@127.0.0.1:{port}/pricewatch"),
+        )
+        .output()
+        .expect("run pricewatch");
+    let err = stderr(&out);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{err}"
+    );
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("sts:GetCallerIdentity failed")
+            && err.contains("after 5s")
+            && err.contains("timeouts.aws_call_seconds"),
+        "{err}"
+    );
+}
+
+/// `render --out` through a symbolic link is refused before anything is
+/// written or removed where the link points.
+#[cfg(unix)]
+pub(crate) fn render_never_follows_a_symlinked_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = tmp.path().join("real");
+    let render = |out: &Path| {
+        pricewatch(
+            &support::project_dir(),
+            &["--env", "dev", "render", "--out", out.to_str().unwrap()],
+        )
+    };
+    assert!(render(&real).status.success());
+    let before = files_under(&real);
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = render(&link);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    // A folder of the previous render replaced by a link elsewhere.
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::rename(real.join("sql"), elsewhere.join("sql")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.join("sql"), real.join("sql")).unwrap();
+    let out = render(&real);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        files_under(&elsewhere).len(),
+        before.iter().filter(|(p, _)| p.starts_with("sql")).count()
+    );
 }

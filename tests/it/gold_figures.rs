@@ -1158,7 +1158,7 @@ pub(crate) fn the_hour_can_be_the_nearest_as_in_the_mvp() {
         "local",
         "refresh",
         "--select",
-        "silver.products_validated+",
+        "silver.snapshots+",
     ]));
     assert_eq!(
         rows(

@@ -43,7 +43,7 @@ pub(crate) fn ingest_then_refresh_fills_bronze_silver_and_gold() {
         &["--env", "local", "--output", "json", "refresh"],
     ));
     let models = report["models"].as_array().unwrap();
-    assert_eq!(models.len(), 16);
+    assert_eq!(models.len(), 17);
     assert!(
         models.iter().all(|m| m["status"] == "refreshed"),
         "{report}"
@@ -224,7 +224,7 @@ pub(crate) fn a_failing_model_skips_its_downstream_and_exits_1() {
     );
     assert!(stdout.contains("gold.fragile did not refresh"), "{stdout}");
     assert!(
-        stdout.contains("16 refreshed, 1 failed, 1 skipped"),
+        stdout.contains("17 refreshed, 1 failed, 1 skipped"),
         "{stdout}"
     );
     assert!(
@@ -254,4 +254,88 @@ pub(crate) fn a_failing_model_skips_its_downstream_and_exits_1() {
     .output()
     .unwrap();
     ok(out);
+}
+
+/// A page with poison cells — a NUL escape, a price past every column, one
+/// just inside the old check but past gold's columns, a 10 kB item name —
+/// is ingested and refreshed with exit 0, those rows quarantined with their
+/// reasons, `12,99` read as 12.99; the next clean snapshot reaches silver.
+pub(crate) fn poison_cells_are_quarantined_and_the_next_snapshot_still_loads() {
+    let local = support::LocalEnv::start();
+    let spec = PageSpec {
+        rows: 60,
+        ..PageSpec::default()
+    };
+    support::write_pages(local.pages.path(), &spec);
+    let page_path = local.pages.path().join("product_data.html");
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    let row = |n: u32, item: &str, price: &str| {
+        format!("<tr><th>{n}</th><td>{item}</td><td>Laptops</td><td>Acme Electronics</td><td>{price}</td><td>in stock</td></tr>\n")
+    };
+    let long_name = "X".repeat(10_000);
+    let poison = [
+        row(900, "Ket&#0;tle", "10.00"),
+        row(901, "Poison Price", "9999999999.995"),
+        row(902, "Just Under", "9999999999.99"),
+        row(903, &long_name, "10.00"),
+        row(904, "Comma Price", "12,99"),
+    ]
+    .concat();
+    let at = page.rfind("</tbody>").expect("the page has a tbody");
+    std::fs::write(
+        &page_path,
+        format!("{}{poison}{}", &page[..at], &page[at..]),
+    )
+    .unwrap();
+    let args = local.server.ingest_args();
+    ok(local.run(&args.each_ref().map(String::as_str)));
+    let report = ok(local.run(&["--env", "local", "--output", "json", "refresh"]));
+    assert!(
+        report["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["status"] == "refreshed"),
+        "{report}"
+    );
+    let pg = &local.pg;
+    let reason = |item_like: &str| -> String {
+        pg.connect("pricewatch")
+            .query_one(
+                "SELECT reason FROM silver.quarantine WHERE reason <> 'unloadable record' AND CAST(\"raw\" AS JSONB) ->> 'item' LIKE $1",
+                &[&item_like],
+            )
+            .unwrap_or_else(|e| panic!("{item_like}: {e}"))
+            .get(0)
+    };
+    assert_eq!(reason("Poison Price"), "price finer than a cent");
+    assert_eq!(reason("Just Under"), "price out of range");
+    assert_eq!(reason("XXXXXXXXXX%"), "name too long");
+    assert_eq!(
+        count(pg, "SELECT COUNT(*) FROM silver.products WHERE item = 'Comma Price' AND sale_price = 12.99"),
+        1,
+        "12,99 is 12.99"
+    );
+    assert_eq!(
+        count(
+            pg,
+            "SELECT COUNT(*) FROM silver.products WHERE item LIKE 'Ket%tle'"
+        ) + count(
+            pg,
+            "SELECT COUNT(*) FROM silver.quarantine WHERE \"raw\" LIKE '%Ket%tle%'"
+        ),
+        1,
+        "the NUL row is accounted for"
+    );
+    // The next, clean snapshot loads and reaches silver.
+    local.ingest(&PageSpec { variant: 1, ..spec });
+    ok(local.run(&["--env", "local", "refresh"]));
+    assert_eq!(
+        count(
+            pg,
+            "SELECT COUNT(DISTINCT snapshot_id) FROM silver.products"
+        ),
+        2,
+        "both snapshots reached silver"
+    );
 }

@@ -434,7 +434,9 @@ pub(crate) fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
         "the overview links the catalog"
     );
 
-    // A second run replaces the site; a directory of someone else's is refused.
+    // A second run replaces the site's own files and keeps the user's; a
+    // directory of someone else's is refused.
+    std::fs::write(out_dir.join("notes.txt"), "not the report's").unwrap();
     support::succeeded(run(&[
         "--env",
         "local",
@@ -442,6 +444,7 @@ pub(crate) fn the_report_shows_the_gold_models_and_loads_in_a_browser() {
         "--out",
         out_dir.to_str().unwrap(),
     ]));
+    assert_eq!(read(&out_dir, "notes.txt"), "not the report's");
     let foreign = site.path().join("mine");
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("notes.txt"), "keep me").unwrap();
@@ -518,9 +521,12 @@ pub(crate) fn publishing_uploads_links_by_presigned_urls_and_removes_stale_pages
         use pricewatch_core::cloud::ObjectStore as _;
         let aws = pricewatch_aws::Context::for_env(&env).await;
         let objects = aws.objects().await.unwrap();
-        let warehouse = pricewatch_ops::warehouse::postgres::Postgres::connect(&pg.url())
-            .await
-            .unwrap();
+        let warehouse = pricewatch_ops::warehouse::postgres::Postgres::connect(
+            &pg.url(),
+            &env.settings.timeouts,
+        )
+        .await
+        .unwrap();
         let data = pricewatch_ops::report_data::gather(
             &warehouse,
             "local",

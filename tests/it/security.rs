@@ -1370,3 +1370,91 @@ pub(crate) fn the_boundary_and_the_ci_roles_reach_the_archive_as_far_as_needed()
         assert!(!allows("OperateRole", "s3:DeleteObject", &object), "{env}");
     }
 }
+
+/// Every config string reaches a stack template through the one escaping
+/// filter: with hostile values in every string setting (validation
+/// bypassed), each template still parses to the same resources and keys as
+/// with plain ones, and each value comes back exactly.
+pub(crate) fn config_strings_cannot_change_a_stack_template() {
+    use pricewatch_core::config::{Environments, SlackChannel, Subscriptions};
+    let dir = support::project_dir();
+    let project = pricewatch_core::project::Project::load(&dir).expect("project loads");
+    let hostile = |what: &str| {
+        format!("{what}\"\nConditions:\n\tNever: !Equals [a, b]\n# \\x41 {{{{ env }}}} '")
+    };
+    let settings = |value: &dyn Fn(&str) -> String| {
+        let mut env = Environments::new(&dir).load("dev").expect("dev loads");
+        let s = &mut env.settings;
+        s.alarms.page = Subscriptions {
+            email: vec![value("ops@example.com")],
+            https: vec![value("https://hooks.example.com/alarm")],
+            chatbot: vec![SlackChannel {
+                workspace_id: value("T0123"),
+                channel_id: value("C0123"),
+            }],
+        };
+        s.ingest.products_url = value("https://example.com/products.html");
+        s.ingest.vendors_url = value("https://example.com/vendors.html");
+        s.ingest.state_prefix = value("state/ingest/");
+        s.warehouse.database = value("pricewatch");
+        s.warehouse.admin_username = value("admin");
+        s.warehouse.subnet_ids = vec![value("subnet-0abc")];
+        s.warehouse.security_group_ids = vec![value("sg-0abc")];
+        env
+    };
+    let plain = settings(&|v: &str| v.to_string());
+    let attacked = settings(&hostile);
+    let render = |env: &pricewatch_core::config::Environment| {
+        pricewatch_core::bundle::build(&project, env)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .stacks
+    };
+    /// The document's shape: every key path, with string leaves elided.
+    fn shape(value: &Value, path: &str, out: &mut Vec<String>, strings: &mut Vec<String>) {
+        match value {
+            Value::Mapping(map) => {
+                for (k, v) in map {
+                    let key = format!("{path}/{}", k.as_str().unwrap_or("?"));
+                    out.push(key.clone());
+                    shape(v, &key, out, strings);
+                }
+            }
+            Value::Sequence(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    shape(v, &format!("{path}[{i}]"), out, strings);
+                }
+            }
+            Value::Tagged(tagged) => {
+                out.push(format!("{path}!{}", tagged.tag));
+                shape(&tagged.value, path, out, strings);
+            }
+            Value::String(s) => strings.push(s.clone()),
+            _ => {}
+        }
+    }
+    let (clean, dirty) = (render(&plain), render(&attacked));
+    let mut seen = Vec::new();
+    for (a, b) in clean.iter().zip(&dirty) {
+        let parse = |text: &str| -> Value {
+            serde_yaml_ng::from_str(text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", a.name))
+        };
+        let (mut shape_a, mut shape_b, mut strings_b) = (Vec::new(), Vec::new(), Vec::new());
+        shape(&parse(&a.template), "", &mut shape_a, &mut Vec::new());
+        shape(&parse(&b.template), "", &mut shape_b, &mut strings_b);
+        assert_eq!(shape_a, shape_b, "stack {} changed shape", a.name);
+        seen.extend(strings_b);
+    }
+    for value in [
+        hostile("ops@example.com"),
+        hostile("https://hooks.example.com/alarm"),
+        hostile("T0123"),
+        hostile("https://example.com/products.html"),
+        hostile("subnet-0abc"),
+        hostile("pricewatch"),
+    ] {
+        assert!(
+            seen.iter().any(|s| s.contains(&value)),
+            "{value:?} does not come back whole"
+        );
+    }
+}

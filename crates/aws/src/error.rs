@@ -12,17 +12,24 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let code = error.code().map(str::to_string);
-    let message = error
-        .message()
-        .map(str::to_string)
-        .unwrap_or_else(|| DisplayErrorContext(&error).to_string());
+    let message = match &error {
+        // The chain of causes says which limit ran out and after how long
+        // ("operation timeout (all attempts including retries) occurred
+        // after 60s"), without the debug dump DisplayErrorContext adds.
+        SdkError::TimeoutError(_) => causes(&error),
+        _ => error
+            .message()
+            .map(str::to_string)
+            .unwrap_or_else(|| DisplayErrorContext(&error).to_string()),
+    };
     let kind = match (&error, code.as_deref()) {
         (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _)
             if message.contains("credentials") =>
         {
             AwsErrorKind::Credentials
         }
-        (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), _) => AwsErrorKind::Unavailable,
+        (SdkError::TimeoutError(_), _) => AwsErrorKind::TimedOut,
+        (SdkError::DispatchFailure(_), _) => AwsErrorKind::Unavailable,
         (_, Some(code)) => kind_of(code),
         _ if message.contains("credentials") => AwsErrorKind::Credentials,
         _ => AwsErrorKind::Other,
@@ -33,6 +40,17 @@ where
         code,
         message,
     }
+}
+
+/// An error and its causes, one after the other.
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 fn kind_of(code: &str) -> AwsErrorKind {

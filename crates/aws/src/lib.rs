@@ -70,21 +70,32 @@ pub fn endpoint_override(env: &Environment) -> Option<String> {
         .or_else(|| env.settings.aws.endpoint_url.clone())
 }
 
-/// The retry and timeout settings every client uses.
-fn loader() -> aws_config::ConfigLoader {
+/// The time limit of one call inside a Lambda, retries included: well
+/// within the ingest Lambda's own timeout, which its delivery deadline
+/// already respects.
+const LAMBDA_CALL_SECONDS: u32 = 30;
+
+/// The retry and timeout settings every client uses: each attempt and the
+/// whole call (retries and credential resolution included) are bounded, so
+/// an endpoint that accepts a connection and never answers ends the call
+/// with a timeout naming the operation.
+fn loader(call_seconds: u32) -> aws_config::ConfigLoader {
+    let call = Duration::from_secs(call_seconds.into());
     aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(60))
+                .connect_timeout(Duration::from_secs(10).min(call))
+                .operation_attempt_timeout((call / 2).max(Duration::from_secs(5)).min(call))
+                .operation_timeout(call)
                 .build(),
         )
 }
 
 /// The SDK configuration for an env.
 pub async fn sdk_config(env: &Environment) -> aws_config::SdkConfig {
-    let mut loader = loader().region(Region::new(env.settings.region.clone()));
+    let mut loader = loader(env.settings.timeouts.aws_call_seconds)
+        .region(Region::new(env.settings.region.clone()));
     if let Some(profile) = &env.settings.aws.profile {
         loader = loader.profile_name(profile);
     }
@@ -146,7 +157,7 @@ impl Context {
     /// environment; an `AWS_ENDPOINT_URL` (a local emulator in tests) is
     /// honoured, with path-style S3 addressing.
     pub async fn for_lambda() -> Context {
-        let config = loader().load().await;
+        let config = loader(LAMBDA_CALL_SECONDS).load().await;
         Context::from_config(config, None, std::env::var_os("AWS_ENDPOINT_URL").is_some())
     }
 

@@ -11,7 +11,7 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 
 use super::classify;
 use pricewatch_core::cloud::{
-    ArchiveObjects, AwsError, AwsErrorKind, AwsResult, ObjectStore, SiteObjects,
+    ArchiveObjects, AwsError, AwsErrorKind, AwsResult, ConditionalObjects, ObjectStore, SiteObjects,
 };
 
 pub struct S3Objects {
@@ -163,6 +163,83 @@ impl ObjectStore for S3Objects {
             AwsErrorKind::Other,
             format!("bucket {bucket} still has objects after deleting {removed}; is something writing to it?"),
         ))
+    }
+}
+
+/// S3's answers to a condition that did not hold: 412 when the ETag (or
+/// absence) differs, 409 when a concurrent conditional write won the race.
+fn lost_condition<E: ProvideErrorMetadata>(error: &E) -> bool {
+    matches!(
+        error.code(),
+        Some("PreconditionFailed" | "ConditionalRequestConflict" | "NoSuchKey")
+    )
+}
+
+impl ConditionalObjects for S3Objects {
+    async fn get_tagged(&self, bucket: &str, key: &str) -> AwsResult<Option<(Vec<u8>, String)>> {
+        match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => {
+                let etag = output.e_tag().unwrap_or_default().to_string();
+                let bytes = output.body.collect().await.map_err(|e| {
+                    AwsError::new(
+                        "s3:GetObject",
+                        AwsErrorKind::Unavailable,
+                        format!("reading s3://{bucket}/{key}: {e}"),
+                    )
+                })?;
+                Ok(Some((bytes.into_bytes().to_vec(), etag)))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(classify("s3:GetObject", e)),
+        }
+    }
+
+    async fn put_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        expected: Option<&str>,
+    ) -> AwsResult<Option<String>> {
+        let request = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body));
+        let request = match expected {
+            Some(etag) => request.if_match(etag),
+            None => request.if_none_match("*"),
+        };
+        match request.send().await {
+            Ok(output) => Ok(Some(output.e_tag().unwrap_or_default().to_string())),
+            Err(e) if lost_condition(&e) => Ok(None),
+            Err(e) => Err(classify("s3:PutObject", e)),
+        }
+    }
+
+    async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> AwsResult<bool> {
+        match self
+            .client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .if_match(etag)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if lost_condition(&e) => Ok(false),
+            Err(e) => Err(classify("s3:DeleteObject", e)),
+        }
     }
 }
 

@@ -59,6 +59,30 @@ pub enum WriteError {
     },
     #[error("refusing to render into {0}: it is the project directory; choose a separate --out directory")]
     IntoProject(PathBuf),
+    #[error("refusing to render through {0}: it is a symbolic link; render writes and cleans only real folders and files (pass the folder it points to as --out, or remove the link)")]
+    Link(PathBuf),
+}
+
+/// Whether `path` itself is a symbolic link (not followed).
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// The first symbolic link among `out` and the folders between it and
+/// `relative` (the file itself included): writing or removing there would
+/// follow it out of `out`.
+fn link_on_the_way(out: &Path, relative: &str) -> Option<PathBuf> {
+    let mut path = out.to_path_buf();
+    if is_link(&path) {
+        return Some(path);
+    }
+    for part in Path::new(relative).components() {
+        path.push(part);
+        if is_link(&path) {
+            return Some(path);
+        }
+    }
+    None
 }
 
 impl Bundle {
@@ -144,6 +168,12 @@ impl Bundle {
             move |source| WriteError::Io { path, source }
         };
         let (files, manifest) = self.files();
+        if let Some(link) = std::iter::once(MANIFEST_FILE)
+            .chain(files.iter().map(|(f, _)| f.as_str()))
+            .find_map(|relative| link_on_the_way(out, relative))
+        {
+            return Err(WriteError::Link(link));
+        }
         let manifest_path = out.join(MANIFEST_FILE);
         if let Some(previous) = std::fs::read(&manifest_path)
             .ok()
@@ -156,8 +186,12 @@ impl Bundle {
                 .chain(previous.sql.iter().map(|s| &s.file));
             for stale in previous_files {
                 if is_plain_relative(stale) && !files.iter().any(|(f, _)| f == stale) {
+                    if let Some(link) = link_on_the_way(out, stale) {
+                        return Err(WriteError::Link(link));
+                    }
                     let path = out.join(stale);
-                    if path.exists() {
+                    // Only a regular file is removed.
+                    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
                         std::fs::remove_file(&path).map_err(io(&path))?;
                     }
                 }
@@ -199,6 +233,30 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_on_the_way_are_found_without_following_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(out.join("stacks")).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        assert_eq!(link_on_the_way(&out, "stacks/a.yaml"), None);
+        std::os::unix::fs::symlink(&elsewhere, out.join("sql")).unwrap();
+        assert_eq!(
+            link_on_the_way(&out, "sql/001_a.sql"),
+            Some(out.join("sql"))
+        );
+        std::os::unix::fs::symlink(elsewhere.join("x"), out.join("stacks/b.yaml")).unwrap();
+        assert_eq!(
+            link_on_the_way(&out, "stacks/b.yaml"),
+            Some(out.join("stacks/b.yaml"))
+        );
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&out, &link).unwrap();
+        assert_eq!(link_on_the_way(&link, "stacks/a.yaml"), Some(link.clone()));
     }
 
     #[test]

@@ -18,12 +18,15 @@ pub const MAX_BYTES_PER_RECORD: usize = 1024 * 1024;
 pub struct RetryPolicy {
     pub first_backoff: Duration,
     pub max_backoff: Duration,
-    /// Give up on failing records after this long.
-    pub deadline: Duration,
+    /// When the run must stop sending: no call starts after it, a call
+    /// still running at it is abandoned (its records count as failed), and
+    /// no retry is scheduled past it. Set once per run, so the first batch
+    /// of the last source is bound by it as much as the last retry.
+    pub deadline: Instant,
 }
 
 impl RetryPolicy {
-    pub fn standard(deadline: Duration) -> RetryPolicy {
+    pub fn standard(deadline: Instant) -> RetryPolicy {
         RetryPolicy {
             first_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
@@ -88,7 +91,6 @@ pub async fn deliver(
     records: &[Record],
     policy: RetryPolicy,
 ) -> Delivery {
-    let started = Instant::now();
     let mut delivery = Delivery::default();
     let all: Vec<usize> = (0..records.len()).collect();
     let (_, too_large) = batches(records, &all);
@@ -110,7 +112,19 @@ pub async fn deliver(
         first_round = false;
         let accepted_before = delivery.accepted;
         let mut still_failing = Vec::new();
-        for batch in batches(records, &pending).0 {
+        let round = batches(records, &pending).0;
+        for (n, batch) in round.iter().enumerate() {
+            if Instant::now() >= policy.deadline {
+                // Out of time: this batch and the rest of the round were never sent.
+                let unsent: usize = round[n..].iter().map(Vec::len).sum();
+                delivery.failed += unsent + still_failing.len();
+                delivery.last_error = Some(format!(
+                    "the run's deadline passed with {} record(s) not accepted",
+                    unsent + still_failing.len()
+                ));
+                return delivery;
+            }
+            let batch = batch.clone();
             let entries: Vec<(&str, &[u8])> = batch
                 .iter()
                 .map(|&i| {
@@ -121,7 +135,21 @@ pub async fn deliver(
                 })
                 .collect();
             delivery.calls += 1;
-            match sink.put_records(stream, &entries).await {
+            let call =
+                tokio::time::timeout_at(policy.deadline.into(), sink.put_records(stream, &entries));
+            let Ok(answer) = call.await else {
+                // Abandoned at the deadline: whether Kinesis took these is
+                // unknown, so they count as failed (the snapshot is sent
+                // again; the warehouse counts each row once).
+                let unsent: usize = round[n + 1..].iter().map(Vec::len).sum();
+                delivery.failed += batch.len() + unsent + still_failing.len();
+                delivery.last_error = Some(format!(
+                    "the run's deadline passed during a PutRecords call of {} record(s)",
+                    batch.len()
+                ));
+                return delivery;
+            };
+            match answer {
                 Ok(results) => {
                     for (&i, result) in batch.iter().zip(
                         results
@@ -138,6 +166,8 @@ pub async fn deliver(
                     }
                 }
                 Err(e) => {
+                    // A timed-out call used its whole budget, retries
+                    // included: another round would only hold the run.
                     let retryable =
                         matches!(e.kind, AwsErrorKind::Throttled | AwsErrorKind::Unavailable);
                     delivery.last_error = Some(e.to_string());
@@ -154,7 +184,7 @@ pub async fn deliver(
         if pending.is_empty() {
             break;
         }
-        if started.elapsed() + backoff.peek() > policy.deadline {
+        if Instant::now() + backoff.peek() > policy.deadline {
             delivery.failed += pending.len();
             return delivery;
         }
@@ -234,7 +264,7 @@ mod tests {
         RetryPolicy {
             first_backoff: Duration::ZERO,
             max_backoff: Duration::ZERO,
-            deadline: Duration::from_secs(5),
+            deadline: Instant::now() + Duration::from_secs(5),
         }
     }
 
@@ -291,7 +321,7 @@ mod tests {
         let policy = RetryPolicy {
             first_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(2),
-            deadline: Duration::from_millis(30),
+            deadline: Instant::now() + Duration::from_millis(30),
         };
         let delivery = block_on(deliver(&stream, "s", &recs, policy));
         assert_eq!(delivery.accepted, 8);
@@ -346,6 +376,50 @@ mod tests {
         let delivery = block_on(deliver(&sink, "s", &recs, quick()));
         assert!(delivery.complete());
         assert_eq!(delivery.calls, 3);
+    }
+
+    #[test]
+    fn nothing_is_sent_past_the_deadline_not_even_a_first_batch() {
+        let recs = records(1200, 10);
+        let stream = FlakyStream::new(&[]);
+        let policy = RetryPolicy {
+            deadline: Instant::now(),
+            ..quick()
+        };
+        let delivery = block_on(deliver(&stream, "s", &recs, policy));
+        assert_eq!(
+            (delivery.accepted, delivery.failed, delivery.calls),
+            (0, 1200, 0)
+        );
+        assert!(delivery.last_error.unwrap().contains("deadline passed"));
+    }
+
+    #[test]
+    fn a_call_still_running_at_the_deadline_is_abandoned() {
+        struct Silent;
+        impl RecordSink for Silent {
+            async fn put_records(
+                &self,
+                _: &str,
+                _: &[(&str, &[u8])],
+            ) -> AwsResult<Vec<Option<String>>> {
+                std::future::pending().await
+            }
+        }
+        let recs = records(700, 10);
+        let policy = RetryPolicy {
+            deadline: Instant::now() + Duration::from_millis(50),
+            ..quick()
+        };
+        let delivery = block_on(deliver(&Silent, "s", &recs, policy));
+        assert_eq!(
+            (delivery.accepted, delivery.failed, delivery.calls),
+            (0, 700, 1)
+        );
+        assert!(delivery
+            .last_error
+            .unwrap()
+            .contains("deadline passed during a PutRecords call of 500 record(s)"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! CloudWatch Embedded Metric Format: one JSON log line per source that
 //! CloudWatch turns into the IngestRuns, RecordsPushed, PagesUnchanged,
-//! FailedRecords, CellsTruncated and RecordsOversize metrics (namespace
+//! FailedRecords, CellsTruncated, RecordsOversize and PageWarnings (an
+//! empty table, a sharp drop in rows) metrics (namespace
 //! Pricewatch, dimensions Env and Source) without any PutMetricData call
 //! from the Lambda. IngestRuns is the heartbeat as a metric: 1 for a run
 //! that handled its page (changed or not) and whose heartbeat reached the
@@ -25,7 +26,8 @@ pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
                     {"Name": "PagesUnchanged", "Unit": "Count"},
                     {"Name": "FailedRecords", "Unit": "Count"},
                     {"Name": "CellsTruncated", "Unit": "Count"},
-                    {"Name": "RecordsOversize", "Unit": "Count"}
+                    {"Name": "RecordsOversize", "Unit": "Count"},
+                    {"Name": "PageWarnings", "Unit": "Count"}
                 ]
             }]
         },
@@ -37,7 +39,9 @@ pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
         "FailedRecords": report.failed_records,
         "CellsTruncated": report.cells_truncated,
         "RecordsOversize": report.records_oversize,
+        "PageWarnings": report.warnings.len(),
         "Outcome": report.outcome,
+        "Warnings": report.warnings,
         "SnapshotId": report.snapshot_id,
         "Error": report.error,
     })
@@ -64,6 +68,8 @@ mod tests {
             archive_key: None,
             heartbeat: true,
             error: Some("e".into()),
+            previous_rows: Some(40),
+            warnings: vec!["the table has 10 rows, down from 40 in the last snapshot".into()],
         };
         let value: serde_json::Value = serde_json::from_str(&line("dev", &report, 42)).unwrap();
         assert_eq!(
@@ -76,6 +82,7 @@ mod tests {
         assert_eq!(value["RecordsPushed"], 7);
         assert_eq!(value["FailedRecords"], 3);
         assert_eq!(value["PagesUnchanged"], 0);
+        assert_eq!(value["PageWarnings"], 1);
         assert_eq!(value["IngestRuns"], 0, "a failed run is no heartbeat");
         let declared: Vec<&str> = value["_aws"]["CloudWatchMetrics"][0]["Metrics"]
             .as_array()

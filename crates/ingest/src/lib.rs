@@ -3,24 +3,27 @@
 //! whole table in S3 and push it to the source's Kinesis stream as one
 //! snapshot. The page hash is kept in S3 and only advanced once the archive
 //! object was written and every record was accepted, so a failed run is
-//! retried by the next one. Every run, changed page or not, ends with
-//! a heartbeat record on the stream, so the warehouse knows ingest is alive.
+//! retried by the next one. One run per source at a time (a lease in S3),
+//! and nothing is sent past the run's deadline. Every run, changed page or
+//! not, ends with a heartbeat record on the stream, so the warehouse knows
+//! ingest is alive.
 
 mod archive;
 pub mod delivery;
 pub mod emf;
 pub mod heartbeat;
+pub mod lease;
 
 use pricewatch_core::ingest::{html, records};
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 pub use delivery::{Delivery, RetryPolicy};
 pub use pricewatch_core::ingest::records::Source;
 
-use pricewatch_core::cloud::{ObjectStore, RecordSink};
+use pricewatch_core::cloud::{ConditionalObjects, RecordSink};
 
 /// Where one run reads and writes.
 #[derive(Debug, Clone)]
@@ -32,6 +35,8 @@ pub struct Plan {
     /// Bucket of the snapshot archive (see `archive`).
     pub archive_bucket: String,
     pub retry: RetryPolicy,
+    /// Who runs this ingest, as the source leases name it.
+    pub holder: String,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +78,11 @@ pub struct SourceReport {
     /// Whether the run's heartbeat reached the stream.
     pub heartbeat: bool,
     pub error: Option<String>,
+    /// Rows of the source's last pushed snapshot, when known.
+    pub previous_rows: Option<usize>,
+    /// A pushed page that looks wrong without being invalid: an empty
+    /// table, or far fewer rows than the last snapshot (metric PageWarnings).
+    pub warnings: Vec<String>,
 }
 
 impl SourceReport {
@@ -91,7 +101,25 @@ impl SourceReport {
             archive_key: None,
             heartbeat: false,
             error: Some(error),
+            previous_rows: None,
+            warnings: Vec::new(),
         }
+    }
+}
+
+/// A page with fewer than this share of the last snapshot's rows is
+/// pushed, with a warning: a vendor can shrink a page, but a half-empty
+/// page is more often a broken one.
+const SHRINK_WARNING: f64 = 0.5;
+
+/// Warnings about a changed page's row count.
+fn row_warnings(rows: usize, previous: Option<usize>) -> Vec<String> {
+    match previous {
+        _ if rows == 0 => vec!["the table has a header but no rows".to_string()],
+        Some(previous) if (rows as f64) < previous as f64 * SHRINK_WARNING => vec![format!(
+            "the table has {rows} rows, down from {previous} in the last snapshot"
+        )],
+        _ => Vec::new(),
     }
 }
 
@@ -99,11 +127,18 @@ impl SourceReport {
 /// stream cannot push a run past its Lambda timeout twice over.
 const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(5);
 
+/// A fetch never takes longer than this, nor past the run's deadline.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A lease outlives the run's deadline by this much (the heartbeat and
+/// the page hash are written after it), then anyone may take it over.
+const LEASE_MARGIN: Duration = Duration::from_secs(60);
+
 /// Fetches a page: http(s) URLs over the network, anything else from disk.
-pub fn fetch(location: &str) -> Result<String, String> {
+pub fn fetch(location: &str, timeout: Duration) -> Result<String, String> {
     if location.starts_with("http://") || location.starts_with("https://") {
         let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(30)))
+            .timeout_global(Some(timeout.min(FETCH_TIMEOUT)))
             .build()
             .into();
         let mut response = agent
@@ -127,18 +162,25 @@ fn state_key(prefix: &str, source: Source) -> String {
     format!("{prefix}/{}.sha256", source.name())
 }
 
-/// Ingests one fetched page (or the error fetching it), then sends the
-/// run's heartbeat. A heartbeat the stream did not take fails the run: the
-/// warehouse would not see it, and its freshness check pages on exactly that.
+/// The row count of the source's last pushed snapshot, next to its hash.
+fn rows_key(prefix: &str, source: Source) -> String {
+    let prefix = prefix.trim_end_matches('/');
+    format!("{prefix}/{}.rows", source.name())
+}
+
+/// Ingests one fetched page (or the error fetching it) under the source's
+/// lease, then sends the run's heartbeat. A heartbeat the stream did not
+/// take fails the run: the warehouse would not see it, and its freshness
+/// check pages on exactly that.
 pub async fn ingest_page(
     plan: &Plan,
     source: &SourcePlan,
     page: Result<String, String>,
     fetched_at: u64,
     sink: &impl RecordSink,
-    state: &impl ObjectStore,
+    state: &impl ConditionalObjects,
 ) -> SourceReport {
-    let mut report = ingest_snapshot(plan, source, page, fetched_at, sink, state).await;
+    let mut report = under_lease(plan, source, page, fetched_at, sink, state).await;
     let record = heartbeat::record(&heartbeat::Run {
         source: source.source,
         fetched_at,
@@ -149,8 +191,10 @@ pub async fn ingest_page(
         records_pushed: report.records_pushed,
         error: report.error.as_deref(),
     });
+    // The heartbeat still goes when the run's deadline has passed (the
+    // Lambda keeps a margin for it), but never waits long.
     let retry = RetryPolicy {
-        deadline: plan.retry.deadline.min(HEARTBEAT_DEADLINE),
+        deadline: Instant::now() + HEARTBEAT_DEADLINE,
         ..plan.retry
     };
     let delivery = delivery::deliver(sink, &source.stream, &[record], retry).await;
@@ -173,15 +217,59 @@ pub async fn ingest_page(
     report
 }
 
+/// Ingests one page holding the source's lease: two runs never push the
+/// same page at once.
+async fn under_lease(
+    plan: &Plan,
+    source: &SourcePlan,
+    page: Result<String, String>,
+    fetched_at: u64,
+    sink: &impl RecordSink,
+    state: &impl ConditionalObjects,
+) -> SourceReport {
+    let lease_for = plan
+        .retry
+        .deadline
+        .saturating_duration_since(Instant::now())
+        + LEASE_MARGIN;
+    let held = match lease::acquire(
+        state,
+        &plan.state_bucket,
+        &plan.state_prefix,
+        source.source,
+        &plan.holder,
+        pricewatch_core::time::now_unix(),
+        lease_for.as_secs(),
+    )
+    .await
+    {
+        Ok(held) => held,
+        Err(e) => return SourceReport::failed(source, e.to_string()),
+    };
+    let mut report = ingest_snapshot(plan, source, page, fetched_at, sink, state).await;
+    if let Some(previous) = &held.took_over {
+        report.warnings.push(format!(
+            "took over the expired ingest lease of {} (a run that did not finish)",
+            previous.holder
+        ));
+    }
+    if let Err(e) = held.release(state, &plan.state_bucket).await {
+        report.warnings.push(format!(
+            "the ingest lease could not be released ({e}); it expires by itself"
+        ));
+    }
+    report
+}
+
 /// Ingests one fetched page: archives and pushes a changed page's snapshot.
-/// `state` holds both the page hashes and the archive.
+/// `state` holds the page hashes, the leases and the archive.
 async fn ingest_snapshot(
     plan: &Plan,
     source: &SourcePlan,
     page: Result<String, String>,
     fetched_at: u64,
     sink: &impl RecordSink,
-    state: &impl ObjectStore,
+    state: &impl ConditionalObjects,
 ) -> SourceReport {
     let fail = |error: String| SourceReport::failed(source, error);
     let page = match page {
@@ -221,10 +309,24 @@ async fn ingest_snapshot(
         archive_key: None,
         heartbeat: false,
         error: None,
+        previous_rows: None,
+        warnings: Vec::new(),
     };
     if last.as_deref() == Some(snapshot.content_hash.as_str()) {
         return report;
     }
+    // Best effort: a missing or unreadable count only skips the comparison.
+    report.previous_rows = match state
+        .get(
+            &plan.state_bucket,
+            &rows_key(&plan.state_prefix, source.source),
+        )
+        .await
+    {
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).trim().parse().ok(),
+        _ => None,
+    };
+    report.warnings = row_warnings(report.rows, report.previous_rows);
     report.snapshot_id = Some(snapshot.snapshot_id.clone());
     // Archive first: whatever reached the stream is then in the archive too,
     // so a warehouse rebuilt from it misses nothing the stream had.
@@ -272,6 +374,19 @@ async fn ingest_snapshot(
         ));
         return report;
     }
+    if let Err(e) = state
+        .put(
+            &plan.state_bucket,
+            &rows_key(&plan.state_prefix, source.source),
+            report.rows.to_string().into_bytes(),
+            "text/plain",
+        )
+        .await
+    {
+        report.warnings.push(format!(
+            "the row count could not be saved ({e}); the next snapshot is not compared with this one"
+        ));
+    }
     report.outcome = IngestOutcome::Pushed;
     report
 }
@@ -281,12 +396,16 @@ pub async fn run(
     plan: &Plan,
     fetched_at: u64,
     sink: &impl RecordSink,
-    state: &impl ObjectStore,
+    state: &impl ConditionalObjects,
 ) -> Vec<SourceReport> {
     let mut reports = Vec::new();
     for source in &plan.sources {
         let location = source.location.clone();
-        let page = tokio::task::spawn_blocking(move || fetch(&location))
+        let timeout = plan
+            .retry
+            .deadline
+            .saturating_duration_since(Instant::now());
+        let page = tokio::task::spawn_blocking(move || fetch(&location, timeout))
             .await
             .unwrap_or_else(|e| Err(format!("fetch task failed: {e}")));
         reports.push(ingest_page(plan, source, page, fetched_at, sink, state).await);
@@ -306,32 +425,14 @@ pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::sync::Mutex;
 
     use super::*;
-    use pricewatch_core::cloud::{AwsError, AwsErrorKind, AwsResult};
+    use pricewatch_core::cloud::{AwsError, AwsErrorKind, AwsResult, ObjectStore};
     use pricewatch_core::ingest::archive;
     use pricewatch_core::ingest::fixtures::{product_page, PageSpec};
 
-    #[derive(Default)]
-    struct Bucket(Mutex<BTreeMap<String, Vec<u8>>>);
-
-    impl ObjectStore for Bucket {
-        async fn exists(&self, _: &str, key: &str) -> AwsResult<bool> {
-            Ok(self.0.lock().unwrap().contains_key(key))
-        }
-        async fn get(&self, _: &str, key: &str) -> AwsResult<Option<Vec<u8>>> {
-            Ok(self.0.lock().unwrap().get(key).cloned())
-        }
-        async fn put(&self, _: &str, key: &str, body: Vec<u8>, _: &str) -> AwsResult<()> {
-            self.0.lock().unwrap().insert(key.to_string(), body);
-            Ok(())
-        }
-        async fn empty(&self, _: &str) -> AwsResult<usize> {
-            Ok(0)
-        }
-    }
+    use crate::lease::tests::Bucket;
 
     /// Accepts records, except those `reject` picks (throttled); keeps the
     /// payloads it accepted.
@@ -392,7 +493,7 @@ mod tests {
         }
     }
 
-    fn plan() -> (Plan, SourcePlan) {
+    fn test_plan() -> (Plan, SourcePlan) {
         let source = SourcePlan {
             source: Source::Products,
             location: "page".into(),
@@ -406,15 +507,25 @@ mod tests {
             retry: RetryPolicy {
                 first_backoff: Duration::from_millis(1),
                 max_backoff: Duration::from_millis(1),
-                deadline: Duration::from_millis(20),
+                deadline: Instant::now() + Duration::from_millis(20),
             },
+            holder: "test".into(),
         };
         (plan, source)
     }
 
+    fn stored(bucket: &Bucket, key: &str) -> Option<String> {
+        bucket
+            .objects
+            .lock()
+            .unwrap()
+            .get(key)
+            .map(|(body, _)| String::from_utf8_lossy(body).to_string())
+    }
+
     #[test]
     fn the_page_hash_advances_only_after_every_record_was_accepted() {
-        let (plan, source) = plan();
+        let (plan, source) = test_plan();
         let page = product_page(&PageSpec {
             rows: 50,
             ..PageSpec::default()
@@ -439,15 +550,17 @@ mod tests {
         assert!(error.contains("heartbeat was not accepted"), "{error}");
         assert!(!report.heartbeat);
         assert!(
-            !bucket
-                .0
+            bucket
+                .objects
                 .lock()
                 .unwrap()
-                .contains_key("state/ingest/products.sha256"),
-            "the hash was not advanced"
+                .keys()
+                .all(|k| k.starts_with("archive/")),
+            "only the archive object is left: the hash was not advanced, the lease released"
         );
 
         let working = Stream::new(nothing);
+        let (plan, _) = test_plan();
         let report = block_on(ingest_page(
             &plan,
             &source,
@@ -459,12 +572,19 @@ mod tests {
         assert_eq!(report.outcome, IngestOutcome::Pushed);
         assert!(report.heartbeat);
         assert_eq!(working.accepted(), (50, vec!["pushed".to_string()]));
-        assert!(bucket
-            .0
-            .lock()
-            .unwrap()
-            .contains_key("state/ingest/products.sha256"));
+        assert!(stored(&bucket, "state/ingest/products.sha256").is_some());
+        assert_eq!(
+            stored(&bucket, "state/ingest/products.rows").as_deref(),
+            Some("50")
+        );
+        assert_eq!(
+            stored(&bucket, "state/ingest/products.lease"),
+            None,
+            "released"
+        );
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
+        let (plan, _) = test_plan();
         let report = block_on(ingest_page(&plan, &source, Ok(page), 60, &working, &bucket));
         assert_eq!(report.outcome, IngestOutcome::Unchanged);
         assert_eq!(
@@ -481,7 +601,7 @@ mod tests {
     /// The archive keys in the fake bucket.
     fn archive_keys(bucket: &Bucket) -> Vec<String> {
         bucket
-            .0
+            .objects
             .lock()
             .unwrap()
             .keys()
@@ -492,7 +612,7 @@ mod tests {
 
     #[test]
     fn every_snapshot_sent_is_archived_first_and_an_unchanged_page_archives_nothing() {
-        let (plan, source) = plan();
+        let (plan, source) = test_plan();
         let page = |variant| {
             product_page(&PageSpec {
                 rows: 30,
@@ -516,7 +636,7 @@ mod tests {
             key,
             archive::key(Source::Products, first.snapshot_id.as_deref().unwrap())
         );
-        let object = bucket.0.lock().unwrap()[&key].clone();
+        let object = bucket.objects.lock().unwrap()[&key].0.clone();
         let sent: Vec<serde_json::Value> = stream.accepted.lock().unwrap()[..30].to_vec();
         let archived: Vec<serde_json::Value> = archive::decode(&object)
             .unwrap()
@@ -580,9 +700,31 @@ mod tests {
         }
     }
 
+    impl ConditionalObjects for NoArchive {
+        async fn get_tagged(
+            &self,
+            bucket: &str,
+            key: &str,
+        ) -> AwsResult<Option<(Vec<u8>, String)>> {
+            self.0.get_tagged(bucket, key).await
+        }
+        async fn put_if(
+            &self,
+            bucket: &str,
+            key: &str,
+            body: Vec<u8>,
+            expected: Option<&str>,
+        ) -> AwsResult<Option<String>> {
+            self.0.put_if(bucket, key, body, expected).await
+        }
+        async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> AwsResult<bool> {
+            self.0.delete_if(bucket, key, etag).await
+        }
+    }
+
     #[test]
     fn a_failed_archive_write_sends_nothing_keeps_the_page_hash_and_fails_the_run() {
-        let (plan, source) = plan();
+        let (plan, source) = test_plan();
         let page = product_page(&PageSpec {
             rows: 10,
             ..PageSpec::default()
@@ -609,7 +751,7 @@ mod tests {
             "{error}"
         );
         assert!(
-            store.0 .0.lock().unwrap().is_empty(),
+            store.0.objects.lock().unwrap().is_empty(),
             "no page hash, no object"
         );
         assert_eq!(
@@ -627,7 +769,7 @@ mod tests {
 
     #[test]
     fn a_heartbeat_the_stream_refuses_fails_the_run() {
-        let (plan, source) = plan();
+        let (plan, source) = test_plan();
         let page = product_page(&PageSpec {
             rows: 5,
             ..PageSpec::default()
@@ -668,7 +810,24 @@ mod tests {
                 unreachable!()
             }
         }
-        let (plan, source) = plan();
+        impl ConditionalObjects for Broken {
+            async fn get_tagged(&self, _: &str, _: &str) -> AwsResult<Option<(Vec<u8>, String)>> {
+                unreachable!()
+            }
+            async fn put_if(
+                &self,
+                _: &str,
+                _: &str,
+                _: Vec<u8>,
+                _: Option<&str>,
+            ) -> AwsResult<Option<String>> {
+                Ok(Some("1".into()))
+            }
+            async fn delete_if(&self, _: &str, _: &str, _: &str) -> AwsResult<bool> {
+                Ok(true)
+            }
+        }
+        let (plan, source) = test_plan();
         let stream = Stream::new(nothing);
         let page = product_page(&PageSpec {
             rows: 5,
@@ -687,6 +846,93 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("cannot read the last page hash"));
+    }
+
+    #[test]
+    fn a_second_run_of_the_same_page_sends_nothing_while_the_first_holds_the_lease() {
+        let (plan, source) = test_plan();
+        let page = product_page(&PageSpec {
+            rows: 5,
+            ..PageSpec::default()
+        });
+        let bucket = Bucket::default();
+        let first = block_on(lease::acquire(
+            &bucket,
+            "b",
+            "state/ingest/",
+            Source::Products,
+            "the scheduled Lambda",
+            pricewatch_core::time::now_unix(),
+            300,
+        ))
+        .unwrap();
+        let stream = Stream::new(nothing);
+        let report = block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &bucket));
+        assert_eq!(report.outcome, IngestOutcome::Failed);
+        let error = report.error.unwrap();
+        assert!(
+            error.contains("the scheduled Lambda holds its lease")
+                && error.contains("sent nothing"),
+            "{error}"
+        );
+        assert_eq!(
+            stream.accepted(),
+            (0, vec!["failed".to_string()]),
+            "only its heartbeat"
+        );
+        assert_eq!(stored(&bucket, "state/ingest/products.sha256"), None);
+        drop(first);
+    }
+
+    #[test]
+    fn an_empty_or_shrunken_page_is_pushed_with_a_warning() {
+        assert_eq!(
+            row_warnings(0, Some(10)),
+            ["the table has a header but no rows"]
+        );
+        assert_eq!(
+            row_warnings(0, None),
+            ["the table has a header but no rows"]
+        );
+        assert_eq!(
+            row_warnings(4, Some(10)),
+            ["the table has 4 rows, down from 10 in the last snapshot"]
+        );
+        assert!(row_warnings(5, Some(10)).is_empty());
+        assert!(row_warnings(3, None).is_empty());
+
+        let (plan, source) = test_plan();
+        let bucket = Bucket::default();
+        let stream = Stream::new(nothing);
+        let page = |rows| {
+            product_page(&PageSpec {
+                rows,
+                ..PageSpec::default()
+            })
+        };
+        block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(40)),
+            0,
+            &stream,
+            &bucket,
+        ));
+        let (plan, _) = test_plan();
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            Ok(page(8)),
+            60,
+            &stream,
+            &bucket,
+        ));
+        assert_eq!(report.outcome, IngestOutcome::Pushed);
+        assert_eq!(report.previous_rows, Some(40));
+        assert_eq!(
+            report.warnings,
+            ["the table has 8 rows, down from 40 in the last snapshot"]
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! counts as CloudWatch Embedded Metric Format. Fails the invocation, with
 //! the number of records not delivered, when any record was not accepted.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use pricewatch_aws::Context;
@@ -13,8 +13,9 @@ use pricewatch_ingest::{
     self as ingest, emf, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan,
 };
 
-/// Leave this much of the invocation's time to report instead of retrying.
-const REPORT_MARGIN: Duration = Duration::from_secs(5);
+/// Leave this much of the invocation's time for the heartbeats (at most
+/// 5 s each) and the report instead of sending records.
+const REPORT_MARGIN: Duration = Duration::from_secs(12);
 
 fn required(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| {
@@ -22,7 +23,7 @@ fn required(name: &str) -> Result<String, Error> {
     })
 }
 
-fn plan_from_environment(remaining: Duration) -> Result<Plan, Error> {
+fn plan_from_environment(deadline: Instant, holder: String) -> Result<Plan, Error> {
     let sources = [
         (
             Source::Products,
@@ -49,7 +50,8 @@ fn plan_from_environment(remaining: Duration) -> Result<Plan, Error> {
         state_bucket: required("PRICEWATCH_STATE_BUCKET")?,
         state_prefix: required("PRICEWATCH_STATE_PREFIX")?,
         archive_bucket: required("PRICEWATCH_ARCHIVE_BUCKET")?,
-        retry: RetryPolicy::standard(remaining.saturating_sub(REPORT_MARGIN)),
+        retry: RetryPolicy::standard(deadline),
+        holder,
     })
 }
 
@@ -58,12 +60,20 @@ async fn handle(
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<serde_json::Value, Error> {
     let env = required("PRICEWATCH_ENV")?;
+    // The deadline counts from the invocation's start: every fetch, batch
+    // and retry of both pages must fit before it.
     let remaining = event
         .context
         .deadline()
         .duration_since(std::time::SystemTime::now())
         .unwrap_or(Duration::from_secs(30));
-    let plan = plan_from_environment(remaining)?;
+    let deadline = Instant::now() + remaining.saturating_sub(REPORT_MARGIN);
+    let holder = format!(
+        "ingest Lambda {} request {}",
+        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default(),
+        event.context.request_id
+    );
+    let plan = plan_from_environment(deadline, holder)?;
     let reports = ingest::run(
         &plan,
         now_unix(),

@@ -53,7 +53,9 @@ impl<'a> Services<'a> {
                 let url = postgres_url(self.env)?;
                 let mut sessions = Vec::with_capacity(count);
                 for _ in 0..count {
-                    sessions.push(Warehouse::Postgres(Postgres::connect(&url).await?));
+                    sessions.push(Warehouse::Postgres(
+                        Postgres::connect(&url, &self.env.settings.timeouts).await?,
+                    ));
                 }
                 Ok(sessions)
             }

@@ -29,6 +29,9 @@ pub enum AwsErrorKind {
     Invalid,
     /// Network or service trouble: try again.
     Unavailable,
+    /// No answer within the call's time limit (`timeouts.aws_call_seconds`,
+    /// retries included).
+    TimedOut,
     /// The named resource does not exist.
     NotFound,
     /// The resource already exists (or an operation on it is running).
@@ -49,6 +52,9 @@ impl AwsErrorKind {
             AwsErrorKind::AccessDenied => " (the credentials lack a permission: see docs/operations.md)",
             AwsErrorKind::Throttled => " (still throttled after retries: try again in a minute)",
             AwsErrorKind::Unavailable => " (AWS did not answer: check the network or endpoint, then retry)",
+            AwsErrorKind::TimedOut => {
+                " (no answer within timeouts.aws_call_seconds, retries included: check the network and the endpoint — AWS_ENDPOINT_URL or the env's aws.endpoint_url — then rerun the command)"
+            }
             AwsErrorKind::Unsupported => " (the endpoint does not implement this operation)",
             AwsErrorKind::Invalid
             | AwsErrorKind::NotFound
@@ -87,6 +93,28 @@ pub trait ObjectStore {
     ) -> AwsResult<()>;
     /// Deletes every object version and delete marker; returns how many.
     async fn empty(&self, bucket: &str) -> AwsResult<usize>;
+}
+
+/// Conditional writes on a bucket (S3 `If-None-Match: *` and `If-Match`):
+/// one writer wins, the other learns it lost. The per-source ingest lease
+/// is built on them.
+#[allow(async_fn_in_trait)]
+pub trait ConditionalObjects: ObjectStore {
+    /// The object and its ETag; None when there is no such object.
+    async fn get_tagged(&self, bucket: &str, key: &str) -> AwsResult<Option<(Vec<u8>, String)>>;
+    /// Writes `body` only if the object still has the ETag `expected`
+    /// (None: only if there is no object). Returns the new ETag, or None
+    /// when the condition failed because another writer was first.
+    async fn put_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        expected: Option<&str>,
+    ) -> AwsResult<Option<String>>;
+    /// Deletes the object only if it still has the ETag `etag`; false when
+    /// it changed or is gone.
+    async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> AwsResult<bool>;
 }
 
 /// A bucket prefix served as a private website: what is there, removing
@@ -221,6 +249,15 @@ pub enum WarehouseError {
     Unreachable { target: String, message: String },
     #[error("{context} failed: {message}")]
     Statement { context: String, message: String },
+    /// A bounded wait ran out: what was waited on, the limit and its
+    /// setting, and what to do next.
+    #[error("{waited_on}: gave up after {seconds} s ({setting}); {next}")]
+    TimedOut {
+        waited_on: String,
+        seconds: u64,
+        setting: String,
+        next: String,
+    },
 }
 
 /// Runs SQL in the warehouse.

@@ -32,6 +32,8 @@ pub struct Settings {
     pub pricing: PricingSettings,
     #[serde(default)]
     pub deploy: DeploySettings,
+    #[serde(default)]
+    pub timeouts: TimeoutSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -302,6 +304,35 @@ impl Default for DeploySettings {
             retain_data: false,
             protect_stacks: false,
             cloudformation_role_arn: None,
+        }
+    }
+}
+
+/// How long pricewatch waits for a service before it gives up and says
+/// what it waited on. Every wait is bounded: a server that accepts a
+/// connection and never answers cannot hang a command.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TimeoutSettings {
+    /// PostgreSQL (`engine: postgres`): opening a session, TCP and login.
+    pub connect_seconds: u32,
+    /// PostgreSQL `statement_timeout`: the longest one statement (a model's
+    /// refresh, the checks) may run.
+    pub statement_seconds: u32,
+    /// PostgreSQL `lock_timeout`: the longest a statement waits for a lock
+    /// another session holds (a `check` behind a refresh).
+    pub lock_seconds: u32,
+    /// One AWS API call, its retries included.
+    pub aws_call_seconds: u32,
+}
+
+impl Default for TimeoutSettings {
+    fn default() -> Self {
+        TimeoutSettings {
+            connect_seconds: 10,
+            statement_seconds: 900,
+            lock_seconds: 60,
+            aws_call_seconds: 60,
         }
     }
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use serde_yaml_ng::Value;
 
 use super::model::{ArchiveStorageClass, Settings, StreamMode, Subscriptions, WarehouseEngine};
+use crate::limits::MAX_AMOUNT;
 
 /// A problem at a key path, before it is tied to a file and line.
 pub(super) type Problem = (String, String);
@@ -48,9 +49,9 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
         });
     }
     if let Some(url) = &s.aws.endpoint_url {
-        p.require(is_http_url(url), "aws.endpoint_url", || {
-            format!("`{url}` must be an http:// or https:// URL")
-        });
+        if let Some(problem) = url_problem(url) {
+            p.push("aws.endpoint_url", format!("`{url}` {problem}"));
+        }
     }
 
     match (s.streams.mode, s.streams.shards) {
@@ -91,9 +92,9 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
         ("ingest.products_url", &s.ingest.products_url),
         ("ingest.vendors_url", &s.ingest.vendors_url),
     ] {
-        p.require(is_http_url(url), key, || {
-            format!("`{url}` must be an http:// or https:// URL")
-        });
+        if let Some(problem) = url_problem(url) {
+            p.push(key, format!("`{url}` {problem}"));
+        }
     }
     p.require(
         is_key_prefix(&s.ingest.state_prefix),
@@ -128,27 +129,38 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
     ] {
         for (i, principal) in list.iter().enumerate() {
             p.require(
-                principal.starts_with("arn:aws:quicksight:"),
+                is_arn(principal, "quicksight", &["user/", "group/"]),
                 &format!("quicksight.{key}[{i}]"),
-                || format!("`{principal}` is not a QuickSight user or group ARN"),
+                || format!("`{principal}` is not a QuickSight user or group ARN (arn:aws:quicksight:REGION:ACCOUNT:user/NAMESPACE/NAME)"),
             );
         }
     }
 
     check_pricing(s, &mut p);
+    p.range(
+        "timeouts.connect_seconds",
+        s.timeouts.connect_seconds,
+        1,
+        300,
+    );
+    p.range(
+        "timeouts.statement_seconds",
+        s.timeouts.statement_seconds,
+        1,
+        86_400,
+    );
+    p.range("timeouts.lock_seconds", s.timeouts.lock_seconds, 1, 86_400);
+    p.range(
+        "timeouts.aws_call_seconds",
+        s.timeouts.aws_call_seconds,
+        5,
+        900,
+    );
     p.range("deploy.parallelism", s.deploy.parallelism, 1, 16);
     if let Some(role) = &s.deploy.cloudformation_role_arn {
-        let in_account = role
-            .split(':')
-            .collect::<Vec<_>>()
-            .as_slice()
-            .get(..6)
-            .is_some_and(|parts| {
-                parts[0] == "arn"
-                    && parts[2] == "iam"
-                    && parts[4] == s.account_id
-                    && parts[5].starts_with("role/")
-            });
+        let in_account = is_arn(role, "iam", &["role/"])
+            && role.split(':').nth(3) == Some("")
+            && role.split(':').nth(4) == Some(s.account_id.as_str());
         p.require(in_account, "deploy.cloudformation_role_arn", || {
             format!(
                 "`{role}` is not an IAM role ARN in the env's account {}",
@@ -186,7 +198,10 @@ fn check_subscriptions(severity: &str, subscriptions: &Subscriptions, p: &mut Pr
     for (i, email) in subscriptions.email.iter().enumerate() {
         let key = format!("alarms.{severity}.email[{i}]");
         p.require(is_email(email), &key, || {
-            format!("`{email}` is not an e-mail address")
+            format!(
+                "{} is not a plain e-mail address (name@example.com: letters, digits, dots and !#$%&'*+/=?^_`{{|}}~- before the @, no quotes, spaces or line breaks)",
+                serde_json::to_string(email).expect("a string encodes")
+            )
         });
         p.require(seen.insert(email.as_str()), &key, || {
             format!("`{email}` is listed twice")
@@ -194,14 +209,19 @@ fn check_subscriptions(severity: &str, subscriptions: &Subscriptions, p: &mut Pr
     }
     for (i, url) in subscriptions.https.iter().enumerate() {
         let key = format!("alarms.{severity}.https[{i}]");
-        p.require(
-            url.starts_with("https://") && is_http_url(url),
-            &key,
-            || format!("`{url}` must be an https:// URL (SNS delivers alarms over TLS only here)"),
-        );
-        p.require(!url_has_password(url), &key, || {
-            "must not contain credentials; use an endpoint that authenticates SNS by its message signature".into()
-        });
+        if !url.starts_with("https://") {
+            p.push(
+                &key,
+                format!("`{url}` must be an https:// URL (SNS delivers alarms over TLS only here)"),
+            );
+        } else if url_has_password(url) {
+            p.push(
+                &key,
+                "must not contain credentials; use an endpoint that authenticates SNS by its message signature",
+            );
+        } else if let Some(problem) = url_problem(url) {
+            p.push(&key, format!("`{url}` {problem}"));
+        }
         p.require(seen.insert(url.as_str()), &key, || {
             format!("`{url}` is listed twice")
         });
@@ -376,9 +396,11 @@ fn check_pricing(s: &Settings, p: &mut Problems) {
         );
         for (key, bound) in [("floor", rule.floor), ("ceiling", rule.ceiling)] {
             if let Some(value) = bound {
-                p.require(value.is_finite() && value >= 0.0, &at(key), || {
-                    "must be a non-negative number".into()
-                });
+                p.require(
+                    value.is_finite() && (0.0..=MAX_AMOUNT).contains(&value),
+                    &at(key),
+                    || format!("must be a number between 0 and {MAX_AMOUNT} (the largest price silver accepts)"),
+                );
             }
         }
         if let (Some(floor), Some(ceiling)) = (rule.floor, rule.ceiling) {
@@ -538,11 +560,74 @@ fn is_rule_name(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
-fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.contains(char::is_whitespace))
+/// Why `s` is not a URL pricewatch may fetch or call: http or https only,
+/// only characters a URL may hold literally (no quotes, backslashes,
+/// spaces or controls: what is written is what is used), a host, no
+/// user or password, and never a link-local or cloud metadata address
+/// (169.254.0.0/16 in any notation, fe80::/10, fd00:ec2::254,
+/// metadata.google.internal): a page URL there would make the ingest
+/// Lambda read its own credentials.
+fn url_problem(s: &str) -> Option<&'static str> {
+    const ALLOWED: &[u8] = b"-._~:/?#[]@!$&'()*+,;=%";
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || ALLOWED.contains(&b))
+    {
+        return Some("may hold only the characters of a URL (no quotes, backslashes, spaces or control characters; percent-encode others)");
+    }
+    let Ok(url) = url::Url::parse(s) else {
+        return Some("is not a URL");
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return Some("must be an http:// or https:// URL");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some("must not contain a user or password");
+    }
+    let forbidden = match url.host() {
+        None => return Some("has no host"),
+        Some(url::Host::Ipv4(ip)) => ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast(),
+        Some(url::Host::Ipv6(ip)) => {
+            (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip.is_unspecified()
+                || ip == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+                || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local())
+        }
+        Some(url::Host::Domain(domain)) => {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            [
+                "metadata.google.internal",
+                "metadata",
+                "instance-data",
+                "instance-data.ec2.internal",
+            ]
+            .contains(&domain.as_str())
+        }
+    };
+    forbidden.then_some(
+        "must not point at a link-local or cloud metadata address (such as 169.254.169.254)",
+    )
+}
+
+/// An ARN of `service` (partition aws, aws-cn or aws-us-gov; a region or
+/// none; a 12-digit account or none) whose resource starts with one of
+/// `resources` and holds only the characters IAM names may.
+fn is_arn(s: &str, service: &str, resources: &[&str]) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [arn, partition, svc, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    *arn == "arn"
+        && ["aws", "aws-cn", "aws-us-gov"].contains(partition)
+        && *svc == service
+        && (region.is_empty() || is_region(region))
+        && (account.is_empty() || is_account_id(account))
+        && resources
+            .iter()
+            .any(|r| resource.len() > r.len() && resource.starts_with(r))
+        && resource
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_/:-".contains(&b))
 }
 
 fn is_key_prefix(s: &str) -> bool {
@@ -552,9 +637,36 @@ fn is_key_prefix(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
 }
 
+/// A plain address: a dot-atom local part (letters, digits and
+/// `!#$%&'*+/=?^_`{|}~-`, dots only between them) and a domain of at
+/// least two labels of letters, digits and inner hyphens. No quoted local
+/// parts, comments, spaces or controls: nothing that could end a string
+/// wherever the address is written.
 fn is_email(s: &str) -> bool {
-    s.split_once('@')
-        .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.') && !s.contains(' '))
+    const ATEXT: &[u8] = b"!#$%&'*+/=?^_`{|}~-";
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let labels: Vec<&str> = domain.split('.').collect();
+    s.len() <= 254
+        && (1..=64).contains(&local.len())
+        && local.split('.').all(|atom| {
+            !atom.is_empty()
+                && atom
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || ATEXT.contains(&b))
+        })
+        && labels.len() >= 2
+        && labels.iter().all(|l| label_ok(l))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
 }
 
 fn is_aws_id(s: &str, prefix: &str) -> bool {
@@ -628,6 +740,102 @@ mod tests {
         assert!(!is_name("pricewatch-", 16));
         assert!(!is_name("a-very-long-prefix-name", 16));
         assert!(!is_name("1abc", 16));
+    }
+
+    #[test]
+    fn emails_are_plain_addresses() {
+        for ok in [
+            "ops@example.com",
+            "o.brien+alarms@mail.example.co.uk",
+            "o'brien@example.org",
+        ] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in [
+            "ops@example.com\"\nConditions:\n\tx: y",
+            "\"ops\"@example.com",
+            "ops @example.com",
+            "ops@example.com\n",
+            "ops@example",
+            "ops@-example.com",
+            "ops@example.c0m",
+            ".ops@example.com",
+            "o..ps@example.com",
+            "@example.com",
+            "ops",
+            "ops@exa_mple.com",
+        ] {
+            assert!(!is_email(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn urls_are_http_and_never_metadata() {
+        for ok in [
+            "https://example.com/product_data.html",
+            "http://127.0.0.1:8000/product_data.html",
+            "https://temus-northstar.github.io/a/b.html?x=1&y=%20",
+            "http://[::1]:8000/",
+        ] {
+            assert_eq!(url_problem(ok), None, "{ok}");
+        }
+        for (bad, why) in [
+            ("http://169.254.169.254/latest/meta-data/", "link-local"),
+            ("http://2852039166/latest/meta-data/", "link-local"),
+            ("http://0xA9FEA9FE/", "link-local"),
+            ("http://169.254.170.2/v2/credentials", "link-local"),
+            ("http://[fd00:ec2::254]/", "link-local"),
+            ("http://[fe80::1]/", "link-local"),
+            ("http://[::ffff:169.254.169.254]/", "link-local"),
+            (
+                "http://metadata.google.internal/computeMetadata/v1/",
+                "link-local",
+            ),
+            ("http://0.0.0.0:8000/", "link-local"),
+            ("https://example.com/\"\nConditions:", "characters"),
+            ("https://example.com/\\x41", "characters"),
+            ("https://example.com/a b", "characters"),
+            ("file:///etc/passwd", "http"),
+            ("ftp://example.com/", "http"),
+            ("https://user:pw@example.com/", "user or password"),
+            ("https://", "URL"),
+        ] {
+            let problem = url_problem(bad).unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(problem.contains(why), "{bad}: {problem}");
+        }
+    }
+
+    #[test]
+    fn arns_are_checked_by_part() {
+        let qs = |s| is_arn(s, "quicksight", &["user/", "group/"]);
+        assert!(qs(
+            "arn:aws:quicksight:eu-west-1:123456789012:user/default/alice"
+        ));
+        assert!(qs(
+            "arn:aws:quicksight:us-east-1:123456789012:group/default/analysts"
+        ));
+        assert!(!qs("arn:aws:quicksight:eu-west-1:123456789012:dashboard/x"));
+        assert!(!qs("arn:aws:quicksight:eu-west-1:12345:user/default/alice"));
+        assert!(!qs(
+            "arn:aws:quicksight:eu-west-1:123456789012:user/default/al\"ice"
+        ));
+        assert!(!qs(
+            "arn:aws:quicksight:eu-west-1:123456789012:user/default/a\nb"
+        ));
+        assert!(!qs("arn:aws:iam::123456789012:user/alice"));
+        assert!(!qs(
+            "arn:evil:quicksight:eu-west-1:123456789012:user/default/alice"
+        ));
+        assert!(is_arn(
+            "arn:aws:iam::123456789012:role/pricewatch-cfn",
+            "iam",
+            &["role/"]
+        ));
+        assert!(!is_arn(
+            "arn:aws:iam::123456789012:role/",
+            "iam",
+            &["role/"]
+        ));
     }
 
     #[test]

@@ -84,6 +84,12 @@ pub const RECORD_TYPE_KEY: &str = "record_type";
 /// `record_type` of a page row.
 pub const ROW: &str = "row";
 
+/// Payload key of a row's snapshot size: the warehouse accepts a snapshot
+/// once that many distinct rows of it arrived.
+pub const SNAPSHOT_ROWS_KEY: &str = "snapshot_rows";
+/// Payload key of the page hash every row of a snapshot carries.
+pub const PAGE_HASH_KEY: &str = "page_hash";
+
 /// A cell as the warehouse can store it: control characters other than
 /// tab and line breaks dropped (PostgreSQL rejects NUL in text and JSON,
 /// and none of them is page content), at most MAX_CELL_CHARS characters.
@@ -102,12 +108,24 @@ pub fn clean_cell(cell: &str) -> (String, bool) {
     (cut, true)
 }
 
+/// A table whose columns cannot be read by name.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("the {source_name} page's table lacks column(s) {}: found {}", .missing.join(", "), .found.join(", "))]
-pub struct MissingColumns {
-    pub source_name: &'static str,
-    pub missing: Vec<String>,
-    pub found: Vec<String>,
+pub enum ColumnError {
+    #[error("the {source_name} page's table lacks column(s) {}: found {}", .missing.join(", "), .found.join(", "))]
+    Missing {
+        source_name: &'static str,
+        missing: Vec<String>,
+        found: Vec<String>,
+    },
+    /// Two headers read the same once normalised: which one a value belongs
+    /// to is a guess, so the page is refused rather than half of it kept.
+    #[error("the {source_name} page's table has two columns named `{name}` (columns {first} and {second}); which one to read is a guess, so nothing was sent")]
+    Duplicate {
+        source_name: &'static str,
+        name: String,
+        first: usize,
+        second: usize,
+    },
 }
 
 /// Lowercase words: "Sale  Price" and "sale_price" both read "sale price".
@@ -131,12 +149,18 @@ pub fn content_hash(table: &Table) -> String {
 }
 
 /// Builds the snapshot of a page fetched at `fetched_at` (unix seconds).
-pub fn snapshot(
-    source: Source,
-    table: &Table,
-    fetched_at: u64,
-) -> Result<Snapshot, MissingColumns> {
+pub fn snapshot(source: Source, table: &Table, fetched_at: u64) -> Result<Snapshot, ColumnError> {
     let normalised: Vec<String> = table.headers.iter().map(|h| normalise_header(h)).collect();
+    for (second, name) in normalised.iter().enumerate() {
+        if let Some(first) = normalised[..second].iter().position(|n| n == name) {
+            return Err(ColumnError::Duplicate {
+                source_name: source.name(),
+                name: table.headers[second].clone(),
+                first: first + 1,
+                second: second + 1,
+            });
+        }
+    }
     let missing: Vec<String> = source
         .columns()
         .iter()
@@ -144,7 +168,7 @@ pub fn snapshot(
         .map(|(header, _)| header.to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(MissingColumns {
+        return Err(ColumnError::Missing {
             source_name: source.name(),
             missing,
             found: table.headers.clone(),
@@ -183,6 +207,14 @@ pub fn snapshot(
             meta.insert("snapshot_id".into(), snapshot_id.clone().into());
             meta.insert("fetched_at".into(), rfc3339.clone().into());
             meta.insert("row_number".into(), (i + 1).into());
+            // What the warehouse needs to accept the snapshot only whole:
+            // how many rows it has and what they hash to (a string, like
+            // every value ingest sends: SUPER casts only strings to VARCHAR).
+            meta.insert(
+                SNAPSHOT_ROWS_KEY.into(),
+                table.rows.len().to_string().into(),
+            );
+            meta.insert(PAGE_HASH_KEY.into(), content_hash.clone().into());
             let mut payload = meta.clone();
             for (key, value) in keys.iter().zip(row) {
                 let value = cell(value);
@@ -285,6 +317,12 @@ mod tests {
         assert_eq!(first["record_type"], "row");
         assert_eq!(first["row_number"], 1);
         assert_eq!(first["fetched_at"], "2026-11-25T01:02:03Z");
+        assert_eq!(first["snapshot_rows"], "2");
+        assert_eq!(
+            first["page_hash"].as_str(),
+            Some(snap.content_hash.as_str())
+        );
+        assert!(snap.snapshot_id.ends_with(&snap.content_hash[..8]));
         assert_eq!(snap.records[0].partition_key, "Laptop|Acme");
         // A broken row is still sent (the warehouse quarantines it).
         assert_eq!(payload(&snap.records[1])["sale_price"], "ten");
@@ -332,8 +370,41 @@ mod tests {
     fn a_missing_column_is_named() {
         let t = table(&["Item", "Vendor", "Price"], &[]);
         let err = snapshot(Source::Products, &t, 0).unwrap_err();
-        assert_eq!(err.missing, ["category", "sale price", "stock status"]);
+        let ColumnError::Missing { missing, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(missing, &["category", "sale price", "stock status"]);
         assert!(err.to_string().contains("found Item, Vendor, Price"));
+    }
+
+    #[test]
+    fn a_column_named_twice_is_refused() {
+        let t = table(
+            &[
+                "Item",
+                "Category",
+                "Vendor",
+                "Sale Price",
+                "Stock Status",
+                "sale_price",
+            ],
+            &[&["Kettle", "Kitchen", "Acme", "1.00", "In Stock", "999.00"]],
+        );
+        let err = snapshot(Source::Products, &t, 0).unwrap_err();
+        assert_eq!(
+            err,
+            ColumnError::Duplicate {
+                source_name: "products",
+                name: "sale_price".into(),
+                first: 4,
+                second: 6
+            }
+        );
+        assert!(
+            err.to_string()
+                .contains("two columns named `sale_price` (columns 4 and 6)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -417,6 +488,10 @@ mod tests {
             .unwrap();
         assert!(bytes > MAX_RECORD_BYTES);
         assert_eq!(oversize["row_number"], 2);
+        assert_eq!(
+            oversize["snapshot_rows"], "3",
+            "an oversize row still counts"
+        );
         assert!(oversize.get("item").is_none());
         assert_eq!(payload(&snap.records[2])["item"], "Null");
     }

@@ -110,29 +110,58 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
             Dialect::Postgres => format!("pricewatch_meta.kinesis_{source}"),
         }))
     });
-    // Redshift parses the record's VARBYTE directly (no detour through a
-    // 65,535-byte VARCHAR); records over MAX_RECORD_BYTES are kept out, so
-    // serialising the payload again in silver always fits a VARCHAR.
+    // Every record lands in bronze: a loadable one with its payload, an
+    // unloadable one (not JSON the warehouse parses, or over
+    // MAX_RECORD_BYTES) with a NULL payload and its `load_error`, so silver
+    // quarantines it instead of the refresh failing on it or dropping it
+    // unseen. Redshift parses the record's VARBYTE directly (no detour
+    // through a 65,535-byte VARCHAR); on PostgreSQL the loader stored NULL
+    // for a record it could not parse.
     tera.register_function("stream_payload", move |_: &HashMap<String, Value>| {
-        Ok(Value::String(match dialect {
-            Dialect::Redshift => "JSON_PARSE(kinesis_data)".into(),
-            Dialect::Postgres => "payload".into(),
-        }))
+        Ok(Value::String(format!(
+            "CASE WHEN {} THEN {} END",
+            stream_loadable(dialect),
+            match dialect {
+                Dialect::Redshift => "JSON_PARSE(kinesis_data)",
+                Dialect::Postgres => "payload",
+            }
+        )))
     });
-    tera.register_function(
-        "stream_record_is_loadable",
-        move |_: &HashMap<String, Value>| {
-            Ok(Value::String(match dialect {
-                Dialect::Redshift => format!(
-                    "CAN_JSON_PARSE(kinesis_data) AND OCTET_LENGTH(kinesis_data) <= {MAX_RECORD_BYTES}"
-                ),
-                Dialect::Postgres => format!(
-                    "payload IS NOT NULL AND OCTET_LENGTH(kinesis_data) <= {MAX_RECORD_BYTES}"
-                ),
-            }))
+    tera.register_function("stream_load_error", move |_: &HashMap<String, Value>| {
+        let parses = match dialect {
+            Dialect::Redshift => "CAN_JSON_PARSE(kinesis_data)",
+            Dialect::Postgres => "payload IS NOT NULL",
+        };
+        Ok(Value::String(format!(
+            "CAST(CASE WHEN NOT ({parses}) THEN '{UNPARSABLE}' WHEN OCTET_LENGTH(kinesis_data) > {MAX_RECORD_BYTES} THEN '{TOO_LARGE}' END AS VARCHAR(32))"
+        )))
+    });
+    tera.register_function("amount_text", move |args: &HashMap<String, Value>| {
+        Ok(Value::String(amount_text(&string_arg(
+            args,
+            "amount_text",
+            "expr",
+        )?)))
+    });
+    tera.register_function("count_text", move |args: &HashMap<String, Value>| {
+        Ok(Value::String(count_text(&string_arg(
+            args,
+            "count_text",
+            "expr",
+        )?)))
+    });
+
+    // The one way a config string enters a stack template: a quoted YAML
+    // scalar no value can break out of.
+    tera.register_filter(
+        "yaml_string",
+        |value: &Value, _: &HashMap<String, Value>| match value {
+            Value::String(text) => Ok(Value::String(crate::escape::yaml_string(text))),
+            other => Err(tera::Error::msg(format!(
+                "yaml_string takes a string, got {other}"
+            ))),
         },
     );
-
     tera.register_filter(
         "sql_string",
         move |value: &Value, _: &HashMap<String, Value>| match value {
@@ -140,6 +169,51 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
             other => Ok(Value::String(literal(&other.to_string(), dialect))),
         },
     );
+}
+
+/// `load_error` of a record that is not JSON the warehouse can parse.
+const UNPARSABLE: &str = "unparsable JSON";
+/// `load_error` of a record over MAX_RECORD_BYTES.
+const TOO_LARGE: &str = "record too large";
+
+fn stream_loadable(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Redshift => format!(
+            "CAN_JSON_PARSE(kinesis_data) AND OCTET_LENGTH(kinesis_data) <= {MAX_RECORD_BYTES}"
+        ),
+        Dialect::Postgres => {
+            format!("payload IS NOT NULL AND OCTET_LENGTH(kinesis_data) <= {MAX_RECORD_BYTES}")
+        }
+    }
+}
+
+/// An amount as a page writes it (currency sign and spaces already
+/// removed) as plain decimal text, or NULL when it has no one reading:
+/// `1299.5`, `1,299.50` (comma thousands), `12,99` (a decimal comma: one
+/// comma followed by one or two digits) and `1.299,00` (dot thousands,
+/// decimal comma). Thousands groups have exactly three digits, so `12,99`
+/// can only be 12.99 and `1,2,3` is nothing. Range and cents are the
+/// caller's rules (see docs/data-model.md).
+fn amount_text(expr: &str) -> String {
+    format!(
+        "CASE \
+WHEN {expr} ~ '^[0-9]+([.][0-9]+)?$' THEN {expr} \
+WHEN {expr} ~ '^[0-9]{{1,3}}(,[0-9]{{3}})+([.][0-9]+)?$' THEN REPLACE({expr}, ',', '') \
+WHEN {expr} ~ '^[0-9]+,[0-9]{{1,2}}$' THEN REPLACE({expr}, ',', '.') \
+WHEN {expr} ~ '^[0-9]{{1,3}}([.][0-9]{{3}})+,[0-9]{{1,2}}$' THEN REPLACE(REPLACE({expr}, '.', ''), ',', '.') \
+END"
+    )
+}
+
+/// A count as a page writes it as plain digits, or NULL: `1234`, `1,234`,
+/// `1.234` and `1 234` (groups of three digits), never `1,2,3`.
+fn count_text(expr: &str) -> String {
+    format!(
+        "CASE \
+WHEN {expr} ~ '^[0-9]+$' THEN {expr} \
+WHEN {expr} ~ '^[0-9]{{1,3}}([, .][0-9]{{3}})+$' THEN REPLACE(REPLACE(REPLACE({expr}, ',', ''), '.', ''), ' ', '') \
+END"
+    )
 }
 
 /// A JSON object's attribute as text of at most MAX_CELL_CHARS characters
@@ -155,28 +229,31 @@ fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
 }
 
 /// A JSON attribute as INTEGER, NULL when it is not a whole number: a
-/// refresh must never fail on a record's content. Redshift turns a failed
-/// SUPER cast into NULL by itself ("Amazon Redshift converts SUPER-related
-/// errors to null", "Limitations", docs/decisions.md); PostgreSQL would
-/// raise, so the text is checked first.
+/// refresh must never fail on a record's content, and a string such as
+/// "12" is not the number the producer wrote. Redshift checks with
+/// IS_INTEGER before the cast; PostgreSQL with the JSON type and the text.
 fn json_integer(dialect: Dialect, column: &str, key: &str) -> String {
     match dialect {
-        Dialect::Redshift => format!("CAST({column}.\"{key}\" AS INTEGER)"),
+        Dialect::Redshift => format!(
+            "CASE WHEN IS_INTEGER({column}.\"{key}\") THEN CAST({column}.\"{key}\" AS INTEGER) END"
+        ),
         Dialect::Postgres => format!(
-            "CASE WHEN {column} ->> '{key}' ~ '^[0-9]{{1,9}}$' THEN CAST({column} ->> '{key}' AS INTEGER) END"
+            "CASE WHEN JSONB_TYPEOF({column} -> '{key}') = 'number' AND {column} ->> '{key}' ~ '^[0-9]{{1,9}}$' THEN CAST({column} ->> '{key}' AS INTEGER) END"
         ),
     }
 }
 
 /// The records `pricewatch backfill` reloaded from the S3 archive, as a
-/// UNION ALL arm next to a stream model's (sequence_number, payload). On
+/// UNION ALL arm next to a stream model's (sequence_number, payload,
+/// approximate_arrival_timestamp); an archived record arrived when backfill
+/// loaded it. On
 /// Redshift they live in `bronze.<source>_history` (COPY cannot write into
 /// a streaming view); on PostgreSQL backfill writes the stream's landing
 /// table itself, so there is nothing to add.
 fn archived_records(dialect: Dialect, source: &str) -> String {
     match dialect {
         Dialect::Redshift => {
-            format!("UNION ALL\n    SELECT sequence_number, payload FROM bronze.{source}_history")
+            format!("UNION ALL\n    SELECT sequence_number, payload, loaded_at FROM bronze.{source}_history")
         }
         Dialect::Postgres => String::new(),
     }
@@ -252,24 +329,11 @@ mod tests {
     }
 
     #[test]
-    fn json_integer_never_fails_a_refresh() {
-        let t = r#"{{ json_integer(column="payload", key="row_number") }}"#;
-        assert_eq!(
-            render(Dialect::Redshift, t).unwrap(),
-            r#"CAST(payload."row_number" AS INTEGER)"#
-        );
-        assert_eq!(
-            render(Dialect::Postgres, t).unwrap(),
-            "CASE WHEN payload ->> 'row_number' ~ '^[0-9]{1,9}$' THEN CAST(payload ->> 'row_number' AS INTEGER) END"
-        );
-    }
-
-    #[test]
     fn archived_records_join_the_stream_on_redshift_only() {
         let t = r#"{{ archived_records(source="vendors") }}"#;
         assert_eq!(
             render(Dialect::Redshift, t).unwrap(),
-            "UNION ALL\n    SELECT sequence_number, payload FROM bronze.vendors_history"
+            "UNION ALL\n    SELECT sequence_number, payload, loaded_at FROM bronze.vendors_history"
         );
         assert_eq!(render(Dialect::Postgres, t).unwrap(), "");
         let err = render(
@@ -316,13 +380,50 @@ mod tests {
     #[test]
     fn stream_records_parse_from_varbyte_within_the_size_limit() {
         let payload = render(Dialect::Redshift, "{{ stream_payload() }}").unwrap();
-        assert_eq!(payload, "JSON_PARSE(kinesis_data)");
-        let loadable = render(Dialect::Redshift, "{{ stream_record_is_loadable() }}").unwrap();
-        assert!(!loadable.contains("FROM_VARBYTE"), "{loadable}");
-        assert!(
-            loadable.contains("OCTET_LENGTH(kinesis_data) <= 60000"),
-            "{loadable}"
+        assert_eq!(
+            payload,
+            "CASE WHEN CAN_JSON_PARSE(kinesis_data) AND OCTET_LENGTH(kinesis_data) <= 60000 THEN JSON_PARSE(kinesis_data) END"
         );
+        assert!(!payload.contains("FROM_VARBYTE"), "{payload}");
+        let error = render(Dialect::Redshift, "{{ stream_load_error() }}").unwrap();
+        assert_eq!(
+            error,
+            "CAST(CASE WHEN NOT (CAN_JSON_PARSE(kinesis_data)) THEN 'unparsable JSON' WHEN OCTET_LENGTH(kinesis_data) > 60000 THEN 'record too large' END AS VARCHAR(32))"
+        );
+        let pg = render(Dialect::Postgres, "{{ stream_payload() }}").unwrap();
+        assert_eq!(
+            pg,
+            "CASE WHEN payload IS NOT NULL AND OCTET_LENGTH(kinesis_data) <= 60000 THEN payload END"
+        );
+    }
+
+    #[test]
+    fn json_integers_per_dialect() {
+        let t = r#"{{ json_integer(column="payload", key="row_number") }}"#;
+        assert_eq!(
+            render(Dialect::Redshift, t).unwrap(),
+            r#"CASE WHEN IS_INTEGER(payload."row_number") THEN CAST(payload."row_number" AS INTEGER) END"#
+        );
+        assert!(render(Dialect::Postgres, t)
+            .unwrap()
+            .contains("JSONB_TYPEOF(payload -> 'row_number') = 'number'"));
+    }
+
+    #[test]
+    fn amounts_and_counts_read_the_same_in_both_dialects() {
+        // Plain SQL both accept; what each input becomes is tested on
+        // PostgreSQL (tests/it/services.rs).
+        for (function, arms) in [("amount_text", 4), ("count_text", 2)] {
+            let t = format!("{{{{ {function}(expr=\"x\") }}}}");
+            let redshift = render(Dialect::Redshift, &t).unwrap();
+            assert_eq!(redshift, render(Dialect::Postgres, &t).unwrap());
+            assert_eq!(redshift.matches("WHEN x ~ '^").count(), arms, "{redshift}");
+            assert!(redshift.ends_with(" END"), "{redshift}");
+        }
+        let amount = amount_text("x");
+        assert!(amount.contains("WHEN x ~ '^[0-9]+,[0-9]{1,2}$' THEN REPLACE(x, ',', '.')"));
+        assert!(amount
+            .contains("WHEN x ~ '^[0-9]{1,3}(,[0-9]{3})+([.][0-9]+)?$' THEN REPLACE(x, ',', '')"));
     }
 
     #[test]

@@ -171,7 +171,12 @@ fn context(project: &Project, env: &Environment) -> Context {
     context.insert("roles", &names.roles(dialect));
     context.insert(
         "limits",
-        &serde_json::json!({ "cell_bytes": crate::limits::MAX_CELL_BYTES }),
+        &serde_json::json!({
+            "cell_bytes": crate::limits::MAX_CELL_BYTES,
+            // A LIKE pattern matching a cell ingest cut: the marker holds
+            // neither `%` nor `_`, so it matches only itself.
+            "truncated_like": format!("%{}", crate::limits::TRUNCATED_MARKER),
+        }),
     );
     context.insert(
         "retain_policy",

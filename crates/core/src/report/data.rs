@@ -161,7 +161,7 @@ SELECT
     b.item,
     CAST(ROUND(CAST(f.avg_price AS NUMERIC(14, 4)), 2) AS NUMERIC(12, 2)) AS first_price,
     CAST(ROUND(CAST(l.avg_price AS NUMERIC(14, 4)), 2) AS NUMERIC(12, 2)) AS last_price,
-    CAST(ROUND(CAST((l.avg_price - f.avg_price) * 100.0 / NULLIF(f.avg_price, 0) AS NUMERIC(14, 4)), 2) AS NUMERIC(9, 2)) AS change_pct,
+    CAST(ROUND(CAST((l.avg_price - f.avg_price) * 100.0 / NULLIF(f.avg_price, 0) AS NUMERIC(19, 4)), 2) AS NUMERIC(15, 2)) AS change_pct,
     b.snapshots
 FROM bounds AS b
 INNER JOIN per_snapshot AS f ON f.item = b.item AND f.observed_at = b.first_at

@@ -386,8 +386,9 @@ pub fn standalone(
     templates().render("page.html", &context)
 }
 
-/// Marks a directory as written by `pricewatch report`, so a later run may
-/// clear it; any other non-empty directory is left alone.
+/// Marks a directory as written by `pricewatch report` and lists the files
+/// it wrote: a later run removes only those; any other non-empty
+/// directory is left alone.
 pub const MARKER: &str = ".pricewatch-report";
 
 #[cfg(test)]

@@ -153,12 +153,13 @@ impl<D: DataApi> Redshift<D> {
 
     fn call_error(&self, context: &str, error: AwsError) -> WarehouseError {
         match error.kind {
-            AwsErrorKind::Unavailable | AwsErrorKind::Credentials | AwsErrorKind::AccessDenied => {
-                WarehouseError::Unreachable {
-                    target: self.target.clone(),
-                    message: format!("{context}: {error}"),
-                }
-            }
+            AwsErrorKind::Unavailable
+            | AwsErrorKind::TimedOut
+            | AwsErrorKind::Credentials
+            | AwsErrorKind::AccessDenied => WarehouseError::Unreachable {
+                target: self.target.clone(),
+                message: format!("{context}: {error}"),
+            },
             _ => statement_error(context, error.to_string()),
         }
     }

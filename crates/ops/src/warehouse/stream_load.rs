@@ -28,20 +28,45 @@ pub enum LoadError {
     Warehouse(#[from] WarehouseError),
 }
 
-/// One landing-table row; the payload is NULL when the record is not JSON.
+/// The record's JSON when PostgreSQL can store it as JSONB: valid UTF-8,
+/// valid JSON, and no NUL character anywhere (JSONB rejects `\u0000`,
+/// which would fail the whole load and stop the stream there for good).
+/// None makes the payload NULL: bronze then carries the record with a
+/// `load_error` and silver quarantines it as an unloadable record.
+fn loadable_json(data: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(data).ok()?;
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    (!has_nul(&value)).then_some(text)
+}
+
+fn has_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Text PostgreSQL can store: NUL dropped (never valid in a TEXT value).
+fn storable(text: &str) -> String {
+    text.replace('\0', "")
+}
+
+/// One landing-table row; the payload is NULL when the record cannot be
+/// loaded as JSON.
 fn values(record: &StreamRecord) -> String {
-    let text = String::from_utf8_lossy(&record.data).replace('\0', "");
-    let payload = match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(_) => format!("CAST({} AS JSONB)", sql_string(&text)),
-        Err(_) => "NULL".into(),
+    let payload = match loadable_json(&record.data) {
+        Some(json) => format!("CAST({} AS JSONB)", sql_string(json)),
+        None => "NULL".into(),
     };
     format!(
         "({}, {}, {}, CAST({} AS TIMESTAMP), {}, {payload})",
-        sql_string(&record.shard_id),
-        sql_string(&record.sequence_number),
-        sql_string(&record.partition_key),
+        sql_string(&storable(&record.shard_id)),
+        sql_string(&storable(&record.sequence_number)),
+        sql_string(&storable(&record.partition_key)),
         sql_string(&record.arrival),
-        sql_string(&text)
+        sql_string(&storable(&String::from_utf8_lossy(&record.data)))
     )
 }
 
@@ -142,5 +167,25 @@ mod tests {
             "the checkpoint is the last record: {sql}"
         );
         assert_eq!(load_statements("s", "t", &[]), None);
+    }
+
+    #[test]
+    fn a_record_postgresql_cannot_store_is_loaded_without_payload() {
+        let nul_escape = br#"{"item":"Ket\u0000tle"}"#;
+        let nul_key = br#"{"a\u0000":1}"#;
+        let raw_nul = b"{\"item\":\"a\0b\"}";
+        for data in [&nul_escape[..], nul_key, raw_nul, b"\xff\xfe{}", b"[1, 2"] {
+            let sql = load_statements("s", "t", &[record("1", data)]).unwrap();
+            assert!(sql.contains(", NULL)\nON CONFLICT"), "{sql}");
+            assert!(!sql.contains('\0'), "no NUL reaches PostgreSQL");
+        }
+        // A NUL in the partition key is dropped too.
+        let mut keyed = record("2", br#"{"a":"b"}"#);
+        keyed.partition_key = "k\0ey".into();
+        let sql = load_statements("s", "t", &[keyed]).unwrap();
+        assert!(
+            sql.contains("'key'") && sql.contains(r#"CAST('{"a":"b"}' AS JSONB)"#),
+            "{sql}"
+        );
     }
 }
