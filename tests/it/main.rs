@@ -12,6 +12,7 @@ mod dashboard_moto;
 mod deploy_moto;
 mod faults_moto;
 mod gold_figures;
+mod ingest_faults;
 mod ingest_moto;
 mod lambda_runtime;
 mod operate_local;
@@ -96,6 +97,7 @@ fn main() {
         trial("gold_figures::an_unchanged_page_keeps_ingest_fresh_and_only_warns_that_the_page_is_old", &[Need::Postgres, Need::Moto], gold_figures::an_unchanged_page_keeps_ingest_fresh_and_only_warns_that_the_page_is_old),
         trial("gold_figures::the_hour_can_be_the_nearest_as_in_the_mvp", &[Need::Postgres, Need::Moto], gold_figures::the_hour_can_be_the_nearest_as_in_the_mvp),
         trial("gold_figures::deployed_envs_ingest_the_case_study_pages", &[], gold_figures::deployed_envs_ingest_the_case_study_pages),
+        trial("ingest_faults::a_killed_ingest_never_becomes_a_snapshot_and_two_at_once_push_once", &[Need::Postgres, Need::Moto], ingest_faults::a_killed_ingest_never_becomes_a_snapshot_and_two_at_once_push_once),
         trial("ingest_moto::ingest_pushes_each_snapshot_once_and_only_on_change", &[Need::Moto], ingest_moto::ingest_pushes_each_snapshot_once_and_only_on_change),
         trial("ingest_moto::a_failed_delivery_exits_1_and_is_retried_by_the_next_run", &[Need::Moto], ingest_moto::a_failed_delivery_exits_1_and_is_retried_by_the_next_run),
         trial("ingest_moto::a_page_that_is_not_a_price_table_fails_loudly", &[Need::Moto], ingest_moto::a_page_that_is_not_a_price_table_fails_loudly),
