@@ -418,12 +418,12 @@ mod tests {
         assert_eq!(table.rows, [vec!["v"]]);
     }
 
-    /// 1 MiB of script, style and comment openings around a table (each
-    /// `<script>` once lowercased the rest of the page: 88 s in a debug
-    /// build) parses in linear time: well under a second in release, a few
-    /// in this unoptimised test build.
+    /// 1 MiB of script, style and comment openings around a table: the
+    /// table still comes out whole (or the page is refused). Each `<script>`
+    /// once lowercased the rest of the page (88 s in a debug build); the
+    /// time is measured by scripts/bench-hostile-page.sh, not asserted here.
     #[test]
-    fn a_mebibyte_of_hostile_markup_parses_in_linear_time() {
+    fn a_mebibyte_of_hostile_markup_keeps_the_table() {
         let table = "<table><tr><th>item</th></tr><tr><td>a</td></tr></table>";
         for unit in [
             "<script></script>",
@@ -433,11 +433,7 @@ mod tests {
         ] {
             let filler = unit.repeat((1 << 20) / unit.len());
             let html = format!("{filler}{table}{filler}");
-            let started = std::time::Instant::now();
-            let parsed = parse_table(&html);
-            let took = started.elapsed();
-            assert!(took < std::time::Duration::from_secs(5), "{unit}: {took:?}");
-            if let Ok(parsed) = parsed {
+            if let Ok(parsed) = parse_table(&html) {
                 assert_eq!(parsed.rows, [vec!["a"]], "{unit}");
             }
         }
