@@ -9,7 +9,7 @@
 //! are not archived. `pricewatch backfill` reads these objects back. The
 //! write itself is the ingest run's (`pricewatch-ingest`).
 
-use std::io::{Read as _, Write as _};
+use std::io::{BufRead as _, Read, Write};
 
 use serde_json::Value;
 
@@ -69,24 +69,49 @@ fn is_snapshot_id(id: &str) -> bool {
 /// The object's bytes: one line per record, gzip with a zero timestamp so
 /// the same records always give the same bytes.
 pub fn encode(records: &[Record]) -> Vec<u8> {
-    let mut text = Vec::with_capacity(records.iter().map(|r| r.data.len() + 64).sum());
-    for record in records {
-        text.extend_from_slice(b"{\"data\":");
-        text.extend_from_slice(&record.data);
-        text.extend_from_slice(b",\"partition_key\":");
-        text.extend_from_slice(
+    let mut encoder = Encoder::new(Vec::new());
+    records
+        .iter()
+        .try_for_each(|record| encoder.push(record))
+        .and_then(|()| encoder.finish())
+        .expect("compressing into memory cannot fail")
+}
+
+/// Writes an archive object record by record into `W` (ingest writes a
+/// temporary file, so a snapshot of any size costs the memory of one
+/// record); the bytes are those of `encode`.
+pub struct Encoder<W: Write> {
+    gzip: flate2::write::GzEncoder<W>,
+    line: Vec<u8>,
+}
+
+impl<W: Write> Encoder<W> {
+    pub fn new(out: W) -> Encoder<W> {
+        Encoder {
+            gzip: flate2::GzBuilder::new()
+                .mtime(0)
+                .write(out, flate2::Compression::default()),
+            line: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, record: &Record) -> std::io::Result<()> {
+        self.line.clear();
+        self.line.extend_from_slice(b"{\"data\":");
+        self.line.extend_from_slice(&record.data);
+        self.line.extend_from_slice(b",\"partition_key\":");
+        self.line.extend_from_slice(
             Value::from(record.partition_key.as_str())
                 .to_string()
                 .as_bytes(),
         );
-        text.extend_from_slice(b"}\n");
+        self.line.extend_from_slice(b"}\n");
+        self.gzip.write_all(&self.line)
     }
-    let mut gzip = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(Vec::new(), flate2::Compression::default());
-    gzip.write_all(&text)
-        .and_then(|()| gzip.finish())
-        .expect("compressing into memory cannot fail")
+
+    pub fn finish(self) -> std::io::Result<W> {
+        self.gzip.finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -99,36 +124,65 @@ pub enum DecodeError {
 
 /// Reads an archive object back into the records it holds, in order.
 pub fn decode(bytes: &[u8]) -> Result<Vec<Record>, DecodeError> {
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(bytes)
-        .read_to_string(&mut text)
-        .map_err(|e| DecodeError::Compression(e.to_string()))?;
-    let mut records = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let bad = |why: &str| DecodeError::Line {
-            line: i + 1,
-            why: why.to_string(),
-        };
-        if line.trim().is_empty() {
-            continue;
+    Decoder::new(bytes).collect()
+}
+
+/// Reads an archive object record by record from `R`, in order.
+pub struct Decoder<R: Read> {
+    lines: std::io::BufReader<flate2::read::GzDecoder<R>>,
+    line: String,
+    number: usize,
+}
+
+impl<R: Read> Decoder<R> {
+    pub fn new(input: R) -> Decoder<R> {
+        Decoder {
+            lines: std::io::BufReader::new(flate2::read::GzDecoder::new(input)),
+            line: String::new(),
+            number: 0,
         }
-        let value: Value =
-            serde_json::from_str(line).map_err(|e| bad(&format!("not JSON ({e})")))?;
-        let partition_key = value["partition_key"]
-            .as_str()
-            .ok_or_else(|| bad("no partition_key string"))?;
-        let data = &value["data"];
-        if !data.is_object() {
-            return Err(bad("no data object"));
-        }
-        records.push(Record {
-            partition_key: partition_key.to_string(),
-            // Ingest serialises records with sorted keys, as serde_json
-            // does again here: the bytes are the ones that were sent.
-            data: data.to_string().into_bytes(),
-        });
     }
-    Ok(records)
+}
+
+impl<R: Read> Iterator for Decoder<R> {
+    type Item = Result<Record, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.line.clear();
+            match self.lines.read_line(&mut self.line) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => return Some(Err(DecodeError::Compression(e.to_string()))),
+            }
+            self.number += 1;
+            if !self.line.trim().is_empty() {
+                return Some(record(&self.line, self.number));
+            }
+        }
+    }
+}
+
+/// Line `number` of an archive object.
+fn record(line: &str, number: usize) -> Result<Record, DecodeError> {
+    let bad = |why: &str| DecodeError::Line {
+        line: number,
+        why: why.to_string(),
+    };
+    let value: Value = serde_json::from_str(line).map_err(|e| bad(&format!("not JSON ({e})")))?;
+    let partition_key = value["partition_key"]
+        .as_str()
+        .ok_or_else(|| bad("no partition_key string"))?;
+    let data = &value["data"];
+    if !data.is_object() {
+        return Err(bad("no data object"));
+    }
+    Ok(Record {
+        partition_key: partition_key.to_string(),
+        // Ingest serialises records with sorted keys, as serde_json
+        // does again here: the bytes are the ones that were sent.
+        data: data.to_string().into_bytes(),
+    })
 }
 
 #[cfg(test)]

@@ -6,8 +6,13 @@
 //! the rest of the table, so it is an error naming how far the table got.
 //! One pass over the page, each byte looked at a bounded number of times,
 //! so hostile pages parse in linear time; never panics on any input.
+//! `TableReader` reads the page from any `Read` and gives its rows one at a
+//! time, so a page of a million rows costs the memory of one row (plus the
+//! largest single construct, such as a long comment); reading stops where
+//! the table ends.
 
 use std::fmt;
+use std::io::Read as _;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
@@ -26,6 +31,9 @@ pub enum ParseError {
         what: &'static str,
         rows: usize,
     },
+    /// The page could not be read to its end (a broken connection, bytes
+    /// that are not UTF-8).
+    Unreadable(String),
 }
 
 impl fmt::Display for ParseError {
@@ -41,6 +49,7 @@ impl fmt::Display for ParseError {
                 f,
                 "an unclosed {what} after row {rows} of the table (header included) hides the rest of the page, so rows could be missing"
             ),
+            ParseError::Unreadable(why) => f.write_str(why),
         }
     }
 }
@@ -111,181 +120,335 @@ fn find_end_tag(haystack: &str, name: &str) -> Option<usize> {
 /// Parses the first table of `html`. An index column (an empty first
 /// header, as pandas writes it) is dropped.
 pub fn parse_table(html: &str) -> Result<Table, ParseError> {
-    let mut rows: Vec<Row> = Vec::new();
-    let mut row: Option<Row> = None;
-    let mut cell: Option<String> = None;
-    let mut in_table = false;
-    let mut seen_table = false;
-    let mut nested = 0usize;
-    let mut in_head = false;
-    let mut rest = html;
+    read_table(html.as_bytes())
+}
 
-    while !rest.is_empty() {
-        // Text of a nested table is not the outer cell's text.
-        let text_target = if nested == 0 { cell.as_mut() } else { None };
-        let Some(lt) = rest.find('<') else {
-            if let Some(text) = text_target {
-                text.push_str(rest);
-            }
-            break;
+/// The whole table of a page read from `input`.
+fn read_table(input: impl std::io::Read) -> Result<Table, ParseError> {
+    let mut reader = TableReader::new(input)?;
+    let mut rows = Vec::new();
+    while let Some(row) = reader.next_row()? {
+        rows.push(row);
+    }
+    Ok(Table {
+        headers: reader.headers().to_vec(),
+        rows,
+    })
+}
+
+/// How much a read asks for at least. A construct that does not fit (a
+/// long comment, a tag without `>`) makes the buffer grow to hold it, each
+/// read as large as the buffer, so a hostile page costs reads in log of its
+/// size, not in its size.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The first `<table>` of a page read from `input` row by row: memory holds
+/// the current construct and row, never the page. The header row is read
+/// when the reader is made; `next_row` gives the data rows in order.
+pub struct TableReader<R> {
+    input: R,
+    /// Bytes read and not yet parsed (at most the current construct plus
+    /// one read).
+    buffer: Vec<u8>,
+    eof: bool,
+    parser: Parser,
+    headers: Vec<String>,
+    drop_index: bool,
+    /// Bytes read so far, for the size limit and error messages.
+    read: usize,
+}
+
+impl<R: std::io::Read> TableReader<R> {
+    /// Reads up to the header row (an error if the page has no table or the
+    /// table no header).
+    pub fn new(input: R) -> Result<TableReader<R>, ParseError> {
+        let mut reader = TableReader {
+            input,
+            buffer: Vec::new(),
+            eof: false,
+            parser: Parser::default(),
+            headers: Vec::new(),
+            drop_index: false,
+            read: 0,
         };
-        if let Some(text) = text_target {
-            text.push_str(&rest[..lt]);
-        }
-        rest = &rest[lt..];
-        // Something left open before the table ends hides rows; after it
-        // ends, only the rest of the page.
-        let table_pending = !seen_table || in_table;
-        let unclosed = |what: &'static str, rows: &Vec<Row>| ParseError::Unclosed {
-            what,
-            rows: rows.len(),
+        // The first row names the columns, whatever section it is in.
+        let Some(first) = reader.next_parsed()? else {
+            return Err(if reader.parser.seen_table {
+                ParseError::NoHeader
+            } else {
+                ParseError::NoTable
+            });
         };
-        if let Some(after) = rest.strip_prefix("<!--") {
-            match after.find("-->") {
-                Some(end) => rest = &after[end + 3..],
-                None if table_pending => return Err(unclosed("comment <!--", &rows)),
-                None => break,
-            }
-            continue;
+        let mut headers = first.cells;
+        if headers.iter().all(String::is_empty) {
+            return Err(ParseError::NoHeader);
         }
-        // Like a browser: `<` starts markup only before a letter, `/`, `!`
-        // or `?`; otherwise it is text (`a < b`).
-        let starts_markup = rest[1..]
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
-        let gt = match (starts_markup, tag_end(rest.as_bytes())) {
-            (true, TagEnd::At(gt)) => gt,
-            (true, TagEnd::OpenQuote) if table_pending => {
-                return Err(unclosed("quoted attribute", &rows))
-            }
-            (true, TagEnd::OpenQuote) => break,
-            (false, _) | (true, TagEnd::Never) => {
-                // A `<` in text; with no `>` anywhere after it, all the rest is text.
-                if let Some(text) = cell.as_mut().filter(|_| nested == 0) {
-                    text.push('<');
-                }
-                rest = &rest[1..];
+        if headers.first().is_some_and(|h| is_index_header(h)) {
+            headers.remove(0);
+            reader.drop_index = true;
+        }
+        reader.headers = headers;
+        Ok(reader)
+    }
+
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The next data row, None after the last.
+    pub fn next_row(&mut self) -> Result<Option<Vec<String>>, ParseError> {
+        // pandas writes extra header rows (index names) into <thead>, which
+        // are not data.
+        while let Some(row) = self.next_parsed()? {
+            if row.in_head {
                 continue;
             }
-        };
-        let tag = &rest[1..gt];
-        rest = &rest[gt + 1..];
-        let closing = tag.starts_with('/');
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if matches!(name.as_str(), "script" | "style") && !closing && !tag.ends_with('/') {
-            match find_end_tag(rest, &name) {
-                Some(end) => rest = &rest[end..],
-                None if table_pending => {
-                    return Err(unclosed(
-                        if name == "script" {
+            let mut cells = row.cells;
+            if self.drop_index && !cells.is_empty() {
+                cells.remove(0);
+            }
+            return Ok(Some(cells));
+        }
+        Ok(None)
+    }
+
+    /// The next row of the table, reading as much as it takes.
+    fn next_parsed(&mut self) -> Result<Option<Row>, ParseError> {
+        loop {
+            if let Some(row) = self.parser.ready.pop_front() {
+                return Ok(Some(row));
+            }
+            if self.parser.finished {
+                return Ok(None);
+            }
+            let text = match std::str::from_utf8(&self.buffer) {
+                Ok(text) => text,
+                // A character cut by the end of a read completes with the next.
+                Err(e) if e.error_len().is_none() && !self.eof => {
+                    std::str::from_utf8(&self.buffer[..e.valid_up_to()]).unwrap_or_default()
+                }
+                Err(e) => {
+                    return Err(ParseError::Unreadable(format!(
+                        "the page is not UTF-8 text (byte {})",
+                        self.read - self.buffer.len() + e.valid_up_to() + 1
+                    )))
+                }
+            };
+            let consumed = self.parser.feed(text, self.eof)?;
+            self.buffer.drain(..consumed);
+            if self.parser.finished || !self.parser.ready.is_empty() {
+                continue;
+            }
+            if self.eof {
+                self.parser.finish();
+                continue;
+            }
+            // Nothing parsed: the construct at the front needs more input.
+            let want = if consumed == 0 {
+                self.buffer.len().max(READ_CHUNK)
+            } else {
+                READ_CHUNK
+            };
+            let got = (&mut self.input)
+                .take(want as u64)
+                .read_to_end(&mut self.buffer)
+                .map_err(|e| {
+                    ParseError::Unreadable(format!(
+                        "reading the page after {} bytes: {e}",
+                        self.read
+                    ))
+                })?;
+            self.read += got;
+            self.eof = got == 0;
+        }
+    }
+}
+
+/// The parse state between reads: where in the table the text is, and the
+/// rows finished but not yet taken.
+#[derive(Default)]
+struct Parser {
+    row: Option<Row>,
+    cell: Option<String>,
+    in_table: bool,
+    seen_table: bool,
+    nested: usize,
+    in_head: bool,
+    /// Rows of the table so far (header included), for error messages.
+    rows: usize,
+    ready: std::collections::VecDeque<Row>,
+    /// The table ended (or the page did): nothing after it matters.
+    finished: bool,
+}
+
+impl Parser {
+    /// Parses what it can of `text` (the page from where the last call
+    /// stopped); returns how many bytes it consumed. Without `eof`, a
+    /// construct that may continue past `text` is left for the next call.
+    fn feed(&mut self, text: &str, eof: bool) -> Result<usize, ParseError> {
+        let mut rest = text;
+        let consumed = |rest: &str| text.len() - rest.len();
+        while !rest.is_empty() && !self.finished {
+            // Text of a nested table is not the outer cell's text.
+            let text_target = if self.nested == 0 {
+                self.cell.as_mut()
+            } else {
+                None
+            };
+            let Some(lt) = rest.find('<') else {
+                if let Some(text) = text_target {
+                    text.push_str(rest);
+                }
+                rest = "";
+                break;
+            };
+            if let Some(text) = text_target {
+                text.push_str(&rest[..lt]);
+            }
+            rest = &rest[lt..];
+            // `<!--` and the character after `<` decide what this is.
+            if rest.len() < 4 && !eof {
+                break;
+            }
+            // Something left open before the table ends hides rows (after it
+            // ends the parser has stopped reading).
+            let rows = self.rows;
+            let unclosed = |what: &'static str| ParseError::Unclosed { what, rows };
+            if let Some(after) = rest.strip_prefix("<!--") {
+                match after.find("-->") {
+                    Some(end) => rest = &after[end + 3..],
+                    None if !eof => break,
+                    None => return Err(unclosed("comment <!--")),
+                }
+                continue;
+            }
+            // Like a browser: `<` starts markup only before a letter, `/`, `!`
+            // or `?`; otherwise it is text (`a < b`).
+            let starts_markup = rest[1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+            let gt = match (starts_markup, tag_end(rest.as_bytes())) {
+                (true, TagEnd::At(gt)) => gt,
+                (true, TagEnd::OpenQuote | TagEnd::Never) if !eof => break,
+                (true, TagEnd::OpenQuote) => return Err(unclosed("quoted attribute")),
+                (false, _) | (true, TagEnd::Never) => {
+                    // A `<` in text; with no `>` anywhere after it, all the rest is text.
+                    if let Some(text) = self.cell.as_mut().filter(|_| self.nested == 0) {
+                        text.push('<');
+                    }
+                    rest = &rest[1..];
+                    continue;
+                }
+            };
+            let tag = &rest[1..gt];
+            let after_tag = &rest[gt + 1..];
+            let closing = tag.starts_with('/');
+            let name: String = tag
+                .trim_start_matches('/')
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if matches!(name.as_str(), "script" | "style") && !closing && !tag.ends_with('/') {
+                match find_end_tag(after_tag, &name) {
+                    Some(end) => rest = &after_tag[end..],
+                    // Left whole for the next call, so the search restarts
+                    // at the opening tag.
+                    None if !eof => break,
+                    None => {
+                        return Err(unclosed(if name == "script" {
                             "<script>"
                         } else {
                             "<style>"
-                        },
-                        &rows,
-                    ))
+                        }))
+                    }
                 }
-                None => break,
+                continue;
             }
-            continue;
+            rest = after_tag;
+            self.tag(&name, closing);
         }
+        Ok(consumed(rest))
+    }
+
+    /// The page ended.
+    fn finish(&mut self) {
+        self.finish_row();
+        self.finished = true;
+    }
+
+    fn tag(&mut self, name: &str, closing: bool) {
         if name == "table" {
             if !closing {
-                if in_table {
-                    nested += 1;
-                } else if !seen_table {
-                    in_table = true;
-                    seen_table = true;
+                if self.in_table {
+                    self.nested += 1;
+                } else if !self.seen_table {
+                    self.in_table = true;
+                    self.seen_table = true;
                 }
-            } else if nested > 0 {
-                nested -= 1;
-            } else if in_table {
-                finish_row(&mut rows, &mut row, &mut cell);
-                in_table = false;
+            } else if self.nested > 0 {
+                self.nested -= 1;
+            } else if self.in_table {
+                self.finish_row();
+                self.in_table = false;
+                self.finished = true;
             }
-            continue;
+            return;
         }
-        if !in_table || nested > 0 {
-            continue;
+        if !self.in_table || self.nested > 0 {
+            return;
         }
-        match (name.as_str(), closing) {
-            ("thead", false) => in_head = true,
-            ("thead", true) | ("tbody", _) | ("tfoot", _) => in_head = false,
+        match (name, closing) {
+            ("thead", false) => self.in_head = true,
+            ("thead", true) | ("tbody", _) | ("tfoot", _) => self.in_head = false,
             ("tr", false) => {
-                finish_row(&mut rows, &mut row, &mut cell);
-                row = Some(Row {
-                    in_head,
+                self.finish_row();
+                self.row = Some(Row {
+                    in_head: self.in_head,
                     ..Row::default()
                 });
             }
-            ("tr", true) => finish_row(&mut rows, &mut row, &mut cell),
+            ("tr", true) => self.finish_row(),
             ("td" | "th", false) => {
-                finish_cell(&mut row, &mut cell);
-                row.get_or_insert_with(|| Row {
+                self.finish_cell();
+                let in_head = self.in_head;
+                self.row.get_or_insert_with(|| Row {
                     in_head,
                     ..Row::default()
                 });
-                cell = Some(String::new());
+                self.cell = Some(String::new());
             }
-            ("td" | "th", true) => finish_cell(&mut row, &mut cell),
+            ("td" | "th", true) => self.finish_cell(),
             ("br" | "p" | "div" | "li", _) => {
-                if let Some(text) = cell.as_mut() {
+                if let Some(text) = self.cell.as_mut() {
                     text.push(' ');
                 }
             }
             _ => {}
         }
     }
-    finish_row(&mut rows, &mut row, &mut cell);
-    if !seen_table {
-        return Err(ParseError::NoTable);
+
+    fn finish_cell(&mut self) {
+        if let Some(text) = self.cell.take() {
+            let current = self.row.get_or_insert_with(Row::default);
+            current.cells.push(clean_text(&text));
+        }
     }
-    // The first row names the columns; pandas writes extra header rows
-    // (index names) into <thead>, which are not data.
-    let mut rows = rows.into_iter();
-    let mut headers = rows.next().ok_or(ParseError::NoHeader)?.cells;
-    let mut data: Vec<Vec<String>> = rows.filter(|r| !r.in_head).map(|r| r.cells).collect();
-    if headers.iter().all(String::is_empty) {
-        return Err(ParseError::NoHeader);
-    }
-    if headers.first().is_some_and(|h| is_index_header(h)) {
-        headers.remove(0);
-        for row in &mut data {
-            if !row.is_empty() {
-                row.remove(0);
+
+    fn finish_row(&mut self) {
+        self.finish_cell();
+        if let Some(done) = self.row.take() {
+            if !done.cells.is_empty() {
+                self.rows += 1;
+                self.ready.push_back(done);
             }
         }
     }
-    Ok(Table {
-        headers,
-        rows: data,
-    })
 }
 
 fn is_index_header(header: &str) -> bool {
     header.is_empty() || header.eq_ignore_ascii_case("index") || header.starts_with("Unnamed: 0")
-}
-
-fn finish_cell(row: &mut Option<Row>, cell: &mut Option<String>) {
-    if let Some(text) = cell.take() {
-        let current = row.get_or_insert_with(Row::default);
-        current.cells.push(clean_text(&text));
-    }
-}
-
-fn finish_row(rows: &mut Vec<Row>, row: &mut Option<Row>, cell: &mut Option<String>) {
-    finish_cell(row, cell);
-    if let Some(done) = row.take() {
-        if !done.cells.is_empty() {
-            rows.push(done);
-        }
-    }
 }
 
 /// Decodes entities and collapses whitespace, as a browser displays text.
@@ -561,6 +724,66 @@ mod tests {
         });
     }
 
+    /// Gives at most `step` bytes per read, so every construct and
+    /// character is cut somewhere by the end of a read.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    /// The table (or error) of a page read in reads of 1, 2, 3, 7 and 64
+    /// bytes is the one read whole.
+    fn same_in_any_reads(html: &str) {
+        let whole = parse_table(html);
+        for step in [1, 2, 3, 7, 64] {
+            let trickled = read_table(Trickle {
+                bytes: html.as_bytes(),
+                step,
+            });
+            assert_eq!(trickled, whole, "reads of {step} bytes: {html:?}");
+        }
+    }
+
+    #[test]
+    fn a_page_read_in_pieces_gives_the_same_table() {
+        same_in_any_reads(
+            "<p>caf\u{e9} \u{20ac}</p><!-- c --><table><thead><tr><th></th><th>h\u{e9}</th></tr><tr><th>idx</th></tr></thead><script>'<td>'</script><tr><td>0</td><td title=\"a>b\">\u{1f600} &amp; x</td></tr></table><!-- after",
+        );
+        same_in_any_reads("<table><tr><th>h</th></tr><tr><td>1</td></tr><!-- never closes");
+        same_in_any_reads("<table><tr><th>h</th></tr><tr><td>a <= b");
+        let err = read_table(&[b'<', b't', b'a', 0xff, b'>'][..]).unwrap_err();
+        assert_eq!(
+            err,
+            ParseError::Unreadable("the page is not UTF-8 text (byte 4)".into())
+        );
+    }
+
+    #[test]
+    fn reading_stops_where_the_table_ends() {
+        struct Endless;
+        impl std::io::Read for Endless {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                buf.fill(b'x');
+                Ok(buf.len())
+            }
+        }
+        let page = std::io::Read::chain(
+            &b"<table><tr><th>h</th></tr><tr><td>1</td></tr></table>"[..],
+            Endless,
+        );
+        let table = read_table(page).unwrap();
+        assert_eq!(table.rows, [vec!["1"]]);
+    }
+
     #[test]
     fn fuzz_the_table_parser_returns_errors_never_panics() {
         use proptest::prelude::*;
@@ -606,6 +829,7 @@ mod tests {
             if let Err(e) = parse_table(html) {
                 assert!(!e.to_string().is_empty());
             }
+            same_in_any_reads(html);
         });
     }
 }

@@ -6,6 +6,8 @@
 use serde_json::{Map, Value};
 
 use super::html::Table;
+use sha2::{Digest as _, Sha256};
+
 use crate::hash::sha256_hex;
 use crate::limits::{MAX_CELL_CHARS, MAX_RECORD_BYTES, TRUNCATED_MARKER};
 use crate::time::utc_timestamps;
@@ -140,22 +142,57 @@ pub fn normalise_header(header: &str) -> String {
 
 /// The hash of what a page shows: its header and every cell.
 pub fn content_hash(table: &Table) -> String {
-    let mut text = table.headers.join("\u{1f}");
+    let mut hasher = PageHasher::new(&table.headers);
     for row in &table.rows {
-        text.push('\u{1e}');
-        text.push_str(&row.join("\u{1f}"));
+        hasher.row(row);
     }
-    sha256_hex(text.as_bytes())
+    hasher.finish()
 }
 
-/// Builds the snapshot of a page fetched at `fetched_at` (unix seconds).
-pub fn snapshot(source: Source, table: &Table, fetched_at: u64) -> Result<Snapshot, ColumnError> {
-    let normalised: Vec<String> = table.headers.iter().map(|h| normalise_header(h)).collect();
+/// The content hash computed row by row, as a page is read: the same
+/// value as `content_hash` of the whole table.
+pub struct PageHasher(Sha256);
+
+impl PageHasher {
+    pub fn new(headers: &[String]) -> PageHasher {
+        let mut sha = Sha256::new();
+        Self::cells(&mut sha, headers);
+        PageHasher(sha)
+    }
+
+    pub fn row(&mut self, row: &[String]) {
+        self.0.update("\u{1e}".as_bytes());
+        Self::cells(&mut self.0, row);
+    }
+
+    fn cells(sha: &mut Sha256, cells: &[String]) {
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                sha.update("\u{1f}".as_bytes());
+            }
+            sha.update(cell.as_bytes());
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// The payload key of each of a page's columns: known columns get their
+/// contract key, others a snake_case name. An error when a column the
+/// source needs is missing or two read the same.
+pub fn column_keys(source: Source, headers: &[String]) -> Result<Vec<String>, ColumnError> {
+    let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
     for (second, name) in normalised.iter().enumerate() {
         if let Some(first) = normalised[..second].iter().position(|n| n == name) {
             return Err(ColumnError::Duplicate {
                 source_name: source.name(),
-                name: table.headers[second].clone(),
+                name: headers[second].clone(),
                 first: first + 1,
                 second: second + 1,
             });
@@ -171,11 +208,10 @@ pub fn snapshot(source: Source, table: &Table, fetched_at: u64) -> Result<Snapsh
         return Err(ColumnError::Missing {
             source_name: source.name(),
             missing,
-            found: table.headers.clone(),
+            found: headers.to_vec(),
         });
     }
-    // Known columns get their contract key; others keep a snake_case name.
-    let keys: Vec<String> = normalised
+    Ok(normalised
         .iter()
         .map(|n| {
             source
@@ -185,72 +221,144 @@ pub fn snapshot(source: Source, table: &Table, fetched_at: u64) -> Result<Snapsh
                 .map(|(_, key)| key.to_string())
                 .unwrap_or_else(|| n.replace(' ', "_"))
         })
-        .collect();
-    let content_hash = content_hash(table);
-    let (rfc3339, compact) = utc_timestamps(fetched_at);
-    let snapshot_id = format!("{compact}-{}", &content_hash[..8]);
-    let mut cells_truncated = 0;
-    let mut records_oversize = 0;
+        .collect())
+}
+
+/// What identifies a snapshot: its rows and content hash, known only once
+/// the whole page was read, and the fetch time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotHeader {
+    pub rows: usize,
+    pub content_hash: String,
+    pub fetched_at: u64,
+}
+
+impl SnapshotHeader {
+    /// `<UTC fetch time>-<first 8 hex digits of the content hash>`.
+    pub fn snapshot_id(&self) -> String {
+        let (_, compact) = utc_timestamps(self.fetched_at);
+        format!("{compact}-{}", &self.content_hash[..8])
+    }
+}
+
+/// Turns a page's rows into records one at a time: every record carries
+/// the snapshot's row count and page hash, so the rows are read twice —
+/// once for the header (`PageHasher`), once here.
+pub struct RecordWriter {
+    source: Source,
+    keys: Vec<String>,
+    header: SnapshotHeader,
+    snapshot_id: String,
+    fetched_at: String,
+    /// Cells cut to MAX_CELL_CHARS.
+    pub cells_truncated: usize,
+    /// Rows whose record would exceed MAX_RECORD_BYTES: sent without their
+    /// cells, marked `oversize`, so the warehouse quarantines them.
+    pub records_oversize: usize,
+}
+
+impl RecordWriter {
+    pub fn new(
+        source: Source,
+        headers: &[String],
+        header: SnapshotHeader,
+    ) -> Result<RecordWriter, ColumnError> {
+        let keys = column_keys(source, headers)?;
+        let (fetched_at, _) = utc_timestamps(header.fetched_at);
+        Ok(RecordWriter {
+            source,
+            keys,
+            snapshot_id: header.snapshot_id(),
+            header,
+            fetched_at,
+            cells_truncated: 0,
+            records_oversize: 0,
+        })
+    }
+
+    pub fn snapshot_id(&self) -> &str {
+        &self.snapshot_id
+    }
+
+    /// The record of data row `row_number` (from 1).
+    pub fn record(&mut self, row_number: usize, row: &[String]) -> Record {
+        let mut cells_truncated = 0;
+        let mut cell = |text: &String| {
+            let (clean, cut) = clean_cell(text);
+            cells_truncated += usize::from(cut);
+            clean
+        };
+        let mut meta = Map::new();
+        meta.insert(RECORD_TYPE_KEY.into(), ROW.into());
+        meta.insert("source".into(), self.source.name().into());
+        meta.insert("snapshot_id".into(), self.snapshot_id.clone().into());
+        meta.insert("fetched_at".into(), self.fetched_at.clone().into());
+        meta.insert("row_number".into(), row_number.into());
+        // What the warehouse needs to accept the snapshot only whole:
+        // how many rows it has and what they hash to (a string, like
+        // every value ingest sends: SUPER casts only strings to VARCHAR).
+        meta.insert(
+            SNAPSHOT_ROWS_KEY.into(),
+            self.header.rows.to_string().into(),
+        );
+        meta.insert(
+            PAGE_HASH_KEY.into(),
+            self.header.content_hash.clone().into(),
+        );
+        let mut payload = meta.clone();
+        for (key, value) in self.keys.iter().zip(row) {
+            let value = cell(value);
+            payload.entry(key.clone()).or_insert_with(|| value.into());
+        }
+        for key in self.keys.iter().skip(row.len()) {
+            payload.entry(key.clone()).or_insert(Value::Null);
+        }
+        if row.len() > self.keys.len() {
+            // A ragged row: keep what has no header, the warehouse quarantines it.
+            let extra: Vec<String> = row[self.keys.len()..].iter().map(&mut cell).collect();
+            payload.insert("extra_cells".into(), extra.into());
+        }
+        self.cells_truncated += cells_truncated;
+        let partition_key = partition_key(self.source, &payload, row_number);
+        let mut data = Value::Object(payload).to_string().into_bytes();
+        if data.len() > MAX_RECORD_BYTES {
+            // Too large for the warehouse to read back: the row is
+            // still sent (and quarantined there), just without its cells.
+            self.records_oversize += 1;
+            // A string: SUPER casts only strings to VARCHAR.
+            meta.insert("oversize_bytes".into(), data.len().to_string().into());
+            data = Value::Object(meta).to_string().into_bytes();
+        }
+        Record {
+            partition_key,
+            data,
+        }
+    }
+}
+
+/// Builds the snapshot of a page fetched at `fetched_at` (unix seconds).
+pub fn snapshot(source: Source, table: &Table, fetched_at: u64) -> Result<Snapshot, ColumnError> {
+    column_keys(source, &table.headers)?;
+    let header = SnapshotHeader {
+        rows: table.rows.len(),
+        content_hash: content_hash(table),
+        fetched_at,
+    };
+    let content_hash = header.content_hash.clone();
+    let mut writer = RecordWriter::new(source, &table.headers, header)?;
     let records = table
         .rows
         .iter()
         .enumerate()
-        .map(|(i, row)| {
-            let mut cell = |text: &String| {
-                let (clean, cut) = clean_cell(text);
-                cells_truncated += usize::from(cut);
-                clean
-            };
-            let mut meta = Map::new();
-            meta.insert(RECORD_TYPE_KEY.into(), ROW.into());
-            meta.insert("source".into(), source.name().into());
-            meta.insert("snapshot_id".into(), snapshot_id.clone().into());
-            meta.insert("fetched_at".into(), rfc3339.clone().into());
-            meta.insert("row_number".into(), (i + 1).into());
-            // What the warehouse needs to accept the snapshot only whole:
-            // how many rows it has and what they hash to (a string, like
-            // every value ingest sends: SUPER casts only strings to VARCHAR).
-            meta.insert(
-                SNAPSHOT_ROWS_KEY.into(),
-                table.rows.len().to_string().into(),
-            );
-            meta.insert(PAGE_HASH_KEY.into(), content_hash.clone().into());
-            let mut payload = meta.clone();
-            for (key, value) in keys.iter().zip(row) {
-                let value = cell(value);
-                payload.entry(key.clone()).or_insert_with(|| value.into());
-            }
-            for key in keys.iter().skip(row.len()) {
-                payload.entry(key.clone()).or_insert(Value::Null);
-            }
-            if row.len() > keys.len() {
-                // A ragged row: keep what has no header, the warehouse quarantines it.
-                let extra: Vec<String> = row[keys.len()..].iter().map(&mut cell).collect();
-                payload.insert("extra_cells".into(), extra.into());
-            }
-            let partition_key = partition_key(source, &payload, i + 1);
-            let mut data = Value::Object(payload).to_string().into_bytes();
-            if data.len() > MAX_RECORD_BYTES {
-                // Too large for the warehouse to read back: the row is
-                // still sent (and quarantined there), just without its cells.
-                records_oversize += 1;
-                // A string: SUPER casts only strings to VARCHAR.
-                meta.insert("oversize_bytes".into(), data.len().to_string().into());
-                data = Value::Object(meta).to_string().into_bytes();
-            }
-            Record {
-                partition_key,
-                data,
-            }
-        })
+        .map(|(i, row)| writer.record(i + 1, row))
         .collect();
     Ok(Snapshot {
         source,
         content_hash,
-        snapshot_id,
+        snapshot_id: writer.snapshot_id.clone(),
         records,
-        cells_truncated,
-        records_oversize,
+        cells_truncated: writer.cells_truncated,
+        records_oversize: writer.records_oversize,
     })
 }
 
@@ -417,6 +525,13 @@ mod tests {
         assert_ne!(
             content_hash(&table(&["h"], &[&["ab"]])),
             content_hash(&table(&["h", "i"], &[&["a", "b"]]))
+        );
+        // The hash as every earlier release computed it: one sha256 of the
+        // joined text, so page hashes kept in S3 stay comparable.
+        let t = table(&["h", "i"], &[&["1", "2"], &["3", ""]]);
+        assert_eq!(
+            content_hash(&t),
+            sha256_hex("h\u{1f}i\u{1e}1\u{1f}2\u{1e}3\u{1f}".as_bytes())
         );
     }
 
