@@ -263,6 +263,10 @@ pub struct IngestArgs {
     /// Seconds to keep retrying records Kinesis did not accept
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub retry_for: u64,
+
+    /// Fetch, read, archive to a temporary file and batch each page, print its rows, batches and snapshot id; send nothing, take no lease, read and store no state (needs no AWS)
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,9 @@ use super::{with_services, Session};
 use crate::cli::IngestArgs;
 use crate::error::ExitStatus;
 use pricewatch_core::config::Environment;
-use pricewatch_ingest::{self, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport};
+use pricewatch_ingest::{
+    self, DryRun, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport,
+};
 
 /// The ingest plan of an env, as the Lambda gets it from its stack.
 pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
@@ -49,6 +51,9 @@ pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
 pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
     let env = session.load_env("ingest")?;
     let plan = plan(&env, &args);
+    if args.dry_run {
+        return Ok(dry_run(session, &plan));
+    }
     let reports = with_services(&env, async |services| {
         Ok(pricewatch_ingest::run(
             &plan,
@@ -81,6 +86,62 @@ pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitSta
     } else {
         ExitStatus::Success
     })
+}
+
+/// `--dry-run`: every source read, archived to a temporary file and
+/// batched in turn; nothing leaves the machine.
+fn dry_run(session: &Session, plan: &Plan) -> ExitStatus {
+    let fetched_at = pricewatch_core::time::now_unix();
+    let reports: Vec<DryRun> = plan
+        .sources
+        .iter()
+        .map(|source| {
+            let timeout = plan
+                .retry
+                .deadline
+                .saturating_duration_since(Instant::now());
+            pricewatch_ingest::dry_run(source, fetched_at, timeout)
+        })
+        .collect();
+    for report in &reports {
+        if let Some(error) = &report.error {
+            session
+                .reporter
+                .warn(&format!("{}: {error}", report.source));
+        }
+    }
+    session
+        .printer
+        .result(|| dry_run_text(&reports, &session.elapsed()), &reports);
+    if reports.iter().any(|r| r.error.is_some()) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+fn dry_run_text(reports: &[DryRun], elapsed: &str) -> String {
+    let mut lines = vec![format!(
+        "{:<9} {:>8} {:>7} {:>12}  {}",
+        "source", "rows", "batches", "archive", "snapshot"
+    )];
+    for r in reports {
+        let snapshot = match (&r.error, &r.snapshot_id) {
+            (Some(_), _) => "FAILED".to_string(),
+            (None, id) => id.clone().unwrap_or_default(),
+        };
+        lines.push(format!(
+            "{:<9} {:>8} {:>7} {:>12}  {snapshot}",
+            r.source,
+            r.rows,
+            r.batches,
+            format!("{} B", r.archive_bytes)
+        ));
+    }
+    lines.push(format!(
+        "dry run: nothing sent, no lease taken, no state read or stored{elapsed}"
+    ));
+    lines.join("\n")
 }
 
 fn text(reports: &[SourceReport], elapsed: &str) -> String {

@@ -7,11 +7,12 @@ use std::time::Duration;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, Delete, ObjectIdentifier};
 
 use super::classify;
 use pricewatch_core::cloud::{
-    ArchiveObjects, AwsError, AwsErrorKind, AwsResult, ConditionalObjects, ObjectStore, SiteObjects,
+    ArchiveObjects, AwsError, AwsErrorKind, AwsResult, ConditionalObjects, FileObjects,
+    ObjectStore, SiteObjects,
 };
 
 pub struct S3Objects {
@@ -241,6 +242,106 @@ impl ConditionalObjects for S3Objects {
             Err(e) => Err(classify("s3:DeleteObject", e)),
         }
     }
+}
+
+/// Parts of a multipart upload: above S3's 5 MiB minimum, and what one
+/// upload holds in memory at a time.
+const PART_BYTES: usize = 8 * 1024 * 1024;
+
+impl FileObjects for S3Objects {
+    /// A file up to one part goes in one PutObject; a larger one in a
+    /// multipart upload, one part in memory at a time, aborted on failure
+    /// so no half object (nor its stored parts) is left.
+    async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &std::path::Path,
+        content_type: &str,
+    ) -> AwsResult<()> {
+        let local = |e: std::io::Error| {
+            AwsError::new(
+                "s3:PutObject",
+                AwsErrorKind::Other,
+                format!("reading {} for s3://{bucket}/{key}: {e}", path.display()),
+            )
+        };
+        let mut file = std::fs::File::open(path).map_err(local)?;
+        let mut part = read_part(&mut file).map_err(local)?;
+        if part.len() < PART_BYTES {
+            return self.put(bucket, key, part, content_type).await;
+        }
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| classify("s3:CreateMultipartUpload", e))?;
+        let upload_id = upload.upload_id().unwrap_or_default().to_string();
+        let mut parts = Vec::new();
+        let result: AwsResult<()> = async {
+            while !part.is_empty() {
+                let number = parts.len() as i32 + 1;
+                let output = self
+                    .client
+                    .upload_part()
+                    .bucket(bucket)
+                    .key(key)
+                    .upload_id(&upload_id)
+                    .part_number(number)
+                    .body(ByteStream::from(std::mem::take(&mut part)))
+                    .send()
+                    .await
+                    .map_err(|e| classify("s3:UploadPart", e))?;
+                parts.push(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(output.e_tag().map(str::to_string))
+                        .build(),
+                );
+                part = read_part(&mut file).map_err(local)?;
+            }
+            self.client
+                .complete_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| classify("s3:CompleteMultipartUpload", e))?;
+            Ok(())
+        }
+        .await;
+        if result.is_err() {
+            // Best effort: the bucket's lifecycle rule removes what an
+            // abort that fails leaves behind.
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+        }
+        result
+    }
+}
+
+/// Up to PART_BYTES of the file; shorter only at its end.
+fn read_part(file: &mut std::fs::File) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut part = Vec::with_capacity(PART_BYTES);
+    file.take(PART_BYTES as u64).read_to_end(&mut part)?;
+    Ok(part)
 }
 
 impl SiteObjects for S3Objects {

@@ -52,6 +52,17 @@ impl Delivery {
     pub fn complete(&self) -> bool {
         self.failed == 0
     }
+
+    /// Counts another batch's delivery in.
+    pub fn add(&mut self, other: Delivery) {
+        self.accepted += other.accepted;
+        self.failed += other.failed;
+        self.calls += other.calls;
+        self.retried += other.retried;
+        if other.last_error.is_some() {
+            self.last_error = other.last_error;
+        }
+    }
 }
 
 fn size(record: &Record) -> usize {

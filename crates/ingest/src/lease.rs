@@ -164,7 +164,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::block_on;
-    use pricewatch_core::cloud::{AwsResult, ObjectStore};
+    use pricewatch_core::cloud::{AwsResult, FileObjects, ObjectStore};
 
     /// A bucket with ETags (a counter), conditional writes and deletes.
     #[derive(Default)]
@@ -203,6 +203,19 @@ pub(crate) mod tests {
         }
         async fn empty(&self, _: &str) -> AwsResult<usize> {
             Ok(0)
+        }
+    }
+
+    impl FileObjects for Bucket {
+        async fn put_file(
+            &self,
+            bucket: &str,
+            key: &str,
+            path: &std::path::Path,
+            kind: &str,
+        ) -> AwsResult<()> {
+            self.put(bucket, key, std::fs::read(path).unwrap(), kind)
+                .await
         }
     }
 

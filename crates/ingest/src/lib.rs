@@ -13,17 +13,17 @@ pub mod delivery;
 pub mod emf;
 pub mod heartbeat;
 pub mod lease;
-
-use pricewatch_core::ingest::{html, records};
+pub mod page;
 
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 pub use delivery::{Delivery, RetryPolicy};
+pub use page::PageFile;
 pub use pricewatch_core::ingest::records::Source;
 
-use pricewatch_core::cloud::{ConditionalObjects, RecordSink};
+use pricewatch_core::cloud::{ConditionalObjects, FileObjects, RecordSink};
 
 /// Where one run reads and writes.
 #[derive(Debug, Clone)]
@@ -127,35 +127,9 @@ fn row_warnings(rows: usize, previous: Option<usize>) -> Vec<String> {
 /// stream cannot push a run past its Lambda timeout twice over.
 const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(5);
 
-/// A fetch never takes longer than this, nor past the run's deadline.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// A lease outlives the run's deadline by this much (the heartbeat and
 /// the page hash are written after it), then anyone may take it over.
 const LEASE_MARGIN: Duration = Duration::from_secs(60);
-
-/// Fetches a page: http(s) URLs over the network, anything else from disk.
-pub fn fetch(location: &str, timeout: Duration) -> Result<String, String> {
-    if location.starts_with("http://") || location.starts_with("https://") {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout.min(FETCH_TIMEOUT)))
-            .build()
-            .into();
-        let mut response = agent
-            .get(location)
-            .call()
-            .map_err(|e| format!("GET {location}: {e}"))?;
-        response
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_string()
-            .map_err(|e| format!("reading {location}: {e}"))
-    } else {
-        let path = location.strip_prefix("file://").unwrap_or(location);
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
-    }
-}
 
 fn state_key(prefix: &str, source: Source) -> String {
     let prefix = prefix.trim_end_matches('/');
@@ -175,10 +149,10 @@ fn rows_key(prefix: &str, source: Source) -> String {
 pub async fn ingest_page(
     plan: &Plan,
     source: &SourcePlan,
-    page: Result<String, String>,
+    page: Result<PageFile, String>,
     fetched_at: u64,
     sink: &impl RecordSink,
-    state: &impl ConditionalObjects,
+    state: &(impl ConditionalObjects + FileObjects),
 ) -> SourceReport {
     let mut report = under_lease(plan, source, page, fetched_at, sink, state).await;
     let record = heartbeat::record(&heartbeat::Run {
@@ -222,10 +196,10 @@ pub async fn ingest_page(
 async fn under_lease(
     plan: &Plan,
     source: &SourcePlan,
-    page: Result<String, String>,
+    page: Result<PageFile, String>,
     fetched_at: u64,
     sink: &impl RecordSink,
-    state: &impl ConditionalObjects,
+    state: &(impl ConditionalObjects + FileObjects),
 ) -> SourceReport {
     let lease_for = plan
         .retry
@@ -266,18 +240,19 @@ async fn under_lease(
 async fn ingest_snapshot(
     plan: &Plan,
     source: &SourcePlan,
-    page: Result<String, String>,
+    page: Result<PageFile, String>,
     fetched_at: u64,
     sink: &impl RecordSink,
-    state: &impl ConditionalObjects,
+    state: &(impl ConditionalObjects + FileObjects),
 ) -> SourceReport {
     let fail = |error: String| SourceReport::failed(source, error);
     let page = match page {
         Ok(page) => page,
         Err(e) => return fail(e),
     };
-    let table = match html::parse_table(&page) {
-        Ok(table) => table,
+    // The first pass over the page: header, rows, hash (see `page`).
+    let scan = match page::scan(&page, source.source) {
+        Ok(scan) => scan,
         Err(e) => {
             return fail(format!(
                 "{} page {}: {e}",
@@ -285,10 +260,6 @@ async fn ingest_snapshot(
                 source.location
             ))
         }
-    };
-    let snapshot = match records::snapshot(source.source, &table, fetched_at) {
-        Ok(snapshot) => snapshot,
-        Err(e) => return fail(e.to_string()),
     };
     let key = state_key(&plan.state_prefix, source.source);
     let last = match state.get(&plan.state_bucket, &key).await {
@@ -299,12 +270,12 @@ async fn ingest_snapshot(
         source: source.source.name(),
         location: source.location.clone(),
         outcome: IngestOutcome::Unchanged,
-        rows: table.rows.len(),
+        rows: scan.rows,
         records_pushed: 0,
         failed_records: 0,
         cells_truncated: 0,
         records_oversize: 0,
-        page_hash: Some(snapshot.content_hash.clone()),
+        page_hash: Some(scan.content_hash.clone()),
         snapshot_id: None,
         archive_key: None,
         heartbeat: false,
@@ -312,7 +283,7 @@ async fn ingest_snapshot(
         previous_rows: None,
         warnings: Vec::new(),
     };
-    if last.as_deref() == Some(snapshot.content_hash.as_str()) {
+    if last.as_deref() == Some(scan.content_hash.as_str()) {
         return report;
     }
     // Best effort: a missing or unreadable count only skips the comparison.
@@ -327,33 +298,47 @@ async fn ingest_snapshot(
         _ => None,
     };
     report.warnings = row_warnings(report.rows, report.previous_rows);
-    report.snapshot_id = Some(snapshot.snapshot_id.clone());
+    // The second pass: the records, into the archive object's file.
+    let built = match page::build(&page, source.source, &scan, fetched_at) {
+        Ok(built) => built,
+        Err(e) => {
+            report.outcome = IngestOutcome::Failed;
+            report.error = Some(format!(
+                "{} page {}: {e}",
+                source.source.name(),
+                source.location
+            ));
+            return report;
+        }
+    };
+    drop(page);
+    report.snapshot_id = Some(built.snapshot_id.clone());
+    report.cells_truncated = built.cells_truncated;
+    report.records_oversize = built.records_oversize;
     // Archive first: whatever reached the stream is then in the archive too,
     // so a warehouse rebuilt from it misses nothing the stream had.
-    match archive::write(state, &plan.archive_bucket, &snapshot).await {
+    match archive::write(state, &plan.archive_bucket, source.source, &built).await {
         Ok(key) => report.archive_key = Some(key),
         Err(e) => {
             report.outcome = IngestOutcome::Failed;
             report.error = Some(format!(
                 "cannot archive the snapshot in s3://{}/{} ({e}); nothing was sent to {} and the page hash was not advanced, so the next run tries again",
                 plan.archive_bucket,
-                pricewatch_core::ingest::archive::key(source.source, &snapshot.snapshot_id),
+                pricewatch_core::ingest::archive::key(source.source, &built.snapshot_id),
                 source.stream
             ));
             return report;
         }
     }
-    let delivery = delivery::deliver(sink, &source.stream, &snapshot.records, plan.retry).await;
+    let delivery = send(sink, &source.stream, &built, plan.retry).await;
     report.records_pushed = delivery.accepted;
-    report.cells_truncated = snapshot.cells_truncated;
-    report.records_oversize = snapshot.records_oversize;
     report.failed_records = delivery.failed;
     if !delivery.complete() {
         report.outcome = IngestOutcome::Failed;
         report.error = Some(format!(
             "{} of {} records were not accepted by {} ({}); the page hash was not advanced, so the next run sends the snapshot again",
             delivery.failed,
-            snapshot.records.len(),
+            built.records,
             source.stream,
             delivery.last_error.unwrap_or_default()
         ));
@@ -363,7 +348,7 @@ async fn ingest_snapshot(
         .put(
             &plan.state_bucket,
             &key,
-            snapshot.content_hash.into_bytes(),
+            scan.content_hash.into_bytes(),
             "text/plain",
         )
         .await
@@ -391,12 +376,98 @@ async fn ingest_snapshot(
     report
 }
 
+/// Sends the archived records a batch at a time as they are read back:
+/// one PutRecords call in flight (with its retries), so memory holds one
+/// batch (at most 500 records, 5 MiB) whatever the snapshot's size. Every
+/// record not accepted, for whatever reason, counts as failed.
+async fn send(
+    sink: &impl RecordSink,
+    stream: &str,
+    built: &page::Archive,
+    retry: RetryPolicy,
+) -> Delivery {
+    let mut delivery = Delivery::default();
+    match built.batches() {
+        Ok(batches) => {
+            for batch in batches {
+                match batch {
+                    Ok(batch) => delivery.add(delivery::deliver(sink, stream, &batch, retry).await),
+                    Err(e) => {
+                        delivery.last_error = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        Err(e) => delivery.last_error = Some(e),
+    }
+    delivery.failed = built.records - delivery.accepted;
+    delivery
+}
+
+/// What `pricewatch ingest --dry-run` reports for a source: everything
+/// but sending, the lease and the state.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRun {
+    pub source: &'static str,
+    pub location: String,
+    pub rows: usize,
+    /// PutRecords calls the snapshot would take (before retries).
+    pub batches: usize,
+    pub page_hash: Option<String>,
+    pub snapshot_id: Option<String>,
+    /// Size of the snapshot's archive object.
+    pub archive_bytes: u64,
+    pub cells_truncated: usize,
+    pub records_oversize: usize,
+    pub error: Option<String>,
+}
+
+/// Fetches, reads, archives to a temporary file and batches one source's
+/// page as a run would, and sends and stores nothing: for on-call (what
+/// would this page become?) and for measuring a page of any size without
+/// AWS. Blocking.
+pub fn dry_run(source: &SourcePlan, fetched_at: u64, timeout: Duration) -> DryRun {
+    let mut report = DryRun {
+        source: source.source.name(),
+        location: source.location.clone(),
+        rows: 0,
+        batches: 0,
+        page_hash: None,
+        snapshot_id: None,
+        archive_bytes: 0,
+        cells_truncated: 0,
+        records_oversize: 0,
+        error: None,
+    };
+    let result = (|| {
+        let page = PageFile::fetch(&source.location, timeout)?;
+        let scan = page::scan(&page, source.source)?;
+        report.rows = scan.rows;
+        report.page_hash = Some(scan.content_hash.clone());
+        let built = page::build(&page, source.source, &scan, fetched_at)?;
+        report.snapshot_id = Some(built.snapshot_id.clone());
+        report.archive_bytes = built.bytes;
+        report.cells_truncated = built.cells_truncated;
+        report.records_oversize = built.records_oversize;
+        for batch in built.batches()? {
+            batch?;
+            report.batches += 1;
+        }
+        Ok::<(), String>(())
+    })();
+    report.error = result
+        .err()
+        .map(|e| format!("{} page {}: {e}", source.source.name(), source.location));
+    report
+}
+
 /// Fetches and ingests every source of the plan.
 pub async fn run(
     plan: &Plan,
     fetched_at: u64,
     sink: &impl RecordSink,
-    state: &impl ConditionalObjects,
+    state: &(impl ConditionalObjects + FileObjects),
 ) -> Vec<SourceReport> {
     let mut reports = Vec::new();
     for source in &plan.sources {
@@ -405,7 +476,7 @@ pub async fn run(
             .retry
             .deadline
             .saturating_duration_since(Instant::now());
-        let page = tokio::task::spawn_blocking(move || fetch(&location, timeout))
+        let page = tokio::task::spawn_blocking(move || PageFile::fetch(&location, timeout))
             .await
             .unwrap_or_else(|e| Err(format!("fetch task failed: {e}")));
         reports.push(ingest_page(plan, source, page, fetched_at, sink, state).await);
@@ -459,6 +530,11 @@ mod tests {
                 .collect();
             (accepted.len() - heartbeats.len(), heartbeats)
         }
+    }
+
+    /// A page given as text, as a fetch leaves it.
+    fn text(page: &str) -> Result<PageFile, String> {
+        PageFile::from_text(page)
     }
 
     fn everything(_: &serde_json::Value) -> bool {
@@ -535,7 +611,7 @@ mod tests {
         let report = block_on(ingest_page(
             &plan,
             &source,
-            Ok(page.clone()),
+            text(&page),
             0,
             &failing,
             &bucket,
@@ -564,7 +640,7 @@ mod tests {
         let report = block_on(ingest_page(
             &plan,
             &source,
-            Ok(page.clone()),
+            text(&page),
             0,
             &working,
             &bucket,
@@ -585,7 +661,14 @@ mod tests {
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
 
         let (plan, _) = test_plan();
-        let report = block_on(ingest_page(&plan, &source, Ok(page), 60, &working, &bucket));
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            text(&page),
+            60,
+            &working,
+            &bucket,
+        ));
         assert_eq!(report.outcome, IngestOutcome::Unchanged);
         assert_eq!(
             working.accepted(),
@@ -625,7 +708,7 @@ mod tests {
         let first = crate::block_on(ingest_page(
             &plan,
             &source,
-            Ok(page(0)),
+            text(&page(0)),
             0,
             &stream,
             &bucket,
@@ -648,7 +731,7 @@ mod tests {
         let unchanged = crate::block_on(ingest_page(
             &plan,
             &source,
-            Ok(page(0)),
+            text(&page(0)),
             60,
             &stream,
             &bucket,
@@ -660,7 +743,7 @@ mod tests {
         let second = crate::block_on(ingest_page(
             &plan,
             &source,
-            Ok(page(1)),
+            text(&page(1)),
             120,
             &stream,
             &bucket,
@@ -700,6 +783,19 @@ mod tests {
         }
     }
 
+    impl FileObjects for NoArchive {
+        async fn put_file(
+            &self,
+            bucket: &str,
+            key: &str,
+            path: &std::path::Path,
+            kind: &str,
+        ) -> AwsResult<()> {
+            self.put(bucket, key, std::fs::read(path).unwrap(), kind)
+                .await
+        }
+    }
+
     impl ConditionalObjects for NoArchive {
         async fn get_tagged(
             &self,
@@ -731,14 +827,7 @@ mod tests {
         });
         let store = NoArchive::default();
         let stream = Stream::new(nothing);
-        let report = crate::block_on(ingest_page(
-            &plan,
-            &source,
-            Ok(page.clone()),
-            0,
-            &stream,
-            &store,
-        ));
+        let report = crate::block_on(ingest_page(&plan, &source, text(&page), 0, &stream, &store));
         assert_eq!(report.outcome, IngestOutcome::Failed);
         assert_eq!(report.records_pushed, 0);
         assert_eq!(report.archive_key, None);
@@ -762,7 +851,14 @@ mod tests {
 
         // Once the archive works again, the next run sends the snapshot.
         let bucket = Bucket::default();
-        let report = crate::block_on(ingest_page(&plan, &source, Ok(page), 60, &stream, &bucket));
+        let report = crate::block_on(ingest_page(
+            &plan,
+            &source,
+            text(&page),
+            60,
+            &stream,
+            &bucket,
+        ));
         assert_eq!(report.outcome, IngestOutcome::Pushed);
         assert_eq!(stream.accepted().0, 10);
     }
@@ -776,7 +872,14 @@ mod tests {
         });
         let bucket = Bucket::default();
         let stream = Stream::new(heartbeats);
-        let report = block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &bucket));
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            text(&page),
+            0,
+            &stream,
+            &bucket,
+        ));
         assert_eq!(report.outcome, IngestOutcome::Failed);
         assert_eq!(report.records_pushed, 5, "the snapshot went through");
         assert!(!report.heartbeat);
@@ -810,6 +913,17 @@ mod tests {
                 unreachable!()
             }
         }
+        impl FileObjects for Broken {
+            async fn put_file(
+                &self,
+                _: &str,
+                _: &str,
+                _: &std::path::Path,
+                _: &str,
+            ) -> AwsResult<()> {
+                unreachable!()
+            }
+        }
         impl ConditionalObjects for Broken {
             async fn get_tagged(&self, _: &str, _: &str) -> AwsResult<Option<(Vec<u8>, String)>> {
                 unreachable!()
@@ -833,7 +947,14 @@ mod tests {
             rows: 5,
             ..PageSpec::default()
         });
-        let report = block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &Broken));
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            text(&page),
+            0,
+            &stream,
+            &Broken,
+        ));
         assert_eq!(report.outcome, IngestOutcome::Failed);
         assert!(report.heartbeat);
         assert!(report
@@ -867,7 +988,14 @@ mod tests {
         ))
         .unwrap();
         let stream = Stream::new(nothing);
-        let report = block_on(ingest_page(&plan, &source, Ok(page), 0, &stream, &bucket));
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            text(&page),
+            0,
+            &stream,
+            &bucket,
+        ));
         assert_eq!(report.outcome, IngestOutcome::Failed);
         let error = report.error.unwrap();
         assert!(
@@ -913,7 +1041,7 @@ mod tests {
         block_on(ingest_page(
             &plan,
             &source,
-            Ok(page(40)),
+            text(&page(40)),
             0,
             &stream,
             &bucket,
@@ -922,7 +1050,7 @@ mod tests {
         let report = block_on(ingest_page(
             &plan,
             &source,
-            Ok(page(8)),
+            text(&page(8)),
             60,
             &stream,
             &bucket,

@@ -117,6 +117,20 @@ pub trait ConditionalObjects: ObjectStore {
     async fn delete_if(&self, bucket: &str, key: &str, etag: &str) -> AwsResult<bool>;
 }
 
+/// Objects written from a local file, for objects too large to hold in
+/// memory (a snapshot's archive object): the adapter streams the file
+/// (S3 multipart upload in parts of bounded size).
+#[allow(async_fn_in_trait)]
+pub trait FileObjects {
+    async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &std::path::Path,
+        content_type: &str,
+    ) -> AwsResult<()>;
+}
+
 /// A bucket prefix served as a private website: what is there, removing
 /// what is stale, and time-limited links that need no credentials.
 #[allow(async_fn_in_trait)]
