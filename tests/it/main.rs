@@ -101,6 +101,7 @@ fn main() {
         trial("ingest_moto::ingest_pushes_each_snapshot_once_and_only_on_change", &[Need::Moto], ingest_moto::ingest_pushes_each_snapshot_once_and_only_on_change),
         trial("ingest_moto::a_failed_delivery_exits_1_and_is_retried_by_the_next_run", &[Need::Moto], ingest_moto::a_failed_delivery_exits_1_and_is_retried_by_the_next_run),
         trial("ingest_moto::a_page_that_is_not_a_price_table_fails_loudly", &[Need::Moto], ingest_moto::a_page_that_is_not_a_price_table_fails_loudly),
+        trial("ingest_moto::a_large_archive_object_goes_up_in_parts_and_reads_back_whole", &[Need::Moto], ingest_moto::a_large_archive_object_goes_up_in_parts_and_reads_back_whole),
         trial("lambda_runtime::the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api", &[Need::Moto, Need::Lambdas], lambda_runtime::the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api),
         trial("operate_local::run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails", &[Need::Postgres, Need::Moto, Need::Lambdas], operate_local::run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fails),
         trial("refresh_local::ingest_then_refresh_fills_bronze_silver_and_gold", &[Need::Postgres, Need::Moto], refresh_local::ingest_then_refresh_fills_bronze_silver_and_gold),

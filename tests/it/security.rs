@@ -1298,7 +1298,12 @@ pub(crate) fn the_ingest_role_may_only_add_objects_under_archive() {
             .collect();
         assert_eq!(archive_statements.len(), 1, "{env}: {archive_statements:?}");
         let statement = &archive_statements[0];
-        assert_eq!(strings(&statement["Action"]), ["s3:PutObject"], "{env}");
+        // Aborting a failed multipart upload drops its parts, never an object.
+        assert_eq!(
+            strings(&statement["Action"]),
+            ["s3:PutObject", "s3:AbortMultipartUpload"],
+            "{env}"
+        );
         let resource = resource_text(&statement["Resource"]);
         assert!(
             resource.ends_with("${ArchiveBucketName}/archive/*"),
@@ -1323,6 +1328,7 @@ pub(crate) fn the_boundary_and_the_ci_roles_reach_the_archive_as_far_as_needed()
         // The ingest role writes, Redshift's archive role reads and lists.
         for (action, resource) in [
             ("s3:PutObject", &object),
+            ("s3:AbortMultipartUpload", &object),
             ("s3:GetObject", &object),
             ("s3:ListBucket", &bucket),
         ] {
