@@ -25,7 +25,9 @@ rows="${1:-10000}"
 rounds="${2:-3}"
 
 ensure_venv
-"$VENV/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-bench.txt
+if [[ "$mode" == compare ]]; then
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-bench.txt
+fi
 log "building pricewatch (release)"
 cargo build --release --quiet --bin pricewatch --bin pricewatch-fixtures
 bin="${CARGO_TARGET_DIR:-$ROOT/target}/release"

@@ -583,7 +583,9 @@ mod tests {
             retry: RetryPolicy {
                 first_backoff: Duration::from_millis(1),
                 max_backoff: Duration::from_millis(1),
-                deadline: Instant::now() + Duration::from_millis(20),
+                // Long enough for a page's two passes on a loaded machine
+                // before delivery starts; short for the runs meant to fail.
+                deadline: Instant::now() + Duration::from_millis(500),
             },
             holder: "test".into(),
         };
