@@ -59,6 +59,42 @@ pub struct StreamSettings {
     /// Shards per stream; required (and only allowed) when `mode: provisioned`.
     pub shards: Option<u32>,
     pub retention_hours: u32,
+    /// Per source (by name): a capacity other than the env's `mode` and
+    /// `shards` for that source's stream.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceStream>,
+}
+
+/// A source stream's own capacity; what it leaves out comes from the env's.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceStream {
+    pub mode: Option<StreamMode>,
+    pub shards: Option<u32>,
+}
+
+/// The capacity one source's stream is deployed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamCapacity {
+    pub mode: StreamMode,
+    /// Set exactly when `mode` is provisioned (once validated).
+    pub shards: Option<u32>,
+}
+
+impl StreamSettings {
+    /// The capacity of `source`'s stream: its own `mode` and `shards` where
+    /// given, the env's otherwise. A source switched to on-demand drops
+    /// the env's shard count; one switched to provisioned takes it unless
+    /// it names its own.
+    pub fn capacity(&self, source: &str) -> StreamCapacity {
+        let own = self.sources.get(source).cloned().unwrap_or_default();
+        let mode = own.mode.unwrap_or(self.mode);
+        let shards = match mode {
+            StreamMode::OnDemand if own.mode == Some(StreamMode::OnDemand) => own.shards,
+            _ => own.shards.or(self.shards),
+        };
+        StreamCapacity { mode, shards }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

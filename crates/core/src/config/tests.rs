@@ -483,3 +483,69 @@ fn the_archive_lifecycle_is_one_s3_accepts_and_backfill_can_read() {
         found[0].message
     );
 }
+
+#[test]
+fn each_source_stream_may_have_its_own_capacity() {
+    let env = load(&format!(
+        "{MINIMAL}streams:\n  mode: provisioned\n  shards: 2\n  sources:\n    vendors:\n      mode: on_demand\n"
+    ))
+    .unwrap();
+    let streams = &env.settings.streams;
+    assert_eq!(
+        streams.capacity("products"),
+        StreamCapacity {
+            mode: StreamMode::Provisioned,
+            shards: Some(2)
+        }
+    );
+    assert_eq!(
+        streams.capacity("vendors"),
+        StreamCapacity {
+            mode: StreamMode::OnDemand,
+            shards: None
+        },
+        "an on-demand source drops the env's shard count"
+    );
+    let env = load(&format!(
+        "{MINIMAL}streams:\n  sources:\n    products:\n      mode: provisioned\n      shards: 4\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        env.settings.streams.capacity("products"),
+        StreamCapacity {
+            mode: StreamMode::Provisioned,
+            shards: Some(4)
+        }
+    );
+    assert_eq!(
+        env.settings.streams.capacity("vendors").mode,
+        StreamMode::OnDemand,
+        "the env's default"
+    );
+}
+
+#[test]
+fn a_bad_source_stream_is_named_with_its_line() {
+    let found = issues(load(&format!(
+        "{MINIMAL}streams:\n  sources:\n    prodcts:\n      mode: provisioned\n    vendors:\n      mode: provisioned\n    products:\n      shards: 3\n"
+    )));
+    let by_key = |key: &str| {
+        found
+            .iter()
+            .find(|i| i.key == key)
+            .unwrap_or_else(|| panic!("no issue for {key}: {found:?}"))
+    };
+    let typo = by_key("streams.sources.prodcts");
+    assert_eq!(typo.line, Some(5));
+    assert!(
+        typo.message.contains("the sources are products, vendors"),
+        "{typo:?}"
+    );
+    // Provisioned without a shard count anywhere: points at the source.
+    assert!(by_key("streams.sources.vendors.shards")
+        .message
+        .contains("is required"));
+    assert_eq!(by_key("streams.sources.vendors.shards").line, Some(7));
+    // Shards on a stream the env keeps on-demand.
+    assert_eq!(by_key("streams.sources.products.shards").line, Some(10));
+}

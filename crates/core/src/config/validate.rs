@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
 
-use super::model::{ArchiveStorageClass, Settings, StreamMode, Subscriptions, WarehouseEngine};
+use super::model::{
+    ArchiveStorageClass, Settings, StreamCapacity, StreamMode, Subscriptions, WarehouseEngine,
+};
+use super::names::SOURCES;
 use crate::limits::MAX_AMOUNT;
 
 /// A problem at a key path, before it is tied to a file and line.
@@ -67,6 +70,37 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
             "only applies when streams.mode is provisioned; remove it or set mode: provisioned",
         ),
         _ => {}
+    }
+    for name in s.streams.sources.keys() {
+        if !SOURCES.contains(&name.as_str()) {
+            p.push(
+                &format!("streams.sources.{name}"),
+                format!("is not a source; the sources are {}", SOURCES.join(", ")),
+            );
+            continue;
+        }
+        let key = format!("streams.sources.{name}.shards");
+        match s.streams.capacity(name) {
+            StreamCapacity {
+                mode: StreamMode::Provisioned,
+                shards: None,
+            } => p.push(
+                &key,
+                "is required: the stream is provisioned and the env sets no streams.shards",
+            ),
+            StreamCapacity {
+                mode: StreamMode::Provisioned,
+                shards: Some(n),
+            } if !(1..=500).contains(&n) => p.push(&key, format!("{n} is outside 1-500")),
+            StreamCapacity {
+                mode: StreamMode::OnDemand,
+                shards: Some(_),
+            } => p.push(
+                &key,
+                "only applies to a provisioned stream; remove it or set mode: provisioned",
+            ),
+            _ => {}
+        }
     }
     p.range(
         "streams.retention_hours",

@@ -41,6 +41,9 @@ struct Source {
     name: &'static str,
     logical: String,
     stream: String,
+    /// `provisioned` or `on_demand` (`streams.sources.<name>` or the env's).
+    mode: crate::config::StreamMode,
+    shards: Option<u32>,
 }
 
 /// The project's templates in one Tera instance, with an env's context.
@@ -188,13 +191,18 @@ fn context(project: &Project, env: &Environment) -> Context {
     );
     let sources: Vec<Source> = SOURCES
         .iter()
-        .map(|name| Source {
-            name,
-            logical: capitalize(name),
-            stream: names
-                .stream(name)
-                .expect("every source has a stream")
-                .to_string(),
+        .map(|name| {
+            let capacity = env.settings.streams.capacity(name);
+            Source {
+                name,
+                logical: capitalize(name),
+                stream: names
+                    .stream(name)
+                    .expect("every source has a stream")
+                    .to_string(),
+                mode: capacity.mode,
+                shards: capacity.shards,
+            }
         })
         .collect();
     context.insert("sources", &sources);
