@@ -91,7 +91,7 @@ for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
         got = kinesis.get_records(ShardIterator=it, Limit=10000)
         for r in got["Records"]:
             p = json.loads(r["Data"])
-            if p.get("snapshot_id") == report["snapshot_id"]:
+            if p.get("record_type") == "row" and p.get("snapshot_id") == report["snapshot_id"]:
                 rows.add(int(p["row_number"]))
         it = got.get("NextShardIterator") if got["Records"] else None
 assert rows == set(range(1, int(n) + 1)), f"{len(rows)} of {n} rows arrived"
