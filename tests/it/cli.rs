@@ -553,3 +553,59 @@ pub(crate) fn render_never_follows_a_symlinked_folder() {
         before.iter().filter(|(p, _)| p.starts_with("sql")).count()
     );
 }
+
+/// `ingest --dry-run` reads, archives locally and batches each page and
+/// reports it, without any AWS call (the endpoint here refuses every
+/// connection); a page that is not a price table fails it with exit 1.
+pub(crate) fn ingest_dry_run_reports_each_page_and_needs_no_aws() {
+    let pages = tempfile::tempdir().unwrap();
+    let spec = pricewatch_core::ingest::fixtures::PageSpec {
+        rows: 1234,
+        broken_ratio: 0.1,
+        ..Default::default()
+    };
+    support::write_pages(pages.path(), &spec);
+    let page = |name: &str| pages.path().join(name).display().to_string();
+    let run = |products: &str| {
+        Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+            .arg("--project-dir")
+            .arg(support::project_dir())
+            .args(["--env", "local", "--output", "json", "ingest", "--dry-run"])
+            .args(["--products", products, "--vendors"])
+            .arg(page("vendor_data.html"))
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env_remove("PRICEWATCH_ENV")
+            .output()
+            .expect("run pricewatch")
+    };
+    let out = run(&page("product_data.html"));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let products = &reports[0];
+    assert_eq!(products["source"], "products");
+    assert_eq!(products["rows"], 1234);
+    assert_eq!(products["batches"], 3, "500 records a call");
+    let hash = products["page_hash"].as_str().unwrap();
+    assert!(
+        products["snapshot_id"]
+            .as_str()
+            .unwrap()
+            .ends_with(&hash[..8]),
+        "{products}"
+    );
+    assert!(products["archive_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(reports[1]["source"], "vendors");
+    assert_eq!(reports[1]["batches"], 1);
+
+    std::fs::write(
+        pages.path().join("bad.html"),
+        "<table><tr><th>Item</th></tr></table>",
+    )
+    .unwrap();
+    let out = run(&page("bad.html"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = reports[0]["error"].as_str().unwrap();
+    assert!(error.contains("lacks column(s) category"), "{error}");
+    assert!(stderr(&out).contains("lacks column(s)"), "{}", stderr(&out));
+}

@@ -67,6 +67,7 @@ fn main() {
         trial("checks_local::every_check_has_an_alarm_and_the_composite_pages_once", &[], checks_local::every_check_has_an_alarm_and_the_composite_pages_once),
         trial("cli::help_names_every_command_in_one_line", &[], cli::help_names_every_command_in_one_line),
         trial("cli::report_rejects_an_out_of_range_link_lifetime_before_anything_runs", &[], cli::report_rejects_an_out_of_range_link_lifetime_before_anything_runs),
+        trial("cli::ingest_dry_run_reports_each_page_and_needs_no_aws", &[], cli::ingest_dry_run_reports_each_page_and_needs_no_aws),
         trial("cli::docs_without_a_warehouse_still_writes_a_complete_catalog", &[], cli::docs_without_a_warehouse_still_writes_a_complete_catalog),
         trial("cli::render_is_deterministic_and_complete_for_every_env", &[], cli::render_is_deterministic_and_complete_for_every_env),
         trial("cli::a_new_env_needs_only_a_file", &[], cli::a_new_env_needs_only_a_file),
