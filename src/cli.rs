@@ -252,11 +252,15 @@ pub struct DestroyArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// Products page to read instead of the env's ingest.products_url
+    /// A source's page to read instead of the env's; repeatable (one per source)
+    #[arg(long = "source", value_name = "NAME=URL|FILE", value_parser = source_page)]
+    pub sources: Vec<(String, String)>,
+
+    /// Products page to read instead of the env's ingest.products_url (= --source products=…)
     #[arg(long, value_name = "URL|FILE")]
     pub products: Option<String>,
 
-    /// Vendors page to read instead of the env's ingest.vendors_url
+    /// Vendors page to read instead of the env's ingest.vendors_url (= --source vendors=…)
     #[arg(long, value_name = "URL|FILE")]
     pub vendors: Option<String>,
 
@@ -267,6 +271,23 @@ pub struct IngestArgs {
     /// Fetch, read, archive to a temporary file and batch each page, print its rows, batches and snapshot id; send nothing, take no lease, read and store no state (needs no AWS)
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// `NAME=URL|FILE` of `ingest --source`: NAME must be a source.
+fn source_page(text: &str) -> Result<(String, String), String> {
+    let (name, location) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=URL|FILE"))?;
+    if !pricewatch_core::config::names::SOURCES.contains(&name) {
+        return Err(format!(
+            "`{name}` is not a source; the sources are {}",
+            pricewatch_core::config::names::SOURCES.join(", ")
+        ));
+    }
+    if location.is_empty() {
+        return Err(format!("`{text}` names no page"));
+    }
+    Ok((name.to_string(), location.to_string()))
 }
 
 #[derive(Debug, Args)]

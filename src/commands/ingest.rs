@@ -4,32 +4,57 @@ use std::time::{Duration, Instant};
 
 use super::{with_services, Session};
 use crate::cli::IngestArgs;
-use crate::error::ExitStatus;
+use crate::error::{ExitStatus, UsageError};
 use pricewatch_core::config::Environment;
 use pricewatch_ingest::{
     self, DryRun, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport,
 };
 
+/// The page each source reads: `--source NAME=…` or its shorthand
+/// (`--products`, `--vendors`), else the env's URL. A source given twice
+/// is a usage error.
+fn locations(env: &Environment, args: &IngestArgs) -> Result<Vec<(Source, String)>, UsageError> {
+    let ingest = &env.settings.ingest;
+    Source::ALL
+        .iter()
+        .map(|&source| {
+            let shorthand = match source {
+                Source::Products => &args.products,
+                Source::Vendors => &args.vendors,
+            };
+            let mut given: Vec<&String> = args
+                .sources
+                .iter()
+                .filter(|(name, _)| name == source.name())
+                .map(|(_, location)| location)
+                .chain(shorthand)
+                .collect();
+            if given.len() > 1 {
+                return Err(UsageError(format!(
+                    "the {0} page is given {1} times (--source {0}=… and --{0} are the same option)",
+                    source.name(),
+                    given.len()
+                )));
+            }
+            let location = given.pop().cloned().unwrap_or_else(|| match source {
+                Source::Products => ingest.products_url.clone(),
+                Source::Vendors => ingest.vendors_url.clone(),
+            });
+            Ok((source, location))
+        })
+        .collect()
+}
+
 /// The ingest plan of an env, as the Lambda gets it from its stack.
-pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
+pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Result<Plan, UsageError> {
     let names = env.names();
     let ingest = &env.settings.ingest;
-    let location = |source: Source| match source {
-        Source::Products => args
-            .products
-            .clone()
-            .unwrap_or_else(|| ingest.products_url.clone()),
-        Source::Vendors => args
-            .vendors
-            .clone()
-            .unwrap_or_else(|| ingest.vendors_url.clone()),
-    };
-    Plan {
-        sources: Source::ALL
-            .iter()
-            .map(|&source| SourcePlan {
+    Ok(Plan {
+        sources: locations(env, args)?
+            .into_iter()
+            .map(|(source, location)| SourcePlan {
                 source,
-                location: location(source),
+                location,
                 stream: names
                     .stream(source.name())
                     .expect("every source has a stream")
@@ -45,12 +70,12 @@ pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Plan {
             "pricewatch ingest ({})",
             pricewatch_ops::warehouse::lease::holder_id()
         ),
-    }
+    })
 }
 
 pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitStatus> {
     let env = session.load_env("ingest")?;
-    let plan = plan(&env, &args);
+    let plan = plan(&env, &args)?;
     if args.dry_run {
         return Ok(dry_run(session, &plan));
     }

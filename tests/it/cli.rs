@@ -571,7 +571,7 @@ pub(crate) fn ingest_dry_run_reports_each_page_and_needs_no_aws() {
             .arg("--project-dir")
             .arg(support::project_dir())
             .args(["--env", "local", "--output", "json", "ingest", "--dry-run"])
-            .args(["--products", products, "--vendors"])
+            .args(["--source", &format!("products={products}"), "--vendors"])
             .arg(page("vendor_data.html"))
             .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
             .env_remove("PRICEWATCH_ENV")
@@ -608,4 +608,26 @@ pub(crate) fn ingest_dry_run_reports_each_page_and_needs_no_aws() {
     let error = reports[0]["error"].as_str().unwrap();
     assert!(error.contains("lacks column(s) category"), "{error}");
     assert!(stderr(&out).contains("lacks column(s)"), "{}", stderr(&out));
+
+    // A source that does not exist, or one page given twice: usage errors.
+    let project = support::project_dir();
+    let ingest = |extra: &[&str]| {
+        let mut args = vec!["--env", "local", "ingest", "--dry-run"];
+        args.extend_from_slice(extra);
+        pricewatch(&project, &args)
+    };
+    let out = ingest(&["--source", "prices=x.html"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`prices` is not a source; the sources are products, vendors"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ingest(&["--source", "products=a.html", "--products", "b.html"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the products page is given 2 times"),
+        "{}",
+        stderr(&out)
+    );
 }
