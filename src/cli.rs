@@ -260,7 +260,8 @@ pub struct IngestArgs {
     #[arg(long, value_name = "URL|FILE")]
     pub vendors: Option<String>,
 
-    /// Seconds to keep retrying records Kinesis did not accept
+    /// The run's deadline, in seconds from its start: records Kinesis did
+    /// not accept are retried until then, and nothing is sent after it
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub retry_for: u64,
 }
