@@ -67,7 +67,7 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Show each stack's state, last failure and the command that fixes a stuck one
     Status(StatusArgs),
-    /// Fetch the vendor pages and push changed snapshots to Kinesis (the ingest Lambda's code, in-process)
+    /// Fetch the vendor pages; archive each changed snapshot in S3, then push it to Kinesis, holding the page's ingest lease (the ingest Lambda's code, in-process)
     Ingest(IngestArgs),
     /// Reload archived snapshots from S3 into the warehouse (after the stream's retention, a recreated stream, or on a new warehouse); idempotent
     Backfill(BackfillArgs),
@@ -264,7 +264,9 @@ pub struct IngestArgs {
     #[arg(long, value_name = "URL|FILE")]
     pub vendors: Option<String>,
 
-    /// Seconds to keep retrying records Kinesis did not accept
+    /// The run's deadline, in seconds from its start: records Kinesis did
+    /// not accept are retried until then, and no record is sent after it
+    /// (only the run's heartbeat, within 5 s)
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub retry_for: u64,
 

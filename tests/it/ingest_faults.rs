@@ -2,7 +2,7 @@
 //! middle of delivering a 100,000-row page never becomes a snapshot in
 //! silver, and the rerun (once the dead run's lease expired) yields exactly
 //! one complete one; two runs of one page started together never push it
-//! twice.
+//! twice; a backfill later completes the cut-off snapshot from the archive.
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use pricewatch_core::ingest::fixtures::PageSpec;
 
 const STATE: &str = "pricewatch-local-artifacts-123456789012";
 const LEASE: &str = "state/ingest/products.lease";
-const ARCHIVE: &str = "pricewatch-local-archive-123456789012";
+const STREAM: &str = "pricewatch-local-products";
 
 /// A deadline no run here reaches: 100,000 records take a minute or more
 /// against moto on a busy 2-core machine (a debug build).
@@ -59,26 +59,20 @@ fn count(local: &LocalEnv, sql: &str) -> i64 {
         .get(0)
 }
 
-/// Waits until the products snapshot is archived: ingest writes the archive
-/// object right before it starts sending records.
-fn wait_for_the_archive(local: &LocalEnv, run: &mut Child) {
+/// Waits until the run's first records are on the products stream: the
+/// delivery has begun, and 100,000 records take far longer than a poll.
+fn wait_for_the_first_records(local: &LocalEnv, run: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let (status, body) = local.moto.rest_call(
-            "s3",
-            "GET",
-            &format!("/{ARCHIVE}?list-type=2&prefix=archive/products/"),
-        );
-        assert_eq!(status, 200, "{body}");
-        if body.contains("<Key>") {
+        if !local.moto.stream_records(STREAM).is_empty() {
             return;
         }
         if let Some(status) = run.try_wait().unwrap() {
-            panic!("ingest ended ({status}) before archiving the products snapshot");
+            panic!("ingest ended ({status}) before sending a products record");
         }
         assert!(
             Instant::now() < deadline,
-            "no products archive object after 120 s"
+            "no products record on the stream after 120 s"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -119,8 +113,7 @@ pub(crate) fn a_killed_ingest_never_becomes_a_snapshot_and_two_at_once_push_once
 
     // SIGKILL in the middle of the delivery.
     let mut killed = spawn_ingest(&local);
-    wait_for_the_archive(&local, &mut killed);
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_the_first_records(&local, &mut killed);
     killed.kill().unwrap();
     let status = killed.wait().unwrap();
     assert_eq!(status.code(), None, "killed by a signal, not finished");
@@ -276,4 +269,28 @@ pub(crate) fn a_killed_ingest_never_becomes_a_snapshot_and_two_at_once_push_once
         .find(|(id, _, _)| *id != dead && *id != complete)
         .unwrap();
     assert_eq!((*records, *distinct), (20_000, 20_000), "every row once");
+
+    // The archive holds the cut-off snapshot whole (it is written before
+    // the delivery starts): backfill completes it, a true observation of
+    // the page at its time, next to the copy the rerun sent.
+    support::succeeded(local.run(&["--env", "local", "backfill", "--source", "products"]));
+    support::succeeded(local.run(&["--env", "local", "refresh"]));
+    assert_eq!(
+        count(
+            &local,
+            &format!(
+                "SELECT COUNT(*) FROM silver.snapshots WHERE snapshot_id = '{dead}' AND complete"
+            )
+        ),
+        1,
+        "backfill completed the cut-off snapshot"
+    );
+    assert_eq!(
+        count(
+            &local,
+            &format!("SELECT COUNT(*) FROM silver.products_validated WHERE snapshot_id = '{dead}'")
+        ),
+        rows as i64,
+        "each of its rows once, streamed or reloaded"
+    );
 }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::ingest::archive;
-use crate::ingest::records::{Record, Source};
+use crate::ingest::records::{Record, Source, PAGE_HASH_KEY, SNAPSHOT_ROWS_KEY};
 use crate::limits::MAX_RECORD_BYTES;
 pub use window::Window;
 
@@ -115,14 +115,20 @@ pub fn day_prefix(key: &str) -> &str {
 }
 
 /// Every record must be a page row of this source and snapshot, with a
-/// row number of its own and within the warehouse's size limit — what
-/// ingest sends and nothing else. Returns each record with its row.
+/// row number of its own, within the warehouse's size limit and without a
+/// NUL (PostgreSQL's JSON cannot hold one) — what ingest sends and nothing
+/// else — and together they must be the whole snapshot: rows 1 to the row
+/// count every record announces, one page hash. Silver accepts only whole
+/// snapshots, so a partial object would load rows that never reach it.
+/// Returns each record with its row.
 pub fn check_records(
     source: Source,
     snapshot_id: &str,
     records: Vec<Record>,
 ) -> Result<Vec<(u64, Record)>, String> {
     let mut rows = BTreeSet::new();
+    let mut announced = BTreeSet::new();
+    let mut hashes = BTreeSet::new();
     let mut checked = Vec::with_capacity(records.len());
     for (i, record) in records.into_iter().enumerate() {
         let line = i + 1;
@@ -172,7 +178,40 @@ pub fn check_records(
         if !rows.insert(row) {
             return Err(format!("line {line}: row {row} appears twice"));
         }
+        let nul = payload
+            .as_object()
+            .into_iter()
+            .flatten()
+            .any(|(k, v)| k.contains('\0') || v.as_str().is_some_and(|v| v.contains('\0')));
+        if nul {
+            return Err(format!(
+                "line {line}: a cell holds a NUL character, which the warehouse cannot store"
+            ));
+        }
+        announced.insert(payload[SNAPSHOT_ROWS_KEY].as_str().map(str::to_string));
+        hashes.insert(payload[PAGE_HASH_KEY].as_str().map(str::to_string));
         checked.push((row, record));
+    }
+    // Records from before ingest announced the row count cannot be checked
+    // as a whole (silver counts their snapshots complete too).
+    if announced.iter().all(Option::is_none) {
+        return Ok(checked);
+    }
+    let count = match (announced.len(), announced.first()) {
+        (1, Some(Some(count))) => count.parse::<u64>().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| "its records disagree on the snapshot's row count".to_string())?;
+    if hashes.len() != 1 || hashes.contains(&None) {
+        return Err("its records disagree on the page hash".into());
+    }
+    // Unique rows, each at least 1: as many as announced and none above the
+    // count means exactly rows 1 to count.
+    if rows.len() as u64 != count || rows.last() != Some(&count) {
+        return Err(format!(
+            "it holds {} row(s) of the {count} its records announce: not the whole snapshot",
+            rows.len()
+        ));
     }
     Ok(checked)
 }
@@ -359,6 +398,64 @@ mod tests {
         assert!(check_records(Source::Vendors, &id, vec![big])
             .unwrap_err()
             .contains("more than the warehouse takes"));
+    }
+
+    #[test]
+    fn an_object_must_hold_its_whole_snapshot_and_no_nul() {
+        let page = vendor_page(&PageSpec {
+            rows: 3,
+            ..PageSpec::default()
+        });
+        let snap =
+            records::snapshot(Source::Vendors, &html::parse_table(&page).unwrap(), T0).unwrap();
+        let id = snap.snapshot_id.clone();
+        let edit = |i: usize, change: &dyn Fn(&mut serde_json::Value)| {
+            let mut records = snap.records.clone();
+            let mut payload: serde_json::Value = serde_json::from_slice(&records[i].data).unwrap();
+            change(&mut payload);
+            records[i].data = serde_json::to_vec(&payload).unwrap();
+            records
+        };
+        let short: Vec<Record> = snap.records[..2].to_vec();
+        assert_eq!(
+            check_records(Source::Vendors, &id, short).unwrap_err(),
+            format!(
+                "it holds 2 row(s) of the {} its records announce: not the whole snapshot",
+                snap.records.len()
+            )
+        );
+        let other_size = edit(1, &|p| p[SNAPSHOT_ROWS_KEY] = "4".into());
+        assert_eq!(
+            check_records(Source::Vendors, &id, other_size).unwrap_err(),
+            "its records disagree on the snapshot's row count"
+        );
+        let other_hash = edit(2, &|p| p[PAGE_HASH_KEY] = "00".into());
+        assert_eq!(
+            check_records(Source::Vendors, &id, other_hash).unwrap_err(),
+            "its records disagree on the page hash"
+        );
+        let nul = edit(0, &|p| p["vendor_name"] = "Ac\0me".into());
+        assert_eq!(
+            check_records(Source::Vendors, &id, nul).unwrap_err(),
+            "line 1: a cell holds a NUL character, which the warehouse cannot store"
+        );
+        let unannounced: Vec<Record> = (0..2)
+            .map(|i| {
+                edit(i, &|p| {
+                    let object = p.as_object_mut().unwrap();
+                    object.remove(SNAPSHOT_ROWS_KEY);
+                    object.remove(PAGE_HASH_KEY);
+                })[i]
+                    .clone()
+            })
+            .collect();
+        assert_eq!(
+            check_records(Source::Vendors, &id, unannounced)
+                .unwrap()
+                .len(),
+            2,
+            "records from before the row count cannot be checked as a whole"
+        );
     }
 
     #[test]
