@@ -19,6 +19,7 @@ use pricewatch_core::config::names::{Roles, READER_SCHEMAS};
 use pricewatch_core::config::Dialect;
 use pricewatch_core::dag::Dag;
 use pricewatch_core::model::{Materialization, Model};
+use pricewatch_core::render::incremental;
 use pricewatch_core::sql_text::{literal, now_utc};
 
 pub const METADATA_TABLE: &str = "pricewatch_meta.applied_models";
@@ -219,10 +220,23 @@ pub fn refuse_stateful(
 fn drop_statement(name: &str, materialized: &str) -> String {
     let kind = if materialized == Materialization::View.to_string() {
         "VIEW"
+    } else if materialized == Materialization::Incremental.to_string() {
+        "TABLE"
     } else {
         "MATERIALIZED VIEW"
     };
     format!("DROP {kind} IF EXISTS {name} CASCADE;")
+}
+
+/// What a removed incremental model leaves besides its table: its refresh
+/// procedure and its watermark.
+fn forget_incremental(name: &str, dialect: Dialect) -> String {
+    format!(
+        "DROP PROCEDURE IF EXISTS {};\nDELETE FROM {} WHERE model = {};",
+        incremental::procedure_signature(name),
+        incremental::STATE_TABLE,
+        literal(name, dialect)
+    )
 }
 
 /// The model's description where the dialect can hold it: PostgreSQL
@@ -231,6 +245,7 @@ fn drop_statement(name: &str, materialized: &str) -> String {
 fn comment_statement(dialect: Dialect, model: &Model) -> Option<String> {
     let kind = match (dialect, model.materialized) {
         (_, Materialization::View) => "VIEW",
+        (_, Materialization::Incremental) => "TABLE",
         (Dialect::Postgres, _) => "MATERIALIZED VIEW",
         (Dialect::Redshift, _) => return None,
     };
@@ -249,11 +264,24 @@ fn grant_statements(roles: &Roles, model: &Model) -> String {
     if READER_SCHEMAS.contains(&schema) {
         readers.push(roles.reader);
     }
-    readers
+    let mut grants: Vec<String> = readers
         .iter()
         .map(|role| format!("GRANT SELECT ON {} TO {}{role};", model.name, roles.grantee))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    // The operator refreshes an incremental model through its procedure
+    // only (it runs with the owner's rights), as a materialized view
+    // through pricewatch_meta.refresh_model.
+    if model.materialized == Materialization::Incremental {
+        let procedure = incremental::procedure_signature(&model.name);
+        grants.push(format!(
+            "REVOKE EXECUTE ON PROCEDURE {procedure} FROM PUBLIC;"
+        ));
+        grants.push(format!(
+            "GRANT EXECUTE ON PROCEDURE {procedure} TO {}{};",
+            roles.grantee, roles.operator
+        ));
+    }
+    grants.join("\n")
 }
 
 fn record_statement(dialect: Dialect, model: &Model) -> String {
@@ -317,6 +345,12 @@ pub fn statements(
             format!("drop removed model {name}"),
             drop_statement(name, &applied[name].materialized),
         ));
+        if applied[name].materialized == Materialization::Incremental.to_string() {
+            statements.push((
+                format!("drop the refresh procedure of removed model {name}"),
+                forget_incremental(name, dialect),
+            ));
+        }
         statements.push((
             format!("forget removed model {name}"),
             format!(
