@@ -610,5 +610,32 @@ mod tests {
             "GRANT SELECT ON bronze.p TO pricewatch_operator;",
             "raw records are the pipeline's, not the readers'"
         );
+        let mut incremental = model("silver.i", &[], "SELECT 1");
+        incremental.materialized = Materialization::Incremental;
+        assert_eq!(
+            grant_statements(&names.roles(Dialect::Redshift), &incremental),
+            "GRANT SELECT ON silver.i TO ROLE pricewatch_operator;\n\
+             GRANT SELECT ON silver.i TO ROLE pricewatch_reader;\n\
+             REVOKE EXECUTE ON PROCEDURE pricewatch_meta.incremental__silver__i(BOOLEAN) FROM PUBLIC;\n\
+             GRANT EXECUTE ON PROCEDURE pricewatch_meta.incremental__silver__i(BOOLEAN) TO ROLE pricewatch_operator;",
+            "the operator refreshes it through its procedure only"
+        );
+        assert_eq!(
+            comment_statement(Dialect::Redshift, &incremental).unwrap(),
+            "COMMENT ON TABLE silver.i IS 'd';"
+        );
+    }
+
+    #[test]
+    fn a_removed_incremental_model_takes_its_procedure_and_watermark_along() {
+        assert_eq!(
+            drop_statement("silver.i", "incremental"),
+            "DROP TABLE IF EXISTS silver.i CASCADE;"
+        );
+        assert_eq!(
+            forget_incremental("silver.i", Dialect::Redshift),
+            "DROP PROCEDURE IF EXISTS pricewatch_meta.incremental__silver__i(BOOLEAN);\n\
+             DELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.i';"
+        );
     }
 }
