@@ -137,6 +137,15 @@ print("history = snapshots before the new one; seconds are medians of", rounds, 
 print(f"{'history':>8} {'refresh':>9} {'--full':>9} {'ratio':>6} {'incr. models':>13} {'full-recompute models':>22} {'incr. models --full':>20} {'bronze (PG load)':>17}")
 for h, wall, full, inc, rest, inc_full, bronze in rows:
     print(f"{h:>8} {wall:>9.3f} {full:>9.3f} {wall / full:>6.2f} {inc:>13.3f} {rest:>22.3f} {inc_full:>20.3f} {bronze:>17.3f}")
+h = histories[-1]
+per_model = {}
+for r in range(1, rounds + 1):
+    for m in load(f"{work}/incremental-{h}-{r}.json")["models"]:
+        per_model.setdefault(m["model"], []).append(m["seconds"])
+full_models = {m["model"]: m["seconds"] for m in load(f"{work}/full-{h}.json")["models"]}
+print(f"per model, history {h}: after one new snapshot (median) / --full")
+for name, times in sorted(per_model.items(), key=lambda kv: -statistics.median(kv[1])):
+    print(f"  {name:<28} {kind[name]:<18} {statistics.median(times):>7.3f} {full_models[name]:>7.3f}")
 if len(rows) > 1:
     first, last = rows[0], rows[-1]
     print(f"refresh after one new snapshot, history {last[0] + 1} vs {first[0] + 1} snapshots: {last[1] / first[1]:.2f}× (goal ≤ 1.5)")
