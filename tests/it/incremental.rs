@@ -3,7 +3,9 @@
 //! invalid rows and rows without a snapshot) and refreshes, every
 //! incremental model holds exactly what its query gives from scratch; and a
 //! refresh killed after it rewrote a model's rows leaves the model and its
-//! watermark as they were, the rerun missing and duplicating nothing.
+//! watermark as they were, the rerun missing and duplicating nothing. Some
+//! sequences stop refreshes part way (between models), so downstream
+//! models lag their inputs until the next complete refresh.
 
 use std::cell::{Cell, RefCell};
 
@@ -34,6 +36,12 @@ enum Step {
         source: usize,
     },
     Refresh,
+    /// A refresh that stops after its first `models` statements (a crash
+    /// between models, or `refresh --select` of some models only): the
+    /// models after them lag their inputs until the next refresh.
+    Interrupted {
+        models: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +57,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
             .prop_map(|(source, snapshot, part)| Step::Deliver { source, snapshot, part }),
         1 => (0..SOURCES.len()).prop_map(|source| Step::Orphan { source }),
         2 => Just(Step::Refresh),
+        1 => (0..10usize).prop_map(|models| Step::Interrupted { models }),
     ];
     proptest::collection::vec(step, 1..14)
 }
@@ -160,14 +169,24 @@ impl Warehouse {
                 );
             }
             Step::Refresh => self.refresh(false),
+            Step::Interrupted { models } => self.refresh_some(false, models),
         }
     }
 
     /// What `pricewatch refresh` runs, in DAG order, for bronze, silver.snapshots
     /// and the incremental models.
     fn refresh(&self, full: bool) {
+        self.refresh_some(full, usize::MAX);
+    }
+
+    /// The first `limit` statements of a refresh.
+    fn refresh_some(&self, full: bool, limit: usize) {
         let mut db = self.db.borrow_mut();
+        let mut run = 0;
         for model in &self.models {
+            if run == limit {
+                break;
+            }
             let sql = match model.materialized {
                 Materialization::Incremental => incremental::refresh_call(&model.name, full),
                 Materialization::Stream => format!("REFRESH MATERIALIZED VIEW {};", model.name),
@@ -178,6 +197,7 @@ impl Warehouse {
             };
             db.batch_execute(&sql)
                 .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            run += 1;
         }
     }
 
