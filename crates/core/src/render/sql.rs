@@ -325,6 +325,45 @@ mod tests {
     }
 
     #[test]
+    fn an_incremental_model_needs_a_snapshot_key_and_a_change_detector() {
+        let kinds = BTreeMap::from([
+            ("bronze.p".to_string(), Materialization::Stream),
+            (
+                "silver.snapshots".to_string(),
+                Materialization::MaterializedView,
+            ),
+            ("silver.i".to_string(), Materialization::Incremental),
+        ]);
+        let mut m = Model::stub("gold.g", &["silver.i"], &["item", "snapshot_id"]);
+        m.materialized = Materialization::Incremental;
+        m.query = "SELECT item, snapshot_id FROM silver.i".into();
+        let ddl = incremental_ddl(&m, &kinds, Dialect::Postgres).unwrap();
+        assert!(
+            ddl.starts_with(
+                "-- gold.g (incremental)\n-- depends on: silver.i\nCREATE TABLE gold.g AS\n"
+            ),
+            "{ddl}"
+        );
+        assert!(ddl.contains("FROM pricewatch_meta.incremental_state WHERE model = 'silver.i'"));
+
+        let mut no_key = m.clone();
+        no_key.columns = vec!["item".into()];
+        assert!(incremental_ddl(&no_key, &kinds, Dialect::Postgres)
+            .unwrap_err()
+            .contains("returns a snapshot_id column"));
+        let mut stream_only = m.clone();
+        stream_only.depends_on = vec!["bronze.p".into()];
+        assert!(incremental_ddl(&stream_only, &kinds, Dialect::Postgres)
+            .unwrap_err()
+            .contains("reads silver.snapshots or an incremental model"));
+        let mut dollars = m;
+        dollars.query = "SELECT $$x$$ AS item, snapshot_id FROM silver.i".into();
+        assert!(incremental_ddl(&dollars, &kinds, Dialect::Redshift)
+            .unwrap_err()
+            .contains("$$"));
+    }
+
+    #[test]
     fn the_description_is_not_part_of_the_checksum() {
         let mut model = Model::stub("gold.x", &[], &[]);
         model.ddl = ddl(
