@@ -8,17 +8,33 @@
 # Prints both and their ratio (goal ≤ 1.1). Silver and gold are refreshed;
 # bronze is refreshed once before (it is the stream load, not the DAG).
 #   scripts/bench-refresh.sh [ROUNDS] [PARALLELISM]   (defaults 3, 4)
+#
+# With `incremental` first: the refresh after ONE new snapshot against the
+# length of the history before it (500-row products pages, 10-row vendor
+# pages, one snapshot every 5 minutes), next to `refresh --full` on the same
+# data. For each history length: the history is written and refreshed
+# fully, then ROUNDS times one more snapshot arrives and is refreshed
+# (median reported); silver and gold are refreshed, bronze (PostgreSQL's
+# stand-in for the stream load) is timed on its own.
+#   scripts/bench-refresh.sh incremental [ROUNDS] [HISTORY...]   (defaults 3; 20 220)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
+mode=dag
+if [[ "${1:-}" == incremental ]]; then
+    mode=incremental
+    shift
+fi
 rounds="${1:-3}"
 parallelism="${2:-4}"
 
-ensure_venv
+if [[ "$mode" == dag ]]; then ensure_venv; fi  # incremental mode summarizes with python3
 ensure_postgres
-log "building pricewatch (release)"
-cargo build --release --quiet --bin pricewatch
-bin="${CARGO_TARGET_DIR:-$ROOT/target}/release"
+# BENCH_PROFILE=dev uses the debug build: the time is PostgreSQL's either way.
+profile="${BENCH_PROFILE:-release}"
+log "building pricewatch ($profile)"
+cargo build --profile "$profile" --quiet --bin pricewatch
+bin="${CARGO_TARGET_DIR:-$ROOT/target}/$([[ "$profile" == dev ]] && echo debug || echo "$profile")"
 work="$(mktemp -d)"
 trap 'stop_postgres; rm -rf "$work"' EXIT
 start_postgres
@@ -26,8 +42,10 @@ pw() { "$bin/pricewatch" --env local "$@"; }
 
 pw sql apply >&2
 pw render --out "$work/rendered" >/dev/null
-log "generating 100,000 product rows and 2,000 vendor rows"
-psql_local "
+
+# generate FIRST LAST: the products and vendors records of snapshots FIRST..LAST.
+generate() {
+    psql_local "
 INSERT INTO pricewatch_meta.kinesis_products
 SELECT 'shardId-000000000000', LPAD((s * 1000 + r)::text, 20, '0'), payload->>'item', ts,
        payload::text, payload
@@ -43,7 +61,7 @@ FROM (
         'sale_price', '\$' || TO_CHAR(100 + (r / 4) * 3 + ((s * 7919 + r * 104729) % 1000) / 100.0, 'FM999990.00'),
         'stock_status', (ARRAY['In Stock', 'Out of Stock', 'Limited Stock'])[1 + (s + r) % 3]
     ) AS payload
-    FROM generate_series(0, 199) AS s, generate_series(0, 499) AS r,
+    FROM generate_series($1, $2) AS s, generate_series(0, 499) AS r,
          LATERAL (SELECT TIMESTAMP '2026-11-01 00:00:00' + s * INTERVAL '5 minutes') AS t(ts)
 ) AS g;
 INSERT INTO pricewatch_meta.kinesis_vendors
@@ -60,12 +78,84 @@ FROM (
         'review_score', ((v * 7 + s) % 50) / 10.0,
         'feedback_count', (100 + v * 37 + s)::text
     ) AS payload
-    FROM generate_series(0, 199) AS s, generate_series(0, 9) AS v,
+    FROM generate_series($1, $2) AS s, generate_series(0, 9) AS v,
          LATERAL (SELECT TIMESTAMP '2026-11-01 00:00:00' + s * INTERVAL '5 minutes') AS t(ts)
 ) AS g;
 REFRESH MATERIALIZED VIEW bronze.products;
 REFRESH MATERIALIZED VIEW bronze.vendors;
 ANALYZE;" >&2
+}
+
+if [[ "$mode" == incremental ]]; then
+    shift || true
+    histories=("${@:-}")
+    [[ -n "${histories[0]}" ]] || histories=(20 220)
+    # Everything but bronze: silver.snapshots+ is every silver and gold model
+    # except silver.ingest_runs.
+    select=(--select silver.snapshots+ --select silver.ingest_runs)
+    for history in "${histories[@]}"; do
+        log "history of $history snapshots: writing and refreshing it fully"
+        psql_local "TRUNCATE pricewatch_meta.kinesis_products, pricewatch_meta.kinesis_vendors;" >&2
+        generate 0 $((history - 1))
+        pw --output json refresh "${select[@]}" --full > /dev/null
+        for round in $(seq "$rounds"); do
+            snapshot=$((history + round - 1))
+            log "history $history, round $round/$rounds: one more snapshot"
+            generate "$snapshot" "$snapshot" 2> "$work/bronze-$history-$round.log" >/dev/null
+            start=$(date +%s.%N)
+            psql_local "REFRESH MATERIALIZED VIEW bronze.products; REFRESH MATERIALIZED VIEW bronze.vendors;" >/dev/null
+            echo "$start $(date +%s.%N)" > "$work/bronze-$history-$round.time"
+            pw --output json refresh "${select[@]}" > "$work/incremental-$history-$round.json"
+        done
+        log "history $history: refresh --full on the same data"
+        pw --output json refresh "${select[@]}" --full > "$work/full-$history.json"
+    done
+    python3 - "$work" "$rounds" "${histories[@]}" <<'PY'
+import json, statistics, sys
+work, rounds, histories = sys.argv[1], int(sys.argv[2]), [int(h) for h in sys.argv[3:]]
+manifest = json.load(open(f"{work}/rendered/manifest.json"))
+kind = {m["model"]: m["materialized"] for m in manifest["sql"] if m["model"]}
+def load(path):
+    run = json.load(open(path))
+    bad = [m["model"] for m in run["models"] if m["status"] != "refreshed"]
+    assert not bad, f"{path}: not refreshed: {bad}"
+    return run
+def split(run):
+    inc = sum(m["seconds"] for m in run["models"] if kind[m["model"]] == "incremental")
+    return inc, sum(m["seconds"] for m in run["models"]) - inc
+rows = []
+for h in histories:
+    runs = [load(f"{work}/incremental-{h}-{r}.json") for r in range(1, rounds + 1)]
+    full = load(f"{work}/full-{h}.json")
+    bronze = statistics.median(
+        float(b) - float(a) for a, b in (open(f"{work}/bronze-{h}-{r}.time").read().split() for r in range(1, rounds + 1)))
+    wall = statistics.median(r["seconds"] for r in runs)
+    inc_models = statistics.median(split(r)[0] for r in runs)
+    full_models = statistics.median(split(r)[1] for r in runs)
+    rows.append((h, wall, full["seconds"], inc_models, full_models, split(full)[0], bronze))
+print("history = snapshots before the new one; seconds are medians of", rounds, "rounds (solo model times summed per kind)")
+print(f"{'history':>8} {'refresh':>9} {'--full':>9} {'ratio':>6} {'incr. models':>13} {'full-recompute models':>22} {'incr. models --full':>20} {'bronze (PG load)':>17}")
+for h, wall, full, inc, rest, inc_full, bronze in rows:
+    print(f"{h:>8} {wall:>9.3f} {full:>9.3f} {wall / full:>6.2f} {inc:>13.3f} {rest:>22.3f} {inc_full:>20.3f} {bronze:>17.3f}")
+h = histories[-1]
+per_model = {}
+for r in range(1, rounds + 1):
+    for m in load(f"{work}/incremental-{h}-{r}.json")["models"]:
+        per_model.setdefault(m["model"], []).append(m["seconds"])
+full_models = {m["model"]: m["seconds"] for m in load(f"{work}/full-{h}.json")["models"]}
+print(f"per model, history {h}: after one new snapshot (median) / --full")
+for name, times in sorted(per_model.items(), key=lambda kv: -statistics.median(kv[1])):
+    print(f"  {name:<28} {kind[name]:<18} {statistics.median(times):>7.3f} {full_models[name]:>7.3f}")
+if len(rows) > 1:
+    first, last = rows[0], rows[-1]
+    print(f"refresh after one new snapshot, history {last[0] + 1} vs {first[0] + 1} snapshots: {last[1] / first[1]:.2f}× (goal ≤ 1.5)")
+    print(f"  incremental models alone: {last[3] / first[3]:.2f}×; full-recompute models: {last[4] / first[4]:.2f}×")
+PY
+    exit 0
+fi
+
+log "generating 100,000 product rows and 2,000 vendor rows"
+generate 0 199
 
 select=(--select silver.products_validated+ --select silver.vendors_validated+)
 for round in $(seq "$rounds"); do

@@ -9,6 +9,19 @@ CREATE TABLE IF NOT EXISTS pricewatch_meta.applied_models (
     applied_at TIMESTAMP NOT NULL,
     PRIMARY KEY (model)
 );
+-- The watermark of every incremental model: each snapshot it has taken in,
+-- as silver.snapshots described it then (records, arrival, completeness). Its
+-- refresh procedure (sql apply creates one per model) rewrites the model's
+-- rows here in the transaction that changes its data.
+CREATE TABLE IF NOT EXISTS pricewatch_meta.incremental_state (
+    model VARCHAR(256) NOT NULL,
+    source VARCHAR(16),
+    snapshot_id VARCHAR(65535),
+    observed_at TIMESTAMP,
+    records BIGINT,
+    last_arrival TIMESTAMP,
+    complete BOOLEAN
+);
 -- One row per lease: who runs `sql apply`, `refresh`, `run` or `check`
 -- against this warehouse right now, and until when (see `pricewatch status`).
 CREATE TABLE IF NOT EXISTS pricewatch_meta.lease (
@@ -104,7 +117,7 @@ DECLARE
     kind VARCHAR(32);
 BEGIN
     SELECT INTO kind materialized FROM pricewatch_meta.applied_models WHERE model = model_name;
-    IF kind IS NULL OR kind = 'view' THEN
+    IF kind IS NULL OR kind NOT IN ('materialized_view', 'stream') THEN
         RAISE EXCEPTION 'pricewatch: % is not a materialized model that sql apply recorded', model_name;
     END IF;
     EXECUTE 'REFRESH MATERIALIZED VIEW ' || quote_ident(split_part(model_name, '.', 1)) || '.' || quote_ident(split_part(model_name, '.', 2));
@@ -116,6 +129,7 @@ REVOKE EXECUTE ON PROCEDURE pricewatch_meta.refresh_model(VARCHAR) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE pricewatch_meta.refresh_model(VARCHAR) TO {{ roles.grantee }}{{ roles.operator }};
 GRANT SELECT ON pricewatch_meta.applied_models TO {{ roles.grantee }}{{ roles.operator }};
 GRANT SELECT ON pricewatch_meta.applied_models TO {{ roles.grantee }}{{ roles.reader }};
+GRANT SELECT ON pricewatch_meta.incremental_state TO {{ roles.grantee }}{{ roles.operator }};
 GRANT SELECT, INSERT, UPDATE, DELETE ON pricewatch_meta.lease TO {{ roles.grantee }}{{ roles.operator }};
 GRANT SELECT ON pricewatch_meta.lease TO {{ roles.grantee }}{{ roles.reader }};
 GRANT SELECT, INSERT ON pricewatch_meta.check_results TO {{ roles.grantee }}{{ roles.operator }};

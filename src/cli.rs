@@ -381,6 +381,10 @@ pub struct RefreshArgs {
     /// Models refreshed at once (default: the env's refresh.parallelism)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub parallelism: Option<u32>,
+    /// Rebuild incremental models from all history instead of taking in
+    /// only the snapshots that changed since their last refresh
+    #[arg(long)]
+    pub full: bool,
 
     #[command(flatten)]
     pub lease: LeaseArgs,

@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Per hour (warehouse.hour_bucket: floor or nearest), item, category and vendor: average, lowest and highest price, the valid rows behind them (observations) and how many of those were in stock, in limited stock and out of stock.") }}
+{{ config(materialized="materialized_view", full_refresh="Keyed by hour, not by snapshot: a snapshot's rows are averaged with the other snapshots of its hour.", description="Per hour (warehouse.hour_bucket: floor or nearest), item, category and vendor: average, lowest and highest price, the valid rows behind them (observations) and how many of those were in stock, in limited stock and out of stock.") }}
 {%- if settings.warehouse.hour_bucket == "nearest" %}
 {%- set hour = "DATE_TRUNC('hour', observed_at + INTERVAL '30 minutes')" %}
 {%- else %}

@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Each item across its vendors in every products snapshot: how many vendors list it, how many have it in stock, and the lowest, average and highest price. The case study MVP's per-item price evolution.") }}
+{{ config(materialized="incremental", description="Each item across its vendors in every products snapshot: how many vendors list it, how many have it in stock, and the lowest, average and highest price. The case study MVP's per-item price evolution.") }}
 SELECT
     item,
     MIN(category) AS category,

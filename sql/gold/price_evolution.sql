@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Each item and vendor's price in every products snapshot next to its price in the previous snapshot (NULL when it was not listed there).") }}
+{{ config(materialized="materialized_view", full_refresh="Each row compares a snapshot with the previous one in snapshot order: a late or backfilled snapshot changes its successor's row.", description="Each item and vendor's price in every products snapshot next to its price in the previous snapshot (NULL when it was not listed there).") }}
 WITH snapshots AS (
     SELECT
         snapshot_id,

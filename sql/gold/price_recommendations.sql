@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="ElectroWorld's recommended price per item from the latest products snapshot: each vendor's best offer gives the lowest and median competitor price, and the first pricing rule of the env whose category matches sets the price (rounded to cents, then held between the rule's floor and ceiling).") }}
+{{ config(materialized="materialized_view", full_refresh="Built from the latest products snapshot only.", description="ElectroWorld's recommended price per item from the latest products snapshot: each vendor's best offer gives the lowest and median competitor price, and the first pricing rule of the env whose category matches sets the price (rounded to cents, then held between the rule's floor and ceiling).") }}
 {%- set rules = settings.pricing.rules %}
 WITH latest_offers AS (
     SELECT

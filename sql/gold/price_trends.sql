@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Rolling price change per item: at every snapshot, the item's average price across vendors against its average at the earliest snapshot inside the trailing pricing.trend_window_hours window, with the window's average.") }}
+{{ config(materialized="materialized_view", full_refresh="A trailing window over gold.price_evolution (a full recompute): a late snapshot changes every window it falls in.", description="Rolling price change per item: at every snapshot, the item's average price across vendors against its average at the earliest snapshot inside the trailing pricing.trend_window_hours window, with the window's average.") }}
 WITH per_snapshot AS (
     SELECT
         item,

@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Per vendor: items listed, average price and share in stock from the latest products snapshot, joined with shipping cost, review score and feedback count from the latest vendors snapshot.") }}
+{{ config(materialized="materialized_view", full_refresh="Built from the latest products and vendors snapshots only.", description="Per vendor: items listed, average price and share in stock from the latest products snapshot, joined with shipping cost, review score and feedback count from the latest vendors snapshot.") }}
 WITH latest_products AS (
     SELECT p.vendor, p.item, p.sale_price, p.stock_status
     FROM {{ ref(model="silver.products") }} AS p

@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Stock history: per hour (warehouse.hour_bucket), vendor, category and stock status, how many items the vendor listed in that status in the hour's last products snapshot (observed_at). gold.vendor_stock_latest is its latest hour.") }}
+{{ config(materialized="materialized_view", full_refresh="Keyed by hour: a later snapshot in the same hour replaces the hour's rows.", description="Stock history: per hour (warehouse.hour_bucket), vendor, category and stock status, how many items the vendor listed in that status in the hour's last products snapshot (observed_at). gold.vendor_stock_latest is its latest hour.") }}
 {%- if settings.warehouse.hour_bucket == "nearest" %}
 {%- set hour = "DATE_TRUNC('hour', observed_at + INTERVAL '30 minutes')" %}
 {%- else %}

@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="One row per ingest run and source, from the heartbeat every run sends on the source's stream whether the page changed or not (failed runs too, when the stream took their heartbeat). The freshness checks measure time since the last successful run here, so a vendor page that stays the same for hours does not look like a stopped pipeline.") }}
+{{ config(materialized="materialized_view", full_refresh="One row per ingest run from the heartbeats, which are not page rows of a snapshot; small, but read from every record.", description="One row per ingest run and source, from the heartbeat every run sends on the source's stream whether the page changed or not (failed runs too, when the stream took their heartbeat). The freshness checks measure time since the last successful run here, so a vendor page that stays the same for hours does not look like a stopped pipeline.") }}
 WITH heartbeats AS (
     SELECT
         CAST('products' AS VARCHAR(16)) AS source,

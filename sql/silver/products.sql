@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Valid product offers: one row per item and vendor per snapshot. Copies of an offer that disagree are all quarantined ('conflicting duplicate'); of exact copies the first is kept and the rest are quarantined ('duplicate').") }}
+{{ config(materialized="incremental", description="Valid product offers: one row per item and vendor per snapshot. Copies of an offer that disagree are all quarantined ('conflicting duplicate'); of exact copies the first is kept and the rest are quarantined ('duplicate').") }}
 SELECT
     item,
     category,

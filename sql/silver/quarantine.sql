@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Every page row of both sources that did not reach silver, with a readable reason and the raw payload (extra copies of an exact duplicate among them, as duplicate), and every record the warehouse could not load (reason unloadable record; raw says why and where it is in the stream). Nothing is dropped silently: for every snapshot, page rows = silver rows + quarantined rows.") }}
+{{ config(materialized="incremental", description="Every page row of both sources that did not reach silver, with a readable reason and the raw payload (extra copies of an exact duplicate among them, as duplicate), and every record the warehouse could not load (reason unloadable record; raw says why and where it is in the stream). Nothing is dropped silently: for every snapshot, page rows = silver rows + quarantined rows.") }}
 SELECT
     CAST('products' AS VARCHAR(16)) AS source,
     reason,

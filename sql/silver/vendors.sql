@@ -1,4 +1,4 @@
-{{ config(materialized="materialized_view", description="Valid vendor rows: one per vendor per snapshot (copies that disagree are all quarantined, exact copies beyond the first too).") }}
+{{ config(materialized="incremental", description="Valid vendor rows: one per vendor per snapshot (copies that disagree are all quarantined, exact copies beyond the first too).") }}
 SELECT
     vendor_name,
     shipping_cost,

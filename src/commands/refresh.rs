@@ -17,7 +17,15 @@ pub(super) fn run(session: &Session, args: RefreshArgs) -> anyhow::Result<ExitSt
     let report = with_services(env, async |services| {
         services
             .holding_lease("refresh", args.lease.wait, reporter, async {
-                refresh_models(&bundle, services, &selected, parallelism, reporter).await
+                refresh_models(
+                    &bundle,
+                    services,
+                    &selected,
+                    parallelism,
+                    args.full,
+                    reporter,
+                )
+                .await
             })
             .await
     })?;

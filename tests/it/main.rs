@@ -12,6 +12,7 @@ mod dashboard_moto;
 mod deploy_moto;
 mod faults_moto;
 mod gold_figures;
+mod incremental;
 mod ingest_faults;
 mod ingest_moto;
 mod lambda_runtime;
@@ -139,6 +140,8 @@ fn main() {
         trial("services::silver_types_and_quarantines_records_on_postgres", &[Need::Postgres], services::silver_types_and_quarantines_records_on_postgres),
         trial("services::held_locks_and_long_statements_end_in_timeouts", &[Need::Postgres], services::held_locks_and_long_statements_end_in_timeouts),
         trial("services::moto_answers_sts_with_the_local_account", &[Need::Moto], services::moto_answers_sts_with_the_local_account),
+        trial("incremental::incremental_models_equal_a_rebuild_after_any_snapshot_sequence", &[Need::Postgres], incremental::incremental_models_equal_a_rebuild_after_any_snapshot_sequence),
+        trial("incremental::a_refresh_killed_after_rewriting_rows_leaves_model_and_watermark_as_they_were", &[Need::Postgres], incremental::a_refresh_killed_after_rewriting_rows_leaves_model_and_watermark_as_they_were),
         trial("sql_apply::apply_creates_then_changes_only_what_changed", &[Need::Postgres], sql_apply::apply_creates_then_changes_only_what_changed),
         trial("sql_apply::a_redshift_env_without_its_warehouse_stack_says_to_deploy_first", &[Need::Moto], sql_apply::a_redshift_env_without_its_warehouse_stack_says_to_deploy_first),
         trial("sql_apply::an_unreachable_database_is_named_without_its_password", &[], sql_apply::an_unreachable_database_is_named_without_its_password),

@@ -182,13 +182,13 @@ pub(crate) fn a_failing_model_skips_its_downstream_and_exits_1() {
     let project = support::project_copy();
     std::fs::write(
         project.path().join("sql/gold/fragile.sql"),
-        "{{ config(materialized=\"materialized_view\", description=\"Breaks on data.\") }}\n\
+        "{{ config(materialized=\"materialized_view\", full_refresh=\"A test model.\", description=\"Breaks on data.\") }}\n\
          SELECT item, 1 / (COUNT(*) - COUNT(*)) AS boom FROM {{ ref(model=\"silver.products\") }} GROUP BY item\n",
     )
     .unwrap();
     std::fs::write(
         project.path().join("sql/gold/fragile_child.sql"),
-        "{{ config(materialized=\"materialized_view\", description=\"Reads the fragile one.\") }}\n\
+        "{{ config(materialized=\"materialized_view\", full_refresh=\"A test model.\", description=\"Reads the fragile one.\") }}\n\
          SELECT item FROM {{ ref(model=\"gold.fragile\") }}\n",
     )
     .unwrap();

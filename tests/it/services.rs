@@ -6,6 +6,7 @@ use crate::support;
 
 use crate::support::{bundle, Moto, Postgres};
 use pricewatch_core::model::Materialization;
+use pricewatch_core::render::incremental;
 use pricewatch_ops::warehouse::bootstrap;
 
 /// The administrator's bootstrap, then the owner's setup, as `sql apply` runs them.
@@ -39,18 +40,30 @@ pub(crate) fn postgres_accepts_every_rendered_local_model() {
         let n: i64 = client.query_one(sql, &[]).unwrap().get(0);
         n as usize
     };
-    let materialized = bundle
-        .models
-        .iter()
-        .filter(|m| m.materialized != Materialization::View)
-        .count();
+    let of_kind = |kind: Materialization| {
+        bundle
+            .models
+            .iter()
+            .filter(|m| m.materialized == kind)
+            .count()
+    };
+    let incremental = of_kind(Materialization::Incremental);
     assert_eq!(
         count("SELECT COUNT(*) FROM pg_matviews WHERE schemaname IN ('bronze', 'silver', 'gold')"),
-        materialized
+        of_kind(Materialization::MaterializedView) + of_kind(Materialization::Stream)
     );
     assert_eq!(
         count("SELECT COUNT(*) FROM pg_views WHERE schemaname IN ('bronze', 'silver', 'gold')"),
-        bundle.models.len() - materialized
+        of_kind(Materialization::View)
+    );
+    // Incremental models are tables, each with its refresh procedure.
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pg_tables WHERE schemaname IN ('bronze', 'silver') OR (schemaname = 'gold' AND tablename <> 'item_clusters')"),
+        incremental
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM pg_proc WHERE proname LIKE 'incremental\\_\\_%'"),
+        incremental
     );
 }
 
@@ -130,8 +143,12 @@ pub(crate) fn silver_types_and_quarantines_records_on_postgres() {
         .iter()
         .filter(|m| m.name != "bronze.vendors" && m.materialized != Materialization::View)
     {
+        let sql = match model.materialized {
+            Materialization::Incremental => incremental::refresh_call(&model.name, false),
+            _ => format!("REFRESH MATERIALIZED VIEW {}", model.name),
+        };
         client
-            .batch_execute(&format!("REFRESH MATERIALIZED VIEW {}", model.name))
+            .batch_execute(&sql)
             .unwrap_or_else(|e| panic!("refreshing {}: {e:?}", model.name));
     }
     let rows = client

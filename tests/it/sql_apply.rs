@@ -32,11 +32,18 @@ fn names(value: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-/// The OID of each materialized view: it changes when a view is recreated.
+/// The OID of each materialized view and incremental model's table: it
+/// changes when the model is recreated.
 fn identities(pg: &Postgres) -> std::collections::BTreeMap<String, u32> {
     let mut client = pg.connect("pricewatch");
     client
-        .query("SELECT schemaname || '.' || matviewname, (schemaname || '.' || matviewname)::regclass::oid FROM pg_matviews", &[])
+        .query(
+            "SELECT n.nspname || '.' || c.relname, c.oid FROM pg_class AS c \
+             INNER JOIN pg_namespace AS n ON n.oid = c.relnamespace \
+             WHERE n.nspname IN ('bronze', 'silver', 'gold') AND c.relkind IN ('m', 'r') \
+             AND c.relname <> 'item_clusters'",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1)))

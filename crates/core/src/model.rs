@@ -17,6 +17,11 @@ pub enum Materialization {
     Stream,
     View,
     MaterializedView,
+    /// A table `refresh` updates for the snapshots whose records changed
+    /// since its last refresh (delete-and-insert of their rows), through a
+    /// procedure `sql apply` creates with it; the snapshots it has taken in
+    /// are its watermark in `pricewatch_meta.incremental_state`.
+    Incremental,
 }
 
 impl Materialization {
@@ -25,6 +30,7 @@ impl Materialization {
             "stream" => Some(Materialization::Stream),
             "view" => Some(Materialization::View),
             "materialized_view" => Some(Materialization::MaterializedView),
+            "incremental" => Some(Materialization::Incremental),
             _ => None,
         }
     }
@@ -41,6 +47,7 @@ impl fmt::Display for Materialization {
             Materialization::Stream => "stream",
             Materialization::View => "view",
             Materialization::MaterializedView => "materialized_view",
+            Materialization::Incremental => "incremental",
         })
     }
 }
@@ -56,6 +63,9 @@ pub struct Model {
     /// any model declared `stateful=true`): `sql apply` refuses to drop it
     /// without `--allow-replace`.
     pub stateful: bool,
+    /// Why a materialized view is recomputed from all history on every
+    /// refresh rather than incrementally (`config(full_refresh=...)`).
+    pub full_refresh: Option<String>,
     pub description: String,
     pub depends_on: Vec<String>,
     /// Names of the columns the query returns.
@@ -96,6 +106,7 @@ impl Model {
             source: format!("sql/{name}.sql"),
             materialized: Materialization::MaterializedView,
             stateful: false,
+            full_refresh: None,
             description: String::new(),
             depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
             columns: columns.iter().map(|c| c.to_string()).collect(),

@@ -112,14 +112,22 @@ async fn steps(
         "[1/3] refreshing {} model(s)",
         bundle.models.len()
     ));
-    let refresh =
-        match refresh_models(bundle, services, &everything, options.parallelism, reporter).await {
-            Ok(r) => Some(r),
-            Err(e) => {
-                problems.push(format!("refresh: {e:#}"));
-                None
-            }
-        };
+    let refresh = match refresh_models(
+        bundle,
+        services,
+        &everything,
+        options.parallelism,
+        false,
+        reporter,
+    )
+    .await
+    {
+        Ok(r) => Some(r),
+        Err(e) => {
+            problems.push(format!("refresh: {e:#}"));
+            None
+        }
+    };
     let refresh_status = match &refresh {
         Some(r) if r.succeeded() => StepStatus::Ok,
         Some(r) => {

@@ -70,11 +70,13 @@ impl Refreshed {
 /// Loads the streams (local), refreshes the selected models in DAG order,
 /// then rewrites the item clusters when every model refreshed. Failed
 /// models are logged as warnings and reported, not returned as errors.
+/// `full` rebuilds incremental models from all history.
 pub async fn refresh_models(
     bundle: &Bundle,
     services: &Services<'_>,
     selected: &BTreeSet<String>,
     parallelism: usize,
+    full: bool,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Refreshed> {
     let env = &bundle.env;
@@ -113,7 +115,7 @@ pub async fn refresh_models(
             .expect("one session per concurrent refresh");
         reporter.info(&format!("refreshing {}", model.name));
         let began = Instant::now();
-        let outcome = refresh::refresh_statement(&pool[session], model).await;
+        let outcome = refresh::refresh_statement(&pool[session], model, full).await;
         free.lock().expect("session list").push(session);
         if outcome.is_ok() {
             reporter.debug(&format!(

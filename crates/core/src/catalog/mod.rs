@@ -71,6 +71,7 @@ fn materialization(m: Materialization) -> &'static str {
         Materialization::Stream => "streaming materialized view",
         Materialization::View => "view",
         Materialization::MaterializedView => "materialized view",
+        Materialization::Incremental => "incremental table",
     }
 }
 

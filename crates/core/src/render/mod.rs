@@ -6,6 +6,7 @@
 pub mod cfn;
 mod columns;
 mod functions;
+pub mod incremental;
 pub mod sql;
 pub mod stacks;
 

@@ -37,13 +37,14 @@ pub fn render_models(
                 continue;
             }
         };
-        let (materialized, stateful, description) = match model_config(&recorded.configs) {
-            Ok(config) => config,
-            Err(message) => {
-                problems.push(Problem::new(&source, message));
-                continue;
-            }
-        };
+        let (materialized, stateful, full_refresh, description) =
+            match model_config(&recorded.configs) {
+                Ok(config) => config,
+                Err(message) => {
+                    problems.push(Problem::new(&source, message));
+                    continue;
+                }
+            };
         let head = query
             .split_whitespace()
             .next()
@@ -73,6 +74,8 @@ pub fn render_models(
             }
         }
         dag.add(file.name.clone(), depends_on.clone());
+        // An incremental model's DDL needs its inputs' materializations:
+        // written once every model is read.
         let ddl = ddl(dialect, &file.name, materialized, &depends_on, &query);
         models.insert(
             file.name.clone(),
@@ -81,6 +84,7 @@ pub fn render_models(
                 source,
                 materialized,
                 stateful: stateful || materialized == Materialization::Stream,
+                full_refresh,
                 description,
                 depends_on,
                 columns,
@@ -88,6 +92,18 @@ pub fn render_models(
                 ddl,
             },
         );
+    }
+    let kinds: BTreeMap<String, Materialization> = models
+        .iter()
+        .map(|(name, m)| (name.clone(), m.materialized))
+        .collect();
+    for model in models.values_mut() {
+        if model.materialized == Materialization::Incremental {
+            match incremental_ddl(model, &kinds, dialect) {
+                Ok(ddl) => model.ddl = ddl,
+                Err(message) => problems.push(Problem::new(&model.source, message)),
+            }
+        }
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -101,23 +117,68 @@ pub fn render_models(
         .collect())
 }
 
-/// Reads the one `config(materialized=..., description=..., stateful=...)`
-/// call of a model.
-fn model_config(
-    configs: &[HashMap<String, Value>],
-) -> Result<(Materialization, bool, String), String> {
+/// An incremental model's header and statements (see
+/// [`super::incremental`]), or why it cannot be one.
+fn incremental_ddl(
+    model: &Model,
+    kinds: &BTreeMap<String, Materialization>,
+    dialect: Dialect,
+) -> Result<String, String> {
+    use super::incremental::{self, KEY, SNAPSHOTS_MODEL};
+    if !model.columns.iter().any(|c| c == KEY) {
+        return Err(format!(
+            "an incremental model returns a {KEY} column (its rows are replaced per snapshot); {} returns {}",
+            model.name,
+            model.columns.join(", ")
+        ));
+    }
+    if model.query.contains("$$") {
+        return Err(
+            "an incremental model's query cannot contain $$ (its procedure body is dollar-quoted)"
+                .into(),
+        );
+    }
+    let inputs: Vec<(&str, bool)> = model
+        .depends_on
+        .iter()
+        .map(|d| {
+            (
+                d.as_str(),
+                kinds.get(d) == Some(&Materialization::Incremental),
+            )
+        })
+        .collect();
+    let input = incremental::input_state(&inputs, dialect).ok_or_else(|| {
+        format!(
+            "an incremental model reads {SNAPSHOTS_MODEL} or an incremental model, which tell it the snapshots that changed; {} reads {}",
+            model.name,
+            model.depends_on.join(", ")
+        )
+    })?;
+    Ok(format!(
+        "{}{}",
+        header(&model.name, model.materialized, &model.depends_on),
+        incremental::ddl(dialect, &model.name, &input, &model.query)
+    ))
+}
+
+type Config = (Materialization, bool, Option<String>, String);
+
+/// Reads the one `config(materialized=..., description=..., stateful=...,
+/// full_refresh=...)` call of a model. A materialized view says why it is
+/// recomputed from all history (`full_refresh`); nothing else may.
+fn model_config(configs: &[HashMap<String, Value>]) -> Result<Config, String> {
     let [config] = configs else {
         return Err(format!(
             "a model calls config(materialized=..., description=...) exactly once; found {} calls",
             configs.len()
         ));
     };
-    if let Some(unknown) = config
-        .keys()
-        .find(|k| !["materialized", "description", "stateful"].contains(&k.as_str()))
-    {
+    if let Some(unknown) = config.keys().find(|k| {
+        !["materialized", "description", "stateful", "full_refresh"].contains(&k.as_str())
+    }) {
         return Err(format!(
-            "config(): unknown argument `{unknown}` (expected materialized, description, stateful)"
+            "config(): unknown argument `{unknown}` (expected materialized, description, stateful, full_refresh)"
         ));
     }
     let stateful = match config.get("stateful") {
@@ -133,13 +194,34 @@ fn model_config(
         .get("materialized")
         .and_then(Value::as_str)
         .and_then(Materialization::parse)
-        .ok_or("config(): materialized must be one of stream, view, materialized_view")?;
+        .ok_or(
+            "config(): materialized must be one of stream, view, materialized_view, incremental",
+        )?;
+    let full_refresh = match (config.get("full_refresh"), materialized) {
+        (Some(Value::String(why)), Materialization::MaterializedView) if !why.trim().is_empty() => {
+            Some(why.clone())
+        }
+        (_, Materialization::MaterializedView) => {
+            return Err("config(): a materialized view is recomputed from all history on every refresh: say why in full_refresh=\"...\", or make it incremental".into())
+        }
+        (Some(_), other) => {
+            return Err(format!(
+                "config(): full_refresh is for materialized views only, not {other}"
+            ))
+        }
+        (None, _) => None,
+    };
     let description = config
         .get("description")
         .and_then(Value::as_str)
         .filter(|d| !d.trim().is_empty())
         .ok_or("config(): description is required (it feeds the data catalog)")?;
-    Ok((materialized, stateful, description.to_string()))
+    Ok((
+        materialized,
+        stateful,
+        full_refresh,
+        description.to_string(),
+    ))
 }
 
 /// The CREATE statement for a model, with a header saying what it is.
@@ -160,14 +242,23 @@ pub fn ddl(
         (Materialization::MaterializedView, Dialect::Redshift) => {
             format!("CREATE MATERIALIZED VIEW {name}\nAUTO REFRESH NO\nAS")
         }
+        (Materialization::Incremental, _) => format!("CREATE TABLE {name} AS"),
         (_, Dialect::Postgres) => format!("CREATE MATERIALIZED VIEW {name} AS"),
     };
+    format!(
+        "{}{create}\n{query};\n",
+        header(name, materialized, depends_on)
+    )
+}
+
+/// The comment lines every model's DDL starts with.
+fn header(name: &str, materialized: Materialization, depends_on: &[String]) -> String {
     let deps = if depends_on.is_empty() {
         "(stream)".to_string()
     } else {
         depends_on.join(", ")
     };
-    format!("-- {name} ({materialized})\n-- depends on: {deps}\n{create}\n{query};\n")
+    format!("-- {name} ({materialized})\n-- depends on: {deps}\n")
 }
 
 #[cfg(test)]
@@ -182,8 +273,29 @@ mod tests {
         ]);
         assert_eq!(
             model_config(std::slice::from_ref(&ok)).unwrap(),
-            (Materialization::View, false, "d".to_string())
+            (Materialization::View, false, None, "d".to_string())
         );
+        let mut full = ok.clone();
+        full.insert(
+            "materialized".into(),
+            Value::String("materialized_view".into()),
+        );
+        assert!(model_config(std::slice::from_ref(&full))
+            .unwrap_err()
+            .contains("say why in full_refresh"));
+        full.insert("full_refresh".into(), Value::String("windows".into()));
+        assert_eq!(
+            model_config(std::slice::from_ref(&full))
+                .unwrap()
+                .2
+                .as_deref(),
+            Some("windows")
+        );
+        let mut incremental = full.clone();
+        incremental.insert("materialized".into(), Value::String("incremental".into()));
+        assert!(model_config(&[incremental])
+            .unwrap_err()
+            .contains("full_refresh is for materialized views only, not incremental"));
         let mut stateful = ok.clone();
         stateful.insert("stateful".into(), Value::Bool(true));
         assert!(model_config(&[stateful.clone()]).unwrap().1);
@@ -210,6 +322,45 @@ mod tests {
         assert!(model_config(&[no_description])
             .unwrap_err()
             .contains("description"));
+    }
+
+    #[test]
+    fn an_incremental_model_needs_a_snapshot_key_and_a_change_detector() {
+        let kinds = BTreeMap::from([
+            ("bronze.p".to_string(), Materialization::Stream),
+            (
+                "silver.snapshots".to_string(),
+                Materialization::MaterializedView,
+            ),
+            ("silver.i".to_string(), Materialization::Incremental),
+        ]);
+        let mut m = Model::stub("gold.g", &["silver.i"], &["item", "snapshot_id"]);
+        m.materialized = Materialization::Incremental;
+        m.query = "SELECT item, snapshot_id FROM silver.i".into();
+        let ddl = incremental_ddl(&m, &kinds, Dialect::Postgres).unwrap();
+        assert!(
+            ddl.starts_with(
+                "-- gold.g (incremental)\n-- depends on: silver.i\nCREATE TABLE gold.g AS\n"
+            ),
+            "{ddl}"
+        );
+        assert!(ddl.contains("FROM pricewatch_meta.incremental_state WHERE model = 'silver.i'"));
+
+        let mut no_key = m.clone();
+        no_key.columns = vec!["item".into()];
+        assert!(incremental_ddl(&no_key, &kinds, Dialect::Postgres)
+            .unwrap_err()
+            .contains("returns a snapshot_id column"));
+        let mut stream_only = m.clone();
+        stream_only.depends_on = vec!["bronze.p".into()];
+        assert!(incremental_ddl(&stream_only, &kinds, Dialect::Postgres)
+            .unwrap_err()
+            .contains("reads silver.snapshots or an incremental model"));
+        let mut dollars = m;
+        dollars.query = "SELECT $$x$$ AS item, snapshot_id FROM silver.i".into();
+        assert!(incremental_ddl(&dollars, &kinds, Dialect::Redshift)
+            .unwrap_err()
+            .contains("$$"));
     }
 
     #[test]

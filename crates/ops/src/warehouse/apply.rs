@@ -19,6 +19,7 @@ use pricewatch_core::config::names::{Roles, READER_SCHEMAS};
 use pricewatch_core::config::Dialect;
 use pricewatch_core::dag::Dag;
 use pricewatch_core::model::{Materialization, Model};
+use pricewatch_core::render::incremental;
 use pricewatch_core::sql_text::{literal, now_utc};
 
 pub const METADATA_TABLE: &str = "pricewatch_meta.applied_models";
@@ -219,10 +220,23 @@ pub fn refuse_stateful(
 fn drop_statement(name: &str, materialized: &str) -> String {
     let kind = if materialized == Materialization::View.to_string() {
         "VIEW"
+    } else if materialized == Materialization::Incremental.to_string() {
+        "TABLE"
     } else {
         "MATERIALIZED VIEW"
     };
     format!("DROP {kind} IF EXISTS {name} CASCADE;")
+}
+
+/// What a removed incremental model leaves besides its table: its refresh
+/// procedure and its watermark.
+fn forget_incremental(name: &str, dialect: Dialect) -> String {
+    format!(
+        "DROP PROCEDURE IF EXISTS {};\nDELETE FROM {} WHERE model = {};",
+        incremental::procedure_signature(name),
+        incremental::STATE_TABLE,
+        literal(name, dialect)
+    )
 }
 
 /// The model's description where the dialect can hold it: PostgreSQL
@@ -231,6 +245,7 @@ fn drop_statement(name: &str, materialized: &str) -> String {
 fn comment_statement(dialect: Dialect, model: &Model) -> Option<String> {
     let kind = match (dialect, model.materialized) {
         (_, Materialization::View) => "VIEW",
+        (_, Materialization::Incremental) => "TABLE",
         (Dialect::Postgres, _) => "MATERIALIZED VIEW",
         (Dialect::Redshift, _) => return None,
     };
@@ -249,11 +264,24 @@ fn grant_statements(roles: &Roles, model: &Model) -> String {
     if READER_SCHEMAS.contains(&schema) {
         readers.push(roles.reader);
     }
-    readers
+    let mut grants: Vec<String> = readers
         .iter()
         .map(|role| format!("GRANT SELECT ON {} TO {}{role};", model.name, roles.grantee))
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    // The operator refreshes an incremental model through its procedure
+    // only (it runs with the owner's rights), as a materialized view
+    // through pricewatch_meta.refresh_model.
+    if model.materialized == Materialization::Incremental {
+        let procedure = incremental::procedure_signature(&model.name);
+        grants.push(format!(
+            "REVOKE EXECUTE ON PROCEDURE {procedure} FROM PUBLIC;"
+        ));
+        grants.push(format!(
+            "GRANT EXECUTE ON PROCEDURE {procedure} TO {}{};",
+            roles.grantee, roles.operator
+        ));
+    }
+    grants.join("\n")
 }
 
 fn record_statement(dialect: Dialect, model: &Model) -> String {
@@ -317,6 +345,12 @@ pub fn statements(
             format!("drop removed model {name}"),
             drop_statement(name, &applied[name].materialized),
         ));
+        if applied[name].materialized == Materialization::Incremental.to_string() {
+            statements.push((
+                format!("drop the refresh procedure of removed model {name}"),
+                forget_incremental(name, dialect),
+            ));
+        }
         statements.push((
             format!("forget removed model {name}"),
             format!(
@@ -575,6 +609,33 @@ mod tests {
             grant_statements(&names.roles(Dialect::Postgres), &bronze),
             "GRANT SELECT ON bronze.p TO pricewatch_operator;",
             "raw records are the pipeline's, not the readers'"
+        );
+        let mut incremental = model("silver.i", &[], "SELECT 1");
+        incremental.materialized = Materialization::Incremental;
+        assert_eq!(
+            grant_statements(&names.roles(Dialect::Redshift), &incremental),
+            "GRANT SELECT ON silver.i TO ROLE pricewatch_operator;\n\
+             GRANT SELECT ON silver.i TO ROLE pricewatch_reader;\n\
+             REVOKE EXECUTE ON PROCEDURE pricewatch_meta.incremental__silver__i(BOOLEAN) FROM PUBLIC;\n\
+             GRANT EXECUTE ON PROCEDURE pricewatch_meta.incremental__silver__i(BOOLEAN) TO ROLE pricewatch_operator;",
+            "the operator refreshes it through its procedure only"
+        );
+        assert_eq!(
+            comment_statement(Dialect::Redshift, &incremental).unwrap(),
+            "COMMENT ON TABLE silver.i IS 'd';"
+        );
+    }
+
+    #[test]
+    fn a_removed_incremental_model_takes_its_procedure_and_watermark_along() {
+        assert_eq!(
+            drop_statement("silver.i", "incremental"),
+            "DROP TABLE IF EXISTS silver.i CASCADE;"
+        );
+        assert_eq!(
+            forget_incremental("silver.i", Dialect::Redshift),
+            "DROP PROCEDURE IF EXISTS pricewatch_meta.incremental__silver__i(BOOLEAN);\n\
+             DELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.i';"
         );
     }
 }

@@ -431,7 +431,9 @@ mod tests {
             vec![done()],
         ]);
         let wh = warehouse(&api);
-        let first = block_on(refresh(&models, &all, 1, |m| refresh_statement(&wh, m)));
+        let first = block_on(refresh(&models, &all, 1, |m| {
+            refresh_statement(&wh, m, false)
+        }));
         let statuses: Vec<(&str, RefreshStatus)> =
             first.iter().map(|r| (r.model.as_str(), r.status)).collect();
         assert_eq!(
@@ -447,7 +449,9 @@ mod tests {
 
         // Nothing was left half done: the next refresh runs everything again.
         *api.runs.borrow_mut() = (0..4).map(|_| vec![done()]).collect();
-        let second = block_on(refresh(&models, &all, 1, |m| refresh_statement(&wh, m)));
+        let second = block_on(refresh(&models, &all, 1, |m| {
+            refresh_statement(&wh, m, false)
+        }));
         assert!(
             second.iter().all(|r| r.status == RefreshStatus::Refreshed),
             "{second:?}"

@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::{Statements, WarehouseError};
 use pricewatch_core::dag::Dag;
-use pricewatch_core::model::Model;
+use pricewatch_core::model::{Materialization, Model};
+use pricewatch_core::render::incremental;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -169,23 +170,29 @@ fn upstream_targets<'m>(models: &'m [Model], name: &str, targets: &BTreeSet<&str
 }
 
 /// The statement that refreshes one model: through the owner's procedure,
-/// since only a materialized view's owner may refresh it (sql/setup.sql).
-pub fn refresh_sql(model: &Model, dialect: pricewatch_core::config::Dialect) -> String {
-    format!(
-        "CALL pricewatch_meta.refresh_model({});",
-        pricewatch_core::sql_text::literal(&model.name, dialect)
-    )
+/// since only a materialized view's owner may refresh it (sql/setup.sql),
+/// or an incremental model's own procedure (only the changed snapshots, or
+/// everything when `full`). A materialized view is always recomputed whole.
+pub fn refresh_sql(model: &Model, dialect: pricewatch_core::config::Dialect, full: bool) -> String {
+    match model.materialized {
+        Materialization::Incremental => incremental::refresh_call(&model.name, full),
+        _ => format!(
+            "CALL pricewatch_meta.refresh_model({});",
+            pricewatch_core::sql_text::literal(&model.name, dialect)
+        ),
+    }
 }
 
 /// Refreshes one model with its own statement.
 pub async fn refresh_statement(
     warehouse: &impl Statements,
     model: &Model,
+    full: bool,
 ) -> Result<(), WarehouseError> {
     warehouse
         .execute(
             &format!("refresh {}", model.name),
-            &refresh_sql(model, warehouse.dialect()),
+            &refresh_sql(model, warehouse.dialect(), full),
         )
         .await
 }
@@ -196,7 +203,26 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use pricewatch_core::model::Materialization;
+    use pricewatch_core::config::Dialect;
+
+    #[test]
+    fn incremental_models_refresh_through_their_own_procedure() {
+        let mut m = model("silver.p", &[]);
+        assert_eq!(
+            refresh_sql(&m, Dialect::Redshift, true),
+            "CALL pricewatch_meta.refresh_model('silver.p');",
+            "a materialized view is always recomputed whole"
+        );
+        m.materialized = Materialization::Incremental;
+        assert_eq!(
+            refresh_sql(&m, Dialect::Redshift, false),
+            "CALL pricewatch_meta.incremental__silver__p(FALSE);"
+        );
+        assert_eq!(
+            refresh_sql(&m, Dialect::Postgres, true),
+            "CALL pricewatch_meta.incremental__silver__p(TRUE);"
+        );
+    }
 
     fn model(name: &str, deps: &[&str]) -> Model {
         Model::stub(name, deps, &[])

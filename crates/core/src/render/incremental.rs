@@ -1,0 +1,228 @@
+//! Incremental models: a table plus the procedure that refreshes it for
+//! the snapshots whose records changed since its last refresh.
+//!
+//! The watermark of an incremental model is the state of every snapshot it
+//! has taken in: one row per source and snapshot in
+//! `pricewatch_meta.incremental_state` with the snapshot's record count and
+//! completeness as silver.snapshots reported them. A single high-water mark
+//! (the latest arrival time) cannot be used: `pricewatch backfill` adds
+//! archived records to an old snapshot, and a snapshot cut off mid-delivery
+//! becomes complete when its last rows arrive later, so old snapshots change.
+//!
+//! What the model takes in (its input state) is silver.snapshots, when it
+//! reads it, and the recorded state of every incremental model it reads (so
+//! a model never gets ahead of an upstream model refreshed less recently).
+//! A refresh compares the input state with its own, deletes and inserts the
+//! rows of every snapshot that differs (plus the rows without a snapshot,
+//! which no state covers), and records the input state as its own — all in
+//! the procedure's one transaction, so an interrupted refresh leaves the
+//! table and its watermark as they were.
+
+use crate::config::Dialect;
+use crate::sql_text::literal;
+
+/// The watermarks: what each incremental model has taken in.
+pub const STATE_TABLE: &str = "pricewatch_meta.incremental_state";
+/// The model that tells which snapshots changed.
+pub const SNAPSHOTS_MODEL: &str = "silver.snapshots";
+/// What the state of a snapshot is made of (silver.snapshots' columns):
+/// bronze records are only ever added, so a snapshot whose records changed
+/// has another count, arrival or observation time.
+pub const STATE_COLUMNS: &str = "source, snapshot_id, observed_at, records, last_arrival, complete";
+/// The column every incremental model's rows are keyed by.
+pub const KEY: &str = "snapshot_id";
+/// Above this many changed snapshots a refresh rebuilds the whole table:
+/// one statement is cheaper than a long key list, and the list of quoted
+/// keys stays within a Redshift VARCHAR (LISTAGG's result).
+pub const MAX_KEYS: usize = 500;
+/// The same bound in bytes of the quoted key list.
+pub const MAX_KEY_BYTES: usize = 60_000;
+
+/// The procedure that refreshes `model`.
+pub fn procedure(model: &str) -> String {
+    format!("pricewatch_meta.incremental__{}", model.replace('.', "__"))
+}
+
+/// The procedure with its argument types, as GRANT and DROP name it.
+pub fn procedure_signature(model: &str) -> String {
+    format!("{}(BOOLEAN)", procedure(model))
+}
+
+/// The statement `refresh` runs; `full` rebuilds the whole table.
+pub fn refresh_call(model: &str, full: bool) -> String {
+    format!(
+        "CALL {}({});",
+        procedure(model),
+        if full { "TRUE" } else { "FALSE" }
+    )
+}
+
+/// The input state of a model reading `inputs`: each is silver.snapshots
+/// or an incremental model. None when it reads neither.
+pub fn input_state(inputs: &[(&str, bool)], dialect: Dialect) -> Option<String> {
+    let parts: Vec<String> = inputs
+        .iter()
+        .filter_map(|(name, incremental)| {
+            if *name == SNAPSHOTS_MODEL {
+                Some(format!("SELECT {STATE_COLUMNS} FROM {SNAPSHOTS_MODEL}"))
+            } else if *incremental {
+                Some(format!(
+                    "SELECT {STATE_COLUMNS} FROM {STATE_TABLE} WHERE model = {}",
+                    literal(name, dialect)
+                ))
+            } else {
+                None
+            }
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("\n    UNION\n    "))
+}
+
+/// The snapshots (non-NULL keys) whose state differs between the input
+/// state and what `model` recorded, each once.
+fn changed_keys(model: &str, input: &str, dialect: Dialect) -> String {
+    let own = format!(
+        "SELECT {STATE_COLUMNS} FROM {STATE_TABLE} WHERE model = {}",
+        literal(model, dialect)
+    );
+    format!(
+        "SELECT DISTINCT {KEY} FROM (\n            (SELECT * FROM (\n    {input}\n    ) AS i EXCEPT {own})\n            UNION ALL\n            (SELECT * FROM ({own}) AS o EXCEPT SELECT * FROM (\n    {input}\n    ) AS i)\n        ) AS d WHERE {KEY} IS NOT NULL"
+    )
+}
+
+/// The CREATE statements of an incremental model: the table filled from
+/// the whole query, its watermark cleared (so the first refresh takes in
+/// every snapshot: a recreated model is rebuilt) and its procedure.
+pub fn ddl(dialect: Dialect, name: &str, input: &str, query: &str) -> String {
+    let model = literal(name, dialect);
+    let changed = changed_keys(name, input, dialect);
+    let key_list = match dialect {
+        Dialect::Postgres => format!("string_agg(quote_literal({KEY}), ',')"),
+        Dialect::Redshift => format!("LISTAGG(quote_literal({KEY}), ',')"),
+    };
+    let (header, footer) = match dialect {
+        // A procedure runs as its definer (the owner): operators refresh
+        // through it without rights on the table.
+        Dialect::Postgres => (
+            "LANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\nAS $$",
+            "$$;",
+        ),
+        Dialect::Redshift => (
+            "AS $$",
+            "$$ LANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path TO pricewatch_meta;",
+        ),
+    };
+    let query_text = literal(query, dialect);
+    format!(
+        "CREATE TABLE {name} AS\nSELECT * FROM (\n{query}\n) AS q;
+DELETE FROM {STATE_TABLE} WHERE model = {model};
+-- No TRUNCATE below: on Redshift it commits, and the rows and the
+-- watermark must change in one transaction.
+CREATE OR REPLACE PROCEDURE {proc}(full_rebuild BOOLEAN)
+{header}
+DECLARE
+    changed BIGINT;
+    key_bytes BIGINT;
+    keys VARCHAR(65535);
+BEGIN
+    SELECT INTO changed, key_bytes COUNT(*), COALESCE(SUM(OCTET_LENGTH(quote_literal({KEY})) + 1), 0)
+    FROM ({changed}) AS c;
+    IF full_rebuild OR changed > {MAX_KEYS} OR key_bytes > {MAX_KEY_BYTES} THEN
+        DELETE FROM {name};
+        INSERT INTO {name} SELECT * FROM (
+{query}
+        ) AS q;
+    ELSE
+        SELECT INTO keys {key_list} FROM ({changed}) AS c;
+        DELETE FROM {name} WHERE {KEY} IS NULL OR {KEY} IN ({changed});
+        -- The keys as literals, so the filter reaches inside the query
+        -- (its windows and joins are per snapshot) rather than joining
+        -- its full result.
+        EXECUTE 'INSERT INTO {name} SELECT * FROM (' || {query_text} || ') AS q WHERE q.{KEY} IS NULL OR q.{KEY} IN (' || COALESCE(keys, 'NULL') || ')';
+    END IF;
+    DELETE FROM {STATE_TABLE} WHERE model = {model};
+    INSERT INTO {STATE_TABLE} (model, {STATE_COLUMNS})
+    SELECT {model}, {STATE_COLUMNS} FROM (
+    {input}
+    ) AS i;
+END;
+{footer}
+",
+        proc = procedure(name),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_state_reads_snapshots_and_upstream_watermarks() {
+        let input = input_state(
+            &[
+                ("bronze.products", false),
+                ("silver.snapshots", false),
+                ("silver.vendors_validated", true),
+            ],
+            Dialect::Postgres,
+        )
+        .unwrap();
+        assert_eq!(
+            input,
+            "SELECT source, snapshot_id, observed_at, records, last_arrival, complete FROM silver.snapshots\n    UNION\n    SELECT source, snapshot_id, observed_at, records, last_arrival, complete FROM pricewatch_meta.incremental_state WHERE model = 'silver.vendors_validated'"
+        );
+        assert!(input_state(&[("bronze.products", false)], Dialect::Postgres).is_none());
+    }
+
+    #[test]
+    fn redshift_procedure_commits_once_and_lists_keys_with_listagg() {
+        let input = input_state(&[("silver.snapshots", false)], Dialect::Redshift).unwrap();
+        let ddl = ddl(
+            Dialect::Redshift,
+            "silver.p",
+            &input,
+            "SELECT snapshot_id, 'a\\b' AS x FROM silver.snapshots",
+        );
+        assert!(ddl.starts_with(
+            "CREATE TABLE silver.p AS\nSELECT * FROM (\nSELECT snapshot_id, 'a\\b' AS x FROM silver.snapshots\n) AS q;\nDELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.p';\n"
+        ), "{ddl}");
+        assert!(ddl.contains("CREATE OR REPLACE PROCEDURE pricewatch_meta.incremental__silver__p(full_rebuild BOOLEAN)\nAS $$\n"));
+        assert!(ddl.contains("SELECT INTO keys LISTAGG(quote_literal(snapshot_id), ',')"));
+        assert!(ddl.ends_with(
+            "$$ LANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path TO pricewatch_meta;\n"
+        ));
+        // The query inside EXECUTE is a Redshift literal (backslash doubled).
+        assert!(ddl.contains("EXECUTE 'INSERT INTO silver.p SELECT * FROM (' || 'SELECT snapshot_id, ''a\\\\b'' AS x FROM silver.snapshots' || ') AS q WHERE q.snapshot_id IS NULL OR q.snapshot_id IN (' || COALESCE(keys, 'NULL') || ')';"), "{ddl}");
+        // Rows and watermark in the call's one transaction: no statement that commits.
+        assert!(!ddl.contains("TRUNCATE silver") && !ddl.contains("COMMIT"));
+        assert_eq!(
+            crate::sql_text::split_statements(&ddl, Dialect::Redshift).len(),
+            3,
+            "{ddl}"
+        );
+    }
+
+    #[test]
+    fn postgres_procedure_is_a_security_definer_with_a_fixed_search_path() {
+        let input = input_state(&[("silver.snapshots", false)], Dialect::Postgres).unwrap();
+        let ddl = ddl(
+            Dialect::Postgres,
+            "gold.g",
+            &input,
+            "SELECT snapshot_id FROM silver.snapshots",
+        );
+        assert!(ddl.contains("(full_rebuild BOOLEAN)\nLANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\nAS $$\n"));
+        assert!(ddl.contains("string_agg(quote_literal(snapshot_id), ',')"));
+        assert!(ddl.contains(&format!(
+            "changed > {MAX_KEYS} OR key_bytes > {MAX_KEY_BYTES}"
+        )));
+        assert_eq!(
+            crate::sql_text::split_statements(&ddl, Dialect::Postgres).len(),
+            3
+        );
+        assert_eq!(
+            refresh_call("gold.g", true),
+            "CALL pricewatch_meta.incremental__gold__g(TRUE);"
+        );
+    }
+}
