@@ -353,14 +353,18 @@ mod tests {
         assert_eq!(err.why, "its snapshot id does not match its date folder");
     }
 
-    #[test]
-    fn only_page_rows_of_the_named_snapshot_pass() {
+    /// A snapshot of the generated vendors page, as ingest sends it.
+    fn vendors_snapshot() -> records::Snapshot {
         let page = vendor_page(&PageSpec {
             rows: 3,
             ..PageSpec::default()
         });
-        let snap =
-            records::snapshot(Source::Vendors, &html::parse_table(&page).unwrap(), T0).unwrap();
+        records::snapshot(Source::Vendors, &html::parse_table(&page).unwrap(), T0).unwrap()
+    }
+
+    #[test]
+    fn only_page_rows_of_the_named_snapshot_pass() {
+        let snap = vendors_snapshot();
         let id = snap.snapshot_id.clone();
         let rows = snap.records.len();
         assert_eq!(
@@ -402,12 +406,7 @@ mod tests {
 
     #[test]
     fn an_object_must_hold_its_whole_snapshot_and_no_nul() {
-        let page = vendor_page(&PageSpec {
-            rows: 3,
-            ..PageSpec::default()
-        });
-        let snap =
-            records::snapshot(Source::Vendors, &html::parse_table(&page).unwrap(), T0).unwrap();
+        let snap = vendors_snapshot();
         let id = snap.snapshot_id.clone();
         let edit = |i: usize, change: &dyn Fn(&mut serde_json::Value)| {
             let mut records = snap.records.clone();
