@@ -23,10 +23,7 @@ cargo build --release --quiet --bin pricewatch --bin pricewatch-fixtures
 bin="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 work="$(mktemp -d)"
 trap 'stop_moto; stop_postgres; rm -rf "$work"' EXIT
-for lambda in ingest operator; do   # moto never runs them
-    mkdir -p "$work/artifacts/$lambda-lambda"
-    printf '#!/bin/sh\n' > "$work/artifacts/$lambda-lambda/bootstrap"
-done
+placeholder_artifacts "$work/artifacts"
 
 log "writing the archive of $snapshots hourly snapshots ($rows product rows each)"
 "$bin/pricewatch-fixtures" --rows "$rows" --broken 0.05 --out "$work/pages" \

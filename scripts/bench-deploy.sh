@@ -16,10 +16,7 @@ pricewatch="${CARGO_TARGET_DIR:-$ROOT/target}/release/pricewatch"
 work="$(mktemp -d)"
 trap 'stop_moto; rm -rf "$work"' EXIT
 # moto stores Lambda code but never runs it: any bootstrap will do here.
-for lambda in ingest operator; do   # moto never runs them
-    mkdir -p "$work/artifacts/$lambda-lambda"
-    printf '#!/bin/sh\n' > "$work/artifacts/$lambda-lambda/bootstrap"
-done
+placeholder_artifacts "$work/artifacts"
 
 # measure NAME ARGS...: runs pricewatch, prints "NAME seconds calls breakdown".
 measure() {

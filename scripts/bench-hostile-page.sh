@@ -21,10 +21,7 @@ bin="${CARGO_TARGET_DIR:-$ROOT/target}/release"
 
 work="$(mktemp -d)"
 trap 'stop_moto; rm -rf "$work"' EXIT
-for lambda in ingest operator; do   # moto never runs them
-    mkdir -p "$work/artifacts/$lambda-lambda"
-    printf '#!/bin/sh\n' > "$work/artifacts/$lambda-lambda/bootstrap"
-done
+placeholder_artifacts "$work/artifacts"
 
 kinds=(script style comment attribute)
 # hostile_page KIND VARIANT: the products page of that variant (its prices

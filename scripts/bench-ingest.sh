@@ -39,10 +39,7 @@ trap 'stop_moto; [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null; rm -r
 page_port="$(free_port)"
 "$VENV/bin/python" -m http.server "$page_port" --bind 127.0.0.1 --directory "$work/pages" >/dev/null 2>&1 &
 server_pid=$!
-for lambda in ingest operator; do   # moto never runs them
-    mkdir -p "$work/artifacts/$lambda-lambda"
-    printf '#!/bin/sh\n' > "$work/artifacts/$lambda-lambda/bootstrap"
-done
+placeholder_artifacts "$work/artifacts"
 
 # measure NAME COMMAND...: prints "NAME seconds peak_rss_kib".
 measure() {

@@ -187,3 +187,13 @@ ensure_lambda_tools() {
     log "installing cargo-zigbuild and ziglang into $VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/scripts/requirements-lambda.txt"
 }
+
+# placeholder_artifacts DIR: a stand-in bootstrap per Lambda, for deploys to
+# moto, which stores Lambda code but never runs it.
+placeholder_artifacts() {
+    local lambda
+    for lambda in ingest operator; do
+        mkdir -p "$1/$lambda-lambda"
+        printf '#!/bin/sh\n' > "$1/$lambda-lambda/bootstrap"
+    done
+}
