@@ -94,7 +94,7 @@ pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitSta
                 .reporter
                 .warn(&format!("{}: {warning}", report.source));
         }
-        if report.outcome == IngestOutcome::Failed {
+        if matches!(report.outcome, IngestOutcome::Failed | IngestOutcome::Busy) {
             session.reporter.warn(&format!(
                 "{}: {}",
                 report.source,
@@ -105,7 +105,11 @@ pub(super) fn run(session: &Session, args: IngestArgs) -> anyhow::Result<ExitSta
     session
         .printer
         .result(|| text(&reports, &session.elapsed()), &reports);
-    let failed = reports.iter().any(|r| r.outcome == IngestOutcome::Failed);
+    // Busy fails the command too: this run pushed nothing, and whoever ran
+    // it (on-call, a pipeline) should know the page came from another run.
+    let failed = reports
+        .iter()
+        .any(|r| matches!(r.outcome, IngestOutcome::Failed | IngestOutcome::Busy));
     Ok(if failed {
         ExitStatus::Failure
     } else {
@@ -178,6 +182,7 @@ fn text(reports: &[SourceReport], elapsed: &str) -> String {
         let snapshot = match r.outcome {
             IngestOutcome::Unchanged => "unchanged".to_string(),
             IngestOutcome::Pushed => r.snapshot_id.clone().unwrap_or_default(),
+            IngestOutcome::Busy => "BUSY (another run holds the lease)".to_string(),
             IngestOutcome::Failed => {
                 format!("FAILED {}", r.snapshot_id.clone().unwrap_or_default())
             }

@@ -1,8 +1,9 @@
 //! The ingest Lambda binary itself, driven through a minimal Lambda Runtime
 //! API on loopback (as the provided.al2023 runtime drives it), against moto
 //! and pages served on loopback: the invocation succeeds and pushes the
-//! snapshot (archived first), logs EMF metrics, and fails with the undelivered count when
-//! the stream is missing.
+//! snapshot (archived first), logs EMF metrics, succeeds without sending
+//! the page while another run holds its lease (busy, no Errors alarm), and
+//! fails with the undelivered count when the stream is missing.
 
 use crate::support;
 
@@ -89,6 +90,34 @@ pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runt
         product_page(&PageSpec { variant: 2, ..spec }),
     )
     .unwrap();
+    // An on-call `pricewatch ingest` holds the products lease: the
+    // invocation succeeds, sends only the heartbeats and says busy.
+    let now = pricewatch_core::time::now_unix();
+    let lease = serde_json::json!({
+        "holder": "pricewatch ingest (on-call)",
+        "acquired_at": now,
+        "expires_at": now + 600,
+    });
+    let state = "pricewatch-local-artifacts-123456789012";
+    moto.put_object(state, "state/ingest/products.lease", &lease.to_string());
+    let (path, body, stdout) = support::invoke_lambda(
+        &support::workspace_bin("pricewatch-ingest").to_string_lossy(),
+        &env,
+    );
+    assert!(path.ends_with("/response"), "busy is no error: {body}");
+    let reports: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(reports[0]["outcome"], "busy", "{body}");
+    assert!(stdout.contains("\"IngestBusy\":1"), "{stdout}");
+    assert_eq!(
+        moto.stream_records("pricewatch-local-products").len(),
+        43,
+        "the unchanged and the busy runs' heartbeats only"
+    );
+    moto.put_object(
+        state,
+        "state/ingest/products.lease",
+        &serde_json::json!({"holder": "gone", "acquired_at": 0, "expires_at": 0}).to_string(),
+    );
     env[4].1 = stream_arn("missing");
     let (path, body, stdout) = support::invoke_lambda(
         &support::workspace_bin("pricewatch-ingest").to_string_lossy(),

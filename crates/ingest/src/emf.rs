@@ -5,7 +5,8 @@
 //! Pricewatch, dimensions Env and Source) without any PutMetricData call
 //! from the Lambda. IngestRuns is the heartbeat as a metric: 1 for a run
 //! that handled its page (changed or not) and whose heartbeat reached the
-//! stream, 0 for a failed one.
+//! stream, 0 for a failed one and for a busy one (another run held the
+//! page's lease and handles it; IngestBusy counts those).
 
 use serde_json::json;
 
@@ -27,19 +28,24 @@ pub fn line(env: &str, report: &SourceReport, timestamp_ms: u64) -> String {
                     {"Name": "FailedRecords", "Unit": "Count"},
                     {"Name": "CellsTruncated", "Unit": "Count"},
                     {"Name": "RecordsOversize", "Unit": "Count"},
-                    {"Name": "PageWarnings", "Unit": "Count"}
+                    {"Name": "PageWarnings", "Unit": "Count"},
+                    {"Name": "IngestBusy", "Unit": "Count"}
                 ]
             }]
         },
         "Env": env,
         "Source": report.source,
-        "IngestRuns": u8::from(report.outcome != IngestOutcome::Failed),
+        "IngestRuns": u8::from(matches!(
+            report.outcome,
+            IngestOutcome::Pushed | IngestOutcome::Unchanged
+        )),
         "RecordsPushed": report.records_pushed,
         "PagesUnchanged": u8::from(report.outcome == IngestOutcome::Unchanged),
         "FailedRecords": report.failed_records,
         "CellsTruncated": report.cells_truncated,
         "RecordsOversize": report.records_oversize,
         "PageWarnings": report.warnings.len(),
+        "IngestBusy": u8::from(report.outcome == IngestOutcome::Busy),
         "Outcome": report.outcome,
         "Warnings": report.warnings,
         "SnapshotId": report.snapshot_id,
@@ -93,5 +99,13 @@ mod tests {
         for name in declared {
             assert!(value.get(name).is_some(), "{name} has no value");
         }
+        let busy = SourceReport {
+            outcome: IngestOutcome::Busy,
+            ..report
+        };
+        let value: serde_json::Value = serde_json::from_str(&line("dev", &busy, 42)).unwrap();
+        assert_eq!(value["IngestBusy"], 1);
+        assert_eq!(value["IngestRuns"], 0, "the lease holder handles the page");
+        assert_eq!(value["Outcome"], "busy");
     }
 }

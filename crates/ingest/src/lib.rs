@@ -55,6 +55,10 @@ pub enum IngestOutcome {
     Pushed,
     /// The page did not change since the last pushed snapshot.
     Unchanged,
+    /// Another run holds the source's lease and handles the page; this one
+    /// sent nothing but its heartbeat. Not a failure: the scheduled Lambda
+    /// and an on-call `pricewatch ingest` overlap by design.
+    Busy,
     Failed,
 }
 
@@ -77,6 +81,7 @@ pub struct SourceReport {
     pub archive_key: Option<String>,
     /// Whether the run's heartbeat reached the stream.
     pub heartbeat: bool,
+    /// Why the run failed, or (busy) which run holds the lease.
     pub error: Option<String>,
     /// Rows of the source's last pushed snapshot, when known.
     pub previous_rows: Option<usize>,
@@ -87,10 +92,15 @@ pub struct SourceReport {
 
 impl SourceReport {
     fn failed(plan: &SourcePlan, error: String) -> SourceReport {
+        SourceReport::nothing_sent(plan, IngestOutcome::Failed, error)
+    }
+
+    /// A run that sent no page record, with why.
+    fn nothing_sent(plan: &SourcePlan, outcome: IngestOutcome, error: String) -> SourceReport {
         SourceReport {
             source: plan.source.name(),
             location: plan.location.clone(),
-            outcome: IngestOutcome::Failed,
+            outcome,
             rows: 0,
             records_pushed: 0,
             failed_records: 0,
@@ -218,6 +228,9 @@ async fn under_lease(
     .await
     {
         Ok(held) => held,
+        Err(e @ lease::LeaseError::Busy { .. }) => {
+            return SourceReport::nothing_sent(source, IngestOutcome::Busy, e.to_string())
+        }
         Err(e) => return SourceReport::failed(source, e.to_string()),
     };
     let mut report = ingest_snapshot(plan, source, page, fetched_at, sink, state).await;
@@ -998,7 +1011,7 @@ mod tests {
             &stream,
             &bucket,
         ));
-        assert_eq!(report.outcome, IngestOutcome::Failed);
+        assert_eq!(report.outcome, IngestOutcome::Busy);
         let error = report.error.unwrap();
         assert!(
             error.contains("the scheduled Lambda holds its lease")
@@ -1007,7 +1020,7 @@ mod tests {
         );
         assert_eq!(
             stream.accepted(),
-            (0, vec!["failed".to_string()]),
+            (0, vec!["busy".to_string()]),
             "only its heartbeat"
         );
         assert_eq!(stored(&bucket, "state/ingest/products.sha256"), None);

@@ -85,6 +85,9 @@ async fn handle(
     for report in &reports {
         println!("{}", emf::line(&env, report, now_ms));
     }
+    // A busy source (another run holds its lease, e.g. an on-call
+    // `pricewatch ingest`) is no error: the invocation did its part, and an
+    // error would trip the Lambda's Errors alarm for an overlap by design.
     let failed: Vec<String> = reports
         .iter()
         .filter(|r| r.outcome == IngestOutcome::Failed)

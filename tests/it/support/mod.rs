@@ -485,6 +485,17 @@ impl Moto {
         )
     }
 
+    /// Writes an S3 object as it is (e.g. a lease another run holds).
+    pub(crate) fn put_object(&self, bucket: &str, key: &str, body: &str) {
+        let (status, response) = self.request(
+            "PUT",
+            &format!("/{bucket}/{key}"),
+            &[("Authorization", &authorization("s3"))],
+            body,
+        );
+        assert_eq!(status, 200, "PUT s3://{bucket}/{key}: {response}");
+    }
+
     /// A query-protocol call (CloudWatch, SNS, ...): the XML answer.
     pub(crate) fn query_call(&self, service: &str, body: &str) -> String {
         let (status, response) = self.request(
