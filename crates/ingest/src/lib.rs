@@ -328,6 +328,18 @@ async fn ingest_snapshot(
     report.snapshot_id = Some(built.snapshot_id.clone());
     report.cells_truncated = built.cells_truncated;
     report.records_oversize = built.records_oversize;
+    // A page that took the whole run to fetch and read is neither archived
+    // nor sent: nothing could reach the stream, and an archive object for a
+    // snapshot the stream never had would come back with the next backfill
+    // next to the snapshot the next run sends.
+    if Instant::now() >= plan.retry.deadline {
+        report.outcome = IngestOutcome::Failed;
+        report.error = Some(format!(
+            "the run's deadline passed while reading the {} page, before anything was archived or sent; the page hash was not advanced, so the next run tries again",
+            source.source.name()
+        ));
+        return report;
+    }
     // Archive first: whatever reached the stream is then in the archive too,
     // so a warehouse rebuilt from it misses nothing the stream had.
     match archive::write(state, &plan.archive_bucket, source.source, &built).await {
@@ -612,6 +624,37 @@ mod tests {
             .unwrap()
             .get(key)
             .map(|(body, _)| String::from_utf8_lossy(body).to_string())
+    }
+
+    #[test]
+    fn a_page_read_past_the_deadline_is_neither_archived_nor_sent() {
+        let (mut plan, source) = test_plan();
+        plan.retry.deadline = Instant::now();
+        let page = product_page(&PageSpec {
+            rows: 5,
+            ..PageSpec::default()
+        });
+        let bucket = Bucket::default();
+        let stream = Stream::new(nothing);
+        let report = block_on(ingest_page(
+            &plan,
+            &source,
+            text(&page),
+            0,
+            &stream,
+            &bucket,
+        ));
+        assert_eq!(report.outcome, IngestOutcome::Failed);
+        assert!(
+            report.error.as_deref().unwrap().contains("deadline passed"),
+            "{report:?}"
+        );
+        assert_eq!(report.archive_key, None);
+        assert!(
+            bucket.objects.lock().unwrap().is_empty(),
+            "no archive object, no hash, the lease released"
+        );
+        assert_eq!(stream.accepted(), (0, vec!["failed".to_string()]));
     }
 
     #[test]
