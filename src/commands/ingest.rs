@@ -66,6 +66,7 @@ pub(super) fn plan(env: &Environment, args: &IngestArgs) -> Result<Plan, UsageEr
         archive_bucket: names.archive_bucket.clone(),
         // One deadline for the whole run, from its start.
         retry: RetryPolicy::standard(Instant::now() + Duration::from_secs(args.retry_for)),
+        call_limit: Duration::from_secs(env.settings.timeouts.aws_call_seconds.into()),
         holder: format!(
             "pricewatch ingest ({})",
             pricewatch_ops::warehouse::lease::holder_id()

@@ -73,7 +73,7 @@ pub fn endpoint_override(env: &Environment) -> Option<String> {
 /// The time limit of one call inside a Lambda, retries included: well
 /// within the ingest Lambda's own timeout, which its delivery deadline
 /// already respects.
-const LAMBDA_CALL_SECONDS: u32 = 30;
+pub const LAMBDA_CALL_SECONDS: u32 = 30;
 
 /// The retry and timeout settings every client uses: each attempt and the
 /// whole call (retries and credential resolution included) are bounded, so

@@ -35,6 +35,10 @@ pub struct Plan {
     /// Bucket of the snapshot archive (see `archive`).
     pub archive_bucket: String,
     pub retry: RetryPolicy,
+    /// The longest one AWS call may take, retries included (the clients'
+    /// operation timeout): the lease must outlast the writes after the
+    /// deadline.
+    pub call_limit: Duration,
     /// Who runs this ingest, as the source leases name it.
     pub holder: String,
 }
@@ -137,9 +141,19 @@ fn row_warnings(rows: usize, previous: Option<usize>) -> Vec<String> {
 /// stream cannot push a run past its Lambda timeout twice over.
 const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(5);
 
-/// A lease outlives the run's deadline by this much (the heartbeat and
-/// the page hash are written after it), then anyone may take it over.
-const LEASE_MARGIN: Duration = Duration::from_secs(60);
+/// How long a lease taken now must last: until the run's deadline, plus
+/// what may still run after it — the page hash and row count writes and
+/// the lease's own release (one call each), and the heartbeat — plus a
+/// minute for clocks that disagree (the expiry is judged by the clock of
+/// the run that finds the lease). Only then may anyone take it over.
+fn lease_duration(plan: &Plan) -> Duration {
+    plan.retry
+        .deadline
+        .saturating_duration_since(Instant::now())
+        + plan.call_limit * 3
+        + HEARTBEAT_DEADLINE
+        + Duration::from_secs(60)
+}
 
 fn state_key(prefix: &str, source: Source) -> String {
     let prefix = prefix.trim_end_matches('/');
@@ -211,11 +225,7 @@ async fn under_lease(
     sink: &impl RecordSink,
     state: &(impl ConditionalObjects + FileObjects),
 ) -> SourceReport {
-    let lease_for = plan
-        .retry
-        .deadline
-        .saturating_duration_since(Instant::now())
-        + LEASE_MARGIN;
+    let lease_for = lease_duration(plan);
     let held = match lease::acquire(
         state,
         &plan.state_bucket,
@@ -612,6 +622,7 @@ mod tests {
                 // before delivery starts; short for the runs meant to fail.
                 deadline: Instant::now() + Duration::from_millis(500),
             },
+            call_limit: Duration::from_secs(1),
             holder: "test".into(),
         };
         (plan, source)
@@ -624,6 +635,17 @@ mod tests {
             .unwrap()
             .get(key)
             .map(|(body, _)| String::from_utf8_lossy(body).to_string())
+    }
+
+    #[test]
+    fn a_lease_outlasts_every_write_after_the_deadline() {
+        let (mut plan, _) = test_plan();
+        plan.retry.deadline = Instant::now() + Duration::from_secs(100);
+        plan.call_limit = Duration::from_secs(60);
+        let lease = lease_duration(&plan).as_secs();
+        // 100 s of run, three 60 s calls, the 5 s heartbeat, a minute of
+        // clock difference (a second may pass while computing it).
+        assert!((344..=345).contains(&lease), "{lease}");
     }
 
     #[test]

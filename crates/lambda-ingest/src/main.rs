@@ -51,6 +51,7 @@ fn plan_from_environment(deadline: Instant, holder: String) -> Result<Plan, Erro
         state_prefix: required("PRICEWATCH_STATE_PREFIX")?,
         archive_bucket: required("PRICEWATCH_ARCHIVE_BUCKET")?,
         retry: RetryPolicy::standard(deadline),
+        call_limit: Duration::from_secs(pricewatch_aws::LAMBDA_CALL_SECONDS.into()),
         holder,
     })
 }
