@@ -1399,8 +1399,10 @@ pub(crate) fn config_strings_cannot_change_a_stack_template() {
                 channel_id: value("C0123"),
             }],
         };
-        s.ingest.products_url = value("https://example.com/products.html");
-        s.ingest.vendors_url = value("https://example.com/vendors.html");
+        s.sources.get_mut("products").expect("declared").url =
+            value("https://example.com/products.html");
+        s.sources.get_mut("vendors").expect("declared").url =
+            value("https://example.com/vendors.html");
         s.ingest.state_prefix = value("state/ingest/");
         s.warehouse.database = value("pricewatch");
         s.warehouse.admin_username = value("admin");
