@@ -172,6 +172,14 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
         .unwrap()
         .get(0);
     assert!(complete, "the new source's snapshot is complete");
+    let runs: i64 = db
+        .query_one(
+            "SELECT COUNT(*) FROM silver.ingest_runs WHERE source = 'prices' AND outcome = 'pushed' AND page_rows = 7",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(runs, 1, "the run's heartbeat");
     // The case study's sources are untouched by the new one.
     let products: i64 = db
         .query_one("SELECT COUNT(*) FROM silver.products", &[])

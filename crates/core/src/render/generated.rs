@@ -280,8 +280,9 @@ WHERE reason IS NULL
 }
 
 /// The checks of the generated models, as a checks file (sql/checks.yaml's
-/// format): each generated source's latest snapshot has valid rows, one
-/// row per key per snapshot in silver, and its share of invalid rows.
+/// format): each generated source's latest snapshot has valid rows, its
+/// last successful ingest run is recent, one row per key per snapshot in
+/// silver, and its share of invalid rows.
 /// None when no source has generated models.
 pub(crate) fn checks_yaml<'s>(
     sources: impl Iterator<Item = (&'s str, &'s SourceSettings)>,
@@ -297,6 +298,11 @@ pub(crate) fn checks_yaml<'s>(
                 "  - name: {name}_arriving\n    description: {}\n    owner: {owner}\n    runbook: {}\n    model: silver.{name}\n    type: row_count\n    where: snapshot_id = (SELECT MAX(snapshot_id) FROM silver.{name})\n    fail: {{min: 1}}\n",
                 json(&format!("The latest {name} snapshot has valid rows (generated from sources.{name}).")),
                 json(&format!("No valid {name} rows: run `pricewatch status` and `pricewatch ingest --source {name}=…`; if the page changed shape, look at silver.quarantine where source = '{name}'.")),
+            ),
+            format!(
+                "  - name: {name}_fresh\n    description: {}\n    owner: {owner}\n    runbook: {}\n    model: silver.ingest_runs\n    type: freshness\n    column: run_at\n    where: source = '{name}' AND outcome IN ('pushed', 'unchanged')\n    warn: 30\n    fail: 60\n",
+                json(&format!("The last successful ingest run of the {name} page is recent, from its heartbeat (generated from sources.{name}).")),
+                json(&format!("No recent {name} ingest run: check the ingest Lambda and the last `pricewatch refresh`; silver.ingest_runs shows each run's outcome and error.")),
             ),
             format!(
                 "  - name: {name}_one_row_per_key\n    description: {}\n    owner: {owner}\n    runbook: {}\n    model: silver.{name}\n    type: unique\n    columns: [{key}, snapshot_id]\n    fail: 0\n",
@@ -435,8 +441,14 @@ mod tests {
         assert!(quarantine
             .query
             .contains("CAST('prices' AS VARCHAR(16)) AS source"));
-        let snapshots = model(&models, "silver.snapshots");
-        assert!(snapshots.depends_on.contains(&"bronze.prices".to_string()));
+        for reader in ["silver.snapshots", "silver.ingest_runs"] {
+            assert!(
+                model(&models, reader)
+                    .depends_on
+                    .contains(&"bronze.prices".to_string()),
+                "{reader}"
+            );
+        }
     }
 
     #[test]
@@ -460,6 +472,7 @@ mod tests {
             checks,
             [
                 "prices_arriving",
+                "prices_fresh",
                 "prices_one_row_per_key",
                 "prices_quarantine_ratio"
             ]
