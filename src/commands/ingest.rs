@@ -41,9 +41,14 @@ fn locations(env: &Environment, args: &IngestArgs) -> Result<Vec<(Source, String
                 .map(|(_, location)| *location)
                 .collect();
             if pages.len() > 1 {
+                let name = source.name();
+                let shorthand = if matches!(name, "products" | "vendors") {
+                    format!(" (--source {name}=… and --{name} are the same option)")
+                } else {
+                    String::new()
+                };
                 return Err(UsageError(format!(
-                    "the {0} page is given {1} times (--source {0}=… and --{0} are the same option)",
-                    source.name(),
+                    "the {name} page is given {} times{shorthand}",
                     pages.len()
                 )));
             }

@@ -23,23 +23,25 @@ pub(super) fn models<'s>(
         .filter(|(_, s)| s.enabled && s.models == SourceModels::Generated)
         .flat_map(|(name, source)| {
             [
-                model("bronze", name, bronze(name)),
+                model(name, "bronze", name, bronze(name)),
                 model(
+                    name,
                     "silver",
                     &format!("{name}_validated"),
                     validated(name, source),
                 ),
-                model("silver", name, valid(name, source)),
+                model(name, "silver", name, valid(name, source)),
             ]
         })
         .collect()
 }
 
-fn model(schema: &str, table: &str, text: String) -> ModelFile {
+fn model(source: &str, schema: &str, table: &str, text: String) -> ModelFile {
     ModelFile {
         name: format!("{schema}.{table}"),
         template: format!("{schema}/{table}.sql"),
         text,
+        source: format!("generated from sources.{source} (environments/)"),
     }
 }
 
@@ -374,6 +376,10 @@ mod tests {
     fn a_declared_source_gets_typed_redshift_models() {
         let models = bundle("dev").models;
         let bronze = model(&models, "bronze.prices");
+        assert_eq!(
+            bronze.source,
+            "generated from sources.prices (environments/)"
+        );
         assert!(
             bronze
                 .query
