@@ -180,6 +180,23 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
         .unwrap()
         .get(0);
     assert_eq!(runs, 1, "the run's heartbeat");
+    // Its snapshot is in the archive, and backfill finds the warehouse
+    // already holds it whole.
+    let backfill = run(&[
+        "--env",
+        "local",
+        "--output",
+        "json",
+        "backfill",
+        "--source",
+        "prices",
+        "--dry-run",
+    ]);
+    let sources = backfill["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 1, "{backfill}");
+    assert_eq!(sources[0]["source"], "prices", "{backfill}");
+    assert_eq!(sources[0]["snapshots_skipped"], 1, "{backfill}");
+    assert_eq!(sources[0]["rows_skipped"], 7, "{backfill}");
     // The case study's sources are untouched by the new one.
     let products: i64 = db
         .query_one("SELECT COUNT(*) FROM silver.products", &[])

@@ -365,6 +365,46 @@ mod tests {
         crate::bundle::build(&project, &env).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
+    /// The render problems of `dev` with `change` made to its sources.
+    fn problems(
+        change: impl FnOnce(&mut std::collections::BTreeMap<String, SourceSettings>),
+    ) -> String {
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let project = crate::project::Project::load(dir).unwrap();
+        let mut env = Environments::new(dir).load("dev").unwrap();
+        change(&mut env.settings.sources);
+        match crate::bundle::build(&project, &env) {
+            Ok(_) => panic!("dev renders"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_hand_written_source_needs_its_models_and_the_source_list_must_fit_the_lambda() {
+        let err = problems(|sources| {
+            let mut extra = sources["vendors"].clone();
+            extra.models = crate::config::SourceModels::HandWritten;
+            sources.insert("extra".into(), extra);
+        });
+        assert!(
+            err.contains(
+                "sources.extra: models: hand_written, but the project has no sql/bronze/extra.sql"
+            ),
+            "{err}"
+        );
+        let err = problems(|sources| {
+            for i in 0..40 {
+                let mut more = sources["vendors"].clone();
+                more.models = Default::default();
+                sources.insert(format!("source_{i:02}"), more);
+            }
+        });
+        assert!(
+            err.contains("the ingest Lambda's source list (PRICEWATCH_SOURCES) would be"),
+            "{err}"
+        );
+    }
+
     fn model<'m>(models: &'m [Model], name: &str) -> &'m Model {
         models
             .iter()
