@@ -583,7 +583,7 @@ fn sources_are_declared_in_order_and_env_files_override_or_disable_them() {
 #[test]
 fn a_bad_source_declaration_is_named_with_file_line_and_key() {
     let found = issues(load(&format!(
-        "{MINIMAL}sources:\n  Bad-Name:\n    url: https://example.com/a.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n  prices:\n    url: https://example.com/b.html\n    key: [item, sku]\n    columns:\n      item: {{header: Item, type: text}}\n      name: {{header: ' item ', type: text}}\n      source: {{header: Source, type: text}}\n  empty:\n    url: https://example.com/c.html\n    key: []\n    columns: {{}}\n"
+        "{MINIMAL}sources:\n  Bad-Name:\n    url: https://example.com/a.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n  prices:\n    url: https://example.com/b.html\n    key: [item, sku]\n    columns:\n      item: {{header: Item, type: text}}\n      name: {{header: ' item ', type: text}}\n      source: {{header: Source, type: text}}\n  empty:\n    url: https://example.com/c.html\n    key: []\n    columns: {{}}\n  prices_validated:\n    url: https://example.com/d.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n      unit__price: {{header: Price, type: decimal}}\n"
     )));
     let by_key = |key: &str| {
         found
@@ -611,6 +611,12 @@ fn a_bad_source_declaration_is_named_with_file_line_and_key() {
         .message
         .contains("a name pricewatch uses itself"));
     assert!(by_key("sources.empty.columns").message.contains("is empty"));
+    assert!(by_key("sources.prices_validated")
+        .message
+        .contains("ends in `_validated`"));
+    assert!(by_key("sources.prices_validated.columns.unit__price")
+        .message
+        .contains("holds `__`"));
     assert_eq!(by_key("sources.empty.key").line, Some(18));
 }
 

@@ -10,8 +10,8 @@ use super::model::{
     ArchiveStorageClass, Settings, StreamCapacity, StreamMode, Subscriptions, WarehouseEngine,
 };
 use super::model::{ColumnSettings, SourceSettings};
-use crate::ingest::records::{normalise_header, RESERVED_PAYLOAD_KEYS};
 use crate::limits::MAX_AMOUNT;
+use crate::payload::{normalise_header, RESERVED_PAYLOAD_KEYS};
 
 /// A problem at a key path, before it is tied to a file and line.
 pub(super) type Problem = (String, String);
@@ -205,6 +205,10 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
 /// Longest source name: the warehouse keeps it in `source` columns of 16
 /// characters (silver.snapshots, silver.quarantine).
 pub(super) const MAX_SOURCE_NAME_LEN: usize = 16;
+/// What other tables of a source are called (`silver.<name>_validated`,
+/// `bronze.<name>_history`, `bronze.<name>_archive_staging`): a source
+/// named so would take another's.
+const RESERVED_SOURCE_SUFFIXES: [&str; 3] = ["_validated", "_history", "_archive_staging"];
 /// Longest column name of a source.
 const MAX_COLUMN_NAME_LEN: usize = 32;
 
@@ -243,6 +247,12 @@ fn check_source(name: &str, source: &SourceSettings, p: &mut Problems) {
             "`{name}` must be 1-{MAX_SOURCE_NAME_LEN} characters of a-z, 0-9 and `_`, starting with a letter: it names a stream, a table and its columns"
         )
     });
+    if let Some(suffix) = RESERVED_SOURCE_SUFFIXES.iter().find(|s| name.ends_with(*s)) {
+        p.push(
+            &format!("sources.{name}"),
+            format!("`{name}` ends in `{suffix}`, which names the tables of another source; choose another name"),
+        );
+    }
     if let Some(problem) = url_problem(&source.url) {
         p.push(&at("url"), format!("`{}` {problem}", source.url));
     }
@@ -264,13 +274,16 @@ fn check_source(name: &str, source: &SourceSettings, p: &mut Problems) {
                 )
             },
         );
+        let generated = source.models == super::model::SourceModels::Generated;
         p.require(
-            !RESERVED_PAYLOAD_KEYS.contains(&column)
-                && (source.models == super::model::SourceModels::HandWritten
-                    || !(GENERATED_COLUMNS.contains(&column) || column.contains("__"))),
+            !(RESERVED_PAYLOAD_KEYS.contains(&column)
+                || (generated && GENERATED_COLUMNS.contains(&column))),
             &key,
             || format!("`{column}` is a name pricewatch uses itself; rename the column"),
         );
+        p.require(!(generated && column.contains("__")), &key, || {
+            format!("`{column}` holds `__`, which the generated models keep for their working columns; rename the column")
+        });
         let normalised = normalise_header(header);
         if normalised.is_empty() {
             p.push(
