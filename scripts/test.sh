@@ -6,7 +6,8 @@
 #   1. cargo fmt --check and clippy -D warnings; actionlint over the workflows;
 #      the ingest Lambda's dependencies and the module graph of every crate
 #      and zizmor (offline): no finding of medium severity or worse
-#   2. render every env; cfn-lint must report 0 errors on every template
+#   2. render every env (and dev of a copy that declares one more source);
+#      cfn-lint must report 0 errors on every template
 #      (and the CI role template), checkov 0 failed checks (suppressions only
 #      in template metadata, each justified and listed in docs/security.md),
 #      and sqlfluff 0 unparsable statements in the Redshift SQL
@@ -55,6 +56,29 @@ mapfile -t envs < <(ls environments/*.yaml | xargs -n1 basename | sed 's/\.yaml$
 for env in "${envs[@]}"; do
     "$pricewatch" --quiet --env "$env" render --out "$out/$env" >/dev/null
 done
+# A source declared only in the env files gets generated models and a
+# stream: render dev of a copy that declares one, so cfn-lint, checkov and
+# sqlfluff judge the generated templates and Redshift SQL too.
+generated_project="$(mktemp -d)"
+cp -r environments templates sql "$generated_project/"
+python3 - "$generated_project/environments/defaults.yaml" <<'PY'
+import sys
+path = sys.argv[1]
+text = open(path).read()
+declared = """  prices:
+    url: https://example.com/prices.html
+    key: [item, vendor]
+    columns:
+      item: {header: Item, type: text, required: true}
+      vendor: {header: Vendor, type: text, required: true}
+      price: {header: Unit Price, type: decimal, required: true}
+      units: {header: Units, type: integer}
+"""
+assert "\nsources:\n" in text, "defaults.yaml declares its sources under sources:"
+open(path, "w").write(text.replace("\nsources:\n", "\nsources:\n" + declared, 1))
+PY
+"$pricewatch" --quiet --project-dir "$generated_project" --env dev render --out "$out/dev-with-a-declared-source" >/dev/null
+rm -rf "$generated_project"
 
 log "cfn-lint on ${#envs[@]} envs' templates"
 set +e
@@ -92,7 +116,7 @@ PY
 
 log "sqlfluff parse (dialect redshift)"
 parsed=0
-for env in "${envs[@]}"; do
+for env in "${envs[@]}" dev-with-a-declared-source; do
     grep -q '"dialect": "redshift"' "$out/$env/manifest.json" || continue
     report="$out/$env/sqlfluff-parse.txt"
     set +e

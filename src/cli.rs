@@ -256,11 +256,11 @@ pub struct IngestArgs {
     #[arg(long = "source", value_name = "NAME=URL|FILE", value_parser = source_page)]
     pub sources: Vec<(String, String)>,
 
-    /// Products page to read instead of the env's ingest.products_url (= --source products=…)
+    /// Products page to read instead of the env's sources.products.url (= --source products=…)
     #[arg(long, value_name = "URL|FILE")]
     pub products: Option<String>,
 
-    /// Vendors page to read instead of the env's ingest.vendors_url (= --source vendors=…)
+    /// Vendors page to read instead of the env's sources.vendors.url (= --source vendors=…)
     #[arg(long, value_name = "URL|FILE")]
     pub vendors: Option<String>,
 
@@ -275,17 +275,12 @@ pub struct IngestArgs {
     pub dry_run: bool,
 }
 
-/// `NAME=URL|FILE` of `ingest --source`: NAME must be a source.
+/// `NAME=URL|FILE` of `ingest --source` (that NAME is a source of the
+/// env is checked once the env is loaded).
 fn source_page(text: &str) -> Result<(String, String), String> {
     let (name, location) = text
         .split_once('=')
         .ok_or_else(|| format!("`{text}` is not NAME=URL|FILE"))?;
-    if !pricewatch_core::config::names::SOURCES.contains(&name) {
-        return Err(format!(
-            "`{name}` is not a source; the sources are {}",
-            pricewatch_core::config::names::SOURCES.join(", ")
-        ));
-    }
     if location.is_empty() {
         return Err(format!("`{text}` names no page"));
     }
@@ -294,8 +289,8 @@ fn source_page(text: &str) -> Result<(String, String), String> {
 
 #[derive(Debug, Args)]
 pub struct BackfillArgs {
-    /// Only this source; repeat for both [default: every source]
-    #[arg(long, value_name = "NAME", value_parser = ["products", "vendors"])]
+    /// Only this source; repeatable [default: every enabled source]
+    #[arg(long, value_name = "NAME")]
     pub source: Vec<String>,
 
     /// Snapshots fetched at or after TIME (UTC: 2026-11-25, 2026-11-25T10:00:00Z, or an age: 36h, 7d)

@@ -23,6 +23,20 @@ WITH heartbeats AS (
         {{ json_text(column="payload", key="error") }} AS error
     FROM {{ ref(model="bronze.vendors") }}
     WHERE {{ json_text(column="payload", key="record_type") }} = 'heartbeat'
+{%- for source in sources %}{% if source.generated %}
+    UNION ALL
+    SELECT
+        CAST({{ source.name | sql_string }} AS VARCHAR(16)) AS source,
+        {{ json_text(column="payload", key="fetched_at") }} AS fetched_at,
+        {{ json_text(column="payload", key="outcome") }} AS outcome,
+        {{ json_text(column="payload", key="snapshot_id") }} AS snapshot_id,
+        {{ json_text(column="payload", key="page_hash") }} AS page_hash,
+        {{ json_text(column="payload", key="page_rows") }} AS page_rows,
+        {{ json_text(column="payload", key="records_pushed") }} AS records_pushed,
+        {{ json_text(column="payload", key="error") }} AS error
+    FROM {{ ref(model=source.bronze_model) }}
+    WHERE {{ json_text(column="payload", key="record_type") }} = 'heartbeat'
+{%- endif %}{% endfor %}
 )
 
 SELECT

@@ -19,6 +19,17 @@ WITH page_rows AS (
         SELECT sequence_number, payload, approximate_arrival_timestamp FROM {{ ref(model="bronze.vendors") }}
         {{ archived_records(source="vendors") }}
     ) AS r
+{%- for source in sources %}{% if source.generated %}
+    UNION ALL
+    SELECT
+        CAST({{ source.name | sql_string }} AS VARCHAR(16)) AS source,
+        approximate_arrival_timestamp,
+        payload
+    FROM (
+        SELECT sequence_number, payload, approximate_arrival_timestamp FROM {{ ref(model=source.bronze_model) }}
+        {{ archived_records(source=source.name) }}
+    ) AS r
+{%- endif %}{% endfor %}
 ),
 
 extracted AS (

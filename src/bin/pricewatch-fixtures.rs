@@ -82,8 +82,8 @@ fn main() -> std::io::Result<()> {
         let at = args.archive_start + u64::from(n) * args.archive_every_minutes * 60;
         let spec = PageSpec { variant: n, ..spec };
         for (source, page) in [
-            (Source::Products, product_page_with_spikes(&spec).0),
-            (Source::Vendors, vendor_page(&spec)),
+            (Source::products(), product_page_with_spikes(&spec).0),
+            (Source::vendors(), vendor_page(&spec)),
         ] {
             let table = html::parse_table(&page).map_err(std::io::Error::other)?;
             let snapshot = records::snapshot(source, &table, at).map_err(std::io::Error::other)?;

@@ -19,8 +19,21 @@ pub(super) fn run(session: &Session, args: BackfillArgs) -> anyhow::Result<ExitS
     };
     let window = Window::new(time("since", &args.since)?, time("until", &args.until)?)
         .map_err(UsageError)?;
+    let declared = Source::enabled(&env.settings);
+    if let Some(unknown) = args
+        .source
+        .iter()
+        .find(|n| !declared.iter().any(|s| s.name() == n.as_str()))
+    {
+        return Err(UsageError(format!(
+            "--source {unknown}: not an enabled source of env {}; the sources are {}",
+            env.name,
+            env.names().source_list()
+        ))
+        .into());
+    }
     let request = Request {
-        sources: Source::ALL
+        sources: declared
             .into_iter()
             .filter(|s| args.source.is_empty() || args.source.iter().any(|n| n == s.name()))
             .collect(),

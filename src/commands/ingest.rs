@@ -10,36 +10,52 @@ use pricewatch_ingest::{
     self, DryRun, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan, SourceReport,
 };
 
-/// The page each source reads: `--source NAME=…` or its shorthand
-/// (`--products`, `--vendors`), else the env's URL. A source given twice
-/// is a usage error.
+/// The page each enabled source reads: `--source NAME=…` or its shorthand
+/// (`--products`, `--vendors`), else the env's `sources.<name>.url`. A
+/// source given twice, or one the env does not ingest, is a usage error.
 fn locations(env: &Environment, args: &IngestArgs) -> Result<Vec<(Source, String)>, UsageError> {
-    let ingest = &env.settings.ingest;
-    Source::ALL
+    let sources = Source::enabled(&env.settings);
+    let given: Vec<(&str, &String)> = args
+        .sources
         .iter()
-        .map(|&source| {
-            let shorthand = match source {
-                Source::Products => &args.products,
-                Source::Vendors => &args.vendors,
-            };
-            let mut given: Vec<&String> = args
-                .sources
+        .map(|(name, location)| (name.as_str(), location))
+        .chain(args.products.iter().map(|l| ("products", l)))
+        .chain(args.vendors.iter().map(|l| ("vendors", l)))
+        .collect();
+    if let Some((unknown, _)) = given
+        .iter()
+        .find(|(name, _)| !sources.iter().any(|s| s.name() == *name))
+    {
+        return Err(UsageError(format!(
+            "`{unknown}` is not an enabled source of env {}; the sources are {}",
+            env.name,
+            env.names().source_list()
+        )));
+    }
+    sources
+        .into_iter()
+        .map(|source| {
+            let mut pages: Vec<&String> = given
                 .iter()
-                .filter(|(name, _)| name == source.name())
-                .map(|(_, location)| location)
-                .chain(shorthand)
+                .filter(|(name, _)| *name == source.name())
+                .map(|(_, location)| *location)
                 .collect();
-            if given.len() > 1 {
+            if pages.len() > 1 {
+                let name = source.name();
+                let shorthand = if matches!(name, "products" | "vendors") {
+                    format!(" (--source {name}=… and --{name} are the same option)")
+                } else {
+                    String::new()
+                };
                 return Err(UsageError(format!(
-                    "the {0} page is given {1} times (--source {0}=… and --{0} are the same option)",
-                    source.name(),
-                    given.len()
+                    "the {name} page is given {} times{shorthand}",
+                    pages.len()
                 )));
             }
-            let location = given.pop().cloned().unwrap_or_else(|| match source {
-                Source::Products => ingest.products_url.clone(),
-                Source::Vendors => ingest.vendors_url.clone(),
-            });
+            let location = pages
+                .pop()
+                .cloned()
+                .unwrap_or_else(|| env.settings.sources[source.name()].url.clone());
             Ok((source, location))
         })
         .collect()

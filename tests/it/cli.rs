@@ -238,13 +238,13 @@ pub(crate) fn bad_config_is_named_by_file_line_and_key() {
         ),
         (
             "a page URL at the metadata service",
-            format!("{DEV_HEADER}ingest:\n  products_url: http://169.254.169.254/latest/meta-data/\n"),
-            "environments/dev.yaml:4: ingest.products_url: `http://169.254.169.254/latest/meta-data/` must not point at a link-local or cloud metadata address",
+            format!("{DEV_HEADER}sources:\n  products:\n    url: http://169.254.169.254/latest/meta-data/\n"),
+            "environments/dev.yaml:5: sources.products.url: `http://169.254.169.254/latest/meta-data/` must not point at a link-local or cloud metadata address",
         ),
         (
             "a page URL that changes in YAML",
-            format!("{DEV_HEADER}ingest:\n  vendors_url: 'https://example.com/\\x41\"'\n"),
-            "ingest.vendors_url: `https://example.com/\\x41\"` may hold only the characters of a URL",
+            format!("{DEV_HEADER}sources:\n  vendors:\n    url: 'https://example.com/\\x41\"'\n"),
+            "sources.vendors.url: `https://example.com/\\x41\"` may hold only the characters of a URL",
         ),
         (
             "unknown timeout",
@@ -619,7 +619,9 @@ pub(crate) fn ingest_dry_run_reports_each_page_and_needs_no_aws() {
     let out = ingest(&["--source", "prices=x.html"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("`prices` is not a source; the sources are products, vendors"),
+        stderr(&out).contains(
+            "`prices` is not an enabled source of env local; the sources are products, vendors"
+        ),
         "{}",
         stderr(&out)
     );

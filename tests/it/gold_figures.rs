@@ -1192,17 +1192,12 @@ pub(crate) fn deployed_envs_ingest_the_case_study_pages() {
             .find(|s| s.name == "ingest")
             .unwrap()
             .template;
-        assert!(
-            ingest.contains(&format!(
-                "PRICEWATCH_PRODUCTS_URL: \"{site}/product_data.html\""
-            )),
-            "{env}"
-        );
-        assert!(
-            ingest.contains(&format!(
-                "PRICEWATCH_VENDORS_URL: \"{site}/vendor_data.html\""
-            )),
-            "{env}"
-        );
+        // In the ingest Lambda's source list (JSON in a YAML string).
+        for page in ["product_data.html", "vendor_data.html"] {
+            assert!(
+                ingest.contains(&format!("\\\"url\\\":\\\"{site}/{page}\\\"")),
+                "{env}: {page}"
+            );
+        }
     }
 }

@@ -9,6 +9,7 @@ use crate::support;
 
 use crate::support::{Moto, PageServer};
 use pricewatch_core::ingest::fixtures::{product_page, vendor_page, PageSpec};
+use pricewatch_core::ingest::records::SourceConfig;
 
 pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runtime_api() {
     let moto = Moto::start();
@@ -22,16 +23,28 @@ pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runt
     std::fs::write(pages.path().join("product_data.html"), product_page(&spec)).unwrap();
     std::fs::write(pages.path().join("vendor_data.html"), vendor_page(&spec)).unwrap();
     let server = PageServer::start(pages.path());
+    // The source list as the ingest stack passes it: the local env's
+    // declaration, pages on loopback, streams by ARN.
     let stream_arn = |source: &str| {
         format!("arn:aws:kinesis:us-east-1:123456789012:stream/pricewatch-local-{source}")
+    };
+    let sources = |products_stream: &str| {
+        let env = support::bundle("local").env;
+        let mut sources = SourceConfig::enabled(&env.settings, &env.names());
+        for source in &mut sources {
+            let (page, stream) = match source.name.as_str() {
+                "products" => ("product_data.html", stream_arn(products_stream)),
+                _ => ("vendor_data.html", stream_arn("vendors")),
+            };
+            source.url = server.url(page);
+            source.stream = stream;
+        }
+        serde_json::to_string(&sources).unwrap()
     };
     let mut env = vec![
         ("AWS_ENDPOINT_URL", moto.endpoint()),
         ("PRICEWATCH_ENV", "local".to_string()),
-        ("PRICEWATCH_PRODUCTS_URL", server.url("product_data.html")),
-        ("PRICEWATCH_VENDORS_URL", server.url("vendor_data.html")),
-        ("PRICEWATCH_PRODUCTS_STREAM_ARN", stream_arn("products")),
-        ("PRICEWATCH_VENDORS_STREAM_ARN", stream_arn("vendors")),
+        ("PRICEWATCH_SOURCES", sources("products")),
         (
             "PRICEWATCH_STATE_BUCKET",
             "pricewatch-local-artifacts-123456789012".to_string(),
@@ -118,7 +131,7 @@ pub(crate) fn the_lambda_pushes_a_snapshot_and_reports_failures_through_the_runt
         "state/ingest/products.lease",
         &serde_json::json!({"holder": "gone", "acquired_at": 0, "expires_at": 0}).to_string(),
     );
-    env[4].1 = stream_arn("missing");
+    env[2].1 = sources("missing");
     let (path, body, stdout) = support::invoke_lambda(
         &support::workspace_bin("pricewatch-ingest").to_string_lossy(),
         &env,

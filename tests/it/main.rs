@@ -22,6 +22,7 @@ mod render_snapshots;
 mod report_local;
 mod security;
 mod services;
+mod sources_local;
 mod sql_apply;
 mod support;
 mod warehouse_roles;
@@ -136,6 +137,8 @@ fn main() {
         trial("security::the_ingest_role_may_only_add_objects_under_archive", &[], security::the_ingest_role_may_only_add_objects_under_archive),
         trial("security::the_boundary_and_the_ci_roles_reach_the_archive_as_far_as_needed", &[], security::the_boundary_and_the_ci_roles_reach_the_archive_as_far_as_needed),
         trial("security::the_boundary_allows_every_action_the_stacks_roles_use", &[], security::the_boundary_allows_every_action_the_stacks_roles_use),
+        trial("sources_local::a_source_declared_in_defaults_is_streamed_typed_and_quarantined", &[Need::Postgres, Need::Moto], sources_local::a_source_declared_in_defaults_is_streamed_typed_and_quarantined),
+        trial("sources_local::ten_more_sources_validate_and_deploy_a_stream_each", &[Need::Moto], sources_local::ten_more_sources_validate_and_deploy_a_stream_each),
         trial("services::postgres_accepts_every_rendered_local_model", &[Need::Postgres], services::postgres_accepts_every_rendered_local_model),
         trial("services::silver_types_and_quarantines_records_on_postgres", &[Need::Postgres], services::silver_types_and_quarantines_records_on_postgres),
         trial("services::held_locks_and_long_statements_end_in_timeouts", &[Need::Postgres], services::held_locks_and_long_statements_end_in_timeouts),

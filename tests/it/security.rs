@@ -1399,8 +1399,10 @@ pub(crate) fn config_strings_cannot_change_a_stack_template() {
                 channel_id: value("C0123"),
             }],
         };
-        s.ingest.products_url = value("https://example.com/products.html");
-        s.ingest.vendors_url = value("https://example.com/vendors.html");
+        s.sources.get_mut("products").expect("declared").url =
+            value("https://example.com/products.html");
+        s.sources.get_mut("vendors").expect("declared").url =
+            value("https://example.com/vendors.html");
         s.ingest.state_prefix = value("state/ingest/");
         s.warehouse.database = value("pricewatch");
         s.warehouse.admin_username = value("admin");
@@ -1454,7 +1456,6 @@ pub(crate) fn config_strings_cannot_change_a_stack_template() {
         hostile("ops@example.com"),
         hostile("https://hooks.example.com/alarm"),
         hostile("T0123"),
-        hostile("https://example.com/products.html"),
         hostile("subnet-0abc"),
         hostile("pricewatch"),
     ] {
@@ -1463,4 +1464,14 @@ pub(crate) fn config_strings_cannot_change_a_stack_template() {
             "{value:?} does not come back whole"
         );
     }
+    // A page URL travels in the ingest Lambda's source list, JSON in one
+    // YAML string: it comes back whole once that is read as JSON.
+    let url = hostile("https://example.com/products.html");
+    assert!(
+        seen.iter()
+            .filter_map(|s| serde_json::from_str::<Vec<serde_json::Value>>(s).ok())
+            .flatten()
+            .any(|source| source["url"] == url.as_str()),
+        "{url:?} does not come back whole"
+    );
 }

@@ -77,13 +77,32 @@ pub fn build(project: &Project, env: &Environment) -> Result<Bundle, RenderError
         .ok();
     // Checks need the models' columns; the monitoring stack renders their alarms.
     let checks = models.as_ref().and_then(|models| {
-        let text = project.checks.as_deref().unwrap_or_default();
-        if project.checks.is_none() {
-            return Some(Vec::new());
+        let mut all = match project.checks.as_deref() {
+            Some(text) => checks::parse(text, &env.name, &project.env_names, models)
+                .map_err(|found| problems.extend(found))
+                .ok()?,
+            None => Vec::new(),
+        };
+        // The generated sources' own checks, next to the project's.
+        if let Some(text) = crate::render::generated_checks(&env.settings) {
+            let generated = checks::parse(&text, &env.name, &project.env_names, models)
+                .map_err(|found| problems.extend(found))
+                .ok()?;
+            for check in generated {
+                if all.iter().any(|c| c.name == check.name) {
+                    problems.push(Problem::new(
+                        checks::CHECKS_FILE,
+                        format!(
+                            "check {} is also generated for a declared source; rename it",
+                            check.name
+                        ),
+                    ));
+                    return None;
+                }
+                all.push(check);
+            }
         }
-        checks::parse(text, &env.name, &project.env_names, models)
-            .map_err(|found| problems.extend(found))
-            .ok()
+        Some(all)
     });
     let all_checks = checks.as_deref().unwrap_or_default();
     renderer.insert(

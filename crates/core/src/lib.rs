@@ -7,9 +7,10 @@
 //! implement (AWS, the warehouse) are in [`cloud`].
 //!
 //! Modules, bottom up: leaves (`diag`, `hash`, `time`, `escape`, `limits`,
-//! `dag`, `sql_text`, `model`, `cloud`, `reporter`), then `config`, then
-//! `render`, `checks`, `dashboard`, `clusters`, `ingest`, then `backfill`,
-//! `catalog` and `report`, then `project` and `bundle`.
+//! `dag`, `sql_text`, `model`, `payload`, `cloud`, `reporter`), then
+//! `config`, then `ingest` (sources are declared in the config), then
+//! `render`, `checks`, `dashboard`, `clusters`, then `backfill`, `catalog`
+//! and `report`, then `project` and `bundle`.
 
 pub mod backfill;
 pub mod backoff;
@@ -30,6 +31,7 @@ pub mod ingest;
 pub mod limits;
 pub mod manifest;
 pub mod model;
+pub mod payload;
 pub mod project;
 pub mod render;
 pub mod report;

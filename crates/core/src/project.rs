@@ -119,6 +119,10 @@ pub struct ModelFile {
     /// Name of the template inside Tera: `silver/products.sql`.
     pub template: String,
     pub text: String,
+    /// Where it comes from, for messages and the catalog:
+    /// `sql/silver/products.sql`, or the source declaration it is
+    /// generated from.
+    pub source: String,
 }
 
 /// Finds `sql/<schema>/<name>.sql`; the directory is the schema.
@@ -154,6 +158,7 @@ pub fn discover(sql_dir: &Path) -> Result<Vec<ModelFile>, Vec<Problem>> {
             match std::fs::read_to_string(entry.path()) {
                 Ok(text) => files.push(ModelFile {
                     name: format!("{schema}.{stem}"),
+                    source: format!("sql/{template}"),
                     template,
                     text,
                 }),

@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn a_heartbeat_says_what_the_run_did() {
         let run = Run {
-            source: Source::Products,
+            source: Source::products(),
             fetched_at: 1_795_568_523,
             outcome: IngestOutcome::Unchanged,
             page_hash: Some("ab12"),
@@ -88,7 +88,7 @@ mod tests {
     fn a_long_error_is_cut_like_a_cell() {
         let error = "x".repeat(MAX_CELL_CHARS * 3);
         let run = Run {
-            source: Source::Vendors,
+            source: Source::vendors(),
             fetched_at: 0,
             outcome: IngestOutcome::Failed,
             page_hash: None,

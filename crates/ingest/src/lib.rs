@@ -606,7 +606,7 @@ mod tests {
 
     fn test_plan() -> (Plan, SourcePlan) {
         let source = SourcePlan {
-            source: Source::Products,
+            source: Source::products(),
             location: "page".into(),
             stream: "s".into(),
         };
@@ -797,7 +797,7 @@ mod tests {
         let key = first.archive_key.clone().unwrap();
         assert_eq!(
             key,
-            archive::key(Source::Products, first.snapshot_id.as_deref().unwrap())
+            archive::key(Source::products(), first.snapshot_id.as_deref().unwrap())
         );
         let object = bucket.objects.lock().unwrap()[&key].0.clone();
         let sent: Vec<serde_json::Value> = stream.accepted.lock().unwrap()[..30].to_vec();
@@ -1061,7 +1061,7 @@ mod tests {
             &bucket,
             "b",
             "state/ingest/",
-            Source::Products,
+            Source::products(),
             "the scheduled Lambda",
             pricewatch_core::time::now_unix(),
             300,
@@ -1146,11 +1146,11 @@ mod tests {
     #[test]
     fn state_keys() {
         assert_eq!(
-            state_key("state/ingest/", Source::Vendors),
+            state_key("state/ingest/", Source::vendors()),
             "state/ingest/vendors.sha256"
         );
         assert_eq!(
-            state_key("state/ingest", Source::Products),
+            state_key("state/ingest", Source::products()),
             "state/ingest/products.sha256"
         );
     }

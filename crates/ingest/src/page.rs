@@ -260,12 +260,12 @@ mod tests {
             ..PageSpec::default()
         });
         let page = PageFile::from_text(&text).unwrap();
-        let scan = scan(&page, Source::Products).unwrap();
+        let scan = scan(&page, Source::products()).unwrap();
         let whole =
-            records::snapshot(Source::Products, &html::parse_table(&text).unwrap(), 60).unwrap();
+            records::snapshot(Source::products(), &html::parse_table(&text).unwrap(), 60).unwrap();
         assert_eq!(scan.rows, 1234);
         assert_eq!(scan.content_hash, whole.content_hash);
-        let archive = build(&page, Source::Products, &scan, 60).unwrap();
+        let archive = build(&page, Source::products(), &scan, 60).unwrap();
         assert_eq!(archive.snapshot_id, whole.snapshot_id);
         assert_eq!(
             std::fs::read(archive.path()).unwrap(),
@@ -300,7 +300,7 @@ mod tests {
     #[test]
     fn a_page_that_is_not_a_table_of_the_source_fails_the_scan() {
         let page = PageFile::from_text("<table><tr><th>Item</th></tr></table>").unwrap();
-        let error = scan(&page, Source::Products).unwrap_err();
+        let error = scan(&page, Source::products()).unwrap_err();
         assert!(error.contains("lacks column(s) category"), "{error}");
         let error = PageFile::fetch("/nonexistent/page.html", Duration::from_secs(1))
             .err()

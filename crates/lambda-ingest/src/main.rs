@@ -1,17 +1,16 @@
 //! The ingest Lambda (runtime provided.al2023): on each scheduled event,
-//! fetch both vendor pages, archive changed snapshots in S3 and push them
-//! to Kinesis, logging
-//! counts as CloudWatch Embedded Metric Format. Fails the invocation, with
+//! fetch every source's page (the list is its configuration,
+//! `PRICEWATCH_SOURCES`), archive changed snapshots in S3 and push them to
+//! Kinesis, logging counts as CloudWatch Embedded Metric Format. Fails the invocation, with
 //! the number of records not delivered, when any record was not accepted.
 
 use std::time::{Duration, Instant};
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use pricewatch_aws::Context;
+use pricewatch_core::ingest::records::SourceConfig;
 use pricewatch_core::time::now_unix;
-use pricewatch_ingest::{
-    self as ingest, emf, IngestOutcome, Plan, RetryPolicy, Source, SourcePlan,
-};
+use pricewatch_ingest::{self as ingest, emf, IngestOutcome, Plan, RetryPolicy, SourcePlan};
 
 /// Leave this much of the invocation's time for the heartbeats (at most
 /// 5 s each) and the report instead of sending records.
@@ -24,29 +23,17 @@ fn required(name: &str) -> Result<String, Error> {
 }
 
 fn plan_from_environment(deadline: Instant, holder: String) -> Result<Plan, Error> {
-    let sources = [
-        (
-            Source::Products,
-            "PRICEWATCH_PRODUCTS_URL",
-            "PRICEWATCH_PRODUCTS_STREAM_ARN",
-        ),
-        (
-            Source::Vendors,
-            "PRICEWATCH_VENDORS_URL",
-            "PRICEWATCH_VENDORS_STREAM_ARN",
-        ),
-    ];
+    let sources: Vec<SourceConfig> = serde_json::from_str(&required("PRICEWATCH_SOURCES")?)
+        .map_err(|e| format!("environment variable PRICEWATCH_SOURCES is not the ingest stack's source list: {e}"))?;
     Ok(Plan {
         sources: sources
             .iter()
-            .map(|(source, url, stream)| {
-                Ok(SourcePlan {
-                    source: *source,
-                    location: required(url)?,
-                    stream: required(stream)?,
-                })
+            .map(|config| SourcePlan {
+                source: config.source(),
+                location: config.url.clone(),
+                stream: config.stream.clone(),
             })
-            .collect::<Result<_, Error>>()?,
+            .collect(),
         state_bucket: required("PRICEWATCH_STATE_BUCKET")?,
         state_prefix: required("PRICEWATCH_STATE_PREFIX")?,
         archive_bucket: required("PRICEWATCH_ARCHIVE_BUCKET")?,

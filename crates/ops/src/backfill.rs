@@ -402,9 +402,10 @@ mod tests {
             variant,
             ..PageSpec::default()
         };
-        let page = match source {
-            Source::Products => product_page(&spec),
-            Source::Vendors => vendor_page(&spec),
+        let page = if source == Source::products() {
+            product_page(&spec)
+        } else {
+            vendor_page(&spec)
         };
         records::snapshot(source, &html::parse_table(&page).unwrap(), at).unwrap()
     }
@@ -413,7 +414,7 @@ mod tests {
     fn archive_of_three_days() -> (Bucket, Vec<records::Snapshot>) {
         let mut bucket = Bucket::default();
         let snaps: Vec<_> = (0..3)
-            .map(|d| snapshot(Source::Products, 20, d as u32, T0 + d * DAY + 36_000))
+            .map(|d| snapshot(Source::products(), 20, d as u32, T0 + d * DAY + 36_000))
             .collect();
         for snap in &snaps {
             bucket.0.insert(
@@ -438,7 +439,7 @@ mod tests {
         let all = crate::block_on(read_archive(
             &bucket,
             &spec(Window::default(), false),
-            Source::Products,
+            Source::products(),
         ))
         .unwrap();
         assert_eq!(all.snapshots.len(), 3);
@@ -455,15 +456,19 @@ mod tests {
             "in time order"
         );
         let day2 = Window::new(Some(T0 + DAY), Some(T0 + 2 * DAY)).unwrap();
-        let one =
-            crate::block_on(read_archive(&bucket, &spec(day2, false), Source::Products)).unwrap();
+        let one = crate::block_on(read_archive(
+            &bucket,
+            &spec(day2, false),
+            Source::products(),
+        ))
+        .unwrap();
         assert_eq!(one.snapshots.len(), 1);
         assert_eq!(one.snapshots[0].snapshot_id, snaps[1].snapshot_id);
         assert_eq!(one.objects_read, 1);
         let vendors = crate::block_on(read_archive(
             &bucket,
             &spec(Window::default(), false),
-            Source::Vendors,
+            Source::vendors(),
         ))
         .unwrap();
         assert!(vendors.snapshots.is_empty());
@@ -473,8 +478,8 @@ mod tests {
     fn copy_days_are_read_whole_and_a_bad_object_stops_everything() {
         let (mut bucket, _) = archive_of_three_days();
         // Another products snapshot on day 2 at 02:00, before the window.
-        let early = snapshot(Source::Products, 5, 7, T0 + DAY + 7_200);
-        let early_key = archive::key(Source::Products, &early.snapshot_id);
+        let early = snapshot(Source::products(), 5, 7, T0 + DAY + 7_200);
+        let early_key = archive::key(Source::products(), &early.snapshot_id);
         bucket
             .0
             .insert(early_key.clone(), archive::encode(&early.records));
@@ -482,7 +487,7 @@ mod tests {
         let read = crate::block_on(read_archive(
             &bucket,
             &spec(afternoon, true),
-            Source::Products,
+            Source::products(),
         ))
         .unwrap();
         assert_eq!(
@@ -495,7 +500,7 @@ mod tests {
         let err = crate::block_on(read_archive(
             &bucket,
             &spec(afternoon, true),
-            Source::Products,
+            Source::products(),
         ))
         .unwrap_err();
         assert!(
@@ -508,7 +513,7 @@ mod tests {
             crate::block_on(read_archive(
                 &bucket,
                 &spec(afternoon, false),
-                Source::Products
+                Source::products()
             ))
             .is_ok(),
             "PostgreSQL reads only the window"
@@ -521,7 +526,7 @@ mod tests {
         let err = crate::block_on(read_archive(
             &stray,
             &spec(Window::default(), false),
-            Source::Products,
+            Source::products(),
         ))
         .unwrap_err();
         assert!(
@@ -578,7 +583,7 @@ mod tests {
         let archive = crate::block_on(read_archive(
             &bucket,
             &spec(Window::default(), false),
-            Source::Products,
+            Source::products(),
         ))
         .unwrap();
         let pg = warehouse(
@@ -635,15 +640,15 @@ mod tests {
     #[test]
     fn redshift_copies_each_day_once() {
         let (mut bucket, _) = archive_of_three_days();
-        let second = snapshot(Source::Products, 4, 9, T0 + 40_000);
+        let second = snapshot(Source::products(), 4, 9, T0 + 40_000);
         bucket.0.insert(
-            archive::key(Source::Products, &second.snapshot_id),
+            archive::key(Source::products(), &second.snapshot_id),
             archive::encode(&second.records),
         );
         let archive = crate::block_on(read_archive(
             &bucket,
             &spec(Window::default(), true),
-            Source::Products,
+            Source::products(),
         ))
         .unwrap();
         let redshift = warehouse(Dialect::Redshift, vec![]);
@@ -690,7 +695,7 @@ mod tests {
         let err = crate::block_on(read_archive(
             &Denied,
             &spec(Window::default(), false),
-            Source::Vendors,
+            Source::vendors(),
         ))
         .unwrap_err();
         assert!(

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use pricewatch_core::bundle::Bundle;
-use pricewatch_core::config::{names::SOURCES, Dialect, Environment};
+use pricewatch_core::config::{Dialect, Environment};
 use pricewatch_core::model::{Materialization, Model};
 use pricewatch_core::reporter::Reporter;
 use serde::Serialize;
@@ -89,14 +89,13 @@ pub async fn refresh_models(
             .split_once('.')
             .map(|(_, t)| t)
             .unwrap_or_default();
-        if !SOURCES.contains(&source) {
+        let Some(stream) = names.stream(source) else {
             anyhow::bail!(
-                "stream model {} is not named after a source ({})",
+                "stream model {} is not named after an enabled source ({})",
                 model.name,
-                SOURCES.join(", ")
+                names.source_list()
             );
-        }
-        let stream = names.stream(source).expect("a source has a stream");
+        };
         let table = format!("pricewatch_meta.kinesis_{source}");
         let count =
             stream_load::load(services.aws.streams().await?, &pool[0], stream, &table).await?;

@@ -319,7 +319,7 @@ mod tests {
 
     fn key(at: u64, hash: &str) -> String {
         let id = format!("{}-{hash}", crate::time::utc_timestamps(at).1);
-        archive::key(Source::Products, &id)
+        archive::key(Source::products(), &id)
     }
 
     #[test]
@@ -331,11 +331,11 @@ mod tests {
             key(T0 + 2 * DAY + 36_000, "dd"),
         ];
         let afternoon = Window::new(Some(T0 + DAY + 30_000), Some(T0 + 2 * DAY)).unwrap();
-        let read = to_read(Source::Products, &keys, &afternoon, false).unwrap();
+        let read = to_read(Source::products(), &keys, &afternoon, false).unwrap();
         assert_eq!(read.len(), 1);
         assert_eq!(read[0].key, keys[2]);
         assert!(read[0].inside);
-        let copy = to_read(Source::Products, &keys, &afternoon, true).unwrap();
+        let copy = to_read(Source::products(), &keys, &afternoon, true).unwrap();
         assert_eq!(
             copy.iter()
                 .map(|l| (l.key.as_str(), l.inside))
@@ -346,10 +346,10 @@ mod tests {
         assert_eq!(day_prefix(&keys[1]), "archive/products/2026/11/26/");
 
         let stray = vec!["archive/products/2026/11/25/notes.txt".to_string()];
-        let err = to_read(Source::Products, &stray, &Window::default(), false).unwrap_err();
+        let err = to_read(Source::products(), &stray, &Window::default(), false).unwrap_err();
         assert!(err.why.contains("is not an archive object"), "{err:?}");
         let moved = vec!["archive/products/2026/11/24/20261125T010203Z-ab.ndjson.gz".to_string()];
-        let err = to_read(Source::Products, &moved, &Window::default(), false).unwrap_err();
+        let err = to_read(Source::products(), &moved, &Window::default(), false).unwrap_err();
         assert_eq!(err.why, "its snapshot id does not match its date folder");
     }
 
@@ -359,7 +359,7 @@ mod tests {
             rows: 3,
             ..PageSpec::default()
         });
-        records::snapshot(Source::Vendors, &html::parse_table(&page).unwrap(), T0).unwrap()
+        records::snapshot(Source::vendors(), &html::parse_table(&page).unwrap(), T0).unwrap()
     }
 
     #[test]
@@ -368,23 +368,27 @@ mod tests {
         let id = snap.snapshot_id.clone();
         let rows = snap.records.len();
         assert_eq!(
-            check_records(Source::Vendors, &id, snap.records.clone())
+            check_records(Source::vendors(), &id, snap.records.clone())
                 .unwrap()
                 .len(),
             rows
         );
-        let err = check_records(Source::Products, &id, snap.records.clone()).unwrap_err();
+        let err = check_records(Source::products(), &id, snap.records.clone()).unwrap_err();
         assert!(
             err.contains("a record of source \"vendors\" in the products archive"),
             "{err}"
         );
-        let err = check_records(Source::Vendors, "20000101T000000Z-00", snap.records.clone())
-            .unwrap_err();
+        let err = check_records(
+            Source::vendors(),
+            "20000101T000000Z-00",
+            snap.records.clone(),
+        )
+        .unwrap_err();
         assert!(err.contains("does not match the object's name"), "{err}");
         let mut twice = snap.records.clone();
         twice.push(snap.records[0].clone());
         assert_eq!(
-            check_records(Source::Vendors, &id, twice).unwrap_err(),
+            check_records(Source::vendors(), &id, twice).unwrap_err(),
             format!("line {}: row 1 appears twice", rows + 1)
         );
         // A heartbeat describes a run, not a page: never in the archive.
@@ -395,11 +399,11 @@ mod tests {
             )
             .into_bytes(),
         };
-        let err = check_records(Source::Vendors, &id, vec![heartbeat]).unwrap_err();
+        let err = check_records(Source::vendors(), &id, vec![heartbeat]).unwrap_err();
         assert!(err.contains("not a page row"), "{err}");
         let mut big = snap.records[0].clone();
         big.data = vec![b' '; MAX_RECORD_BYTES + 1];
-        assert!(check_records(Source::Vendors, &id, vec![big])
+        assert!(check_records(Source::vendors(), &id, vec![big])
             .unwrap_err()
             .contains("more than the warehouse takes"));
     }
@@ -417,7 +421,7 @@ mod tests {
         };
         let short: Vec<Record> = snap.records[..2].to_vec();
         assert_eq!(
-            check_records(Source::Vendors, &id, short).unwrap_err(),
+            check_records(Source::vendors(), &id, short).unwrap_err(),
             format!(
                 "it holds 2 row(s) of the {} its records announce: not the whole snapshot",
                 snap.records.len()
@@ -425,17 +429,17 @@ mod tests {
         );
         let other_size = edit(1, &|p| p[SNAPSHOT_ROWS_KEY] = "4".into());
         assert_eq!(
-            check_records(Source::Vendors, &id, other_size).unwrap_err(),
+            check_records(Source::vendors(), &id, other_size).unwrap_err(),
             "its records disagree on the snapshot's row count"
         );
         let other_hash = edit(2, &|p| p[PAGE_HASH_KEY] = "00".into());
         assert_eq!(
-            check_records(Source::Vendors, &id, other_hash).unwrap_err(),
+            check_records(Source::vendors(), &id, other_hash).unwrap_err(),
             "its records disagree on the page hash"
         );
         let nul = edit(0, &|p| p["vendor_name"] = "Ac\0me".into());
         assert_eq!(
-            check_records(Source::Vendors, &id, nul).unwrap_err(),
+            check_records(Source::vendors(), &id, nul).unwrap_err(),
             "line 1: a cell holds a NUL character, which the warehouse cannot store"
         );
         let unannounced: Vec<Record> = (0..2)
@@ -449,7 +453,7 @@ mod tests {
             })
             .collect();
         assert_eq!(
-            check_records(Source::Vendors, &id, unannounced)
+            check_records(Source::vendors(), &id, unannounced)
                 .unwrap()
                 .len(),
             2,
@@ -466,7 +470,7 @@ mod tests {
             rows,
         };
         let archive = SourceArchive {
-            source: Source::Products,
+            source: Source::products(),
             snapshots: vec![snapshot("a", 20), snapshot("b", 20), snapshot("c", 20)],
             objects_read: 3,
         };

@@ -168,7 +168,7 @@ mod tests {
         let a = record("O'Brien|Acme", r#"{"item":"O'Brien","row_number":1}"#);
         let b = record("k", r#"{"row_number":2}"#);
         let sql = postgres_load(
-            Source::Products,
+            Source::products(),
             "20261125T010203Z-ab12cd34",
             1_795_568_523,
             &[(1, &a), (2, &b)],
@@ -184,7 +184,7 @@ mod tests {
             .enumerate()
             .map(|(i, r)| (i as u64 + 1, r))
             .collect();
-        let sql = postgres_load(Source::Vendors, "s", 0, &rows);
+        let sql = postgres_load(Source::vendors(), "s", 0, &rows);
         assert_eq!(
             sql.matches("INSERT INTO pricewatch_meta.kinesis_vendors")
                 .count(),
@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn redshift_copies_a_day_and_keeps_only_the_planned_snapshots() {
         let sqls = redshift_load(
-            Source::Vendors,
+            Source::vendors(),
             "pricewatch-prod-archive-333333333333",
             "archive/vendors/2026/11/25/",
             "arn:aws:iam::333333333333:role/pricewatch-prod-redshift-archive",
@@ -237,14 +237,14 @@ mod tests {
     #[test]
     fn presence_counts_rows_of_the_window_in_stream_and_history() {
         let window = Window::new(Some(1_795_564_800), Some(1_795_651_200)).unwrap();
-        let redshift = present_rows(Dialect::Redshift, Source::Products, &window);
+        let redshift = present_rows(Dialect::Redshift, Source::products(), &window);
         assert!(redshift.contains("FROM bronze.products\n"), "{redshift}");
         assert!(
             redshift.contains("SELECT snapshot_id, page_row FROM bronze.products_history"),
             "{redshift}"
         );
         assert!(redshift.contains("WHERE page_row IS NOT NULL AND snapshot_id >= '20261125T000000Z' AND snapshot_id < '20261126T000000Z'"), "{redshift}");
-        let postgres = present_rows(Dialect::Postgres, Source::Products, &Window::default());
+        let postgres = present_rows(Dialect::Postgres, Source::products(), &Window::default());
         assert!(
             postgres.contains("FROM pricewatch_meta.kinesis_products"),
             "{postgres}"

@@ -19,6 +19,10 @@ pub struct Settings {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub aws: AwsSettings,
+    /// The pages pricewatch ingests, by name (`sources.<name>`): one
+    /// Kinesis stream, one bronze model and, unless the source has
+    /// hand-written ones, generated silver models each.
+    pub sources: BTreeMap<String, SourceSettings>,
     pub streams: StreamSettings,
     pub ingest: IngestSettings,
     #[serde(default)]
@@ -105,10 +109,129 @@ pub struct IngestSettings {
     pub memory_mb: u32,
     pub timeout_seconds: u32,
     pub log_retention_days: u32,
-    pub products_url: String,
-    pub vendors_url: String,
     /// Key prefix in the artifacts bucket where page hashes are kept.
     pub state_prefix: String,
+}
+
+/// One page pricewatch ingests (`sources.<name>`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSettings {
+    /// `false` leaves the source out of this env: no stream, no ingest, no
+    /// models; its declaration is still checked.
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// Where the page is fetched (http, https or file).
+    pub url: String,
+    /// The columns that identify a row: its Kinesis partition key and what
+    /// the silver model keeps one row per snapshot of.
+    pub key: Vec<String>,
+    /// The page's columns pricewatch reads, in order, by name.
+    pub columns: Columns,
+    /// Who writes the source's silver models.
+    #[serde(default)]
+    pub models: SourceModels,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// Where a source's warehouse models come from.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceModels {
+    /// pricewatch generates `bronze.<name>`, `silver.<name>_validated` and
+    /// `silver.<name>` from the declaration.
+    #[default]
+    Generated,
+    /// The project has its own `sql/bronze/<name>.sql` and silver models
+    /// (products and vendors); the declaration drives ingest only.
+    HandWritten,
+}
+
+/// A source's columns in declaration order (a YAML mapping keeps its
+/// order; `BTreeMap` would not).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Columns(pub Vec<(String, ColumnSettings)>);
+
+impl Columns {
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ColumnSettings)> {
+        self.0.iter().map(|(name, column)| (name.as_str(), column))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ColumnSettings> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+    }
+}
+
+impl Serialize for Columns {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, column) in &self.0 {
+            map.serialize_entry(name, column)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Columns {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Ordered;
+        impl<'de> serde::de::Visitor<'de> for Ordered {
+            type Value = Columns;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping of column name to {header, type, required}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Columns, A::Error> {
+                let mut columns = Vec::new();
+                while let Some((name, column)) = map.next_entry::<String, ColumnSettings>()? {
+                    columns.push((name, column));
+                }
+                Ok(Columns(columns))
+            }
+        }
+        deserializer.deserialize_map(Ordered)
+    }
+}
+
+/// One column of a source's page.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSettings {
+    /// The page's header text; matched ignoring case, spaces and
+    /// punctuation ("Sale  Price" reads "sale price").
+    pub header: String,
+    #[serde(rename = "type")]
+    pub kind: ColumnType,
+    /// A row without a value here is quarantined (`missing <column>`).
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// What a column's text is typed as in `silver.<source>`.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    Text,
+    Integer,
+    /// A number with up to 4 decimals; `$`, thousands commas and spaces are
+    /// dropped first (`$1,234.56`).
+    Decimal,
+}
+
+impl Settings {
+    /// The sources this env ingests, by name.
+    pub fn enabled_sources(&self) -> impl Iterator<Item = (&str, &SourceSettings)> {
+        self.sources
+            .iter()
+            .filter(|(_, s)| s.enabled)
+            .map(|(name, s)| (name.as_str(), s))
+    }
 }
 
 /// The S3 archive of every snapshot ingest sends (`pricewatch backfill`

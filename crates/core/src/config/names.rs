@@ -1,6 +1,8 @@
 //! Resource names derived deterministically from the env name and config,
 //! so templates, SQL and commands agree without copying ARNs by hand.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{Dialect, Settings};
@@ -20,9 +22,6 @@ pub const READER_SCHEMAS: [&str; 3] = ["silver", "gold", META_SCHEMA];
 /// prefix the ingest role may write to there).
 pub const ARCHIVE_PREFIX: &str = "archive/";
 
-/// The data sources pricewatch ingests; one Kinesis stream each.
-pub const SOURCES: [&str; 2] = ["products", "vendors"];
-
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Names {
     /// `<prefix>-<env>`, the start of every name.
@@ -32,8 +31,8 @@ pub struct Names {
     pub archive_bucket: String,
     pub archive_prefix: &'static str,
     pub key_alias: String,
-    pub products_stream: String,
-    pub vendors_stream: String,
+    /// The Kinesis stream of each enabled source, by source name.
+    pub streams: BTreeMap<String, String>,
     pub ingest_function: String,
     pub ingest_role: String,
     pub operator_function: String,
@@ -73,8 +72,10 @@ impl Names {
             archive_bucket: format!("{base}-archive-{}", settings.account_id),
             archive_prefix: ARCHIVE_PREFIX,
             key_alias: format!("alias/{base}"),
-            products_stream: format!("{base}-products"),
-            vendors_stream: format!("{base}-vendors"),
+            streams: settings
+                .enabled_sources()
+                .map(|(name, _)| (name.to_string(), format!("{base}-{name}")))
+                .collect(),
             ingest_function: format!("{base}-ingest"),
             ingest_role: format!("{base}-ingest"),
             operator_function: format!("{base}-operator"),
@@ -124,12 +125,14 @@ impl Names {
         }
     }
 
+    /// The stream of an enabled source.
     pub fn stream(&self, source: &str) -> Option<&str> {
-        match source {
-            "products" => Some(&self.products_stream),
-            "vendors" => Some(&self.vendors_stream),
-            _ => None,
-        }
+        self.streams.get(source).map(String::as_str)
+    }
+
+    /// The enabled sources' names, for messages.
+    pub fn source_list(&self) -> String {
+        self.streams.keys().cloned().collect::<Vec<_>>().join(", ")
     }
 }
 

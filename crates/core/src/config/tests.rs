@@ -209,8 +209,11 @@ fn deployed_environments_ingest_the_case_study_pages_and_local_its_own() {
     let site = "https://temus-northstar.github.io/data_engineering_case_study_public";
     for name in ["dev", "test", "prod"] {
         let s = envs.load(name).unwrap().settings;
-        assert_eq!(s.ingest.products_url, format!("{site}/product_data.html"));
-        assert_eq!(s.ingest.vendors_url, format!("{site}/vendor_data.html"));
+        assert_eq!(
+            s.sources["products"].url,
+            format!("{site}/product_data.html")
+        );
+        assert_eq!(s.sources["vendors"].url, format!("{site}/vendor_data.html"));
         assert_eq!(
             s.warehouse.allowed_categories,
             ["Electronics", "Accessories", "Office Supplies"],
@@ -219,7 +222,9 @@ fn deployed_environments_ingest_the_case_study_pages_and_local_its_own() {
         assert_eq!(s.warehouse.hour_bucket, HourBucket::Floor);
     }
     let local = envs.load("local").unwrap().settings;
-    assert!(local.ingest.products_url.starts_with("http://127.0.0.1:"));
+    assert!(local.sources["products"]
+        .url
+        .starts_with("http://127.0.0.1:"));
     assert!(local
         .warehouse
         .allowed_categories
@@ -548,4 +553,100 @@ fn a_bad_source_stream_is_named_with_its_line() {
     assert_eq!(by_key("streams.sources.vendors.shards").line, Some(7));
     // Shards on a stream the env keeps on-demand.
     assert_eq!(by_key("streams.sources.products.shards").line, Some(10));
+}
+
+#[test]
+fn sources_are_declared_in_order_and_env_files_override_or_disable_them() {
+    let env = load(&format!(
+        "{MINIMAL}sources:\n  vendors:\n    enabled: false\n  products:\n    url: https://example.com/p.html\n  prices:\n    url: https://example.com/prices.html\n    key: [item, vendor]\n    columns:\n      vendor: {{header: Vendor, type: text, required: true}}\n      item: {{header: Item Name, type: text, required: true}}\n      price: {{header: Price, type: decimal}}\n"
+    ))
+    .unwrap();
+    let s = &env.settings;
+    assert_eq!(s.sources["products"].url, "https://example.com/p.html");
+    assert_eq!(s.sources["products"].models, SourceModels::HandWritten);
+    let prices = &s.sources["prices"];
+    assert_eq!(prices.models, SourceModels::Generated);
+    let columns: Vec<&str> = prices.columns.iter().map(|(n, _)| n).collect();
+    assert_eq!(columns, ["vendor", "item", "price"], "declaration order");
+    assert_eq!(
+        prices.columns.get("price").unwrap().kind,
+        ColumnType::Decimal
+    );
+    assert!(!prices.columns.get("price").unwrap().required);
+    let enabled: Vec<&str> = s.enabled_sources().map(|(n, _)| n).collect();
+    assert_eq!(enabled, ["prices", "products"]);
+    let names = env.names();
+    assert_eq!(names.stream("prices"), Some("pricewatch-dev-prices"));
+    assert_eq!(names.stream("vendors"), None, "disabled: no stream");
+}
+
+#[test]
+fn a_bad_source_declaration_is_named_with_file_line_and_key() {
+    let found = issues(load(&format!(
+        "{MINIMAL}sources:\n  Bad-Name:\n    url: https://example.com/a.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n  prices:\n    url: https://example.com/b.html\n    key: [item, sku]\n    columns:\n      item: {{header: Item, type: text}}\n      name: {{header: ' item ', type: text}}\n      source: {{header: Source, type: text}}\n  empty:\n    url: https://example.com/c.html\n    key: []\n    columns: {{}}\n  prices_validated:\n    url: https://example.com/d.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n      unit__price: {{header: Price, type: decimal}}\n"
+    )));
+    let by_key = |key: &str| {
+        found
+            .iter()
+            .find(|i| i.key == key)
+            .unwrap_or_else(|| panic!("no issue for {key}: {found:?}"))
+    };
+    let bad = by_key("sources.Bad-Name");
+    assert_eq!(
+        (bad.file.to_str(), bad.line),
+        (Some("environments/dev.yaml"), Some(4))
+    );
+    assert!(bad.message.contains("a-z, 0-9 and `_`"), "{bad:?}");
+    let key = by_key("sources.prices.key[1]");
+    assert_eq!(key.line, Some(11));
+    assert!(
+        key.message
+            .contains("`sku` is not one of the source's columns (item, name, source)"),
+        "{key:?}"
+    );
+    let twice = by_key("sources.prices.columns.name.header");
+    assert_eq!(twice.line, Some(14));
+    assert!(twice.message.contains("column item's header"), "{twice:?}");
+    assert!(by_key("sources.prices.columns.source")
+        .message
+        .contains("a name pricewatch uses itself"));
+    assert!(by_key("sources.empty.columns").message.contains("is empty"));
+    assert!(by_key("sources.prices_validated")
+        .message
+        .contains("ends in `_validated`"));
+    assert!(by_key("sources.prices_validated.columns.unit__price")
+        .message
+        .contains("holds `__`"));
+    assert_eq!(by_key("sources.empty.key").line, Some(18));
+}
+
+#[test]
+fn an_unknown_column_type_or_key_is_a_schema_problem() {
+    let found = issues(load(&format!(
+        "{MINIMAL}sources:\n  prices:\n    url: https://example.com/b.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: float}}\n      price: {{header: Price, type: decimal, nullable: true}}\n"
+    )));
+    let kind = found
+        .iter()
+        .find(|i| i.key == "sources.prices.columns.item.type")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(kind.line, Some(8));
+    assert!(kind.message.contains("unknown variant `float`"), "{kind:?}");
+    let unknown = found
+        .iter()
+        .find(|i| i.key == "sources.prices.columns.price.nullable")
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert_eq!(unknown.line, Some(9));
+}
+
+#[test]
+fn every_source_disabled_is_refused() {
+    let found = issues(load(&format!(
+        "{MINIMAL}sources:\n  products:\n    enabled: false\n  vendors:\n    enabled: false\n"
+    )));
+    assert!(
+        found
+            .iter()
+            .any(|i| i.key == "sources" && i.message.contains("no source is enabled")),
+        "{found:?}"
+    );
 }

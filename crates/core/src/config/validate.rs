@@ -9,8 +9,9 @@ use serde_yaml_ng::Value;
 use super::model::{
     ArchiveStorageClass, Settings, StreamCapacity, StreamMode, Subscriptions, WarehouseEngine,
 };
-use super::names::SOURCES;
+use super::model::{ColumnSettings, SourceSettings};
 use crate::limits::MAX_AMOUNT;
+use crate::payload::{normalise_header, RESERVED_PAYLOAD_KEYS};
 
 /// A problem at a key path, before it is tied to a file and line.
 pub(super) type Problem = (String, String);
@@ -71,11 +72,15 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
         ),
         _ => {}
     }
+    check_sources(s, &mut p);
     for name in s.streams.sources.keys() {
-        if !SOURCES.contains(&name.as_str()) {
+        if !s.sources.contains_key(name) {
             p.push(
                 &format!("streams.sources.{name}"),
-                format!("is not a source; the sources are {}", SOURCES.join(", ")),
+                format!(
+                    "is not a source; the sources are {}",
+                    s.sources.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
             );
             continue;
         }
@@ -122,14 +127,6 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
             )
         },
     );
-    for (key, url) in [
-        ("ingest.products_url", &s.ingest.products_url),
-        ("ingest.vendors_url", &s.ingest.vendors_url),
-    ] {
-        if let Some(problem) = url_problem(url) {
-            p.push(key, format!("`{url}` {problem}"));
-        }
-    }
     p.require(
         is_key_prefix(&s.ingest.state_prefix),
         "ingest.state_prefix",
@@ -203,6 +200,140 @@ pub(super) fn check_settings(s: &Settings) -> Vec<Problem> {
         });
     }
     p.0
+}
+
+/// Longest source name: the warehouse keeps it in `source` columns of 16
+/// characters (silver.snapshots, silver.quarantine).
+pub(super) const MAX_SOURCE_NAME_LEN: usize = 16;
+/// What other tables of a source are called (`silver.<name>_validated`,
+/// `bronze.<name>_history`, `bronze.<name>_archive_staging`): a source
+/// named so would take another's.
+const RESERVED_SOURCE_SUFFIXES: [&str; 3] = ["_validated", "_history", "_archive_staging"];
+/// Longest column name of a source.
+const MAX_COLUMN_NAME_LEN: usize = 32;
+
+/// Names a generated source's models use for their own columns (its
+/// working columns end in `__raw` and `__text`, so no column has `__`).
+const GENERATED_COLUMNS: [&str; 11] = [
+    "reason",
+    "raw",
+    "observed_at",
+    "sequence_number",
+    "page_row",
+    "delivery",
+    "row_reason",
+    "first_copy",
+    "last_copy",
+    "copy",
+    "e",
+];
+
+fn check_sources(s: &Settings, p: &mut Problems) {
+    if s.enabled_sources().next().is_none() {
+        p.push(
+            "sources",
+            "no source is enabled; declare one or remove `enabled: false` from one",
+        );
+    }
+    for (name, source) in &s.sources {
+        check_source(name, source, p);
+    }
+}
+
+fn check_source(name: &str, source: &SourceSettings, p: &mut Problems) {
+    let at = |key: &str| format!("sources.{name}.{key}");
+    p.require(is_source_name(name), &format!("sources.{name}"), || {
+        format!(
+            "`{name}` must be 1-{MAX_SOURCE_NAME_LEN} characters of a-z, 0-9 and `_`, starting with a letter: it names a stream, a table and its columns"
+        )
+    });
+    if let Some(suffix) = RESERVED_SOURCE_SUFFIXES.iter().find(|s| name.ends_with(*s)) {
+        p.push(
+            &format!("sources.{name}"),
+            format!("`{name}` ends in `{suffix}`, which names the tables of another source; choose another name"),
+        );
+    }
+    if let Some(problem) = url_problem(&source.url) {
+        p.push(&at("url"), format!("`{}` {problem}", source.url));
+    }
+    if source.columns.0.is_empty() {
+        p.push(
+            &at("columns"),
+            "is empty; a source reads at least one column",
+        );
+    }
+    let mut headers: Vec<(String, &str)> = Vec::new();
+    for (column, ColumnSettings { header, .. }) in source.columns.iter() {
+        let key = at(&format!("columns.{column}"));
+        p.require(
+            is_sql_identifier(column) && column.len() <= MAX_COLUMN_NAME_LEN,
+            &key,
+            || {
+                format!(
+                    "`{column}` must be 1-{MAX_COLUMN_NAME_LEN} characters of a-z, 0-9 and `_`: it names a column"
+                )
+            },
+        );
+        let generated = source.models == super::model::SourceModels::Generated;
+        p.require(
+            !(RESERVED_PAYLOAD_KEYS.contains(&column)
+                || (generated && GENERATED_COLUMNS.contains(&column))),
+            &key,
+            || format!("`{column}` is a name pricewatch uses itself; rename the column"),
+        );
+        p.require(!(generated && column.contains("__")), &key, || {
+            format!("`{column}` holds `__`, which the generated models keep for their working columns; rename the column")
+        });
+        let normalised = normalise_header(header);
+        if normalised.is_empty() {
+            p.push(
+                &format!("{key}.header"),
+                format!("`{header}` has no letters or digits to match a page header by"),
+            );
+        } else if let Some((_, first)) = headers.iter().find(|(n, _)| *n == normalised) {
+            p.push(
+                &format!("{key}.header"),
+                format!("`{header}` reads the same as column {first}'s header; a page header can feed one column only"),
+            );
+        } else {
+            headers.push((normalised, column));
+        }
+    }
+    if source.key.is_empty() {
+        p.push(
+            &at("key"),
+            "is empty; name the column(s) that identify a row",
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (i, column) in source.key.iter().enumerate() {
+        let key = at(&format!("key[{i}]"));
+        if source.columns.get(column).is_none() {
+            p.push(
+                &key,
+                format!(
+                    "`{column}` is not one of the source's columns ({})",
+                    source
+                        .columns
+                        .iter()
+                        .map(|(n, _)| n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        p.require(seen.insert(column), &key, || {
+            format!("`{column}` is listed twice")
+        });
+    }
+}
+
+/// A source name: a SQL identifier and a Kinesis stream name part.
+fn is_source_name(s: &str) -> bool {
+    (1..=MAX_SOURCE_NAME_LEN).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// S3 refuses a lifecycle rule that expires objects before (or when) it

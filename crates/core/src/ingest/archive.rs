@@ -199,37 +199,37 @@ mod tests {
             ..PageSpec::default()
         });
         let table = html::parse_table(&page).unwrap();
-        records::snapshot(Source::Products, &table, 1_795_568_523).unwrap()
+        records::snapshot(Source::products(), &table, 1_795_568_523).unwrap()
     }
 
     #[test]
     fn keys_list_in_time_order_per_source_and_day() {
-        let key = key(Source::Products, "20261125T010203Z-ab12cd34");
+        let key = key(Source::products(), "20261125T010203Z-ab12cd34");
         assert_eq!(
             key,
             "archive/products/2026/11/25/20261125T010203Z-ab12cd34.ndjson.gz"
         );
         assert_eq!(
-            snapshot_id_of(Source::Products, &key),
+            snapshot_id_of(Source::products(), &key),
             Some("20261125T010203Z-ab12cd34")
         );
-        assert_eq!(snapshot_id_of(Source::Vendors, &key), None);
+        assert_eq!(snapshot_id_of(Source::vendors(), &key), None);
         assert_eq!(
-            snapshot_id_of(Source::Products, "archive/products/2026/11/25/notes.txt"),
+            snapshot_id_of(Source::products(), "archive/products/2026/11/25/notes.txt"),
             None
         );
         assert_eq!(
-            snapshot_id_of(Source::Products, "archive/products/x.ndjson.gz"),
+            snapshot_id_of(Source::products(), "archive/products/x.ndjson.gz"),
             None
         );
         assert_eq!(
-            prefix(Source::Vendors, Some((2026, 1, 5))),
+            prefix(Source::vendors(), Some((2026, 1, 5))),
             "archive/vendors/2026/01/05/"
         );
         let mut keys = [
             key.clone(),
-            super::key(Source::Products, "20261124T235959Z-ffffffff"),
-            super::key(Source::Products, "20261125T010204Z-00000000"),
+            super::key(Source::products(), "20261124T235959Z-ffffffff"),
+            super::key(Source::products(), "20261125T010204Z-00000000"),
         ];
         keys.sort();
         assert_eq!(keys[1], key, "lexical order is time order");

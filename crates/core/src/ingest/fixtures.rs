@@ -7,9 +7,50 @@
 //! names so anomaly detection can be measured against them. Same spec, same
 //! bytes. `Style::CaseStudy` writes pages in the case study's own shape.
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 
 use super::html;
+use super::records::{Source, SourceSpec};
+use crate::config::SourceSettings;
+
+/// The case study's two sources as environments/defaults.yaml declares
+/// them: what the pages below are written for.
+const DEFAULTS: &str = include_str!("../../../../environments/defaults.yaml");
+
+fn declared(name: &str) -> Source {
+    static SOURCES: OnceLock<Vec<Source>> = OnceLock::new();
+    let sources = SOURCES.get_or_init(|| {
+        #[derive(serde::Deserialize)]
+        struct Defaults {
+            sources: std::collections::BTreeMap<String, SourceSettings>,
+        }
+        let defaults: Defaults = serde_yaml_ng::from_str(DEFAULTS)
+            .expect("environments/defaults.yaml declares its sources");
+        defaults
+            .sources
+            .iter()
+            .map(|(name, s)| Source::declare(SourceSpec::of(name, s)))
+            .collect()
+    });
+    *sources
+        .iter()
+        .find(|s| s.name() == name)
+        .unwrap_or_else(|| panic!("environments/defaults.yaml declares no source {name}"))
+}
+
+impl Source {
+    /// The products page's source, as environments/defaults.yaml declares it.
+    pub fn products() -> Source {
+        declared("products")
+    }
+
+    /// The vendors page's source, as environments/defaults.yaml declares it.
+    pub fn vendors() -> Source {
+        declared("vendors")
+    }
+}
 
 /// Whose vocabulary and formatting a page uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -427,11 +468,11 @@ mod tests {
             ["Item", "Category", "Vendor", "Sale Price", "Stock Status"]
         );
         assert_eq!(table.rows.len(), 120);
-        assert!(snapshot(Source::Products, &table, 0).is_ok());
+        assert!(snapshot(Source::products(), &table, 0).is_ok());
         let vendors = html::parse_table(&vendor_page(&spec)).unwrap();
         assert_eq!(vendors.rows.len(), VENDORS.len());
         assert!(vendors.rows.iter().any(|r| r[0] == "Café Tech & Co"));
-        assert!(snapshot(Source::Vendors, &vendors, 0).is_ok());
+        assert!(snapshot(Source::vendors(), &vendors, 0).is_ok());
     }
 
     #[test]
@@ -624,13 +665,13 @@ mod tests {
                 "Out of Stock"
             ]
         );
-        let snap = snapshot(Source::Products, &products, 0).unwrap();
+        let snap = snapshot(Source::products(), &products, 0).unwrap();
         let first: serde_json::Value = serde_json::from_slice(&snap.records[0].data).unwrap();
         assert_eq!(first["sale_price"], "412.50");
         assert_eq!(first["stock_status"], "Low Stock");
         assert_eq!(first["row_number"], 1);
         let vendors = html::parse_table(PANDAS_VENDORS).unwrap();
-        let snap = snapshot(Source::Vendors, &vendors, 0).unwrap();
+        let snap = snapshot(Source::vendors(), &vendors, 0).unwrap();
         let row: serde_json::Value = serde_json::from_slice(&snap.records[0].data).unwrap();
         assert_eq!(row["vendor_name"], "Innovatech");
         assert_eq!(row["shipping_cost"], "11");
@@ -682,7 +723,7 @@ mod tests {
         offers.sort();
         offers.dedup();
         assert_eq!(offers.len(), 1000, "one row per item and vendor");
-        assert!(snapshot(Source::Products, &html::parse_table(&page).unwrap(), 0).is_ok());
+        assert!(snapshot(Source::products(), &html::parse_table(&page).unwrap(), 0).is_ok());
 
         let vendors = parsed_rows(&vendor_page(&spec));
         assert_eq!(vendors.len(), CASE_STUDY_VENDORS.len());

@@ -8,52 +8,127 @@ use serde_json::{Map, Value};
 use super::html::Table;
 use sha2::{Digest as _, Sha256};
 
+use crate::config::{Settings, SourceSettings};
 use crate::hash::sha256_hex;
 use crate::limits::{MAX_CELL_CHARS, MAX_RECORD_BYTES, TRUNCATED_MARKER};
 use crate::time::utc_timestamps;
 
-/// A vendor page pricewatch ingests.
+/// A page pricewatch ingests, as its declaration (`sources.<name>` in the
+/// env files) describes it: its name, which page headers feed which payload
+/// keys, and the keys that identify a row.
+///
+/// A copyable handle: sources are declared once per process (the CLI loads
+/// one env, the ingest Lambda reads its configuration once) and live as
+/// long as it, so [`Source::declare`] leaks its description once rather
+/// than every step of a run cloning and threading it through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Products,
-    Vendors,
+pub struct Source(&'static SourceSpec);
+
+/// What ingest reads of a source's declaration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSpec {
+    pub name: String,
+    /// Payload key → the page's header text, in declaration order.
+    pub columns: Vec<(String, String)>,
+    /// Payload keys whose values make the partition key.
+    pub key: Vec<String>,
+}
+
+impl SourceSpec {
+    /// The spec of a declared source.
+    pub fn of(name: &str, settings: &SourceSettings) -> SourceSpec {
+        SourceSpec {
+            name: name.to_string(),
+            columns: settings
+                .columns
+                .iter()
+                .map(|(column, c)| (column.to_string(), c.header.clone()))
+                .collect(),
+            key: settings.key.clone(),
+        }
+    }
+}
+
+/// One source as the ingest Lambda's configuration lists it: the JSON
+/// array `PRICEWATCH_SOURCES` the ingest stack sets, so a new source needs
+/// a deploy, not a new Lambda build.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: String,
+    /// The page: an http(s) URL or a file.
+    pub url: String,
+    /// The Kinesis stream's name or ARN.
+    pub stream: String,
+    /// Payload key → the page's header text, in declaration order.
+    pub columns: Vec<(String, String)>,
+    pub key: Vec<String>,
+}
+
+impl SourceConfig {
+    /// Every enabled source of an env, with its stream.
+    pub fn enabled(settings: &Settings, names: &crate::config::Names) -> Vec<SourceConfig> {
+        settings
+            .enabled_sources()
+            .map(|(name, s)| {
+                let spec = SourceSpec::of(name, s);
+                SourceConfig {
+                    url: s.url.clone(),
+                    stream: names
+                        .stream(name)
+                        .expect("an enabled source has a stream")
+                        .to_string(),
+                    name: spec.name,
+                    columns: spec.columns,
+                    key: spec.key,
+                }
+            })
+            .collect()
+    }
+
+    /// Its source (declared once per process, see [`Source`]).
+    pub fn source(&self) -> Source {
+        Source::declare(SourceSpec {
+            name: self.name.clone(),
+            columns: self.columns.clone(),
+            key: self.key.clone(),
+        })
+    }
 }
 
 impl Source {
-    pub const ALL: [Source; 2] = [Source::Products, Source::Vendors];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Products => "products",
-            Source::Vendors => "vendors",
-        }
+    /// The handle of a declared source (see [`Source`] for its lifetime).
+    pub fn declare(spec: SourceSpec) -> Source {
+        Source(Box::leak(Box::new(spec)))
     }
 
-    /// Header (normalised) → payload key, for the columns the warehouse needs.
-    fn columns(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Source::Products => &[
-                ("item", "item"),
-                ("category", "category"),
-                ("vendor", "vendor"),
-                ("sale price", "sale_price"),
-                ("stock status", "stock_status"),
-            ],
-            Source::Vendors => &[
-                ("vendor name", "vendor_name"),
-                ("shipping cost", "shipping_cost"),
-                ("customer review score", "review_score"),
-                ("number of feedbacks", "feedback_count"),
-            ],
-        }
+    /// Every enabled source of an env's settings, by name.
+    pub fn enabled(settings: &Settings) -> Vec<Source> {
+        settings
+            .enabled_sources()
+            .map(|(name, s)| Source::declare(SourceSpec::of(name, s)))
+            .collect()
+    }
+
+    pub fn name(self) -> &'static str {
+        &self.0.name
+    }
+
+    pub fn spec(self) -> &'static SourceSpec {
+        self.0
+    }
+
+    /// Normalised header → payload key, for the declared columns.
+    fn columns(self) -> impl Iterator<Item = (String, &'static str)> {
+        self.0
+            .columns
+            .iter()
+            .map(|(key, header)| (normalise_header(header), key.as_str()))
     }
 
     /// Payload keys whose values make the partition key.
-    fn key_columns(self) -> &'static [&'static str] {
-        match self {
-            Source::Products => &["item", "vendor"],
-            Source::Vendors => &["vendor_name"],
-        }
+    fn key_columns(self) -> &'static [String] {
+        &self.0.key
     }
 }
 
@@ -78,19 +153,11 @@ pub struct Snapshot {
     pub records_oversize: usize,
 }
 
-/// Payload key saying what a record is: `row` for a page row, `heartbeat`
-/// for a run's heartbeat (see `heartbeat.rs`). Ingest's own keys win over a
-/// page column of the same name, so no page can pass a row off as one.
-pub const RECORD_TYPE_KEY: &str = "record_type";
-
-/// `record_type` of a page row.
-pub const ROW: &str = "row";
-
-/// Payload key of a row's snapshot size: the warehouse accepts a snapshot
-/// once that many distinct rows of it arrived.
-pub const SNAPSHOT_ROWS_KEY: &str = "snapshot_rows";
-/// Payload key of the page hash every row of a snapshot carries.
-pub const PAGE_HASH_KEY: &str = "page_hash";
+// The payload's contract (keys ingest writes, how a header reads), shared
+// with the config's validation.
+pub use crate::payload::{
+    normalise_header, PAGE_HASH_KEY, RECORD_TYPE_KEY, RESERVED_PAYLOAD_KEYS, ROW, SNAPSHOT_ROWS_KEY,
+};
 
 /// A cell as the warehouse can store it: control characters other than
 /// tab and line breaks dropped (PostgreSQL rejects NUL in text and JSON,
@@ -128,16 +195,6 @@ pub enum ColumnError {
         first: usize,
         second: usize,
     },
-}
-
-/// Lowercase words: "Sale  Price" and "sale_price" both read "sale price".
-pub fn normalise_header(header: &str) -> String {
-    header
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The hash of what a page shows: its header and every cell.
@@ -200,9 +257,8 @@ pub fn column_keys(source: Source, headers: &[String]) -> Result<Vec<String>, Co
     }
     let missing: Vec<String> = source
         .columns()
-        .iter()
         .filter(|(header, _)| !normalised.iter().any(|n| n == header))
-        .map(|(header, _)| header.to_string())
+        .map(|(header, _)| header)
         .collect();
     if !missing.is_empty() {
         return Err(ColumnError::Missing {
@@ -216,7 +272,6 @@ pub fn column_keys(source: Source, headers: &[String]) -> Result<Vec<String>, Co
         .map(|n| {
             source
                 .columns()
-                .iter()
                 .find(|(header, _)| header == n)
                 .map(|(_, key)| key.to_string())
                 .unwrap_or_else(|| n.replace(' ', "_"))
@@ -367,7 +422,7 @@ fn partition_key(source: Source, payload: &Map<String, Value>, row_number: usize
     let key = source
         .key_columns()
         .iter()
-        .map(|k| payload.get(*k).and_then(Value::as_str).unwrap_or(""))
+        .map(|k| payload.get(k).and_then(Value::as_str).unwrap_or(""))
         .collect::<Vec<_>>()
         .join("|");
     if key.trim_matches('|').is_empty() {
@@ -413,7 +468,7 @@ mod tests {
                 &["??", "", "ten", "", "", ""],
             ],
         );
-        let snap = snapshot(Source::Products, &t, 1_795_568_523).unwrap();
+        let snap = snapshot(Source::products(), &t, 1_795_568_523).unwrap();
         assert_eq!(snap.records.len(), 2);
         assert!(snap.snapshot_id.starts_with("20261125T010203Z-"));
         let first = payload(&snap.records[0]);
@@ -450,7 +505,7 @@ mod tests {
             ],
             &[&["Kettle", "Kitchen", "Acme", "1.00", "In Stock", "heartbeat"]],
         );
-        let snap = snapshot(Source::Products, &t, 0).unwrap();
+        let snap = snapshot(Source::products(), &t, 0).unwrap();
         assert_eq!(payload(&snap.records[0])["record_type"], "row");
     }
 
@@ -465,7 +520,7 @@ mod tests {
             ],
             &[&["Acme", "Free"], &["B", "1", "4.5", "1,204", "surplus"]],
         );
-        let snap = snapshot(Source::Vendors, &t, 0).unwrap();
+        let snap = snapshot(Source::vendors(), &t, 0).unwrap();
         let short = payload(&snap.records[0]);
         assert_eq!(short["review_score"], serde_json::Value::Null);
         let long = payload(&snap.records[1]);
@@ -475,9 +530,45 @@ mod tests {
     }
 
     #[test]
+    fn a_declared_source_maps_its_headers_to_its_column_names() {
+        let prices = Source::declare(SourceSpec {
+            name: "prices".into(),
+            columns: vec![
+                ("item".into(), "Item Name".into()),
+                ("vendor".into(), "Vendor".into()),
+                ("price".into(), "Price (USD)".into()),
+            ],
+            key: vec!["item".into(), "vendor".into()],
+        });
+        let t = table(
+            &["price usd", "VENDOR", "Item  name", "Note"],
+            &[&["$1,234.56 ", "Acme", "Kettle", "x"]],
+        );
+        assert_eq!(
+            column_keys(prices, &t.headers).unwrap(),
+            ["price", "vendor", "item", "note"]
+        );
+        let snap = snapshot(prices, &t, 0).unwrap();
+        let row = payload(&snap.records[0]);
+        assert_eq!(
+            row["price"], "$1,234.56 ",
+            "raw text; the warehouse types it"
+        );
+        assert_eq!(row["source"], "prices");
+        assert_eq!(row["snapshot_rows"], "1");
+        assert_eq!(snap.records[0].partition_key, "Kettle|Acme");
+        let err = snapshot(prices, &table(&["Item Name", "Price"], &[]), 0).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the prices page's table lacks column(s) vendor, price usd"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_missing_column_is_named() {
         let t = table(&["Item", "Vendor", "Price"], &[]);
-        let err = snapshot(Source::Products, &t, 0).unwrap_err();
+        let err = snapshot(Source::products(), &t, 0).unwrap_err();
         let ColumnError::Missing { missing, .. } = &err else {
             panic!("{err:?}")
         };
@@ -498,7 +589,7 @@ mod tests {
             ],
             &[&["Kettle", "Kitchen", "Acme", "1.00", "In Stock", "999.00"]],
         );
-        let err = snapshot(Source::Products, &t, 0).unwrap_err();
+        let err = snapshot(Source::products(), &t, 0).unwrap_err();
         assert_eq!(
             err,
             ColumnError::Duplicate {
@@ -547,7 +638,7 @@ mod tests {
             ],
             &[&[long.as_str(), "1", "1", "1"]],
         );
-        let snap = snapshot(Source::Vendors, &t, 0).unwrap();
+        let snap = snapshot(Source::vendors(), &t, 0).unwrap();
         assert_eq!(snap.records[0].partition_key.len(), 64);
     }
 
@@ -587,7 +678,7 @@ mod tests {
                 &["Nul\0l", "Kitchen", "Acme", "$2", "In Stock", "", ""],
             ],
         );
-        let snap = snapshot(Source::Products, &t, 0).unwrap();
+        let snap = snapshot(Source::products(), &t, 0).unwrap();
         assert_eq!(snap.records.len(), 3, "every row is sent");
         assert!(snap
             .records

@@ -67,7 +67,8 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
         let source = string_arg(args, "archived_records", "source")?;
         if archive_streams.stream(&source).is_none() {
             return Err(tera::Error::msg(format!(
-                "archived_records: unknown source `{source}` (known: products, vendors)"
+                "archived_records: unknown source `{source}` (known: {})",
+                archive_streams.source_list()
             )));
         }
         Ok(Value::String(archived_records(dialect, &source)))
@@ -102,7 +103,8 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
         let source = string_arg(args, "stream_source", "source")?;
         let stream = streams.stream(&source).ok_or_else(|| {
             tera::Error::msg(format!(
-                "stream_source: unknown source `{source}` (known: products, vendors)"
+                "stream_source: unknown source `{source}` (known: {})",
+                streams.source_list()
             ))
         })?;
         Ok(Value::String(match dialect {

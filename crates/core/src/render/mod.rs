@@ -6,6 +6,7 @@
 pub mod cfn;
 mod columns;
 mod functions;
+mod generated;
 pub mod incremental;
 pub mod sql;
 pub mod stacks;
@@ -15,11 +16,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use crate::config::{names::SOURCES, Environment};
+use crate::config::{Environment, SourceModels};
 use crate::dashboard::definition;
 use crate::diag::Problem;
+use crate::ingest::records::SourceConfig;
 use crate::model::Model;
-use crate::project::{Project, BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
+use crate::project::{ModelFile, Project, BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
 pub use stacks::{OutputRef, RenderedStack};
 
 /// Tera's error plus its causes, which carry the template line.
@@ -38,8 +40,12 @@ pub(crate) fn tera_message(error: &tera::Error) -> String {
 }
 
 #[derive(Serialize)]
-struct Source {
-    name: &'static str,
+struct Source<'s> {
+    name: &'s str,
+    /// Its models are generated (silver.quarantine adds its invalid rows).
+    generated: bool,
+    validated_model: String,
+    bronze_model: String,
     logical: String,
     stream: String,
     /// `provisioned` or `on_demand` (`streams.sources.<name>` or the env's).
@@ -54,6 +60,8 @@ pub struct Renderer<'p> {
     recorder: functions::Recorder,
     project: &'p Project,
     env: &'p Environment,
+    /// The project's models and those generated from the env's sources.
+    models: Vec<ModelFile>,
 }
 
 impl<'p> Renderer<'p> {
@@ -65,17 +73,13 @@ impl<'p> Renderer<'p> {
         let recorder = functions::Recorder::default();
         let mut tera = Tera::default();
         functions::register(&mut tera, dialect, &names, &recorder);
+        let models = all_models(project, env)?;
         let mut templates: Vec<(String, &str)> = project
             .stack_templates
             .iter()
             .map(|(stack, text)| (stacks::template_name(stack), text.as_str()))
             .collect();
-        templates.extend(
-            project
-                .models
-                .iter()
-                .map(|m| (m.template.clone(), m.text.as_str())),
-        );
+        templates.extend(models.iter().map(|m| (m.template.clone(), m.text.as_str())));
         templates.push((BOOTSTRAP_TEMPLATE.into(), &project.bootstrap_sql));
         templates.push((SETUP_TEMPLATE.into(), &project.setup_sql));
         templates.push((DASHBOARD_TEMPLATE.into(), &project.dashboard));
@@ -90,10 +94,11 @@ impl<'p> Renderer<'p> {
         }
         Ok(Renderer {
             tera,
-            context: context(project, env),
+            context: context(&models, env),
             recorder,
             project,
             env,
+            models,
         })
     }
 
@@ -103,7 +108,7 @@ impl<'p> Renderer<'p> {
             &self.tera,
             &self.context,
             &self.recorder,
-            &self.project.models,
+            &self.models,
             self.env.dialect(),
         )
     }
@@ -150,11 +155,10 @@ impl<'p> Renderer<'p> {
 }
 
 /// What every template sees of the env.
-fn context(project: &Project, env: &Environment) -> Context {
+fn context(models: &[ModelFile], env: &Environment) -> Context {
     let names = env.names();
     let dialect = env.dialect();
-    let schemas: BTreeSet<&str> = project
-        .models
+    let schemas: BTreeSet<&str> = models
         .iter()
         .filter_map(|m| m.name.split('.').next())
         .collect();
@@ -190,13 +194,17 @@ fn context(project: &Project, env: &Environment) -> Context {
             "Delete"
         },
     );
-    let sources: Vec<Source> = SOURCES
-        .iter()
-        .map(|name| {
+    let sources: Vec<Source> = env
+        .settings
+        .enabled_sources()
+        .map(|(name, settings)| {
             let capacity = env.settings.streams.capacity(name);
             Source {
                 name,
-                logical: capitalize(name),
+                generated: settings.models == SourceModels::Generated,
+                validated_model: format!("silver.{name}_validated"),
+                bronze_model: format!("bronze.{name}"),
+                logical: logical_id(name),
                 stream: names
                     .stream(name)
                     .expect("every source has a stream")
@@ -207,7 +215,69 @@ fn context(project: &Project, env: &Environment) -> Context {
         })
         .collect();
     context.insert("sources", &sources);
+    // The ingest Lambda's source list (its PRICEWATCH_SOURCES).
+    context.insert(
+        "ingest_sources_json",
+        &serde_json::to_string(&SourceConfig::enabled(&env.settings, &names))
+            .expect("the source list serialises"),
+    );
     context
+}
+
+/// The checks of the env's generated models (sql/checks.yaml's format),
+/// if any source has them.
+pub fn generated_checks(settings: &crate::config::Settings) -> Option<String> {
+    generated::checks_yaml(settings.sources.iter().map(|(n, s)| (n.as_str(), s)))
+}
+
+/// Lambda keeps at most 4 KB of environment variables per function; the
+/// ingest Lambda's other variables take well under 500 bytes.
+const MAX_SOURCE_LIST_BYTES: usize = 3_500;
+
+/// The project's models and the env's generated ones. A hand-written
+/// source needs its `bronze.<name>` model; a generated one's models may
+/// not take the name of one of the project's; the ingest Lambda's source
+/// list must fit its environment.
+fn all_models(project: &Project, env: &Environment) -> Result<Vec<ModelFile>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    for (name, source) in env.settings.enabled_sources() {
+        let bronze = format!("bronze.{name}");
+        let written = project.models.iter().any(|m| m.name == bronze);
+        if source.models == SourceModels::HandWritten && !written {
+            problems.push(Problem::new(
+                format!("sources.{name}"),
+                format!("models: hand_written, but the project has no sql/bronze/{name}.sql; write it or drop `models` to have them generated"),
+            ));
+        }
+    }
+    let generated = generated::models(env.settings.sources.iter().map(|(n, s)| (n.as_str(), s)));
+    for model in &generated {
+        if project.models.iter().any(|m| m.name == model.name) {
+            problems.push(Problem::new(
+                format!("sql/{}", model.template),
+                format!(
+                    "{} is also generated for the source of that name; declare the source with `models: hand_written` or rename one",
+                    model.name
+                ),
+            ));
+        }
+    }
+    let list = SourceConfig::enabled(&env.settings, &env.names());
+    let bytes = serde_json::to_string(&list)
+        .expect("the source list serialises")
+        .len();
+    if bytes > MAX_SOURCE_LIST_BYTES {
+        problems.push(Problem::new(
+            "sources",
+            format!(
+                "the ingest Lambda's source list (PRICEWATCH_SOURCES) would be {bytes} bytes: Lambda holds at most 4 KB of environment variables, so at most {MAX_SOURCE_LIST_BYTES} for it; shorten column names, headers or URLs, or split sources over envs"
+            ),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(project.models.iter().cloned().chain(generated).collect())
 }
 
 /// The dashboard template's name inside Tera.
@@ -224,10 +294,16 @@ fn template_path(name: &str) -> String {
     }
 }
 
-fn capitalize(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
+/// A CloudFormation logical id part of a source name (alphanumeric only):
+/// `products` → `Products`, `eu_prices` → `EuPrices`.
+fn logical_id(name: &str) -> String {
+    name.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }

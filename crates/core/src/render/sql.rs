@@ -26,7 +26,7 @@ pub fn render_models(
     let mut models = BTreeMap::new();
     let mut dag = Dag::new();
     for file in files {
-        let source = format!("sql/{}", file.template);
+        let source = file.source.clone();
         recorder.take();
         let rendered = tera.render(&file.template, context);
         let recorded = recorder.take();
