@@ -62,6 +62,27 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
         let key = identifier_arg(args, "json_integer", "key")?;
         Ok(Value::String(json_integer(dialect, &column, &key)))
     });
+    let arrival_streams = names.clone();
+    tera.register_function("arrived_since", move |args: &HashMap<String, Value>| {
+        let source = string_arg(args, "arrived_since", "source")?;
+        if arrival_streams.stream(&source).is_none() {
+            return Err(tera::Error::msg(format!(
+                "arrived_since: unknown source `{source}` (known: products, vendors)"
+            )));
+        }
+        let column = string_arg(args, "arrived_since", "column")?;
+        if !column
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+        {
+            return Err(tera::Error::msg(format!(
+                "arrived_since: `column` must be a (qualified) lowercase column name, got `{column}`"
+            )));
+        }
+        Ok(Value::String(super::incremental::arrived_since(
+            &column, &source, dialect,
+        )))
+    });
     let archive_streams = names.clone();
     tera.register_function("archived_records", move |args: &HashMap<String, Value>| {
         let source = string_arg(args, "archived_records", "source")?;

@@ -100,18 +100,7 @@ pub fn ddl(dialect: Dialect, name: &str, input: &str, query: &str) -> String {
         Dialect::Postgres => format!("string_agg(quote_literal({KEY}), ',')"),
         Dialect::Redshift => format!("LISTAGG(quote_literal({KEY}), ',')"),
     };
-    let (header, footer) = match dialect {
-        // A procedure runs as its definer (the owner): operators refresh
-        // through it without rights on the table.
-        Dialect::Postgres => (
-            "LANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\nAS $$",
-            "$$;",
-        ),
-        Dialect::Redshift => (
-            "AS $$",
-            "$$ LANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path TO pricewatch_meta;",
-        ),
-    };
+    let (header, footer) = procedure_wrapping(dialect);
     let query_text = literal(query, dialect);
     format!(
         "CREATE TABLE {name} AS\nSELECT * FROM (\n{query}\n) AS q;
@@ -150,6 +139,101 @@ END;
 ",
         proc = procedure(name),
     )
+}
+
+/// How far before the latest arrival silver.snapshots has taken in its
+/// next refresh looks for records (see [`arrival_ddl`]): a record that was
+/// not in bronze when that arrival was read must have arrived later than
+/// this before it — a slack for records put while bronze was being read.
+pub const ARRIVAL_LOOKBACK: &str = "1 hour";
+/// A date before any record: "from the beginning" as a timestamp both
+/// dialects compare with (Redshift has no '-infinity').
+const BEGINNING: &str = "CAST('1970-01-01 00:00:00' AS TIMESTAMP)";
+
+/// The predicate silver.snapshots' query puts on its records' arrival
+/// column (`column`) for `source`: the lower bound its refresh procedure
+/// writes to the state table inside its own transaction. Outside that
+/// transaction there is no bound row, so the query means all records.
+pub fn arrived_since(column: &str, source: &str, dialect: Dialect) -> String {
+    format!(
+        "{column} >= (SELECT COALESCE(MIN(last_arrival), {BEGINNING}) FROM {STATE_TABLE} WHERE model = {} AND source = {})",
+        literal(SNAPSHOTS_MODEL, dialect),
+        literal(source, dialect)
+    )
+}
+
+/// The CREATE statements of silver.snapshots, incremental by arrival: it
+/// tells the other incremental models which snapshots changed, so it cannot
+/// compare snapshot states itself. Its refresh reads only the records that
+/// arrived since the latest arrival it holds (less [`ARRIVAL_LOOKBACK`]),
+/// takes the snapshots those records belong to, and rewrites each of them
+/// from all its records — which arrived no earlier than the snapshot's
+/// first arrival it holds, or are new. Its query bounds its scan with
+/// [`arrived_since`]; the bounds and the changed snapshots are rows of the
+/// state table that live only inside the procedure's one transaction.
+pub fn arrival_ddl(dialect: Dialect, query: &str) -> String {
+    let name = SNAPSHOTS_MODEL;
+    let model = literal(name, dialect);
+    let (header, footer) = procedure_wrapping(dialect);
+    format!(
+        "CREATE TABLE {name} AS\nSELECT * FROM (\n{query}\n) AS q;
+DELETE FROM {STATE_TABLE} WHERE model = {model};
+CREATE OR REPLACE PROCEDURE {proc}(full_rebuild BOOLEAN)
+{header}
+BEGIN
+    DELETE FROM {STATE_TABLE} WHERE model = {model};
+    IF full_rebuild THEN
+        DELETE FROM {name};
+        INSERT INTO {name} SELECT * FROM (
+{query}
+        ) AS q;
+    ELSE
+        -- Per source, the records since the latest arrival taken in (less
+        -- the lookback): a source without rows yet is read whole.
+        INSERT INTO {STATE_TABLE} (model, source, last_arrival)
+        SELECT {model}, source, MAX(last_arrival) - INTERVAL '{ARRIVAL_LOOKBACK}'
+        FROM {name} GROUP BY source;
+        -- The snapshots those records belong to.
+        INSERT INTO {STATE_TABLE} (model, source, snapshot_id)
+        SELECT {model}, source, snapshot_id FROM (
+{query}
+        ) AS q;
+        -- Their earlier records arrived no earlier than their first arrival.
+        INSERT INTO {STATE_TABLE} (model, source, last_arrival)
+        SELECT {model}, t.source, MIN(s.first_arrival)
+        FROM {STATE_TABLE} AS t
+        INNER JOIN {name} AS s ON s.source = t.source AND s.snapshot_id = t.snapshot_id
+        WHERE t.model = {model}
+        GROUP BY t.source;
+        DELETE FROM {name} USING {STATE_TABLE} AS t
+        WHERE t.model = {model} AND t.source = {name}.source AND t.snapshot_id = {name}.snapshot_id;
+        INSERT INTO {name} SELECT q.* FROM (
+{query}
+        ) AS q
+        INNER JOIN {STATE_TABLE} AS t
+            ON t.model = {model} AND t.source = q.source AND t.snapshot_id = q.snapshot_id;
+        DELETE FROM {STATE_TABLE} WHERE model = {model};
+    END IF;
+END;
+{footer}
+",
+        proc = procedure(name),
+    )
+}
+
+/// The procedure's language clauses: it runs as its definer (the owner),
+/// so operators refresh through it without rights on the table.
+fn procedure_wrapping(dialect: Dialect) -> (&'static str, &'static str) {
+    match dialect {
+        Dialect::Postgres => (
+            "LANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\nAS $$",
+            "$$;",
+        ),
+        Dialect::Redshift => (
+            "AS $$",
+            "$$ LANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path TO pricewatch_meta;",
+        ),
+    }
 }
 
 #[cfg(test)]

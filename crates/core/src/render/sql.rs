@@ -138,6 +138,15 @@ fn incremental_ddl(
                 .into(),
         );
     }
+    // The model that tells the others which snapshots changed follows the
+    // records' arrival instead.
+    if model.name == SNAPSHOTS_MODEL {
+        return Ok(format!(
+            "{}{}",
+            header(&model.name, model.materialized, &model.depends_on),
+            incremental::arrival_ddl(dialect, &model.query)
+        ));
+    }
     let inputs: Vec<(&str, bool)> = model
         .depends_on
         .iter()
