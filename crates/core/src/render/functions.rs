@@ -83,6 +83,17 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
             &column, &source, dialect,
         )))
     });
+    tera.register_function("rewritten_since", move |args: &HashMap<String, Value>| {
+        let model = string_arg(args, "rewritten_since", "model")?;
+        let column = string_arg(args, "rewritten_since", "column")?;
+        super::incremental::rewritten_since(&model, &column, dialect)
+            .map(Value::String)
+            .ok_or_else(|| {
+                tera::Error::msg(format!(
+                    "rewritten_since: `column` is snapshot_id or observed_at, got `{column}`"
+                ))
+            })
+    });
     let archive_streams = names.clone();
     tera.register_function("archived_records", move |args: &HashMap<String, Value>| {
         let source = string_arg(args, "archived_records", "source")?;

@@ -93,7 +93,10 @@ fn changed_keys(model: &str, input: &str, dialect: Dialect) -> String {
 /// The CREATE statements of an incremental model: the table filled from
 /// the whole query, its watermark cleared (so the first refresh takes in
 /// every snapshot: a recreated model is rebuilt) and its procedure.
-pub fn ddl(dialect: Dialect, name: &str, input: &str, query: &str) -> String {
+/// `reads_earlier`: a snapshot's rows depend on earlier snapshots, so a
+/// changed snapshot rewrites itself and every later one (see
+/// [`rewritten_since`]).
+pub fn ddl(dialect: Dialect, name: &str, input: &str, query: &str, reads_earlier: bool) -> String {
     let model = literal(name, dialect);
     let changed = changed_keys(name, input, dialect);
     let key_list = match dialect {
@@ -102,8 +105,47 @@ pub fn ddl(dialect: Dialect, name: &str, input: &str, query: &str) -> String {
     };
     let (header, footer) = procedure_wrapping(dialect);
     let query_text = literal(query, dialect);
+    let scope = literal(&scope_model(name), dialect);
+    let rewrite = if reads_earlier {
+        format!(
+            "SELECT INTO since MIN({KEY}) FROM ({changed}) AS c;
+        IF since IS NOT NULL THEN
+            -- The snapshots rewritten, for the query's read bounds.
+            INSERT INTO {STATE_TABLE} (model, source, {KEY}, observed_at)
+            SELECT {scope}, source, {KEY}, observed_at FROM (
+    {input}
+            ) AS i WHERE {KEY} >= since;
+            INSERT INTO {STATE_TABLE} (model, {KEY}) VALUES ({scope}, since);
+            DELETE FROM {name} WHERE {KEY} >= since;
+            INSERT INTO {name} SELECT * FROM (
+{query}
+            ) AS q WHERE q.{KEY} >= since;
+            DELETE FROM {STATE_TABLE} WHERE model = {scope};
+        END IF;"
+        )
+    } else {
+        format!(
+            "SELECT INTO keys {key_list} FROM ({changed}) AS c;
+        DELETE FROM {name} WHERE {KEY} IS NULL OR {KEY} IN ({changed});
+        -- The keys as literals, so the filter reaches inside the query
+        -- (its windows and joins are per snapshot) rather than joining
+        -- its full result.
+        EXECUTE 'INSERT INTO {name} SELECT * FROM (' || {query_text} || ') AS q WHERE q.{KEY} IS NULL OR q.{KEY} IN (' || COALESCE(keys, 'NULL') || ')';"
+        )
+    };
+    // Rows of one snapshot are read, deleted and rewritten together: an
+    // index (PostgreSQL) or sort key (Redshift, whose zone maps then skip
+    // the other snapshots' blocks) on the key.
+    let create = match dialect {
+        Dialect::Postgres => format!(
+            "CREATE TABLE {name} AS\nSELECT * FROM (\n{query}\n) AS q;\nCREATE INDEX ON {name} ({KEY});"
+        ),
+        Dialect::Redshift => format!(
+            "CREATE TABLE {name}\nSORTKEY ({KEY})\nAS\nSELECT * FROM (\n{query}\n) AS q;"
+        ),
+    };
     format!(
-        "CREATE TABLE {name} AS\nSELECT * FROM (\n{query}\n) AS q;
+        "{create}
 DELETE FROM {STATE_TABLE} WHERE model = {model};
 -- No TRUNCATE below: on Redshift it commits, and the rows and the
 -- watermark must change in one transaction.
@@ -113,6 +155,7 @@ DECLARE
     changed BIGINT;
     key_bytes BIGINT;
     keys VARCHAR(65535);
+    since VARCHAR(65535);
 BEGIN
     SELECT INTO changed, key_bytes COUNT(*), COALESCE(SUM(OCTET_LENGTH(quote_literal({KEY})) + 1), 0)
     FROM ({changed}) AS c;
@@ -122,12 +165,7 @@ BEGIN
 {query}
         ) AS q;
     ELSE
-        SELECT INTO keys {key_list} FROM ({changed}) AS c;
-        DELETE FROM {name} WHERE {KEY} IS NULL OR {KEY} IN ({changed});
-        -- The keys as literals, so the filter reaches inside the query
-        -- (its windows and joins are per snapshot) rather than joining
-        -- its full result.
-        EXECUTE 'INSERT INTO {name} SELECT * FROM (' || {query_text} || ') AS q WHERE q.{KEY} IS NULL OR q.{KEY} IN (' || COALESCE(keys, 'NULL') || ')';
+        {rewrite}
     END IF;
     DELETE FROM {STATE_TABLE} WHERE model = {model};
     INSERT INTO {STATE_TABLE} (model, {STATE_COLUMNS})
@@ -139,6 +177,29 @@ END;
 ",
         proc = procedure(name),
     )
+}
+
+/// Where a `reads_earlier` model keeps, inside its refresh's transaction,
+/// the snapshots that refresh rewrites.
+pub fn scope_model(model: &str) -> String {
+    format!("{model}:rewriting")
+}
+
+/// The earliest `column` (`snapshot_id` or `observed_at`) of the snapshots
+/// the refresh of `model` (declared `reads_earlier`) is rewriting: the
+/// query bounds what it reads by it. Outside the refresh's transaction
+/// there are no such rows, and the bound is the beginning: the query means
+/// all snapshots.
+pub fn rewritten_since(model: &str, column: &str, dialect: Dialect) -> Option<String> {
+    let beginning = match column {
+        KEY => "''",
+        "observed_at" => BEGINNING,
+        _ => return None,
+    };
+    Some(format!(
+        "(SELECT COALESCE(MIN({column}), {beginning}) FROM {STATE_TABLE} WHERE model = {})",
+        literal(&scope_model(model), dialect)
+    ))
 }
 
 /// How far before the latest arrival silver.snapshots has taken in its
@@ -266,9 +327,10 @@ mod tests {
             "silver.p",
             &input,
             "SELECT snapshot_id, 'a\\b' AS x FROM silver.snapshots",
+            false,
         );
         assert!(ddl.starts_with(
-            "CREATE TABLE silver.p AS\nSELECT * FROM (\nSELECT snapshot_id, 'a\\b' AS x FROM silver.snapshots\n) AS q;\nDELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.p';\n"
+            "CREATE TABLE silver.p\nSORTKEY (snapshot_id)\nAS\nSELECT * FROM (\nSELECT snapshot_id, 'a\\b' AS x FROM silver.snapshots\n) AS q;\nDELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.p';\n"
         ), "{ddl}");
         assert!(ddl.contains("CREATE OR REPLACE PROCEDURE pricewatch_meta.incremental__silver__p(full_rebuild BOOLEAN)\nAS $$\n"));
         assert!(ddl.contains("SELECT INTO keys LISTAGG(quote_literal(snapshot_id), ',')"));
@@ -287,6 +349,68 @@ mod tests {
     }
 
     #[test]
+    fn a_model_reading_earlier_snapshots_rewrites_from_the_earliest_change_on() {
+        for dialect in [Dialect::Postgres, Dialect::Redshift] {
+            let input = input_state(&[("silver.i", true)], dialect).unwrap();
+            let since = rewritten_since("gold.e", KEY, dialect).unwrap();
+            assert_eq!(
+                since,
+                "(SELECT COALESCE(MIN(snapshot_id), '') FROM pricewatch_meta.incremental_state WHERE model = 'gold.e:rewriting')"
+            );
+            assert_eq!(
+                rewritten_since("gold.e", "observed_at", dialect).unwrap(),
+                "(SELECT COALESCE(MIN(observed_at), CAST('1970-01-01 00:00:00' AS TIMESTAMP)) FROM pricewatch_meta.incremental_state WHERE model = 'gold.e:rewriting')"
+            );
+            assert!(rewritten_since("gold.e", "item", dialect).is_none());
+            let query = format!("SELECT snapshot_id FROM silver.i WHERE snapshot_id >= {since}");
+            let ddl = ddl(dialect, "gold.e", &input, &query, true);
+            // The rewritten snapshots are recorded for the query's bounds,
+            // used and cleared in the one transaction; no key list.
+            assert!(
+                ddl.contains(
+                    "SELECT INTO since MIN(snapshot_id) FROM (SELECT DISTINCT snapshot_id FROM"
+                ),
+                "{ddl}"
+            );
+            assert!(
+                ddl.contains("SELECT 'gold.e:rewriting', source, snapshot_id, observed_at FROM (")
+            );
+            assert!(ddl.contains("INSERT INTO pricewatch_meta.incremental_state (model, snapshot_id) VALUES ('gold.e:rewriting', since);"));
+            assert!(ddl.contains("DELETE FROM gold.e WHERE snapshot_id >= since;"));
+            assert!(ddl.contains(&format!("INSERT INTO gold.e SELECT * FROM (\n{query}\n            ) AS q WHERE q.snapshot_id >= since;")));
+            assert!(ddl.contains("DELETE FROM pricewatch_meta.incremental_state WHERE model = 'gold.e:rewriting';\n        END IF;"));
+            assert!(!ddl.contains("EXECUTE") && !ddl.contains("COMMIT"));
+        }
+    }
+
+    #[test]
+    fn silver_snapshots_reads_only_records_since_its_latest_arrival() {
+        assert_eq!(
+            arrived_since("r.approximate_arrival_timestamp", "products", Dialect::Redshift),
+            "r.approximate_arrival_timestamp >= (SELECT COALESCE(MIN(last_arrival), CAST('1970-01-01 00:00:00' AS TIMESTAMP)) FROM pricewatch_meta.incremental_state WHERE model = 'silver.snapshots' AND source = 'products')"
+        );
+        let query = "SELECT source, snapshot_id, first_arrival, last_arrival FROM x";
+        let redshift = arrival_ddl(Dialect::Redshift, query);
+        assert!(redshift.starts_with(
+            "CREATE TABLE silver.snapshots AS\nSELECT * FROM (\nSELECT source, snapshot_id, first_arrival, last_arrival FROM x\n) AS q;\n"
+        ));
+        assert!(redshift.ends_with(
+            "$$ LANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path TO pricewatch_meta;\n"
+        ));
+        for ddl in [redshift, arrival_ddl(Dialect::Postgres, query)] {
+            // The bound per source: the latest arrival held, less the lookback.
+            assert!(ddl.contains("SELECT 'silver.snapshots', source, MAX(last_arrival) - INTERVAL '1 hour'\n        FROM silver.snapshots GROUP BY source;"), "{ddl}");
+            // Lowered to the first arrival of every snapshot rewritten.
+            assert!(ddl.contains("SELECT 'silver.snapshots', t.source, MIN(s.first_arrival)"));
+            assert!(ddl.contains("DELETE FROM silver.snapshots USING pricewatch_meta.incremental_state AS t\n        WHERE t.model = 'silver.snapshots' AND t.source = silver.snapshots.source AND t.snapshot_id = silver.snapshots.snapshot_id;"));
+            assert!(ddl.contains("INNER JOIN pricewatch_meta.incremental_state AS t\n            ON t.model = 'silver.snapshots' AND t.source = q.source AND t.snapshot_id = q.snapshot_id;"));
+            // Its bounds never outlive the transaction; nothing commits.
+            assert!(ddl.trim_end().split("END IF;").next().unwrap().ends_with("DELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.snapshots';\n    "), "{ddl}");
+            assert!(!ddl.contains("COMMIT") && !ddl.contains("TRUNCATE"));
+        }
+    }
+
+    #[test]
     fn postgres_procedure_is_a_security_definer_with_a_fixed_search_path() {
         let input = input_state(&[("silver.snapshots", false)], Dialect::Postgres).unwrap();
         let ddl = ddl(
@@ -294,7 +418,9 @@ mod tests {
             "gold.g",
             &input,
             "SELECT snapshot_id FROM silver.snapshots",
+            false,
         );
+        assert!(ddl.contains(") AS q;\nCREATE INDEX ON gold.g (snapshot_id);\n"));
         assert!(ddl.contains("(full_rebuild BOOLEAN)\nLANGUAGE plpgsql\nSECURITY DEFINER\nSET search_path = pg_catalog, pg_temp\nAS $$\n"));
         assert!(ddl.contains("string_agg(quote_literal(snapshot_id), ',')"));
         assert!(ddl.contains(&format!(
@@ -302,7 +428,7 @@ mod tests {
         )));
         assert_eq!(
             crate::sql_text::split_statements(&ddl, Dialect::Postgres).len(),
-            3
+            4
         );
         assert_eq!(
             refresh_call("gold.g", true),

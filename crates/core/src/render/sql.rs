@@ -98,6 +98,20 @@ pub fn render_models(
         .map(|(name, m)| (name.clone(), m.materialized))
         .collect();
     for model in models.values_mut() {
+        let own_scope = format!("'{}'", super::incremental::scope_model(&model.name));
+        let foreign = model.query.contains(":rewriting'")
+            && (model.materialized != Materialization::Incremental
+                || model.query.replace(&own_scope, "").contains(":rewriting'"));
+        if foreign {
+            problems.push(Problem::new(
+                &model.source,
+                format!(
+                    "rewritten_since(model=...) names the incremental model being rendered ({}), which must be materialized=\"incremental\"",
+                    model.name
+                ),
+            ));
+            continue;
+        }
         if model.materialized == Materialization::Incremental {
             match incremental_ddl(model, &kinds, dialect) {
                 Ok(ddl) => model.ddl = ddl,
@@ -138,6 +152,11 @@ fn incremental_ddl(
                 .into(),
         );
     }
+    // A query bounded by the snapshots its refresh rewrites (its own
+    // `rewritten_since`) reads earlier snapshots: a change rewrites every
+    // later snapshot too.
+    let scope = incremental::scope_model(&model.name);
+    let reads_earlier = model.query.contains(&format!("'{scope}'"));
     // The model that tells the others which snapshots changed follows the
     // records' arrival instead.
     if model.name == SNAPSHOTS_MODEL {
@@ -167,7 +186,7 @@ fn incremental_ddl(
     Ok(format!(
         "{}{}",
         header(&model.name, model.materialized, &model.depends_on),
-        incremental::ddl(dialect, &model.name, &input, &model.query)
+        incremental::ddl(dialect, &model.name, &input, &model.query, reads_earlier)
     ))
 }
 
