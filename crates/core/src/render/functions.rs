@@ -251,7 +251,7 @@ END"
 /// A JSON object's attribute as text of at most MAX_CELL_CHARS characters
 /// (what ingest keeps of a cell), with an explicit width on Redshift, where
 /// a VARCHAR without one has a width nobody chose.
-fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
+pub(super) fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
     match dialect {
         Dialect::Redshift => format!(
             "CAST(LEFT(CAST({column}.\"{key}\" AS VARCHAR(65535)), {MAX_CELL_CHARS}) AS VARCHAR({MAX_CELL_BYTES}))"

@@ -236,19 +236,25 @@ pub fn arrival_ddl(dialect: Dialect, query: &str) -> String {
     let name = SNAPSHOTS_MODEL;
     let model = literal(name, dialect);
     let (header, footer) = procedure_wrapping(dialect);
+    let query_text = literal(query, dialect);
+    // A snapshot is a source and an id; sources have no '/'.
+    let pair = "source || '/' || snapshot_id";
+    let pair_list = match dialect {
+        Dialect::Postgres => format!("string_agg(quote_literal({pair}), ',')"),
+        Dialect::Redshift => format!("LISTAGG(quote_literal({pair}), ',')"),
+    };
     format!(
         "CREATE TABLE {name} AS\nSELECT * FROM (\n{query}\n) AS q;
 DELETE FROM {STATE_TABLE} WHERE model = {model};
 CREATE OR REPLACE PROCEDURE {proc}(full_rebuild BOOLEAN)
 {header}
+DECLARE
+    changed BIGINT;
+    key_bytes BIGINT;
+    keys VARCHAR(65535);
 BEGIN
     DELETE FROM {STATE_TABLE} WHERE model = {model};
-    IF full_rebuild THEN
-        DELETE FROM {name};
-        INSERT INTO {name} SELECT * FROM (
-{query}
-        ) AS q;
-    ELSE
+    IF NOT full_rebuild THEN
         -- Per source, the records since the latest arrival taken in (less
         -- the lookback): a source without rows yet is read whole.
         INSERT INTO {STATE_TABLE} (model, source, last_arrival)
@@ -266,19 +272,30 @@ BEGIN
         INNER JOIN {name} AS s ON s.source = t.source AND s.snapshot_id = t.snapshot_id
         WHERE t.model = {model}
         GROUP BY t.source;
+        SELECT INTO changed, key_bytes COUNT(*), COALESCE(SUM(OCTET_LENGTH(quote_literal({pair})) + 1), 0)
+        FROM {STATE_TABLE} WHERE model = {model} AND snapshot_id IS NOT NULL;
+    END IF;
+    IF full_rebuild OR changed > {MAX_KEYS} OR key_bytes > {MAX_KEY_BYTES} THEN
+        DELETE FROM {STATE_TABLE} WHERE model = {model};
+        DELETE FROM {name};
+        INSERT INTO {name} SELECT * FROM (
+{query}
+        ) AS q;
+    ELSE
+        SELECT INTO keys {pair_list}
+        FROM {STATE_TABLE} WHERE model = {model} AND snapshot_id IS NOT NULL;
         DELETE FROM {name} USING {STATE_TABLE} AS t
         WHERE t.model = {model} AND t.source = {name}.source AND t.snapshot_id = {name}.snapshot_id;
-        INSERT INTO {name} SELECT q.* FROM (
-{query}
-        ) AS q
-        INNER JOIN {STATE_TABLE} AS t
-            ON t.model = {model} AND t.source = q.source AND t.snapshot_id = q.snapshot_id;
+        -- The snapshots as literals, so the filter reaches the records
+        -- (the query groups by source and snapshot).
+        EXECUTE 'INSERT INTO {name} SELECT * FROM (' || {query_text} || ') AS q WHERE ' || {source_pair} || ' IN (' || COALESCE(keys, 'NULL') || ')';
         DELETE FROM {STATE_TABLE} WHERE model = {model};
     END IF;
 END;
 {footer}
 ",
         proc = procedure(name),
+        source_pair = literal("q.source || '/' || q.snapshot_id", dialect),
     )
 }
 
@@ -403,9 +420,13 @@ mod tests {
             // Lowered to the first arrival of every snapshot rewritten.
             assert!(ddl.contains("SELECT 'silver.snapshots', t.source, MIN(s.first_arrival)"));
             assert!(ddl.contains("DELETE FROM silver.snapshots USING pricewatch_meta.incremental_state AS t\n        WHERE t.model = 'silver.snapshots' AND t.source = silver.snapshots.source AND t.snapshot_id = silver.snapshots.snapshot_id;"));
-            assert!(ddl.contains("INNER JOIN pricewatch_meta.incremental_state AS t\n            ON t.model = 'silver.snapshots' AND t.source = q.source AND t.snapshot_id = q.snapshot_id;"));
-            // Its bounds never outlive the transaction; nothing commits.
-            assert!(ddl.trim_end().split("END IF;").next().unwrap().ends_with("DELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.snapshots';\n    "), "{ddl}");
+            // The snapshots recounted, as literals that reach the records.
+            assert!(ddl.contains("quote_literal(source || '/' || snapshot_id), ',')\n        FROM pricewatch_meta.incremental_state WHERE model = 'silver.snapshots' AND snapshot_id IS NOT NULL;"), "{ddl}");
+            assert!(ddl.contains(") AS q WHERE ' || 'q.source || ''/'' || q.snapshot_id' || ' IN (' || COALESCE(keys, 'NULL') || ')';"), "{ddl}");
+            // Its bounds never outlive the transaction (nor bound a
+            // rebuild); nothing commits.
+            assert!(ddl.contains("    IF full_rebuild OR changed > 500 OR key_bytes > 60000 THEN\n        DELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.snapshots';\n        DELETE FROM silver.snapshots;"));
+            assert!(ddl.trim_end().rsplit("END IF;").nth(1).unwrap().ends_with("DELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.snapshots';\n    "), "{ddl}");
             assert!(!ddl.contains("COMMIT") && !ddl.contains("TRUNCATE"));
         }
     }
