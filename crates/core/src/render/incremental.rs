@@ -109,6 +109,9 @@ pub fn ddl(dialect: Dialect, name: &str, input: &str, query: &str, reads_earlier
     let rewrite = if reads_earlier {
         format!(
             "SELECT INTO since MIN({KEY}) FROM ({changed}) AS c;
+        -- From the row holding the earliest change: a row keyed by an
+        -- earlier snapshot (its hour's, its time's) may cover it.
+        SELECT INTO since COALESCE(MAX({KEY}), since) FROM {name} WHERE {KEY} <= since;
         IF since IS NOT NULL THEN
             -- The snapshots rewritten, for the query's read bounds.
             INSERT INTO {STATE_TABLE} (model, source, {KEY}, observed_at)
@@ -379,6 +382,7 @@ mod tests {
                 "(SELECT COALESCE(MIN(observed_at), CAST('1970-01-01 00:00:00' AS TIMESTAMP)) FROM pricewatch_meta.incremental_state WHERE model = 'gold.e:rewriting')"
             );
             assert!(rewritten_since("gold.e", "item", dialect).is_none());
+            let lowered = "SELECT INTO since COALESCE(MAX(snapshot_id), since) FROM gold.e WHERE snapshot_id <= since;";
             let query = format!("SELECT snapshot_id FROM silver.i WHERE snapshot_id >= {since}");
             let ddl = ddl(dialect, "gold.e", &input, &query, true);
             // The rewritten snapshots are recorded for the query's bounds,
@@ -393,6 +397,7 @@ mod tests {
                 ddl.contains("SELECT 'gold.e:rewriting', source, snapshot_id, observed_at FROM (")
             );
             assert!(ddl.contains("INSERT INTO pricewatch_meta.incremental_state (model, snapshot_id) VALUES ('gold.e:rewriting', since);"));
+            assert!(ddl.contains(lowered), "{ddl}");
             assert!(ddl.contains("DELETE FROM gold.e WHERE snapshot_id >= since;"));
             assert!(ddl.contains(&format!("INSERT INTO gold.e SELECT * FROM (\n{query}\n            ) AS q WHERE q.snapshot_id >= since;")));
             assert!(ddl.contains("DELETE FROM pricewatch_meta.incremental_state WHERE model = 'gold.e:rewriting';\n        END IF;"));
