@@ -274,13 +274,14 @@ pub fn ddl(
         (_, Dialect::Postgres) => format!("CREATE MATERIALIZED VIEW {name} AS"),
     };
     // PostgreSQL's stand-in for a streaming view holds every record: an
-    // incremental refresh finds the new ones by arrival (silver.snapshots)
-    // and a snapshot's by its id (the silver models), through indexes.
-    // (Redshift's streaming view appends each refresh's records, so its
-    // blocks are in arrival order already.)
+    // incremental refresh finds the new ones by arrival (silver.snapshots),
+    // a snapshot's by its id (the silver models) and the unloadable ones
+    // (silver.quarantine) through indexes. (Redshift's streaming view
+    // appends each refresh's records, so its blocks are in arrival order
+    // already.)
     let indexes = match (materialized, dialect) {
         (Materialization::Stream, Dialect::Postgres) => format!(
-            "CREATE INDEX ON {name} (approximate_arrival_timestamp);\nCREATE INDEX ON {name} (({}));\n",
+            "CREATE INDEX ON {name} (approximate_arrival_timestamp);\nCREATE INDEX ON {name} (({}));\nCREATE INDEX ON {name} (approximate_arrival_timestamp) WHERE load_error IS NOT NULL;\n",
             super::functions::json_text(dialect, "payload", super::incremental::KEY)
         ),
         _ => String::new(),
@@ -455,7 +456,7 @@ mod tests {
         // New records by arrival, a snapshot's by its id, as the silver
         // queries spell it.
         assert!(pg.ends_with(
-            ";\nCREATE INDEX ON bronze.p (approximate_arrival_timestamp);\nCREATE INDEX ON bronze.p ((LEFT(payload ->> 'snapshot_id', 1000)));\n"
+            ";\nCREATE INDEX ON bronze.p (approximate_arrival_timestamp);\nCREATE INDEX ON bronze.p ((LEFT(payload ->> 'snapshot_id', 1000)));\nCREATE INDEX ON bronze.p (approximate_arrival_timestamp) WHERE load_error IS NOT NULL;\n"
         ), "{pg}");
         let view = ddl(
             Dialect::Postgres,
