@@ -96,7 +96,16 @@ fn changed_keys(model: &str, input: &str, dialect: Dialect) -> String {
 /// `reads_earlier`: a snapshot's rows depend on earlier snapshots, so a
 /// changed snapshot rewrites itself and every later one (see
 /// [`rewritten_since`]).
-pub fn ddl(dialect: Dialect, name: &str, input: &str, query: &str, reads_earlier: bool) -> String {
+/// `timed`: it has an `observed_at` column, which the models reading
+/// earlier snapshots bound their reads by (indexed on PostgreSQL too).
+pub fn ddl(
+    dialect: Dialect,
+    name: &str,
+    input: &str,
+    query: &str,
+    reads_earlier: bool,
+    timed: bool,
+) -> String {
     let model = literal(name, dialect);
     let changed = changed_keys(name, input, dialect);
     let key_list = match dialect {
@@ -141,7 +150,12 @@ pub fn ddl(dialect: Dialect, name: &str, input: &str, query: &str, reads_earlier
     // the other snapshots' blocks) on the key.
     let create = match dialect {
         Dialect::Postgres => format!(
-            "CREATE TABLE {name} AS\nSELECT * FROM (\n{query}\n) AS q;\nCREATE INDEX ON {name} ({KEY});"
+            "CREATE TABLE {name} AS\nSELECT * FROM (\n{query}\n) AS q;\nCREATE INDEX ON {name} ({KEY});{}",
+            if timed {
+                format!("\nCREATE INDEX ON {name} (observed_at);")
+            } else {
+                String::new()
+            }
         ),
         Dialect::Redshift => format!(
             "CREATE TABLE {name}\nSORTKEY ({KEY})\nAS\nSELECT * FROM (\n{query}\n) AS q;"
@@ -348,6 +362,7 @@ mod tests {
             &input,
             "SELECT snapshot_id, 'a\\b' AS x FROM silver.snapshots",
             false,
+            false,
         );
         assert!(ddl.starts_with(
             "CREATE TABLE silver.p\nSORTKEY (snapshot_id)\nAS\nSELECT * FROM (\nSELECT snapshot_id, 'a\\b' AS x FROM silver.snapshots\n) AS q;\nDELETE FROM pricewatch_meta.incremental_state WHERE model = 'silver.p';\n"
@@ -384,7 +399,11 @@ mod tests {
             assert!(rewritten_since("gold.e", "item", dialect).is_none());
             let lowered = "SELECT INTO since COALESCE(MAX(snapshot_id), since) FROM gold.e WHERE snapshot_id <= since;";
             let query = format!("SELECT snapshot_id FROM silver.i WHERE snapshot_id >= {since}");
-            let ddl = ddl(dialect, "gold.e", &input, &query, true);
+            let ddl = ddl(dialect, "gold.e", &input, &query, true, true);
+            assert_eq!(
+                ddl.contains("CREATE INDEX ON gold.e (snapshot_id);\nCREATE INDEX ON gold.e (observed_at);\n"),
+                dialect == Dialect::Postgres
+            );
             // The rewritten snapshots are recorded for the query's bounds,
             // used and cleared in the one transaction; no key list.
             assert!(
@@ -444,6 +463,7 @@ mod tests {
             "gold.g",
             &input,
             "SELECT snapshot_id FROM silver.snapshots",
+            false,
             false,
         );
         assert!(ddl.contains(") AS q;\nCREATE INDEX ON gold.g (snapshot_id);\n"));

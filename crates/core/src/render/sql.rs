@@ -186,7 +186,14 @@ fn incremental_ddl(
     Ok(format!(
         "{}{}",
         header(&model.name, model.materialized, &model.depends_on),
-        incremental::ddl(dialect, &model.name, &input, &model.query, reads_earlier)
+        incremental::ddl(
+            dialect,
+            &model.name,
+            &input,
+            &model.query,
+            reads_earlier,
+            model.columns.iter().any(|c| c == "observed_at"),
+        )
     ))
 }
 
