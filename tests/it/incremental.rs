@@ -256,7 +256,7 @@ fn applied_warehouse() -> (Postgres, Warehouse) {
 pub(crate) fn incremental_models_equal_a_rebuild_after_any_snapshot_sequence() {
     let (_pg, warehouse) = applied_warehouse();
     let mut runner = TestRunner::new(Config {
-        cases: 32,
+        cases: 64,
         failure_persistence: None,
         ..Config::default()
     });
