@@ -22,6 +22,11 @@ CREATE TABLE IF NOT EXISTS pricewatch_meta.incremental_state (
     last_arrival TIMESTAMP,
     complete BOOLEAN
 );
+{% if dialect == "postgres" -%}
+{#- Every refresh procedure reads its model's rows of it (Redshift has no
+    indexes: it scans the table, one row per model and snapshot). -#}
+CREATE INDEX IF NOT EXISTS incremental_state_model ON pricewatch_meta.incremental_state (model);
+{% endif -%}
 -- One row per lease: who runs `sql apply`, `refresh`, `run` or `check`
 -- against this warehouse right now, and until when (see `pricewatch status`).
 CREATE TABLE IF NOT EXISTS pricewatch_meta.lease (

@@ -1,17 +1,25 @@
-{{ config(materialized="materialized_view", full_refresh="A trailing window over gold.price_evolution (a full recompute): a late snapshot changes every window it falls in.", description="Rolling price change per item: at every snapshot, the item's average price across vendors against its average at the earliest snapshot inside the trailing pricing.trend_window_hours window, with the window's average.") }}
+{{ config(materialized="incremental", description="Rolling price change per item: at every products snapshot, the item's average price across vendors against its average at the earliest snapshot inside the trailing pricing.trend_window_hours window, with the window's average.") }}
 WITH per_snapshot AS (
+    -- Reads earlier snapshots (rewritten_since): a late snapshot changes
+    -- every window it falls in, so a refresh rewrites the earliest changed
+    -- snapshot and every later one, reading one window before the
+    -- earliest (everything outside a refresh). A row is keyed by the
+    -- latest snapshot observed at its time.
     SELECT
         item,
+        MAX(snapshot_id) AS snapshot_id,
         observed_at,
         CAST(AVG(sale_price) AS NUMERIC(12, 2)) AS avg_price,
         COUNT(*) AS vendors
     FROM {{ ref(model="gold.price_evolution") }}
+    WHERE observed_at >= {{ rewritten_since(model="gold.price_trends", column="observed_at") }} - INTERVAL '{{ settings.pricing.trend_window_hours }} hours'
     GROUP BY item, observed_at
 ),
 
 windowed AS (
     SELECT
         cur.item,
+        cur.snapshot_id,
         cur.observed_at,
         cur.avg_price,
         cur.vendors,
@@ -23,11 +31,12 @@ windowed AS (
         ON cur.item = prev.item
         AND prev.observed_at <= cur.observed_at
         AND prev.observed_at >= cur.observed_at - INTERVAL '{{ settings.pricing.trend_window_hours }} hours'
-    GROUP BY cur.item, cur.observed_at, cur.avg_price, cur.vendors
+    GROUP BY cur.item, cur.snapshot_id, cur.observed_at, cur.avg_price, cur.vendors
 )
 
 SELECT
     w.item,
+    w.snapshot_id,
     w.observed_at,
     w.avg_price,
     w.vendors,

@@ -1,7 +1,9 @@
-{{ config(materialized="materialized_view", full_refresh="It tells every incremental model which snapshots changed (backfill adds archived records to old snapshots; late rows complete an old one), so it counts every record.", description="One row per page snapshot of both sources, as far as it arrived: the rows its records announce (snapshot_rows), the distinct rows that arrived, and whether it is complete. Silver accepts a snapshot only when complete: every row in 1..snapshot_rows arrived and every record names the same row count and page hash. A run cut off mid-delivery (a crash, a Lambda timeout) leaves an incomplete snapshot, kept out of silver and gold and reported by the snapshots_complete check; records from before ingest sent snapshot_rows count as complete.") }}
+{{ config(materialized="incremental", description="One row per page snapshot of both sources, as far as it arrived: the rows its records announce (snapshot_rows), the distinct rows that arrived, and whether it is complete. Silver accepts a snapshot only when complete: every row in 1..snapshot_rows arrived and every record names the same row count and page hash. A run cut off mid-delivery (a crash, a Lambda timeout) leaves an incomplete snapshot, kept out of silver and gold and reported by the snapshots_complete check; records from before ingest sent snapshot_rows count as complete.") }}
 WITH page_rows AS (
     -- The stream's records and, on Redshift, those `pricewatch backfill`
     -- reloaded from the S3 archive: a snapshot both hold is complete once.
+    -- An incremental refresh reads those that arrived since the bound its
+    -- procedure sets (all of them outside it).
     SELECT
         CAST('products' AS VARCHAR(16)) AS source,
         approximate_arrival_timestamp,
@@ -10,6 +12,7 @@ WITH page_rows AS (
         SELECT sequence_number, payload, approximate_arrival_timestamp FROM {{ ref(model="bronze.products") }}
         {{ archived_records(source="products") }}
     ) AS r
+    WHERE {{ arrived_since(source="products", column="r.approximate_arrival_timestamp") }}
     UNION ALL
     SELECT
         CAST('vendors' AS VARCHAR(16)) AS source,
@@ -19,6 +22,7 @@ WITH page_rows AS (
         SELECT sequence_number, payload, approximate_arrival_timestamp FROM {{ ref(model="bronze.vendors") }}
         {{ archived_records(source="vendors") }}
     ) AS r
+    WHERE {{ arrived_since(source="vendors", column="r.approximate_arrival_timestamp") }}
 {%- for source in sources %}{% if source.generated %}
     UNION ALL
     SELECT
@@ -29,6 +33,7 @@ WITH page_rows AS (
         SELECT sequence_number, payload, approximate_arrival_timestamp FROM {{ ref(model=source.bronze_model) }}
         {{ archived_records(source=source.name) }}
     ) AS r
+    WHERE {{ arrived_since(source=source.name, column="r.approximate_arrival_timestamp") }}
 {%- endif %}{% endfor %}
 ),
 

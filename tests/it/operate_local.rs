@@ -94,7 +94,7 @@ pub(crate) fn run_and_the_operator_lambda_refresh_check_and_fail_when_a_model_fa
     // the CLI exits 1, and the checks were still attempted (here they cannot
     // run: one of them reads the missing model).
     pg.connect("pricewatch")
-        .batch_execute("DROP MATERIALIZED VIEW gold.price_trends")
+        .batch_execute("DROP TABLE gold.price_trends")
         .unwrap();
     let (path, body, _) = support::invoke_lambda(&operator, &env);
     assert!(path.ends_with("/invocation/req-1/error"), "{path}: {body}");

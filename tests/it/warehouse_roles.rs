@@ -192,9 +192,9 @@ pub(crate) fn each_identity_does_exactly_its_part() {
     // Neither the reader nor the operator can drop, change or refresh directly.
     for user in [READER, OPERATOR] {
         for sql in [
-            "DROP MATERIALIZED VIEW gold.hourly_prices",
+            "DROP MATERIALIZED VIEW gold.price_anomalies",
             "DROP TABLE pricewatch_meta.applied_models",
-            "REFRESH MATERIALIZED VIEW gold.hourly_prices",
+            "REFRESH MATERIALIZED VIEW gold.price_anomalies",
             "DELETE FROM pricewatch_meta.applied_models",
         ] {
             let error = w

@@ -306,12 +306,7 @@ async fn load(
                 )
                 .await?;
                 let records: Vec<(u64, &Record)> = read.iter().map(|(row, r)| (*row, r)).collect();
-                let statements = sql::postgres_load(
-                    source,
-                    &snapshot.snapshot_id,
-                    snapshot.fetched_at,
-                    &records,
-                );
+                let statements = sql::postgres_load(source, &snapshot.snapshot_id, &records);
                 warehouse
                     .execute(
                         &format!("loading archived snapshot {}", snapshot.key),

@@ -11,7 +11,6 @@ use super::window::Window;
 use crate::config::Dialect;
 use crate::ingest::records::{Record, Source};
 use crate::sql_text::{literal, now_utc};
-use crate::time::utc_text;
 
 /// Landing-table rows per INSERT statement.
 const ROWS_PER_STATEMENT: usize = 500;
@@ -63,15 +62,11 @@ pub fn present_rows(dialect: Dialect, source: Source, window: &Window) -> String
 
 /// PostgreSQL: one snapshot's records into the landing table, in one
 /// transaction; rows already there (same key) are left alone. They arrive
-/// "at" the snapshot's fetch time, the closest the archive knows.
-pub fn postgres_load(
-    source: Source,
-    snapshot_id: &str,
-    fetched_at: u64,
-    records: &[(u64, &Record)],
-) -> String {
+/// when backfill loads them, as on Redshift (`loaded_at`): silver.snapshots
+/// finds new records by their arrival, and these are new to it.
+pub fn postgres_load(source: Source, snapshot_id: &str, records: &[(u64, &Record)]) -> String {
     let text = |t: &str| literal(t, Dialect::Postgres);
-    let arrival = text(&utc_text(fetched_at));
+    let arrival = now_utc(Dialect::Postgres);
     let mut sql = String::from("BEGIN;\n");
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<String> = chunk
@@ -79,7 +74,7 @@ pub fn postgres_load(
             .map(|(row, record)| {
                 let data = String::from_utf8_lossy(&record.data);
                 format!(
-                    "({}, {}, {}, CAST({arrival} AS TIMESTAMP), {}, CAST({} AS JSONB))",
+                    "({}, {}, {}, {arrival}, {}, CAST({} AS JSONB))",
                     text(ARCHIVE_SHARD),
                     text(&archive_sequence(snapshot_id, *row)),
                     text(&record.partition_key),
@@ -170,11 +165,10 @@ mod tests {
         let sql = postgres_load(
             Source::products(),
             "20261125T010203Z-ab12cd34",
-            1_795_568_523,
             &[(1, &a), (2, &b)],
         );
         assert!(sql.starts_with("BEGIN;\nINSERT INTO pricewatch_meta.kinesis_products (shard_id, sequence_number, partition_key, approximate_arrival_timestamp, kinesis_data, payload) VALUES\n"));
-        assert!(sql.contains("('archive', 'archive/20261125T010203Z-ab12cd34/000000001', 'O''Brien|Acme', CAST('2026-11-25 01:02:03' AS TIMESTAMP), '{\"item\":\"O''Brien\",\"row_number\":1}', CAST('{\"item\":\"O''Brien\",\"row_number\":1}' AS JSONB))"), "{sql}");
+        assert!(sql.contains("('archive', 'archive/20261125T010203Z-ab12cd34/000000001', 'O''Brien|Acme', CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP), '{\"item\":\"O''Brien\",\"row_number\":1}', CAST('{\"item\":\"O''Brien\",\"row_number\":1}' AS JSONB))"), "{sql}");
         assert!(sql.trim_end().ends_with("ON CONFLICT DO NOTHING;\nCOMMIT;"));
         let many: Vec<Record> = (0..1200)
             .map(|i| record("k", &format!("{{\"row_number\":{i}}}")))
@@ -184,7 +178,7 @@ mod tests {
             .enumerate()
             .map(|(i, r)| (i as u64 + 1, r))
             .collect();
-        let sql = postgres_load(Source::vendors(), "s", 0, &rows);
+        let sql = postgres_load(Source::vendors(), "s", &rows);
         assert_eq!(
             sql.matches("INSERT INTO pricewatch_meta.kinesis_vendors")
                 .count(),

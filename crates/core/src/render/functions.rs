@@ -62,6 +62,39 @@ pub(super) fn register(tera: &mut Tera, dialect: Dialect, names: &Names, recorde
         let key = identifier_arg(args, "json_integer", "key")?;
         Ok(Value::String(json_integer(dialect, &column, &key)))
     });
+    let arrival_streams = names.clone();
+    tera.register_function("arrived_since", move |args: &HashMap<String, Value>| {
+        let source = string_arg(args, "arrived_since", "source")?;
+        if arrival_streams.stream(&source).is_none() {
+            return Err(tera::Error::msg(format!(
+                "arrived_since: unknown source `{source}` (known: {})",
+                arrival_streams.source_list()
+            )));
+        }
+        let column = string_arg(args, "arrived_since", "column")?;
+        if !column
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.')
+        {
+            return Err(tera::Error::msg(format!(
+                "arrived_since: `column` must be a (qualified) lowercase column name, got `{column}`"
+            )));
+        }
+        Ok(Value::String(super::incremental::arrived_since(
+            &column, &source, dialect,
+        )))
+    });
+    tera.register_function("rewritten_since", move |args: &HashMap<String, Value>| {
+        let model = string_arg(args, "rewritten_since", "model")?;
+        let column = string_arg(args, "rewritten_since", "column")?;
+        super::incremental::rewritten_since(&model, &column, dialect)
+            .map(Value::String)
+            .ok_or_else(|| {
+                tera::Error::msg(format!(
+                    "rewritten_since: `column` is snapshot_id or observed_at, got `{column}`"
+                ))
+            })
+    });
     let archive_streams = names.clone();
     tera.register_function("archived_records", move |args: &HashMap<String, Value>| {
         let source = string_arg(args, "archived_records", "source")?;
@@ -221,7 +254,7 @@ END"
 /// A JSON object's attribute as text of at most MAX_CELL_CHARS characters
 /// (what ingest keeps of a cell), with an explicit width on Redshift, where
 /// a VARCHAR without one has a width nobody chose.
-fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
+pub(super) fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
     match dialect {
         Dialect::Redshift => format!(
             "CAST(LEFT(CAST({column}.\"{key}\" AS VARCHAR(65535)), {MAX_CELL_CHARS}) AS VARCHAR({MAX_CELL_BYTES}))"

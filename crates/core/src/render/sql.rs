@@ -98,6 +98,20 @@ pub fn render_models(
         .map(|(name, m)| (name.clone(), m.materialized))
         .collect();
     for model in models.values_mut() {
+        let own_scope = format!("'{}'", super::incremental::scope_model(&model.name));
+        let foreign = model.query.contains(":rewriting'")
+            && (model.materialized != Materialization::Incremental
+                || model.query.replace(&own_scope, "").contains(":rewriting'"));
+        if foreign {
+            problems.push(Problem::new(
+                &model.source,
+                format!(
+                    "rewritten_since(model=...) names the incremental model being rendered ({}), which must be materialized=\"incremental\"",
+                    model.name
+                ),
+            ));
+            continue;
+        }
         if model.materialized == Materialization::Incremental {
             match incremental_ddl(model, &kinds, dialect) {
                 Ok(ddl) => model.ddl = ddl,
@@ -138,6 +152,20 @@ fn incremental_ddl(
                 .into(),
         );
     }
+    // A query bounded by the snapshots its refresh rewrites (its own
+    // `rewritten_since`) reads earlier snapshots: a change rewrites every
+    // later snapshot too.
+    let scope = incremental::scope_model(&model.name);
+    let reads_earlier = model.query.contains(&format!("'{scope}'"));
+    // The model that tells the others which snapshots changed follows the
+    // records' arrival instead.
+    if model.name == SNAPSHOTS_MODEL {
+        return Ok(format!(
+            "{}{}",
+            header(&model.name, model.materialized, &model.depends_on),
+            incremental::arrival_ddl(dialect, &model.query)
+        ));
+    }
     let inputs: Vec<(&str, bool)> = model
         .depends_on
         .iter()
@@ -158,7 +186,14 @@ fn incremental_ddl(
     Ok(format!(
         "{}{}",
         header(&model.name, model.materialized, &model.depends_on),
-        incremental::ddl(dialect, &model.name, &input, &model.query)
+        incremental::ddl(
+            dialect,
+            &model.name,
+            &input,
+            &model.query,
+            reads_earlier,
+            model.columns.iter().any(|c| c == "observed_at"),
+        )
     ))
 }
 
@@ -245,8 +280,21 @@ pub fn ddl(
         (Materialization::Incremental, _) => format!("CREATE TABLE {name} AS"),
         (_, Dialect::Postgres) => format!("CREATE MATERIALIZED VIEW {name} AS"),
     };
+    // PostgreSQL's stand-in for a streaming view holds every record: an
+    // incremental refresh finds the new ones by arrival (silver.snapshots),
+    // a snapshot's by its id (the silver models) and the unloadable ones
+    // (silver.quarantine) through indexes. (Redshift's streaming view
+    // appends each refresh's records, so its blocks are in arrival order
+    // already.)
+    let indexes = match (materialized, dialect) {
+        (Materialization::Stream, Dialect::Postgres) => format!(
+            "CREATE INDEX ON {name} (approximate_arrival_timestamp);\nCREATE INDEX ON {name} (({}));\nCREATE INDEX ON {name} (approximate_arrival_timestamp) WHERE load_error IS NOT NULL;\n",
+            super::functions::json_text(dialect, "payload", super::incremental::KEY)
+        ),
+        _ => String::new(),
+    };
     format!(
-        "{}{create}\n{query};\n",
+        "{}{create}\n{query};\n{indexes}",
         header(name, materialized, depends_on)
     )
 }
@@ -403,7 +451,7 @@ mod tests {
             &[],
             "SELECT 1",
         );
-        assert!(stream.contains("AUTO REFRESH YES"));
+        assert!(stream.contains("AUTO REFRESH YES") && !stream.contains("INDEX"));
         let pg = ddl(
             Dialect::Postgres,
             "bronze.p",
@@ -412,6 +460,11 @@ mod tests {
             "SELECT 1",
         );
         assert!(pg.contains("CREATE MATERIALIZED VIEW bronze.p AS\nSELECT 1;"));
+        // New records by arrival, a snapshot's by its id, as the silver
+        // queries spell it.
+        assert!(pg.ends_with(
+            ";\nCREATE INDEX ON bronze.p (approximate_arrival_timestamp);\nCREATE INDEX ON bronze.p ((LEFT(payload ->> 'snapshot_id', 1000)));\nCREATE INDEX ON bronze.p (approximate_arrival_timestamp) WHERE load_error IS NOT NULL;\n"
+        ), "{pg}");
         let view = ddl(
             Dialect::Postgres,
             "gold.v",
