@@ -67,7 +67,7 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Show each stack's state, last failure and the command that fixes a stuck one
     Status(StatusArgs),
-    /// Fetch the vendor pages; archive each changed snapshot in S3, then push it to Kinesis, holding the page's ingest lease (the ingest Lambda's code, in-process)
+    /// Fetch every enabled source's page; archive each changed snapshot in S3, then push it to Kinesis, holding the page's ingest lease (the ingest Lambda's code, in-process)
     Ingest(IngestArgs),
     /// Reload archived snapshots from S3 into the warehouse (after the stream's retention, a recreated stream, or on a new warehouse); idempotent
     Backfill(BackfillArgs),

@@ -58,7 +58,7 @@ pub(crate) fn help_names_every_command_in_one_line() {
         "deploy Deploy the env's stacks",
         "destroy Delete the env's stacks",
         "status Show each stack's state",
-        "ingest Fetch the vendor pages",
+        "ingest Fetch every enabled source's page",
         "package Pack the artifacts",
         "sql Manage the warehouse's SQL models",
         "refresh Refresh materialized models",

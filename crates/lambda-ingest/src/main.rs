@@ -49,7 +49,7 @@ async fn handle(
 ) -> Result<serde_json::Value, Error> {
     let env = required("PRICEWATCH_ENV")?;
     // The deadline counts from the invocation's start: every fetch, batch
-    // and retry of both pages must fit before it.
+    // and retry of every page must fit before it.
     let remaining = event
         .context
         .deadline()
