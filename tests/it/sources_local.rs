@@ -164,6 +164,21 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
             "unparsable price"
         ]
     );
+    // The generated checks run (their key columns quoted) and pass.
+    let checked = run(&[
+        "--env",
+        "local",
+        "--output",
+        "json",
+        "check",
+        "--no-publish",
+        "--select",
+        "prices_one_row_per_key",
+    ]);
+    assert!(
+        checked.to_string().contains("prices_one_row_per_key"),
+        "{checked}"
+    );
     let complete: bool = db
         .query_one(
             "SELECT complete FROM silver.snapshots WHERE source = 'prices'",

@@ -7,6 +7,7 @@
 use serde::Serialize;
 
 use super::{evaluate::describe, Check, Kind};
+use crate::config::names::logical_id;
 
 /// The metric with each check's observed value (dimensions Env, Check).
 pub const VALUE_METRIC: &str = "CheckValue";
@@ -43,18 +44,6 @@ fn runbook_line(check: &Check, env: &str) -> String {
     )
 }
 
-fn camel(name: &str) -> String {
-    name.split('_')
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 /// The alarms of the checks that can fail: a warn-only check reports in
 /// `pricewatch check` and its metrics, and never pages.
 pub fn alarms(checks: &[Check], env: &str, alarm_prefix: &str) -> Vec<Alarm> {
@@ -86,7 +75,7 @@ pub fn alarm(check: &Check, env: &str, alarm_prefix: &str) -> Alarm {
         runbook_line(check, env)
     );
     Alarm {
-        logical: format!("Check{}Alarm", camel(&check.name)),
+        logical: format!("Check{}Alarm", logical_id(&check.name)),
         alarm_name: format!("{alarm_prefix}-check-{}", check.name.replace('_', "-")),
         // CloudWatch caps alarm descriptions at 1024 characters.
         description: description.chars().take(1024).collect(),
@@ -118,7 +107,7 @@ pub fn warn_alarms(check: &Check, env: &str, alarm_prefix: &str) -> Vec<Alarm> {
         .filter_map(|(bound, statistic, comparison, side, sign)| {
             let threshold = bound?;
             let (logical_side, name_side) = if both {
-                (camel(side), format!("-{side}"))
+                (logical_id(side), format!("-{side}"))
             } else {
                 (String::new(), String::new())
             };
@@ -131,7 +120,7 @@ pub fn warn_alarms(check: &Check, env: &str, alarm_prefix: &str) -> Vec<Alarm> {
                 runbook_line(check, env)
             );
             Some(Alarm {
-                logical: format!("Check{}Warn{logical_side}Alarm", camel(&check.name)),
+                logical: format!("Check{}Warn{logical_side}Alarm", logical_id(&check.name)),
                 alarm_name: format!(
                     "{alarm_prefix}-check-{}-warn{name_side}",
                     check.name.replace('_', "-")

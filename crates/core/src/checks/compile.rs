@@ -20,6 +20,19 @@ fn where_clause(conditions: &[String]) -> String {
     }
 }
 
+/// A checked column as a quoted identifier: a declared source's key may be
+/// named like a keyword (`order`), and one check that does not parse would
+/// stop the whole run's single statement. Check columns are validated
+/// against the model's columns (plain lowercase names), so quoting keeps
+/// their meaning in both dialects.
+fn identifiers(columns: &[String]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The rows a check looks at, as conditions (its `where`, and the latest
 /// snapshot for a quarantine ratio).
 fn scope(check: &Check) -> Vec<String> {
@@ -85,7 +98,7 @@ pub fn observed_sql(check: &Check, dialect: Dialect) -> String {
             (as_double(minutes), model.clone())
         }
         Kind::Unique { columns } => {
-            let columns = columns.join(", ");
+            let columns = identifiers(columns);
             let grouped = format!(
                 "(SELECT COUNT(*) AS copies FROM {model}{} GROUP BY {columns} HAVING COUNT(*) > 1) AS duplicates",
                 where_clause(&conditions)
@@ -136,7 +149,7 @@ pub fn violations_sql(
     let mut conditions = scope(check);
     match &check.kind {
         Kind::Unique { columns } => {
-            let listed = columns.join(", ");
+            let listed = identifiers(columns);
             let mut headers = columns.clone();
             headers.push("copies".into());
             Some((
@@ -208,7 +221,7 @@ mod tests {
         });
         assert_eq!(
             observed_sql(&unique, Dialect::Postgres),
-            "SELECT 'c' AS check_name, CAST(COALESCE(SUM(copies - 1), 0) AS DOUBLE PRECISION) AS observed FROM (SELECT COUNT(*) AS copies FROM silver.products GROUP BY item, snapshot_id HAVING COUNT(*) > 1) AS duplicates"
+            "SELECT 'c' AS check_name, CAST(COALESCE(SUM(copies - 1), 0) AS DOUBLE PRECISION) AS observed FROM (SELECT COUNT(*) AS copies FROM silver.products GROUP BY \"item\", \"snapshot_id\" HAVING COUNT(*) > 1) AS duplicates"
         );
         let range = check(Kind::Range {
             column: "sale_price".into(),

@@ -6,7 +6,7 @@ mod lines;
 mod merge;
 pub mod model;
 pub mod names;
-mod validate;
+pub(crate) mod validate;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -193,3 +193,18 @@ pub fn partition(region: &str) -> &'static str {
         "aws"
     }
 }
+
+/// A CloudFormation logical id part of a snake_case name (alphanumeric
+/// only): `products` → `Products`, `eu_prices` → `EuPrices`. Two names may
+/// give the same part (`x1`, `x_1`); validate refuses such sources.
+pub fn logical_id(name: &str) -> String {
+    name.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars
+                .next()
+                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}

@@ -558,7 +558,7 @@ fn a_bad_source_stream_is_named_with_its_line() {
 #[test]
 fn sources_are_declared_in_order_and_env_files_override_or_disable_them() {
     let env = load(&format!(
-        "{MINIMAL}sources:\n  vendors:\n    enabled: false\n  products:\n    url: https://example.com/p.html\n  prices:\n    url: https://example.com/prices.html\n    key: [item, vendor]\n    columns:\n      vendor: {{header: Vendor, type: text, required: true}}\n      item: {{header: Item Name, type: text, required: true}}\n      price: {{header: Price, type: decimal}}\n"
+        "{MINIMAL}sources:\n  legacy:\n    enabled: false\n    url: https://example.com/l.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text, required: true}}\n  products:\n    url: https://example.com/p.html\n  prices:\n    url: https://example.com/prices.html\n    key: [item, vendor]\n    columns:\n      vendor: {{header: Vendor, type: text, required: true}}\n      item: {{header: Item Name, type: text, required: true}}\n      price: {{header: Price, type: decimal}}\n"
     ))
     .unwrap();
     let s = &env.settings;
@@ -574,16 +574,33 @@ fn sources_are_declared_in_order_and_env_files_override_or_disable_them() {
     );
     assert!(!prices.columns.get("price").unwrap().required);
     let enabled: Vec<&str> = s.enabled_sources().map(|(n, _)| n).collect();
-    assert_eq!(enabled, ["prices", "products"]);
+    assert_eq!(enabled, ["prices", "products", "vendors"]);
     let names = env.names();
     assert_eq!(names.stream("prices"), Some("pricewatch-dev-prices"));
-    assert_eq!(names.stream("vendors"), None, "disabled: no stream");
+    assert_eq!(names.stream("legacy"), None, "disabled: no stream");
+}
+
+#[test]
+fn a_source_gold_needs_stays_enabled_and_logical_ids_stay_apart() {
+    let found = issues(load(&format!(
+        "{MINIMAL}sources:\n  products:\n    enabled: false\n  x1:\n    url: https://example.com/a.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text, required: true}}\n  x_1:\n    url: https://example.com/b.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text, required: true}}\n"
+    )));
+    let message = |key: &str| {
+        found
+            .iter()
+            .find(|i| i.key == key)
+            .map(|i| i.message.clone())
+            .unwrap_or_else(|| panic!("no issue for {key}: {found:?}"))
+    };
+    assert!(message("sources.products.enabled").contains("must stay enabled"));
+    assert!(message("sources.x_1")
+        .contains("`x_1` and `x1` give the same CloudFormation logical id (X1)"));
 }
 
 #[test]
 fn a_bad_source_declaration_is_named_with_file_line_and_key() {
     let found = issues(load(&format!(
-        "{MINIMAL}sources:\n  Bad-Name:\n    url: https://example.com/a.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n  prices:\n    url: https://example.com/b.html\n    key: [item, sku]\n    columns:\n      item: {{header: Item, type: text}}\n      name: {{header: ' item ', type: text}}\n      source: {{header: Source, type: text}}\n  empty:\n    url: https://example.com/c.html\n    key: []\n    columns: {{}}\n  prices_validated:\n    url: https://example.com/d.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n      unit__price: {{header: Price, type: decimal}}\n"
+        "{MINIMAL}sources:\n  Bad-Name:\n    url: https://example.com/a.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n  prices:\n    url: https://example.com/b.html\n    key: [item, sku]\n    columns:\n      item: {{header: Item, type: text}}\n      name: {{header: ' item ', type: text}}\n      source: {{header: Source, type: text}}\n      keys: {{header: Keys, type: text}}\n  empty:\n    url: https://example.com/c.html\n    key: []\n    columns: {{}}\n  prices_validated:\n    url: https://example.com/d.html\n    key: [item]\n    columns:\n      item: {{header: Item, type: text}}\n      unit__price: {{header: Price, type: decimal}}\n"
     )));
     let by_key = |key: &str| {
         found
@@ -601,7 +618,7 @@ fn a_bad_source_declaration_is_named_with_file_line_and_key() {
     assert_eq!(key.line, Some(11));
     assert!(
         key.message
-            .contains("`sku` is not one of the source's columns (item, name, source)"),
+            .contains("`sku` is not one of the source's columns (item, name, source, keys)"),
         "{key:?}"
     );
     let twice = by_key("sources.prices.columns.name.header");
@@ -617,7 +634,18 @@ fn a_bad_source_declaration_is_named_with_file_line_and_key() {
     assert!(by_key("sources.prices_validated.columns.unit__price")
         .message
         .contains("holds `__`"));
-    assert_eq!(by_key("sources.empty.key").line, Some(18));
+    assert_eq!(by_key("sources.empty.key").line, Some(19));
+    assert!(by_key("sources.prices.columns.keys")
+        .message
+        .contains("a name pricewatch uses itself"));
+    let optional_key = by_key("sources.prices.key[0]");
+    assert_eq!(optional_key.line, Some(11));
+    assert!(
+        optional_key
+            .message
+            .contains("`item` identifies a row, so it must be `required: true`"),
+        "{optional_key:?}"
+    );
 }
 
 #[test]

@@ -241,8 +241,12 @@ impl PageHasher {
 }
 
 /// The payload key of each of a page's columns: known columns get their
-/// contract key, others a snake_case name. An error when a column the
-/// source needs is missing or two read the same.
+/// contract key, others a snake_case name — suffixed `__undeclared` when
+/// that name is a declared column's key (a page's "Price" beside the
+/// declared "Unit Price" → `price`), so a column the source does not
+/// declare never takes a declared column's value, and is still kept
+/// (declared names hold no `__`). An error when a column the source needs
+/// is missing or two read the same.
 pub fn column_keys(source: Source, headers: &[String]) -> Result<Vec<String>, ColumnError> {
     let normalised: Vec<String> = headers.iter().map(|h| normalise_header(h)).collect();
     for (second, name) in normalised.iter().enumerate() {
@@ -274,7 +278,14 @@ pub fn column_keys(source: Source, headers: &[String]) -> Result<Vec<String>, Co
                 .columns()
                 .find(|(header, _)| header == n)
                 .map(|(_, key)| key.to_string())
-                .unwrap_or_else(|| n.replace(' ', "_"))
+                .unwrap_or_else(|| {
+                    let name = n.replace(' ', "_");
+                    if source.columns().any(|(_, key)| key == name) {
+                        format!("{name}__undeclared")
+                    } else {
+                        name
+                    }
+                })
         })
         .collect())
 }
@@ -563,6 +574,27 @@ mod tests {
                 .contains("the prices page's table lacks column(s) vendor, price usd"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_undeclared_column_never_takes_a_declared_columns_name() {
+        let prices = Source::declare(SourceSpec {
+            name: "unit_prices".into(),
+            columns: vec![
+                ("item".into(), "Item".into()),
+                ("price".into(), "Unit Price".into()),
+            ],
+            key: vec!["item".into()],
+        });
+        // "Price" comes first and would be `price` by its own name.
+        let t = table(&["Item", "Price", "Unit Price"], &[&["Kettle", "9", "3"]]);
+        assert_eq!(
+            column_keys(prices, &t.headers).unwrap(),
+            ["item", "price__undeclared", "price"]
+        );
+        let row = payload(&snapshot(prices, &t, 0).unwrap().records[0]);
+        assert_eq!(row["price"], "3", "the declared column's value");
+        assert_eq!(row["price__undeclared"], "9", "kept, under its own key");
     }
 
     #[test]

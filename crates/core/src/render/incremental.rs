@@ -336,6 +336,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_declared_column_cannot_be_named_like_a_procedure_variable() {
+        let input = input_state(&[("silver.snapshots", false)], Dialect::Postgres).unwrap();
+        for ddl in [
+            ddl(
+                Dialect::Postgres,
+                "silver.p",
+                &input,
+                "SELECT 1",
+                true,
+                true,
+            ),
+            arrival_ddl(Dialect::Redshift, "SELECT 1"),
+        ] {
+            let declared = ddl
+                .split_once("DECLARE\n")
+                .and_then(|(_, rest)| rest.split_once("BEGIN\n"))
+                .map(|(vars, _)| vars)
+                .expect("a DECLARE section");
+            let names = declared
+                .lines()
+                .filter_map(|line| line.split_whitespace().next())
+                .chain(["full_rebuild"]);
+            for name in names {
+                assert!(
+                    crate::config::validate::GENERATED_COLUMNS.contains(&name),
+                    "{name} is a procedure variable a column could shadow"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn input_state_reads_snapshots_and_upstream_watermarks() {
         let input = input_state(
             &[

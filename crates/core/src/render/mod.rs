@@ -204,7 +204,7 @@ fn context(models: &[ModelFile], env: &Environment) -> Context {
                 generated: settings.models == SourceModels::Generated,
                 validated_model: format!("silver.{name}_validated"),
                 bronze_model: format!("bronze.{name}"),
-                logical: logical_id(name),
+                logical: crate::config::names::logical_id(name),
                 stream: names
                     .stream(name)
                     .expect("every source has a stream")
@@ -292,18 +292,4 @@ fn template_path(name: &str) -> String {
     } else {
         format!("sql/{name}")
     }
-}
-
-/// A CloudFormation logical id part of a source name (alphanumeric only):
-/// `products` → `Products`, `eu_prices` → `EuPrices`.
-fn logical_id(name: &str) -> String {
-    name.split('_')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars
-                .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }
