@@ -218,6 +218,47 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
         .unwrap()
         .get(0);
     assert!(products > 0);
+
+    // A later page whose every row is invalid: the newest snapshot has no
+    // valid rows, and the arriving check says so (although an earlier
+    // snapshot had some).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(
+        &prices,
+        "<table><tr><th>Vendor</th><th>Item</th><th>Unit Price</th></tr><tr><td>Acme</td><td>Kettle</td><td>n/a</td></tr></table>",
+    )
+    .unwrap();
+    run(&[
+        "--env",
+        "local",
+        "ingest",
+        "--source",
+        &format!("prices={}", page("prices.html")),
+        "--products",
+        &page("product_data.html"),
+        "--vendors",
+        &page("vendor_data.html"),
+    ]);
+    run(&["--env", "local", "refresh"]);
+    let arriving = support::pricewatch_with_warehouse(
+        project.path(),
+        &moto,
+        &pg,
+        &[
+            "--env",
+            "local",
+            "check",
+            "--no-publish",
+            "--select",
+            "prices_arriving",
+        ],
+    );
+    assert_eq!(
+        arriving.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&arriving.stdout)
+    );
 }
 
 pub(crate) fn ten_more_sources_validate_and_deploy_a_stream_each() {

@@ -297,7 +297,7 @@ pub(crate) fn checks_yaml<'s>(
         let key = key.join(", ");
         let entries = [
             format!(
-                "  - name: {name}_arriving\n    description: {}\n    owner: {owner}\n    runbook: {}\n    model: silver.{name}\n    type: row_count\n    where: snapshot_id = (SELECT MAX(snapshot_id) FROM silver.{name})\n    fail: {{min: 1}}\n",
+                "  - name: {name}_arriving\n    description: {}\n    owner: {owner}\n    runbook: {}\n    model: silver.{name}\n    type: row_count\n    where: snapshot_id = (SELECT MAX(snapshot_id) FROM silver.snapshots WHERE source = '{name}' AND complete)\n    fail: {{min: 1}}\n",
                 json(&format!("The latest {name} snapshot has valid rows (generated from sources.{name}).")),
                 json(&format!("No valid {name} rows: run `pricewatch status` and `pricewatch ingest --source {name}=…`; if the page changed shape, look at silver.quarantine where source = '{name}'.")),
             ),
