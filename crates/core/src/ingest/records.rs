@@ -380,7 +380,8 @@ impl RecordWriter {
             payload.entry(key.clone()).or_insert(Value::Null);
         }
         if row.len() > self.keys.len() {
-            // A ragged row: keep what has no header, the warehouse quarantines it.
+            // A ragged row: keep what has no header in the record, so the raw
+            // payload shows it; silver types the declared columns only.
             let extra: Vec<String> = row[self.keys.len()..].iter().map(&mut cell).collect();
             payload.insert("extra_cells".into(), extra.into());
         }
