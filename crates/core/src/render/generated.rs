@@ -153,12 +153,16 @@ fn validated(name: &str, source: &SourceSettings) -> String {
         ));
     }
     // What tells copies of a row apart: every column that is not the key,
-    // as text (NULL and a value differ).
+    // as text (NULL and a value differ). A text value goes with its length,
+    // so no value can imitate the separator: `a|=b` and `a`, `b` differ.
     let signature: Vec<String> = columns
         .iter()
         .filter(|(c, _)| !source.key.iter().any(|k| k == c))
         .map(|(c, column)| match column.kind {
-            ColumnType::Text => format!("COALESCE('=' || {}, '-')", quoted(c)),
+            ColumnType::Text => format!(
+                "COALESCE(CAST(LENGTH({c}) AS VARCHAR(12)) || '=' || {c}, '-')",
+                c = quoted(c)
+            ),
             _ => format!("COALESCE('=' || CAST({} AS VARCHAR(40)), '-')", quoted(c)),
         })
         .collect();
@@ -358,6 +362,7 @@ mod tests {
                     ("vendor".into(), column("Vendor", ColumnType::Text, true)),
                     ("price".into(), column("Price", ColumnType::Decimal, true)),
                     ("order".into(), column("Units", ColumnType::Integer, false)),
+                    ("note".into(), column("Note", ColumnType::Text, false)),
                 ]),
                 models: Default::default(),
             },
@@ -437,11 +442,18 @@ mod tests {
                 "vendor",
                 "price",
                 "order",
+                "note",
                 "reason",
                 "raw"
             ]
         );
         let q = &validated.query;
+        // Copies are told apart by their non-key columns; a text value
+        // goes with its length, so `a|=b` cannot pass for two values.
+        assert!(
+            q.contains("COALESCE(CAST(LENGTH(\"note\") AS VARCHAR(12)) || '=' || \"note\", '-')"),
+            "{q}"
+        );
         // `$1,234.56` and stray spaces: `$`, commas and spaces go first
         // (Redshift replaces every match without a flag).
         assert!(
@@ -476,6 +488,7 @@ mod tests {
                 "vendor",
                 "price",
                 "order",
+                "note",
                 "snapshot_id",
                 "observed_at"
             ]
