@@ -14,25 +14,34 @@ const STREAMS: [&str; 2] = ["pricewatch-local-products", "pricewatch-local-vendo
 const ARCHIVE: &str = "pricewatch-local-archive-123456789012";
 
 /// Every row of a relation as text, sorted; `except` columns left out.
+/// Floating-point columns to 9 decimals: a sum over rows a rebuild wrote in
+/// another order may differ in its last bits (1e-16), which is no change.
 fn rows(pg: &Postgres, relation: &str, except: &[&str]) -> Vec<Vec<String>> {
     let mut client = pg.connect("pricewatch");
     let (schema, table) = relation.split_once('.').unwrap();
-    let columns: Vec<String> = client
+    let columns: Vec<(String, bool)> = client
         .query(
-            "SELECT a.attname FROM pg_attribute AS a JOIN pg_class AS c ON c.oid = a.attrelid \
+            "SELECT a.attname, a.atttypid = 'double precision'::regtype FROM pg_attribute AS a \
+             JOIN pg_class AS c ON c.oid = a.attrelid \
              JOIN pg_namespace AS n ON n.oid = c.relnamespace \
              WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
             &[&schema, &table],
         )
         .unwrap()
         .iter()
-        .map(|r| r.get::<_, String>(0))
-        .filter(|c| !except.contains(&c.as_str()))
+        .map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1)))
+        .filter(|(c, _)| !except.contains(&c.as_str()))
         .collect();
     assert!(!columns.is_empty(), "{relation} has no columns");
     let select = columns
         .iter()
-        .map(|c| format!("CAST(\"{c}\" AS TEXT)"))
+        .map(|(c, float)| {
+            if *float {
+                format!("CAST(ROUND(CAST(\"{c}\" AS NUMERIC), 9) AS TEXT)")
+            } else {
+                format!("CAST(\"{c}\" AS TEXT)")
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let mut found: Vec<Vec<String>> = client
