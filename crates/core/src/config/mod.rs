@@ -332,10 +332,15 @@ fn deserialize_all(mut merged: Value) -> Deserialized {
         let key = path_string(error.path());
         let message = error.inner().to_string();
         if let Some(field) = missing_field(&message) {
-            problems.push((
-                join_key(&key, field),
-                "missing; this key is required".into(),
-            ));
+            // An env file overrides sources key by key; one that names a
+            // source the defaults do not declare declares a new one.
+            let message = match key.strip_prefix("sources.") {
+                Some(source) if !source.contains('.') => format!(
+                    "missing; a source is declared whole (url, key, columns) — if `{source}` was meant to override one in environments/defaults.yaml, that file does not declare it"
+                ),
+                _ => "missing; this key is required".into(),
+            };
+            problems.push((join_key(&key, field), message));
             return Deserialized {
                 settings: None,
                 problems,

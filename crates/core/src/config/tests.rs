@@ -678,3 +678,20 @@ fn every_source_disabled_is_refused() {
         "{found:?}"
     );
 }
+
+#[test]
+fn an_env_file_overriding_an_undeclared_source_is_told_so() {
+    let found = issues(load(&format!(
+        "{MINIMAL}sources:\n  ghost:\n    url: https://example.com/g.html\n"
+    )));
+    let ghost = found
+        .iter()
+        .find(|i| i.key.starts_with("sources.ghost."))
+        .unwrap_or_else(|| panic!("{found:?}"));
+    assert!(
+        ghost
+            .message
+            .contains("environments/defaults.yaml, that file does not declare it"),
+        "{ghost:?}"
+    );
+}
