@@ -572,6 +572,17 @@ mod tests {
         PageFile::from_text(page)
     }
 
+    /// One run of `page`, fetched at time 0.
+    fn ingest(
+        plan: &Plan,
+        source: &SourcePlan,
+        page: &str,
+        stream: &Stream,
+        bucket: &Bucket,
+    ) -> SourceReport {
+        block_on(ingest_page(plan, source, text(page), 0, stream, bucket))
+    }
+
     fn everything(_: &serde_json::Value) -> bool {
         true
     }
@@ -658,14 +669,7 @@ mod tests {
         });
         let bucket = Bucket::default();
         let stream = Stream::new(nothing);
-        let report = block_on(ingest_page(
-            &plan,
-            &source,
-            text(&page),
-            0,
-            &stream,
-            &bucket,
-        ));
+        let report = ingest(&plan, &source, &page, &stream, &bucket);
         assert_eq!(report.outcome, IngestOutcome::Failed);
         assert!(
             report.error.as_deref().unwrap().contains("deadline passed"),
@@ -688,14 +692,7 @@ mod tests {
         });
         let bucket = Bucket::default();
         let failing = Stream::new(everything);
-        let report = block_on(ingest_page(
-            &plan,
-            &source,
-            text(&page),
-            0,
-            &failing,
-            &bucket,
-        ));
+        let report = ingest(&plan, &source, &page, &failing, &bucket);
         assert_eq!(report.outcome, IngestOutcome::Failed);
         assert_eq!((report.records_pushed, report.failed_records), (0, 50));
         let error = report.error.as_deref().unwrap();
@@ -717,14 +714,7 @@ mod tests {
 
         let working = Stream::new(nothing);
         let (plan, _) = test_plan();
-        let report = block_on(ingest_page(
-            &plan,
-            &source,
-            text(&page),
-            0,
-            &working,
-            &bucket,
-        ));
+        let report = ingest(&plan, &source, &page, &working, &bucket);
         assert_eq!(report.outcome, IngestOutcome::Pushed);
         assert!(report.heartbeat);
         assert_eq!(working.accepted(), (50, vec!["pushed".to_string()]));
@@ -952,14 +942,7 @@ mod tests {
         });
         let bucket = Bucket::default();
         let stream = Stream::new(heartbeats);
-        let report = block_on(ingest_page(
-            &plan,
-            &source,
-            text(&page),
-            0,
-            &stream,
-            &bucket,
-        ));
+        let report = ingest(&plan, &source, &page, &stream, &bucket);
         assert_eq!(report.outcome, IngestOutcome::Failed);
         assert_eq!(report.records_pushed, 5, "the snapshot went through");
         assert!(!report.heartbeat);
@@ -1068,14 +1051,7 @@ mod tests {
         ))
         .unwrap();
         let stream = Stream::new(nothing);
-        let report = block_on(ingest_page(
-            &plan,
-            &source,
-            text(&page),
-            0,
-            &stream,
-            &bucket,
-        ));
+        let report = ingest(&plan, &source, &page, &stream, &bucket);
         assert_eq!(report.outcome, IngestOutcome::Busy);
         let error = report.error.unwrap();
         assert!(
