@@ -94,19 +94,23 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
     let prices = pages.path().join("prices.html");
     std::fs::write(&prices, PRICES_PAGE).unwrap();
     let page = |name: &str| pages.path().join(name).to_str().unwrap().to_string();
-    let report = run(&[
-        "--env",
-        "local",
-        "--output",
-        "json",
-        "ingest",
-        "--source",
-        &format!("prices={}", page("prices.html")),
-        "--products",
-        &page("product_data.html"),
-        "--vendors",
-        &page("vendor_data.html"),
-    ]);
+    // Every source from the files: the prices page as it is now.
+    let ingest = || {
+        run(&[
+            "--env",
+            "local",
+            "--output",
+            "json",
+            "ingest",
+            "--source",
+            &format!("prices={}", page("prices.html")),
+            "--products",
+            &page("product_data.html"),
+            "--vendors",
+            &page("vendor_data.html"),
+        ])
+    };
+    let report = ingest();
     let pushed = report
         .as_array()
         .unwrap()
@@ -228,17 +232,7 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
         "<table><tr><th>Vendor</th><th>Item</th><th>Unit Price</th></tr><tr><td>Acme</td><td>Kettle</td><td>n/a</td></tr></table>",
     )
     .unwrap();
-    run(&[
-        "--env",
-        "local",
-        "ingest",
-        "--source",
-        &format!("prices={}", page("prices.html")),
-        "--products",
-        &page("product_data.html"),
-        "--vendors",
-        &page("vendor_data.html"),
-    ]);
+    ingest();
     run(&["--env", "local", "refresh"]);
     let arriving = support::pricewatch_with_warehouse(
         project.path(),
