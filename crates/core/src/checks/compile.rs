@@ -20,15 +20,19 @@ fn where_clause(conditions: &[String]) -> String {
     }
 }
 
-/// A checked column as a quoted identifier: a declared source's key may be
-/// named like a keyword (`order`), and one check that does not parse would
-/// stop the whole run's single statement. Check columns are validated
+/// A checked column as a quoted identifier: a declared source's column may
+/// be named like a keyword (`order`), and one check that does not parse
+/// would stop the whole run's single statement. Check columns are validated
 /// against the model's columns (plain lowercase names), so quoting keeps
 /// their meaning in both dialects.
+fn identifier(column: &str) -> String {
+    format!("\"{column}\"")
+}
+
 fn identifiers(columns: &[String]) -> String {
     columns
         .iter()
-        .map(|c| format!("\"{c}\""))
+        .map(|c| identifier(c))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -53,7 +57,7 @@ fn violation(kind: &Kind, dialect: Dialect) -> Option<String> {
             "({})",
             columns
                 .iter()
-                .map(|c| format!("{c} IS NULL"))
+                .map(|c| format!("{} IS NULL", identifier(c)))
                 .collect::<Vec<_>>()
                 .join(" OR ")
         )),
@@ -63,9 +67,11 @@ fn violation(kind: &Kind, dialect: Dialect) -> Option<String> {
                 .iter()
                 .map(|v| literal(v, dialect))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            column = identifier(column)
         )),
         Kind::Range { column, min, max } => {
+            let column = identifier(column);
             let mut outside = Vec::new();
             if let Some(min) = min {
                 outside.push(format!("{column} < {}", number(*min)));
@@ -89,6 +95,7 @@ pub fn observed_sql(check: &Check, dialect: Dialect) -> String {
     let (value, from) = match &check.kind {
         Kind::RowCount => (as_double("COUNT(*)".into()), model.clone()),
         Kind::Freshness { column } => {
+            let column = identifier(column);
             let minutes = match dialect {
                 Dialect::Postgres => format!(
                     "EXTRACT(EPOCH FROM (CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP) - MAX({column}))) / 60.0"
@@ -205,7 +212,7 @@ mod tests {
         });
         assert_eq!(
             observed_sql(&not_null, Dialect::Postgres),
-            "SELECT 'c' AS check_name, CAST(COUNT(*) AS DOUBLE PRECISION) AS observed FROM silver.products WHERE (item IS NULL OR vendor IS NULL)"
+            "SELECT 'c' AS check_name, CAST(COUNT(*) AS DOUBLE PRECISION) AS observed FROM silver.products WHERE (\"item\" IS NULL OR \"vendor\" IS NULL)"
         );
         let mut values = check(Kind::AcceptedValues {
             column: "stock_status".into(),
@@ -214,7 +221,7 @@ mod tests {
         values.filter = Some("vendor <> 'x'".into());
         assert_eq!(
             observed_sql(&values, Dialect::Redshift),
-            "SELECT 'c' AS check_name, CAST(COUNT(*) AS DOUBLE PRECISION) AS observed FROM silver.products WHERE (vendor <> 'x') AND stock_status IS NOT NULL AND stock_status NOT IN ('in_stock', 'it''s')"
+            "SELECT 'c' AS check_name, CAST(COUNT(*) AS DOUBLE PRECISION) AS observed FROM silver.products WHERE (vendor <> 'x') AND \"stock_status\" IS NOT NULL AND \"stock_status\" NOT IN ('in_stock', 'it''s')"
         );
         let unique = check(Kind::Unique {
             columns: vec!["item".into(), "snapshot_id".into()],
@@ -228,7 +235,7 @@ mod tests {
             min: Some(0.01),
             max: None,
         });
-        assert!(observed_sql(&range, Dialect::Postgres).ends_with("WHERE (sale_price < 0.01)"));
+        assert!(observed_sql(&range, Dialect::Postgres).ends_with("WHERE (\"sale_price\" < 0.01)"));
     }
 
     #[test]
@@ -236,9 +243,9 @@ mod tests {
         let fresh = check(Kind::Freshness {
             column: "observed_at".into(),
         });
-        assert!(observed_sql(&fresh, Dialect::Postgres).contains("EXTRACT(EPOCH FROM (CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP) - MAX(observed_at))) / 60.0"));
+        assert!(observed_sql(&fresh, Dialect::Postgres).contains("EXTRACT(EPOCH FROM (CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP) - MAX(\"observed_at\"))) / 60.0"));
         assert!(observed_sql(&fresh, Dialect::Redshift)
-            .contains("DATEDIFF(second, MAX(observed_at), GETDATE()) / 60.0"));
+            .contains("DATEDIFF(second, MAX(\"observed_at\"), GETDATE()) / 60.0"));
     }
 
     #[test]
