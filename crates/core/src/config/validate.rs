@@ -250,10 +250,11 @@ fn check_sources(s: &Settings, p: &mut Problems) {
     // words: `x1` and `x_1` would both be `X1Stream`.
     let mut logical: BTreeMap<String, &str> = BTreeMap::new();
     for (name, _) in s.enabled_sources() {
-        if let Some(first) = logical.insert(super::names::logical_id(name), name) {
+        let id = super::names::logical_id(name);
+        if let Some(first) = logical.insert(id.clone(), name) {
             p.push(
                 &format!("sources.{name}"),
-                format!("`{name}` and `{first}` give the same CloudFormation logical id ({}); rename one", super::names::logical_id(name)),
+                format!("`{name}` and `{first}` give the same CloudFormation logical id ({id}); rename one"),
             );
         }
     }
