@@ -185,6 +185,43 @@ pub(crate) fn a_warehouse_rebuilt_from_the_archive_has_the_same_silver_and_gold(
         )
         .unwrap();
     assert_eq!(lost, 75);
+    // Records beyond the page's row count (a hostile or mixed-up copy) do
+    // not make it whole: backfill counts rows as silver.snapshots does.
+    let padding = "SELECT shard_id, sequence_number || '-padding', partition_key, \
+         approximate_arrival_timestamp, kinesis_data, \
+         JSONB_SET(payload, '{row_number}', TO_JSONB(CAST(payload ->> 'row_number' AS INTEGER) + 1000)) \
+         FROM pricewatch_meta.kinesis_products \
+         WHERE payload ->> 'snapshot_id' = $1 AND payload ->> 'row_number' IS NOT NULL";
+    let padded = local
+        .pg
+        .connect("pricewatch")
+        .execute(
+            &format!("INSERT INTO pricewatch_meta.kinesis_products {padding}"),
+            &[&snapshot],
+        )
+        .unwrap();
+    assert_eq!(padded, 75);
+    let padded_plan = support::succeeded(local.run(&[
+        "--env",
+        "local",
+        "--output",
+        "json",
+        "backfill",
+        "--source",
+        "products",
+        "--dry-run",
+    ]));
+    let planned = &padded_plan["sources"][0]["snapshots"][0];
+    assert_eq!(planned["present_rows"], 75, "{padded_plan:#}");
+    assert_eq!(planned["action"], "would_load", "{padded_plan:#}");
+    local
+        .pg
+        .connect("pricewatch")
+        .execute(
+            "DELETE FROM pricewatch_meta.kinesis_products WHERE sequence_number LIKE '%-padding'",
+            &[],
+        )
+        .unwrap();
     let completed = support::succeeded(local.run(&[
         "--env", "local", "--output", "json", "backfill", "--source", "products",
     ]));

@@ -10,6 +10,7 @@
 use super::window::Window;
 use crate::config::Dialect;
 use crate::ingest::records::{Record, Source};
+use crate::render::{json_integer, json_text};
 use crate::sql_text::{literal, now_utc};
 
 /// Landing-table rows per INSERT statement.
@@ -29,34 +30,62 @@ pub fn archive_sequence(snapshot_id: &str, row: u64) -> String {
 }
 
 /// Rows per snapshot already in the warehouse (stream or an earlier
-/// backfill), for the snapshots in `window`: (snapshot_id, distinct rows).
+/// backfill), for the snapshots in `window`: (snapshot_id, rows). Counted
+/// as silver.snapshots judges completeness, so backfill never skips a
+/// snapshot silver calls incomplete: only page rows, only row numbers
+/// from 1 to the announced count, and nothing when the records disagree on
+/// the count or the page hash (a hostile or mixed-up copy). Records from
+/// before ingest announced the count are counted as they are.
 pub fn present_rows(dialect: Dialect, source: Source, window: &Window) -> String {
     let name = source.name();
     let (lower, upper) = window.id_bounds();
-    let mut bounds = vec!["page_row IS NOT NULL".to_string()];
+    let mut bounds = vec!["snapshot_id IS NOT NULL".to_string()];
     if let Some(lower) = lower {
         bounds.push(format!("snapshot_id >= {}", literal(&lower, dialect)));
     }
     if let Some(upper) = upper {
         bounds.push(format!("snapshot_id < {}", literal(&upper, dialect)));
     }
-    let rows = match dialect {
-        Dialect::Postgres => format!(
-            "SELECT payload ->> 'snapshot_id' AS snapshot_id, payload ->> 'row_number' AS page_row\n    \
-             FROM pricewatch_meta.kinesis_{name}\n    \
-             WHERE COALESCE(payload ->> 'record_type', 'row') = 'row'"
-        ),
+    let payloads = match dialect {
+        Dialect::Postgres => format!("SELECT payload FROM pricewatch_meta.kinesis_{name}"),
         Dialect::Redshift => format!(
-            "SELECT CAST(payload.\"snapshot_id\" AS VARCHAR(64)) AS snapshot_id, CAST(payload.\"row_number\" AS INTEGER) AS page_row\n    \
-             FROM bronze.{name}\n    \
-             WHERE COALESCE(CAST(payload.\"record_type\" AS VARCHAR(16)), 'row') = 'row'\n    \
-             UNION ALL\n    \
-             SELECT snapshot_id, page_row FROM bronze.{name}_history"
+            "SELECT payload FROM bronze.{name}\n        \
+             UNION ALL\n        \
+             SELECT payload FROM bronze.{name}_history"
         ),
     };
+    let text = |key| json_text(dialect, "payload", key);
     format!(
-        "SELECT snapshot_id, COUNT(DISTINCT page_row) FROM (\n    {rows}\n) AS present\nWHERE {}\nGROUP BY snapshot_id",
-        bounds.join(" AND ")
+        "WITH records AS (\n    \
+         SELECT\n        \
+         {snapshot_id} AS snapshot_id,\n        \
+         {page_row} AS page_row,\n        \
+         {size} AS snapshot_rows_raw,\n        \
+         {hash} AS page_hash\n    \
+         FROM (\n        {payloads}\n    ) AS r\n    \
+         WHERE payload IS NOT NULL AND COALESCE({record_type}, 'row') = 'row'\n\
+         ),\n\
+         typed AS (\n    \
+         SELECT snapshot_id, page_row, page_hash, snapshot_rows_raw,\n        \
+         CASE WHEN snapshot_rows_raw ~ '^[0-9]{{1,9}}$' THEN CAST(snapshot_rows_raw AS INTEGER) END AS snapshot_rows\n    \
+         FROM records\n    \
+         WHERE {bounds}\n\
+         )\n\
+         SELECT snapshot_id,\n    \
+         CASE\n        \
+         WHEN COUNT(snapshot_rows_raw) = 0 THEN COUNT(DISTINCT page_row)\n        \
+         WHEN COUNT(snapshot_rows) = COUNT(*) AND COUNT(DISTINCT snapshot_rows) = 1 AND COUNT(DISTINCT page_hash) <= 1\n            \
+         THEN COUNT(DISTINCT CASE WHEN page_row BETWEEN 1 AND snapshot_rows THEN page_row END)\n        \
+         ELSE 0\n    \
+         END AS present_rows\n\
+         FROM typed\n\
+         GROUP BY snapshot_id",
+        snapshot_id = text("snapshot_id"),
+        page_row = json_integer(dialect, "payload", "row_number"),
+        size = text("snapshot_rows"),
+        hash = text("page_hash"),
+        record_type = text("record_type"),
+        bounds = bounds.join(" AND "),
     )
 }
 
@@ -232,20 +261,45 @@ mod tests {
     fn presence_counts_rows_of_the_window_in_stream_and_history() {
         let window = Window::new(Some(1_795_564_800), Some(1_795_651_200)).unwrap();
         let redshift = present_rows(Dialect::Redshift, Source::products(), &window);
-        assert!(redshift.contains("FROM bronze.products\n"), "{redshift}");
         assert!(
-            redshift.contains("SELECT snapshot_id, page_row FROM bronze.products_history"),
+            redshift.contains(
+                "SELECT payload FROM bronze.products\n        UNION ALL\n        SELECT payload FROM bronze.products_history"
+            ),
             "{redshift}"
         );
-        assert!(redshift.contains("WHERE page_row IS NOT NULL AND snapshot_id >= '20261125T000000Z' AND snapshot_id < '20261126T000000Z'"), "{redshift}");
+        assert!(redshift.contains("WHERE snapshot_id IS NOT NULL AND snapshot_id >= '20261125T000000Z' AND snapshot_id < '20261126T000000Z'"), "{redshift}");
+        assert!(
+            redshift.contains(r#"IS_INTEGER(payload."row_number")"#),
+            "{redshift}"
+        );
+        assert_eq!(split_statements(&redshift, Dialect::Redshift).len(), 1);
         let postgres = present_rows(Dialect::Postgres, Source::products(), &Window::default());
         assert!(
-            postgres.contains("FROM pricewatch_meta.kinesis_products"),
+            postgres.contains("SELECT payload FROM pricewatch_meta.kinesis_products\n"),
             "{postgres}"
         );
         assert!(
-            postgres.ends_with("WHERE page_row IS NOT NULL\nGROUP BY snapshot_id"),
+            postgres.contains("WHERE snapshot_id IS NOT NULL\n"),
             "{postgres}"
+        );
+    }
+
+    /// The rules silver.snapshots applies: rows outside 1..count, and copies
+    /// that disagree on the count or the hash, do not make a snapshot whole.
+    #[test]
+    fn presence_counts_as_silver_judges_completeness() {
+        let sql = present_rows(Dialect::Postgres, Source::products(), &Window::default());
+        assert!(
+            sql.contains("THEN COUNT(DISTINCT CASE WHEN page_row BETWEEN 1 AND snapshot_rows THEN page_row END)"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("COUNT(DISTINCT snapshot_rows) = 1 AND COUNT(DISTINCT page_hash) <= 1"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("COALESCE(LEFT(payload ->> 'record_type', 1000), 'row') = 'row'"),
+            "{sql}"
         );
     }
 }

@@ -254,7 +254,7 @@ END"
 /// A JSON object's attribute as text of at most MAX_CELL_CHARS characters
 /// (what ingest keeps of a cell), with an explicit width on Redshift, where
 /// a VARCHAR without one has a width nobody chose.
-pub(super) fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
+pub(crate) fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
     match dialect {
         Dialect::Redshift => format!(
             "CAST(LEFT(CAST({column}.\"{key}\" AS VARCHAR(65535)), {MAX_CELL_CHARS}) AS VARCHAR({MAX_CELL_BYTES}))"
@@ -267,7 +267,7 @@ pub(super) fn json_text(dialect: Dialect, column: &str, key: &str) -> String {
 /// refresh must never fail on a record's content, and a string such as
 /// "12" is not the number the producer wrote. Redshift checks with
 /// IS_INTEGER before the cast; PostgreSQL with the JSON type and the text.
-fn json_integer(dialect: Dialect, column: &str, key: &str) -> String {
+pub(crate) fn json_integer(dialect: Dialect, column: &str, key: &str) -> String {
     match dialect {
         Dialect::Redshift => format!(
             "CASE WHEN IS_INTEGER({column}.\"{key}\") THEN CAST({column}.\"{key}\" AS INTEGER) END"

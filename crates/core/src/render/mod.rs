@@ -22,6 +22,7 @@ use crate::diag::Problem;
 use crate::ingest::records::SourceConfig;
 use crate::model::Model;
 use crate::project::{ModelFile, Project, BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
+pub(crate) use functions::{json_integer, json_text};
 pub use stacks::{OutputRef, RenderedStack};
 
 /// Tera's error plus its causes, which carry the template line.
