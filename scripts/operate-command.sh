@@ -7,8 +7,8 @@
 #             explain-check | dashboard refresh | ingest | backfill |
 #             deploy --recover
 #   TARGET    explain-check: a check name; refresh/check: models or checks
-#             for --select (space-separated); backfill: any of `products`,
-#             `vendors`, `since=TIME`, `until=TIME`, `dry-run` (TIME: a UTC
+#             for --select (space-separated); backfill: any of a source name
+#             (`products`, `vendors`, ...), `since=TIME`, `until=TIME`, `dry-run` (TIME: a UTC
 #             date or date and time, or an age like 7d); otherwise empty
 #   PRICEWATCH_ENV   the env (pricewatch reads it like --env)
 #   PRICEWATCH_BIN   the binary [dist/pricewatch]
@@ -37,14 +37,14 @@ selectors() {
 backfill_words() {
     local word time='([0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z?)?|[0-9]+[mhd])'
     for word in $target; do
-        if [[ "$word" =~ ^(products|vendors)$ ]]; then
+        if [[ "$word" =~ ^[a-z][a-z0-9_]*$ ]]; then
             args+=(--source "$word")
         elif [[ "$word" =~ ^(since|until)=$time$ ]]; then
             args+=("--${word%%=*}" "${word#*=}")
         elif [[ "$word" == dry-run ]]; then
             args+=(--dry-run)
         else
-            usage "backfill TARGET \`$word\` is not products, vendors, since=TIME, until=TIME or dry-run"
+            usage "backfill TARGET \`$word\` is not a source name, since=TIME, until=TIME or dry-run"
         fi
     done
 }

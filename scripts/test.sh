@@ -58,12 +58,29 @@ for env in "${envs[@]}"; do
 done
 # A source declared only in the env files gets generated models and a
 # stream: render dev of a copy that declares one, so cfn-lint, checkov and
-# sqlfluff judge the generated templates and Redshift SQL too.
+# sqlfluff judge the generated templates and Redshift SQL too. The copy's
+# dev also has every kind of alarm subscription (e-mail, HTTPS, Slack
+# through AWS Chatbot), which no env file sets today.
 generated_project="$(mktemp -d)"
 cp -r environments templates sql "$generated_project/"
-python3 - "$generated_project/environments/defaults.yaml" <<'PY'
+python3 - "$generated_project/environments/defaults.yaml" "$generated_project/environments/dev.yaml" <<'PY'
 import sys
-path = sys.argv[1]
+path, dev = sys.argv[1], sys.argv[2]
+dev_text = open(dev).read()
+subscriptions = """alarms:
+  page:
+    email: [pricewatch-dev@electroworld.example]
+    https: [https://events.example.com/sns/pricewatch]
+    chatbot:
+      - {workspace_id: T0123ABCD, channel_id: C0456EFGH}
+  ticket:
+    https: [https://events.example.com/sns/tickets]
+    chatbot:
+      - {workspace_id: T0123ABCD, channel_id: C0789IJKL}
+"""
+start = dev_text.index("alarms:\n")
+end = dev_text.index("\n\n", start)
+open(dev, "w").write(dev_text[:start] + subscriptions + dev_text[end + 1:])
 text = open(path).read()
 declared = """  prices:
     url: https://example.com/prices.html

@@ -900,6 +900,11 @@ pub(crate) fn promotion_waits_for_the_tests_of_the_commit_and_publishes_the_dash
         dev_needs.contains(&"test".to_string()) && dev_needs.contains(&"build".to_string()),
         "dev is promoted only after the tests and the build: {dev_needs:?}"
     );
+    assert_eq!(
+        strings(&jobs["build"]["needs"]),
+        vec!["test".to_string()],
+        "on-call runs the newest build of main: only a tested commit gets one"
+    );
     let (_, ci_text, ci) = find("ci.yml");
     assert!(
         ci["on"]
@@ -909,21 +914,102 @@ pub(crate) fn promotion_waits_for_the_tests_of_the_commit_and_publishes_the_dash
     );
     assert!(ci_text.contains("scripts/test.sh"));
     let (_, promote_text, _) = find("promote.yml");
-    let sql = promote_text.find("dist/pricewatch --no-progress sql apply \"${args[@]}\"");
+    let sql = promote_text.find("run: bash scripts/promote-sql.sh apply");
     let dashboard = promote_text.find("dist/pricewatch --no-progress dashboard publish");
     assert!(
         matches!((sql, dashboard), (Some(s), Some(d)) if s < d),
         "promote runs `dashboard publish` after `sql apply`"
     );
+    let plan = promote_text.find("bash scripts/promote-sql.sh plan");
     assert!(
-        promote_text.contains("sql apply --dry-run"),
+        matches!((plan, sql), (Some(p), Some(s)) if p < s),
         "the SQL plan is shown before approval"
+    );
+    // Both SQL steps see the same allowed replacements: a plan that
+    // replaces a stream model is shown (and approved) with the flag the
+    // deploy job then applies.
+    assert_eq!(
+        promote_text
+            .matches("ALLOW_REPLACE: ${{ inputs.allow_replace }}")
+            .count(),
+        2,
+        "the plan and the apply get allow_replace"
     );
     // The build is promoted, never rebuilt: no job of promote compiles.
     assert!(
         !promote_text.contains("cargo "),
         "promote.yml must not build"
     );
+}
+
+/// scripts/promote-sql.sh: the plan step passes the same --allow-replace
+/// flags as the apply step, and a refused plan still reaches the summary
+/// page (with pricewatch's exit code) before the job fails.
+pub(crate) fn promotion_plans_the_sql_it_applies() {
+    let script = support::project_dir().join("scripts/promote-sql.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let refusing = dir.path().join("refusing");
+    std::fs::write(&refusing, "#!/bin/sh\necho \"REFUSED: $*\"\nexit 1\n").unwrap();
+    std::fs::set_permissions(
+        &refusing,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let run = |bin: &Path, mode: &str, allow: &str| {
+        let out = std::process::Command::new("bash")
+            .arg(&script)
+            .arg(mode)
+            .current_dir(dir.path())
+            .env("PRICEWATCH_BIN", bin)
+            .env("ALLOW_REPLACE", allow)
+            .env("PRICEWATCH_ENV", "prod")
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        )
+    };
+    let echo = Path::new("echo");
+    assert_eq!(
+        run(echo, "plan", "bronze.products silver.products"),
+        (
+            Some(0),
+            "--no-progress sql apply --dry-run --allow-replace bronze.products --allow-replace silver.products"
+                .into()
+        )
+    );
+    assert_eq!(
+        run(echo, "apply", "bronze.products silver.products"),
+        (
+            Some(0),
+            "--no-progress sql apply --allow-replace bronze.products --allow-replace silver.products"
+                .into()
+        )
+    );
+    assert_eq!(
+        run(echo, "apply", ""),
+        (Some(0), "--no-progress sql apply".into())
+    );
+    std::fs::remove_file(&summary).unwrap();
+    let (status, out) = run(&refusing, "plan", "");
+    assert_eq!(status, Some(1), "a refused plan fails the job: {out}");
+    let page = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        page.contains("### SQL plan for prod (exit 1)")
+            && page.contains("REFUSED: --no-progress sql apply --dry-run"),
+        "the refused plan is on the summary page: {page}"
+    );
+    for (mode, allow) in [
+        ("plan", "bronze.products;id"),
+        ("apply", "$(id)"),
+        ("apply", "--bootstrap"),
+        ("destroy", ""),
+    ] {
+        assert_eq!(run(echo, mode, allow).0, Some(2), "{mode} {allow}");
+    }
 }
 
 pub(crate) fn operate_validates_its_inputs_before_running_anything() {
@@ -979,6 +1065,11 @@ pub(crate) fn operate_validates_its_inputs_before_running_anything() {
     assert_eq!(
         run("backfill", ""),
         (Some(0), "--no-progress backfill".into())
+    );
+    assert_eq!(
+        run("backfill", "prices"),
+        (Some(0), "--no-progress backfill --source prices".into()),
+        "any declared source (pricewatch checks the name)"
     );
     for (command, target) in [
         ("explain-check", "x; rm -rf /"),
@@ -1102,6 +1193,79 @@ pub(crate) fn the_github_environment_check_finds_a_way_around_the_approval() {
 
 // ---- Alarms: two severities, each its own topic -------------------------
 
+/// Every configured subscription (e-mail, HTTPS, Slack through AWS
+/// Chatbot) is one resource on its severity's topic, and nothing else is.
+fn assert_subscriptions(
+    foundation: &Value,
+    env: &pricewatch_core::config::Environment,
+    name: &str,
+) {
+    let alarms = &env.settings.alarms;
+    for (topic, subs) in [("Page", &alarms.page), ("Ticket", &alarms.ticket)] {
+        let on_topic: Vec<String> = resources(foundation)
+            .iter()
+            .filter(|(_, r)| {
+                r["Type"] == "AWS::SNS::Subscription"
+                    || r["Type"] == "AWS::Chatbot::SlackChannelConfiguration"
+            })
+            .filter(|(_, r)| {
+                serde_yaml_ng::to_string(&r["Properties"])
+                    .unwrap()
+                    .contains(&format!("!Ref {topic}Topic"))
+            })
+            .map(|(id, r)| format!("{id} {}", r["Type"].as_str().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            on_topic.len(),
+            subs.email.len() + subs.https.len() + subs.chatbot.len(),
+            "{name} {topic}: {on_topic:?}"
+        );
+        assert_eq!(
+            on_topic
+                .iter()
+                .filter(|r| r.ends_with("SlackChannelConfiguration"))
+                .count(),
+            subs.chatbot.len(),
+            "{name} {topic}: {on_topic:?}"
+        );
+    }
+}
+
+/// dev with every kind of subscription on both topics (no env file sets
+/// HTTPS or Slack today).
+pub(crate) fn every_kind_of_subscription_reaches_its_topic() {
+    use pricewatch_core::config::{Environments, SlackChannel, Subscriptions};
+    let dir = support::project_dir();
+    let project = pricewatch_core::project::Project::load(&dir).expect("project loads");
+    let mut env = Environments::new(&dir).load("dev").expect("dev loads");
+    let channel = |id: &str| SlackChannel {
+        workspace_id: "T0123ABCD".into(),
+        channel_id: id.into(),
+    };
+    env.settings.alarms.page = Subscriptions {
+        email: vec!["oncall@example.com".into()],
+        https: vec!["https://events.example.com/page".into()],
+        chatbot: vec![channel("C0456EFGH")],
+    };
+    env.settings.alarms.ticket = Subscriptions {
+        email: vec![],
+        https: vec!["https://events.example.com/ticket".into()],
+        chatbot: vec![channel("C0789IJKL"), channel("C0000MNOP")],
+    };
+    let bundle = pricewatch_core::bundle::build(&project, &env).unwrap_or_else(|e| panic!("{e}"));
+    let found = bundle
+        .stacks
+        .iter()
+        .find(|s| s.name == "foundation")
+        .unwrap();
+    let foundation: Value = serde_yaml_ng::from_str(&found.template).unwrap();
+    assert_subscriptions(&foundation, &env, "dev with every subscription");
+    assert_eq!(
+        foundation["Resources"]["ChatbotRole"]["Type"], "AWS::IAM::Role",
+        "the Slack channels' role"
+    );
+}
+
 pub(crate) fn every_alarm_notifies_a_topic_of_its_severity() {
     for env in envs() {
         let bundle = support::bundle(&env);
@@ -1116,24 +1280,7 @@ pub(crate) fn every_alarm_notifies_a_topic_of_its_severity() {
                 "{env}: {topic}"
             );
         }
-        let subscribed = |topic: &str| {
-            resources(&foundation)
-                .iter()
-                .filter(|(_, r)| r["Type"] == "AWS::SNS::Subscription")
-                .filter(|(id, _)| id.starts_with(topic))
-                .count()
-        };
-        let alarms = &bundle.env.settings.alarms;
-        assert_eq!(
-            subscribed("Page"),
-            alarms.page.email.len() + alarms.page.https.len(),
-            "{env}"
-        );
-        assert_eq!(
-            subscribed("Ticket"),
-            alarms.ticket.email.len() + alarms.ticket.https.len(),
-            "{env}"
-        );
+        assert_subscriptions(&foundation, &bundle.env, &env);
 
         let monitoring = stack("monitoring");
         let mut per_topic = std::collections::BTreeMap::<String, usize>::new();

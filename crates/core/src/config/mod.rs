@@ -168,7 +168,19 @@ impl Environments {
         }
         let defaults = self.read(DEFAULTS_FILE)?;
         let env_file = self.read(&format!("{name}.yaml"))?;
-        load_from(name, &defaults, &env_file)
+        let mut env = load_from(name, &defaults, &env_file);
+        if let Some(clash) = validate::env_name_clash(name, &available) {
+            let issue = env_file.issue("", clash);
+            env = match env {
+                Ok(_) => Err(ConfigError::Invalid(vec![issue])),
+                Err(ConfigError::Invalid(mut issues)) => {
+                    issues.insert(0, issue);
+                    Err(ConfigError::Invalid(issues))
+                }
+                Err(other) => Err(other),
+            };
+        }
+        env
     }
 
     fn read(&self, file_name: &str) -> Result<SourceFile, ConfigError> {

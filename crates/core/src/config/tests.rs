@@ -203,6 +203,39 @@ fn shipped_environments_load() {
     }
 }
 
+/// An env file named like another env plus a hyphen (or like an on-call
+/// twin) is refused when loaded, naming the file; its siblings still load.
+#[test]
+fn an_env_inside_another_envs_names_is_refused() {
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let dir = tempfile::tempdir().unwrap();
+    let envs_dir = dir.path().join("environments");
+    std::fs::create_dir(&envs_dir).unwrap();
+    for file in ["defaults.yaml", "prod.yaml"] {
+        std::fs::copy(root.join("environments").join(file), envs_dir.join(file)).unwrap();
+    }
+    for twin in ["prod-eu", "prod-operate"] {
+        std::fs::copy(
+            root.join("environments/prod.yaml"),
+            envs_dir.join(format!("{twin}.yaml")),
+        )
+        .unwrap();
+    }
+    let envs = Environments::new(dir.path());
+    envs.load("prod").unwrap_or_else(|e| panic!("prod: {e}"));
+    for twin in ["prod-eu", "prod-operate"] {
+        let ConfigError::Invalid(found) = envs.load(twin).unwrap_err() else {
+            panic!("{twin}: not a config issue");
+        };
+        assert_eq!(
+            found[0].file,
+            Path::new("environments").join(format!("{twin}.yaml")),
+            "{found:?}"
+        );
+        assert!(found[0].message.contains(&format!("`{twin}`")), "{found:?}");
+    }
+}
+
 #[test]
 fn deployed_environments_ingest_the_case_study_pages_and_local_its_own() {
     let envs = Environments::new(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")));

@@ -742,6 +742,27 @@ fn is_region(s: &str) -> bool {
 }
 
 /// Lowercase name for stacks and resources: letters, digits, single hyphens.
+/// Why env `name` cannot sit beside the envs `all` (its file's siblings),
+/// if it cannot. Every IAM policy scopes an env by name patterns
+/// (`<prefix>-<env>-*`, `secret:<prefix>-<env>-*`), so `prod-eu` would
+/// fall inside prod's; and `<env>-operate` is the GitHub environment of
+/// each env's unreviewed on-call twin, so an env named `prod-operate`
+/// would get a deploy role that trusts prod's twin.
+pub(super) fn env_name_clash(name: &str, all: &[String]) -> Option<String> {
+    if name.ends_with("-operate") {
+        return Some(format!(
+            "the env name `{name}` ends in `-operate`, the suffix of each env's on-call GitHub environment (`<env>-operate`, no reviewers): its deploy role would trust that environment; rename the file"
+        ));
+    }
+    let shorter = all.iter().find(|other| {
+        name.strip_prefix(other.as_str())
+            .is_some_and(|rest| rest.starts_with('-'))
+    })?;
+    Some(format!(
+        "the env name `{name}` begins with the env `{shorter}` and a hyphen: {shorter}'s IAM policies scope its resources by the pattern `<prefix>-{shorter}-*`, which would reach {name}'s; rename the file (e.g. without the hyphen)"
+    ))
+}
+
 pub(super) fn is_name(s: &str, max_len: usize) -> bool {
     (2..=max_len).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -899,6 +920,31 @@ fn looks_like_access_key(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_names_that_reach_into_another_env_are_refused() {
+        let all: Vec<String> = [
+            "dev",
+            "prod",
+            "prod-eu",
+            "prod-operate",
+            "production",
+            "test",
+        ]
+        .map(String::from)
+        .to_vec();
+        let clash = |name: &str| env_name_clash(name, &all);
+        assert!(clash("prod-eu")
+            .unwrap()
+            .contains("begins with the env `prod`"));
+        assert!(clash("prod-operate")
+            .unwrap()
+            .contains("ends in `-operate`"));
+        for fine in ["dev", "prod", "production", "test"] {
+            assert_eq!(clash(fine), None, "{fine}");
+        }
+        assert_eq!(env_name_clash("prod-eu", &["dev".to_string()]), None);
+    }
 
     #[test]
     fn schedules() {
