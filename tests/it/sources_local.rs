@@ -168,7 +168,9 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
             "unparsable price"
         ]
     );
-    // The generated checks run (their key columns quoted) and pass.
+    // The generated checks run (their key columns quoted) and pass; the
+    // page's rows are all accounted for (silver + quarantine), and the
+    // case study's own accounting check is not confused by the new source.
     let checked = run(&[
         "--env",
         "local",
@@ -178,11 +180,18 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
         "--no-publish",
         "--select",
         "prices_one_row_per_key",
+        "--select",
+        "prices_rows_accounted",
+        "--select",
+        "snapshot_rows_accounted",
     ]);
-    assert!(
-        checked.to_string().contains("prices_one_row_per_key"),
-        "{checked}"
-    );
+    for name in [
+        "prices_one_row_per_key",
+        "prices_rows_accounted",
+        "snapshot_rows_accounted",
+    ] {
+        assert!(checked.to_string().contains(name), "{name}: {checked}");
+    }
     let complete: bool = db
         .query_one(
             "SELECT complete FROM silver.snapshots WHERE source = 'prices'",

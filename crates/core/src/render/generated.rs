@@ -288,7 +288,8 @@ WHERE reason IS NULL
 /// The checks of the generated models, as a checks file (sql/checks.yaml's
 /// format): each generated source's latest snapshot has valid rows, its
 /// last successful ingest run is recent, one row per key per snapshot in
-/// silver, and its share of invalid rows.
+/// silver, its page rows all accounted for (silver + quarantine), and its
+/// share of invalid rows.
 /// None when no source has generated models.
 pub(crate) fn checks_yaml<'s>(
     sources: impl Iterator<Item = (&'s str, &'s SourceSettings)>,
@@ -314,6 +315,19 @@ pub(crate) fn checks_yaml<'s>(
                 "  - name: {name}_one_row_per_key\n    description: {}\n    owner: {owner}\n    runbook: {}\n    model: silver.{name}\n    type: unique\n    columns: [{key}, snapshot_id]\n    fail: 0\n",
                 json(&format!("Each key of {name} appears once per snapshot (generated from sources.{name}).")),
                 json(&format!("Duplicate keys reached silver.{name}: check that sources.{name}.key names the columns that identify a row.")),
+            ),
+            format!(
+                "  - name: {name}_rows_accounted\n    description: {}\n    owner: {owner}\n    runbook: {}\n    model: silver.{name}\n    type: custom_sql\n    sql: {}\n    fail: 0\n",
+                json(&format!("Nothing is dropped silently: in the latest {name} snapshot, the rows ingest read (its heartbeat's page_rows) equal the rows in silver.{name} plus those quarantined (generated from sources.{name}).")),
+                json(&format!("Rows lost or invented between the {name} page and silver: `pricewatch explain-check {name}_rows_accounted`, then compare silver.ingest_runs.page_rows with silver.{name} and silver.quarantine (source = '{name}') for that snapshot_id.")),
+                json(&format!(
+                    "SELECT COUNT(*) FROM (SELECT snapshot_id, MAX(page_rows) AS page_rows FROM silver.ingest_runs \
+                     WHERE source = '{name}' AND outcome = 'pushed' AND snapshot_id = (SELECT MAX(snapshot_id) FROM silver.ingest_runs WHERE source = '{name}' AND outcome = 'pushed') \
+                     GROUP BY snapshot_id) AS r \
+                     LEFT JOIN (SELECT snapshot_id, COUNT(*) AS n FROM silver.{name} GROUP BY snapshot_id) AS s ON r.snapshot_id = s.snapshot_id \
+                     LEFT JOIN (SELECT snapshot_id, COUNT(*) AS n FROM silver.quarantine WHERE source = '{name}' GROUP BY snapshot_id) AS q ON r.snapshot_id = q.snapshot_id \
+                     WHERE r.page_rows <> COALESCE(s.n, 0) + COALESCE(q.n, 0)"
+                )),
             ),
             format!(
                 "  - name: {name}_quarantine_ratio\n    description: {}\n    owner: {owner}\n    runbook: {}\n    model: silver.{name}_validated\n    type: quarantine_ratio\n    warn: 0.02\n    fail: 0.2\n",
@@ -533,6 +547,7 @@ mod tests {
                 "prices_arriving",
                 "prices_fresh",
                 "prices_one_row_per_key",
+                "prices_rows_accounted",
                 "prices_quarantine_ratio"
             ]
         );
