@@ -366,8 +366,44 @@ pub(crate) fn concurrent_runs_take_turns_through_the_lease() {
         0,
         "every lease released"
     );
-    // Afterwards the figures are those of a refresh on a quiet warehouse.
+    // Afterwards the figures are those of a refresh on a quiet warehouse:
+    // whatever order the three ran in, silver and gold as they left them
+    // equal what one more refresh, alone, computes.
+    let figures = || -> Vec<Vec<String>> {
+        let mut db = w.pg.connect("pricewatch");
+        [
+            "silver.products",
+            "silver.vendors",
+            "silver.quarantine",
+            "gold.hourly_prices",
+            "gold.price_evolution",
+            "gold.item_price_range",
+            "gold.vendor_stock_status",
+        ]
+        .iter()
+        .map(|relation| {
+            db.query(
+                &format!("SELECT CAST(t AS TEXT) FROM {relation} AS t ORDER BY 1"),
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+        })
+        .collect()
+    };
+    let concurrent = figures();
+    assert!(
+        concurrent.iter().all(|rows| !rows.is_empty()),
+        "every model has rows"
+    );
     ok(w.run_as("pricewatch", &["--env", "local", "refresh"]));
+    assert_eq!(
+        figures(),
+        concurrent,
+        "the concurrent runs left correct figures"
+    );
     let silver = w.count("SELECT COUNT(*) FROM silver.products");
     let valid = w.count("SELECT COUNT(*) FROM (SELECT DISTINCT item, category, vendor, sale_price, stock_status, snapshot_id, observed_at FROM silver.products_validated WHERE reason IS NULL AND item IS NOT NULL) AS v");
     assert_eq!(silver, valid);
