@@ -3,7 +3,8 @@
 (templates/ci/github-roles.yaml) trust, before anyone relies on them:
 
   ENV           deployment branch policy exactly `main`; required reviewers
-                that may not approve their own runs (for the reviewed envs);
+                that may not approve their own runs, and no bypass for
+                administrators (for the reviewed envs);
                 variables AWS_REGION, AWS_DEPLOY_ROLE_ARN, AWS_OPERATE_ROLE_ARN
   ENV-operate   deployment branch policy exactly `main`; variables
                 AWS_REGION, AWS_PLAN_ROLE_ARN, AWS_OPERATE_ROLE_ARN
@@ -85,6 +86,13 @@ def check_environment(repo, name, reviewed, variables, role_names, problems):
         elif not reviewers.get("prevent_self_review"):
             problems.append(
                 f"environment {name}: reviewers may approve their own runs (turn on Prevent self-review)"
+            )
+        # GitHub lets administrators skip the reviewers unless this is off
+        # (the API's default is true).
+        if environment.get("can_admins_bypass", True):
+            problems.append(
+                f"environment {name}: administrators may bypass its reviewers "
+                "(turn off Allow administrators to bypass configured protection rules)"
             )
     try:
         present = {v["name"]: v.get("value", "") for v in get(f"{base}/variables").get("variables", [])}
