@@ -1009,21 +1009,6 @@ pub(crate) fn a_held_out_page_keeps_the_mvp_rules_and_loses_no_row() {
     assert_eq!(report["pass"], 4, "{report}");
 }
 
-/// Moves every record loaded from both streams (rows and heartbeats)
-/// `hours` into the past, as if the pipeline had stopped then; the next
-/// refresh rebuilds bronze and everything after it from them.
-fn backdate(pg: &Postgres, hours: u32) {
-    let mut db = pg.connect("pricewatch");
-    for source in ["products", "vendors"] {
-        db.batch_execute(&format!(
-            "UPDATE pricewatch_meta.kinesis_{source} SET payload = jsonb_set(payload, '{{fetched_at}}', \
-             to_jsonb(to_char(CAST(LEFT(payload ->> 'fetched_at', 19) AS TIMESTAMP) - INTERVAL '{hours} hours', \
-             'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')))"
-        ))
-        .unwrap();
-    }
-}
-
 /// (status, observed) of the selected checks, by name.
 fn checks(local: &LocalEnv, names: &[&str]) -> BTreeMap<String, (String, f64)> {
     let mut args = vec![
@@ -1066,7 +1051,7 @@ pub(crate) fn an_unchanged_page_keeps_ingest_fresh_and_only_warns_that_the_page_
     ingest();
     support::succeeded(local.run(&["--env", "local", "refresh"]));
     // Two days ago: the last snapshot and the last heartbeat alike.
-    backdate(&local.pg, 48);
+    local.pg.backdate(48);
     support::succeeded(local.run(&["--env", "local", "refresh"]));
     let names = ["products_fresh", "vendors_fresh", "products_page_unchanged"];
     let stale = checks(&local, &names);

@@ -237,6 +237,21 @@ impl Postgres {
         format!("postgres://{user}@127.0.0.1:{}/pricewatch", self.port)
     }
 
+    /// Moves every record loaded from both streams (rows and heartbeats)
+    /// `hours` into the past (their `fetched_at`), as if the pipeline had
+    /// stopped then, or as if they had been taken hours before the next.
+    pub(crate) fn backdate(&self, hours: u32) {
+        let mut db = self.connect("pricewatch");
+        for source in ["products", "vendors"] {
+            db.batch_execute(&format!(
+                "UPDATE pricewatch_meta.kinesis_{source} SET payload = jsonb_set(payload, '{{fetched_at}}', \
+                 to_jsonb(to_char(CAST(LEFT(payload ->> 'fetched_at', 19) AS TIMESTAMP) - INTERVAL '{hours} hours', \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')))"
+            ))
+            .unwrap();
+        }
+    }
+
     pub(crate) fn connect(&self, database: &str) -> postgres::Client {
         let url = format!("postgres://pricewatch@127.0.0.1:{}/{database}", self.port);
         postgres::Client::connect(&url, postgres::NoTls).expect("connect to the test PostgreSQL")
