@@ -806,6 +806,24 @@ pub(crate) fn the_ci_roles_map_to_their_database_roles() {
             .map(|t| t["Value"].clone());
         assert_eq!(value, Some(Value::String(database_role.into())), "{role}");
     }
+    // The operator Lambda signs in to Redshift as the operator, never as
+    // the owner (its IAM role's tag names the database role).
+    let bundle = support::bundle("prod");
+    let operator = bundle.stacks.iter().find(|s| s.name == "operator").unwrap();
+    let operator: Value = serde_yaml_ng::from_str(&operator.template).unwrap();
+    let roles: Vec<&Value> = resources(&operator)
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == "AWS::IAM::Role")
+        .map(|(_, r)| &r["Properties"]["Tags"])
+        .collect();
+    assert!(
+        roles
+            .iter()
+            .any(|tags| tags.as_sequence().is_some_and(|tags| tags
+                .iter()
+                .any(|t| t["Key"] == "RedshiftDbRoles" && t["Value"] == "pricewatch_operator"))),
+        "the operator Lambda's role maps to pricewatch_operator"
+    );
 }
 
 // ---- The workflows -----------------------------------------------------

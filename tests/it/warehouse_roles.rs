@@ -188,6 +188,13 @@ pub(crate) fn each_identity_does_exactly_its_part() {
         &["--env", "local", "report", "--out", out.to_str().unwrap()],
     ));
     assert!(out.join("index.html").exists());
+    // The catalog reads row counts and check results: the reader may too.
+    let catalog = site.path().join("catalog");
+    ok(w.run_as(
+        READER,
+        &["--env", "local", "docs", "--out", catalog.to_str().unwrap()],
+    ));
+    assert!(catalog.join("catalog.html").exists());
 
     // Neither the reader nor the operator can drop, change or refresh directly.
     for user in [READER, OPERATOR] {
