@@ -16,7 +16,7 @@ use serde_yaml_ng::Value;
 
 /// Actions that have no resource-level permissions in IAM, so `Resource: "*"`
 /// is the only way to grant them.
-const NO_RESOURCE_LEVEL: [&str; 17] = [
+const NO_RESOURCE_LEVEL: [&str; 18] = [
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeVpcs",
@@ -36,6 +36,9 @@ const NO_RESOURCE_LEVEL: [&str; 17] = [
     "chatbot:CreateSlackChannelConfiguration",
     "chatbot:DescribeSlackChannelConfigurations",
     "cloudformation:DescribeStackDriftDetectionStatus",
+    // Lists the aliases of the account and region ("Controlling access to
+    // aliases", AWS KMS Developer Guide: an IAM policy on `*`).
+    "kms:ListAliases",
 ];
 
 const CI_TEMPLATE: &str = "templates/ci/github-roles.yaml";
