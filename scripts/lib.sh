@@ -65,7 +65,8 @@ ensure_postgres() {
     postgres_bin_dir >/dev/null || { echo "PostgreSQL installation failed: no initdb under /usr/lib/postgresql" >&2; return 1; }
 }
 
-# The browsers tests/report_local.rs looks for, in its order.
+# The browsers the integration tests look for (tests/it/support/mod.rs,
+# chromium()), in their order.
 BROWSERS=(/usr/bin/chromium /usr/bin/chromium-browser /usr/bin/google-chrome)
 
 ensure_chromium() {

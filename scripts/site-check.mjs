@@ -8,7 +8,7 @@
 //     blown up to the page's width)
 //   - every chart renders non-empty (a screenshot of it has ink in its frame)
 //   - axe-core (WCAG 2.0/2.1 A and AA) finds no violation at either width
-// Run by tests/report_local.rs:
+// Run by tests/it/report_local.rs:
 //   node scripts/site-check.mjs --chrome PATH --chromedriver PATH [--shots DIR] PAGE.html...
 // Prints one JSON summary line on stdout; exits 1 on any problem (each on
 // stderr), 2 on bad arguments.

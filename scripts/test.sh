@@ -153,7 +153,7 @@ log "sqlfluff: 0 unparsable statements in $parsed Redshift SQL files"
 
 # --- report website validators (issue #23) ---------------------------------
 # html-validate, axe-core (@axe-core/cli) and scripts/site-check.mjs judge the
-# site and the catalog inside cargo test (tests/report_local.rs builds them
+# site and the catalog inside cargo test (tests/it/report_local.rs builds them
 # from two snapshots and a check run); with CI set a missing validator fails.
 ensure_site_validators
 export PRICEWATCH_NODE_MODULES="$ROOT/node_modules"

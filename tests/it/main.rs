@@ -62,6 +62,7 @@ fn main() {
     let trials = vec![
         trial("cli_snapshots::the_commands_without_services_say_the_same", &[], cli_snapshots::the_commands_without_services_say_the_same),
         trial("cli_snapshots::the_local_env_commands_say_the_same", &[Need::Postgres, Need::Moto], cli_snapshots::the_local_env_commands_say_the_same),
+        trial("cli_snapshots::the_deploy_commands_say_the_same", &[Need::Moto], cli_snapshots::the_deploy_commands_say_the_same),
         trial("backfill_local::a_warehouse_rebuilt_from_the_archive_has_the_same_silver_and_gold", &[Need::Postgres, Need::Moto], backfill_local::a_warehouse_rebuilt_from_the_archive_has_the_same_silver_and_gold),
         trial("backfill_local::backfill_refuses_bad_times_and_a_damaged_archive_before_loading", &[Need::Postgres, Need::Moto], backfill_local::backfill_refuses_bad_times_and_a_damaged_archive_before_loading),
         trial("checks_local::clean_data_passes_and_broken_rows_fail_with_junit_and_metrics", &[Need::Postgres, Need::Moto], checks_local::clean_data_passes_and_broken_rows_fail_with_junit_and_metrics),

@@ -456,6 +456,94 @@ mod tests {
         assert_inside(svg);
     }
 
+    /// The lines (one per series) and the marks (one per point) of a chart.
+    fn lines_and_marks(svg: &str) -> (usize, usize) {
+        (
+            svg.matches("<polyline class=\"series\"").count(),
+            svg.matches("<path class=\"mark\"").count(),
+        )
+    }
+
+    #[test]
+    fn hourly_charts_draw_each_series_inside_their_frames() {
+        let data = sample();
+        let prices = hourly_prices(&data);
+        let svg = prices.svg.as_deref().expect("two hours: a chart");
+        // One category over two hours: one line with a mark per hour.
+        assert_eq!(lines_and_marks(svg), (1, 2), "{svg}");
+        assert_eq!(assert_inside(svg), 4, "two vertices and two marks");
+        assert!(
+            prices.desc.contains("over 2 hours") && prices.desc.contains("TVs $100.00 → $110.00"),
+            "{}",
+            prices.desc
+        );
+
+        let stock = stock_history(&data);
+        let svg = stock.svg.as_deref().expect("two hours: a chart");
+        // In stock in both hours, out of stock only in the first.
+        assert_eq!(lines_and_marks(svg), (2, 3), "{svg}");
+        assert_eq!(assert_inside(svg), 6, "three vertices and three marks");
+        assert!(
+            stock.desc.contains("in stock 1 → 2") && stock.desc.contains("out of stock 1 → 1"),
+            "{}",
+            stock.desc
+        );
+    }
+
+    #[test]
+    fn hourly_charts_over_a_day_stay_inside_their_frames() {
+        // 30 hours across midnight, two categories and three stock
+        // statuses, prices from cents to thousands.
+        let start = 1_795_575_600; // 2026-11-25 03:00:00 UTC
+        let mut data = sample();
+        data.hourly.rows.clear();
+        data.stock_history.rows.clear();
+        for h in 0..30u64 {
+            let hour = crate::time::utc_text(start + 3600 * h);
+            for (category, price) in [
+                ("TVs", 999.0 + h as f64 * 40.0),
+                ("Cables", 0.05 * h as f64),
+            ] {
+                let price = format!("{price:.2}");
+                let row = [
+                    hour.as_str(),
+                    category,
+                    "2",
+                    &price,
+                    &price,
+                    &price,
+                    "1",
+                    "0",
+                    "1",
+                ];
+                data.hourly
+                    .rows
+                    .push(row.iter().map(|v| Some(v.to_string())).collect());
+            }
+            for (status, items) in [
+                ("in_stock", 40 + h),
+                ("limited_stock", h % 3),
+                ("out_of_stock", 5),
+            ] {
+                let row = [hour.clone(), status.to_string(), items.to_string()];
+                data.stock_history
+                    .rows
+                    .push(row.into_iter().map(Some).collect());
+            }
+        }
+        let prices = hourly_prices(&data);
+        let svg = prices.svg.as_deref().expect("30 hours: a chart");
+        assert_eq!(lines_and_marks(svg), (2, 60), "{svg}");
+        assert_eq!(assert_inside(svg), 120);
+        assert!(prices.desc.contains("over 30 hours"), "{}", prices.desc);
+
+        let stock = stock_history(&data);
+        let svg = stock.svg.as_deref().expect("30 hours: a chart");
+        assert_eq!(lines_and_marks(svg), (3, 90), "{svg}");
+        assert_eq!(assert_inside(svg), 180);
+        assert!(stock.desc.contains("limited stock 0 → 2"), "{}", stock.desc);
+    }
+
     #[test]
     fn one_snapshot_says_when_changes_will_show() {
         let mut data = sample();
