@@ -1,13 +1,17 @@
 //! Output folders that `report` and `docs` share with their user: a
 //! command writes its files through a marker listing exactly the files it
-//! wrote, and on the next run deletes only those it no longer writes. It
-//! never deletes or overwrites anything else, never writes through a
-//! symbolic link, and refuses a folder that is a link, a non-empty folder
-//! without its marker, and a marker it cannot read as its own.
+//! wrote, each with the sha256 of what it wrote, and on the next run
+//! overwrites or deletes only files whose content is still that. It never
+//! deletes or overwrites anything else, never writes through a symbolic
+//! link, and refuses a folder that is a link, a non-empty folder without
+//! its marker, a marker it cannot read as its own, and a listed file whose
+//! content is not what it wrote (edited since, or listed by a planted
+//! marker) — before it writes anything.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use pricewatch_core::hash::sha256_hex;
 use serde::{Deserialize, Serialize};
 
 /// What the marker file holds.
@@ -15,7 +19,32 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 struct Marker {
     written_by: String,
-    files: Vec<String>,
+    files: Vec<Listed>,
+}
+
+/// A file of the marker. While a run writes, a file it overwrites is
+/// listed twice, with the old content's hash and the new one's, so that a
+/// run interrupted half way leaves a marker that still owns the file
+/// whichever content it holds.
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(untagged)]
+enum Listed {
+    Written {
+        name: String,
+        sha256: String,
+    },
+    /// A bare name, as markers of earlier versions held: without the
+    /// content it wrote, the command cannot tell its output from a file put
+    /// there under that name, so it owns none of them.
+    Unhashed(String),
+}
+
+impl Listed {
+    fn name(&self) -> &str {
+        match self {
+            Listed::Written { name, .. } | Listed::Unhashed(name) => name,
+        }
+    }
 }
 
 /// An output folder of one command.
@@ -24,8 +53,9 @@ pub(crate) struct OwnedDir {
     marker: &'static str,
     /// `pricewatch report`, `pricewatch docs`.
     command: &'static str,
-    /// The files the previous run listed (none for a new folder).
-    previous: Vec<String>,
+    /// The files the previous run listed that the folder still holds, all
+    /// with the content it wrote (none for a new folder).
+    previous: Vec<Listed>,
 }
 
 /// A file the folder may hold: one plain name, no separators.
@@ -39,6 +69,10 @@ fn is_plain_name(name: &str) -> bool {
 
 fn is_link(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+fn is_regular_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
 }
 
 impl OwnedDir {
@@ -61,7 +95,8 @@ impl OwnedDir {
             Ok(mut entries) => {
                 let marker_path = dir.join(marker);
                 if std::fs::symlink_metadata(&marker_path).is_ok() {
-                    previous = Self::read_marker(&marker_path, command)?;
+                    let listed = Self::read_marker(&marker_path, command)?;
+                    previous = Self::still_owned(dir, &marker_path, command, listed)?;
                 } else if entries.next().is_some() {
                     anyhow::bail!(
                         "{shown} is not empty and holds no earlier output of {command} ({marker}): choose another --out or empty it"
@@ -78,7 +113,7 @@ impl OwnedDir {
     }
 
     /// The files an earlier run wrote, from a marker it wrote itself.
-    fn read_marker(path: &Path, command: &str) -> anyhow::Result<Vec<String>> {
+    fn read_marker(path: &Path, command: &str) -> anyhow::Result<Vec<Listed>> {
         let refuse = |why: &str| {
             anyhow::anyhow!(
                 "{} {why}, so {command} did not write it: remove it (and the files you know {command} wrote) or choose another --out",
@@ -98,12 +133,61 @@ impl OwnedDir {
                 marker.written_by
             )));
         }
-        if let Some(bad) = marker.files.iter().find(|f| !is_plain_name(f)) {
+        if let Some(bad) = marker.files.iter().find(|f| !is_plain_name(f.name())) {
             return Err(refuse(&format!(
-                "lists `{bad}`, which is not a file name of this folder"
+                "lists `{}`, which is not a file name of this folder",
+                bad.name()
             )));
         }
         Ok(marker.files)
+    }
+
+    /// The listed files the folder still holds, once each is known to hold
+    /// what the command wrote: a file whose content differs (the user
+    /// edited it, or a planted marker lists someone's file) or that an
+    /// older marker lists without its hash is refused by name, since
+    /// overwriting or deleting it would lose something the command did not
+    /// write. Files that are gone need nothing; links and other non-files
+    /// are never written through nor removed, so they are left to `write`.
+    fn still_owned(
+        dir: &Path,
+        marker_path: &Path,
+        command: &str,
+        listed: Vec<Listed>,
+    ) -> anyhow::Result<Vec<Listed>> {
+        let mut owned = Vec::new();
+        for entry in &listed {
+            let path = dir.join(entry.name());
+            if !is_regular_file(&path) || owned.iter().any(|o: &Listed| o.name() == entry.name()) {
+                continue;
+            }
+            let content =
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let sha256 = sha256_hex(&content);
+            let wrote_this = listed.iter().any(|l| {
+                matches!(l, Listed::Written { name, sha256: s } if name == entry.name() && *s == sha256)
+            });
+            if !wrote_this {
+                let why = if listed
+                    .iter()
+                    .any(|l| l.name() == entry.name() && matches!(l, Listed::Written { .. }))
+                {
+                    format!("its content is not what {command} wrote there")
+                } else {
+                    format!("without the checksum of what {command} wrote there (as markers of earlier versions did)")
+                };
+                anyhow::bail!(
+                    "{} is listed in {} but {why}, so {command} neither overwrites nor deletes it and has written nothing: move the file away (or delete it if it is an old output you do not need) and run again, or choose another --out",
+                    path.display(),
+                    marker_path.display()
+                );
+            }
+            owned.push(Listed::Written {
+                name: entry.name().to_string(),
+                sha256,
+            });
+        }
+        Ok(owned)
     }
 
     /// Writes `files` (name, content), then removes the files of the
@@ -111,6 +195,7 @@ impl OwnedDir {
     /// not written by the previous run is never overwritten.
     pub(crate) fn write(&self, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
         let context = || format!("cannot write to {}", self.dir.display());
+        let was_written = |name: &str| self.previous.iter().any(|p| p.name() == name);
         for (name, _) in files {
             assert!(is_plain_name(name), "{name} is one file name");
             let path = self.dir.join(name);
@@ -121,7 +206,7 @@ impl OwnedDir {
                     self.command
                 );
             }
-            if path.exists() && !self.previous.contains(name) {
+            if path.exists() && !was_written(name) {
                 anyhow::bail!(
                     "{} exists and was not written by {}: move it away or choose another --out",
                     path.display(),
@@ -130,32 +215,39 @@ impl OwnedDir {
             }
         }
         std::fs::create_dir_all(&self.dir).with_context(context)?;
-        // The marker first, listing both runs' files: an interrupted run
-        // leaves a marker that still covers everything it may have written.
-        let mut listed: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
-        let stale: Vec<&String> = self
+        let mut listed: Vec<Listed> = files
+            .iter()
+            .map(|(name, content)| Listed::Written {
+                name: name.clone(),
+                sha256: sha256_hex(content),
+            })
+            .collect();
+        let stale: Vec<&Listed> = self
             .previous
             .iter()
-            .filter(|p| !listed.contains(p))
+            .filter(|p| !files.iter().any(|(name, _)| name == p.name()))
             .collect();
+        // The marker first, listing both runs' files with both contents: an
+        // interrupted run leaves a marker that still covers everything it
+        // may have written, whichever content each file holds by then.
         let mut during = listed.clone();
-        during.extend(stale.iter().map(|s| s.to_string()));
+        during.extend(self.previous.iter().cloned());
         self.write_marker(during)?;
         for (name, content) in files {
             std::fs::write(self.dir.join(name), content).with_context(context)?;
         }
-        for name in stale {
-            let path = self.dir.join(name);
+        for stale in stale {
+            let path = self.dir.join(stale.name());
             // Only a regular file is removed; a link is never followed.
-            if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file()) {
+            if is_regular_file(&path) {
                 std::fs::remove_file(&path).with_context(context)?;
             }
         }
-        listed.sort();
+        listed.sort_by(|a, b| a.name().cmp(b.name()));
         self.write_marker(listed)
     }
 
-    fn write_marker(&self, files: Vec<String>) -> anyhow::Result<()> {
+    fn write_marker(&self, files: Vec<Listed>) -> anyhow::Result<()> {
         let marker = Marker {
             written_by: self.command.to_string(),
             files,
@@ -231,6 +323,135 @@ mod tests {
             assert!(err.contains("did not write it"), "{planted}: {err}");
             assert!(foreign.join("a.txt").exists());
         }
+    }
+
+    /// The marker as the command left it.
+    fn marker(dir: &Path) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join(MARKER)).unwrap()).unwrap()
+    }
+
+    /// Refused, naming `name`, with the folder as it was.
+    fn refused_naming(dir: &Path, name: &str, why: &str) {
+        let before = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect::<std::collections::BTreeSet<_>>();
+        let err = write(dir, &["index.html", "new.html"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("{name} is listed in")), "{err}");
+        assert!(err.contains(why), "{err}");
+        assert!(err.contains("has written nothing"), "{err}");
+        let after = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(before, after);
+        assert!(!dir.join("new.html").exists());
+    }
+
+    #[test]
+    fn the_marker_records_what_each_file_held() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("site");
+        write(&dir, &["b.html", "a.html"]).unwrap();
+        assert_eq!(
+            marker(&dir),
+            serde_json::json!({
+                "written_by": COMMAND,
+                "files": [
+                    {"name": "a.html", "sha256": sha256_hex(b"page a.html")},
+                    {"name": "b.html", "sha256": sha256_hex(b"page b.html")},
+                ],
+            })
+        );
+    }
+
+    #[test]
+    fn a_planted_marker_listing_someones_file_deletes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("site");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("precious.txt"), "mine").unwrap();
+        // The shape of markers before checksums, naming the right command.
+        std::fs::write(
+            dir.join(MARKER),
+            format!(r#"{{"written_by":"{COMMAND}","files":["precious.txt"]}}"#),
+        )
+        .unwrap();
+        refused_naming(&dir, "precious.txt", "without the checksum");
+        // With a checksum that is not the file's.
+        std::fs::write(
+            dir.join(MARKER),
+            serde_json::json!({
+                "written_by": COMMAND,
+                "files": [{"name": "precious.txt", "sha256": sha256_hex(b"something else")}],
+            })
+            .to_string(),
+        )
+        .unwrap();
+        refused_naming(&dir, "precious.txt", "its content is not what");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("precious.txt")).unwrap(),
+            "mine"
+        );
+        // A listed file that is gone asks for nothing.
+        std::fs::rename(dir.join("precious.txt"), tmp.path().join("moved.txt")).unwrap();
+        write(&dir, &["index.html"]).unwrap();
+    }
+
+    #[test]
+    fn an_edited_output_is_kept_and_named_until_moved_away() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("site");
+        write(&dir, &["index.html", "old.html"]).unwrap();
+        for edited in ["index.html", "old.html"] {
+            std::fs::write(dir.join(edited), "my edits").unwrap();
+            refused_naming(
+                &dir,
+                edited,
+                "its content is not what pricewatch report wrote",
+            );
+            assert_eq!(
+                std::fs::read_to_string(dir.join(edited)).unwrap(),
+                "my edits"
+            );
+            std::fs::write(dir.join(edited), format!("page {edited}")).unwrap();
+        }
+        // An old output under an unhashed name: refused even when unchanged.
+        write(&dir, &["index.html", "old.html"]).unwrap();
+        std::fs::write(
+            dir.join(MARKER),
+            format!(r#"{{"written_by":"{COMMAND}","files":["index.html","old.html"]}}"#),
+        )
+        .unwrap();
+        refused_naming(&dir, "index.html", "without the checksum");
+        std::fs::remove_file(dir.join("index.html")).unwrap();
+        std::fs::remove_file(dir.join("old.html")).unwrap();
+        write(&dir, &["index.html", "new.html"]).unwrap();
+    }
+
+    #[test]
+    fn a_run_interrupted_half_way_leaves_a_marker_owning_either_content() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("site");
+        write(&dir, &["index.html"]).unwrap();
+        // What a run that writes "v2" leaves when stopped before or after
+        // writing the file: the marker lists it with both checksums.
+        let both = serde_json::json!({
+            "written_by": COMMAND,
+            "files": [
+                {"name": "index.html", "sha256": sha256_hex(b"v2")},
+                {"name": "index.html", "sha256": sha256_hex(b"page index.html")},
+            ],
+        })
+        .to_string();
+        std::fs::write(dir.join(MARKER), &both).unwrap();
+        write(&dir, &["index.html"]).unwrap();
+        std::fs::write(dir.join(MARKER), &both).unwrap();
+        std::fs::write(dir.join("index.html"), "v2").unwrap();
+        write(&dir, &["other.html"]).unwrap();
+        assert!(!dir.join("index.html").exists());
     }
 
     #[cfg(unix)]

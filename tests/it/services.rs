@@ -138,19 +138,22 @@ pub(crate) fn silver_types_and_quarantines_records_on_postgres() {
     }
     // What the loader stores for a record PostgreSQL cannot hold as JSONB.
     insert(&mut client, 900, r#"{"item":"Ket\u0000tle"}"#, None);
-    for model in bundle
-        .models
-        .iter()
-        .filter(|m| m.name != "bronze.vendors" && m.materialized != Materialization::View)
-    {
-        let sql = match model.materialized {
-            Materialization::Incremental => incremental::refresh_call(&model.name, false),
-            _ => format!("REFRESH MATERIALIZED VIEW {}", model.name),
-        };
-        client
-            .batch_execute(&sql)
-            .unwrap_or_else(|e| panic!("refreshing {}: {e:?}", model.name));
-    }
+    let refresh = |client: &mut postgres::Client| {
+        for model in bundle
+            .models
+            .iter()
+            .filter(|m| m.name != "bronze.vendors" && m.materialized != Materialization::View)
+        {
+            let sql = match model.materialized {
+                Materialization::Incremental => incremental::refresh_call(&model.name, false),
+                _ => format!("REFRESH MATERIALIZED VIEW {}", model.name),
+            };
+            client
+                .batch_execute(&sql)
+                .unwrap_or_else(|e| panic!("refreshing {}: {e:?}", model.name));
+        }
+    };
+    refresh(&mut client);
     let rows = client
         .query(
             "SELECT item, CAST(sale_price AS TEXT), stock_status FROM silver.products",
@@ -246,6 +249,44 @@ pub(crate) fn silver_types_and_quarantines_records_on_postgres() {
         "{}",
         unloadable.1
     );
+
+    // The check `records_loadable` reports it, at warn. It counts the
+    // records of the day before the latest ingest run: an ingest run's
+    // heartbeat gives it one.
+    let heartbeat = format!(
+        r#"{{"record_type":"heartbeat","source":"products","fetched_at":"{}","outcome":"unchanged"}}"#,
+        pricewatch_core::time::utc_timestamps(pricewatch_core::time::now_unix()).0
+    );
+    insert(&mut client, 901, &heartbeat, Some(&heartbeat));
+    refresh(&mut client);
+    // `--no-publish`: no AWS call, so no moto (a port nobody answers on).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pricewatch"))
+        .arg("--project-dir")
+        .arg(support::project_dir())
+        .args([
+            "--env",
+            "local",
+            "--output",
+            "json",
+            "check",
+            "--no-publish",
+        ])
+        .args(["--select", "records_loadable"])
+        .env("PRICEWATCH_DATABASE_URL", pg.url())
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", support::free_port()),
+        )
+        .env_remove("PRICEWATCH_ENV")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    let report = support::succeeded(out);
+    let checks = report["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 1, "{report:#}");
+    assert_eq!(checks[0]["check"], "records_loadable", "{report:#}");
+    assert_eq!(checks[0]["status"], "warn", "{report:#}");
+    assert_eq!(checks[0]["observed"], 1.0, "{report:#}");
 }
 
 pub(crate) fn moto_answers_sts_with_the_local_account() {

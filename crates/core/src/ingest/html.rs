@@ -80,12 +80,18 @@ fn tag_end(tag: &[u8]) -> TagEnd {
     let mut i = 1;
     while i < tag.len() {
         match tag[i] {
-            b'>' => return TagEnd::At(i),
+            b'>' => {
+                scanned(i + 1);
+                return TagEnd::At(i);
+            }
             b'=' => after_equals = true,
             quote @ (b'"' | b'\'') if after_equals => {
                 match tag[i + 1..].iter().position(|&b| b == quote) {
                     Some(close) => i += close + 1,
-                    None => return TagEnd::OpenQuote,
+                    None => {
+                        scanned(tag.len());
+                        return TagEnd::OpenQuote;
+                    }
                 }
                 after_equals = false;
             }
@@ -94,8 +100,26 @@ fn tag_end(tag: &[u8]) -> TagEnd {
         }
         i += 1;
     }
+    scanned(tag.len());
     TagEnd::Never
 }
+
+#[cfg(test)]
+thread_local! {
+    static SCANNED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts the bytes looked at by the searches for where a construct ends
+/// (a tag's `>`, a comment's `-->`, a script's end tag), so that tests can
+/// assert a page is scanned a bounded number of times over, whatever its
+/// shape: the property that keeps parsing linear, checked without timing.
+#[cfg(test)]
+fn scanned(bytes: usize) {
+    SCANNED.with(|total| total.set(total.get() + bytes));
+}
+
+#[cfg(not(test))]
+fn scanned(_bytes: usize) {}
 
 /// The first `</name` at or after the start of `haystack`, any case, in
 /// one pass (no lowercased copy of the rest of the page per tag).
@@ -110,10 +134,12 @@ fn find_end_tag(haystack: &str, name: &str) -> Option<usize> {
             && candidate.len() > name.len()
             && candidate[1..=name.len()].eq_ignore_ascii_case(name)
         {
+            scanned(at + name.len() + 2);
             return Some(at);
         }
         from = at + 1;
     }
+    scanned(bytes.len());
     None
 }
 
@@ -315,7 +341,9 @@ impl Parser {
             let rows = self.rows;
             let unclosed = |what: &'static str| ParseError::Unclosed { what, rows };
             if let Some(after) = rest.strip_prefix("<!--") {
-                match after.find("-->") {
+                let end = after.find("-->");
+                scanned(end.map_or(after.len(), |end| end + 3));
+                match end {
                     Some(end) => rest = &after[end + 3..],
                     None if !eof => break,
                     None => return Err(unclosed("comment <!--")),
@@ -323,21 +351,35 @@ impl Parser {
                 continue;
             }
             // Like a browser: `<` starts markup only before a letter, `/`, `!`
-            // or `?`; otherwise it is text (`a < b`).
+            // or `?`; otherwise it is text (`a < b`), and where a tag would
+            // end is not looked for (looking from every `<` of a page full of
+            // them is quadratic).
             let starts_markup = rest[1..]
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
-            let gt = match (starts_markup, tag_end(rest.as_bytes())) {
-                (true, TagEnd::At(gt)) => gt,
-                (true, TagEnd::OpenQuote | TagEnd::Never) if !eof => break,
-                (true, TagEnd::OpenQuote) => return Err(unclosed("quoted attribute")),
-                (false, _) | (true, TagEnd::Never) => {
-                    // A `<` in text; with no `>` anywhere after it, all the rest is text.
-                    if let Some(text) = self.cell.as_mut().filter(|_| self.nested == 0) {
-                        text.push('<');
+            let text_target = self.cell.as_mut().filter(|_| self.nested == 0);
+            if !starts_markup {
+                if let Some(text) = text_target {
+                    text.push('<');
+                }
+                rest = &rest[1..];
+                continue;
+            }
+            let gt = match tag_end(rest.as_bytes()) {
+                TagEnd::At(gt) => gt,
+                TagEnd::OpenQuote | TagEnd::Never if !eof => break,
+                TagEnd::OpenQuote => return Err(unclosed("quoted attribute")),
+                TagEnd::Never => {
+                    // The page ends before this tag does, and every quoted
+                    // value in it closes: no `>` follows outside them, so
+                    // nothing after it can be markup and the rest of the page
+                    // is text, taken in one step. (One `<` at a time would
+                    // scan the rest again from each `<` in it.)
+                    if let Some(text) = text_target {
+                        text.push_str(rest);
                     }
-                    rest = &rest[1..];
+                    rest = "";
                     continue;
                 }
             };
@@ -593,13 +635,144 @@ mod tests {
             "<style></style>",
             "<!-- -->",
             "<td title=\"x>\">",
+            "<1",
+            "a < b ",
         ] {
             let filler = unit.repeat((1 << 20) / unit.len());
             let html = format!("{filler}{table}{filler}");
-            if let Ok(parsed) = parse_table(&html) {
-                assert_eq!(parsed.rows, [vec!["a"]], "{unit}");
-            }
+            let parsed = parse_table(&html).unwrap_or_else(|e| panic!("{unit}: {e}"));
+            assert_eq!(parsed.rows, [vec!["a"]], "{unit}");
         }
+    }
+
+    /// How many bytes the searches for the end of a construct look at
+    /// while `parse` runs (see `scanned`).
+    fn bytes_scanned<T>(parse: impl FnOnce() -> T) -> (T, usize) {
+        SCANNED.with(|total| total.set(0));
+        let result = parse();
+        (result, SCANNED.with(std::cell::Cell::get))
+    }
+
+    /// What a linear reader may scan of a page of `len` bytes: each byte
+    /// a few times (a construct cut by the end of a read is looked at
+    /// again once the buffer has grown to hold it, and the buffer doubles).
+    fn linear(len: usize) -> usize {
+        8 * len + 64
+    }
+
+    const HEADER: &str = "<table><tr><th>h</th></tr><tr><td>";
+
+    /// Pages full of `<` that were quadratic: every `<` scanned to the
+    /// next `>` even when it starts no markup, and a tag that never closes
+    /// rescanned the rest of the page from each `<` after it (a MiB took
+    /// minutes). Checked by counting the bytes scanned, not by timing.
+    #[test]
+    fn pages_full_of_angle_brackets_are_scanned_a_bounded_number_of_times() {
+        let n = 16 * 1024;
+        let cell = |unit: &str| unit.repeat(n);
+        for (page, rows) in [
+            // A tag that never closes, at the end of the page: the rest is text.
+            (
+                format!("{HEADER}{}", cell("<a")),
+                Ok(vec![vec![cell("<a")]]),
+            ),
+            (
+                format!("{HEADER}{}", cell("</")),
+                Ok(vec![vec![cell("</")]]),
+            ),
+            (
+                format!("{HEADER}{}", cell(r#"<a x="y>" "#)),
+                Ok(vec![vec![cell(r#"<a x="y>" "#).trim_end().to_string()]]),
+            ),
+            // `<` that starts no markup, then tags.
+            (
+                format!("{HEADER}{}</td></tr></table>", cell("<1")),
+                Ok(vec![vec![cell("<1")]]),
+            ),
+            (
+                format!("{HEADER}{}</td></tr></table>", cell("< ")),
+                Ok(vec![vec![cell("< ").trim_end().to_string()]]),
+            ),
+            // What never closes is still an error, found in linear time.
+            // An odd number of quotes: the last one never closes.
+            (
+                format!("{HEADER}{}<a x=\"", cell(r#"<a x=""#)),
+                Err(ParseError::Unclosed {
+                    what: "quoted attribute",
+                    rows: 1,
+                }),
+            ),
+            (
+                format!("{HEADER}{}", cell("<!--")),
+                Err(ParseError::Unclosed {
+                    what: "comment <!--",
+                    rows: 1,
+                }),
+            ),
+            (
+                format!("{HEADER}{}", cell("<script>")),
+                Err(ParseError::Unclosed {
+                    what: "<script>",
+                    rows: 1,
+                }),
+            ),
+        ] {
+            let (parsed, scanned) = bytes_scanned(|| parse_table(&page));
+            let unit = &page[HEADER.len()..HEADER.len() + 8];
+            assert_eq!(parsed.map(|t| t.rows), rows, "{unit}");
+            assert!(
+                scanned <= linear(page.len()),
+                "{unit}…: {scanned} bytes scanned for a page of {}",
+                page.len()
+            );
+        }
+    }
+
+    /// Any mix of `<`-heavy markup in a cell, closed or cut off by the end
+    /// of the page, is scanned a bounded number of times over, and reads
+    /// the same in any reads.
+    #[test]
+    fn fuzz_angle_bracket_soup_is_scanned_in_linear_time() {
+        use proptest::prelude::*;
+        let units = prop::collection::vec(
+            prop::sample::select(vec![
+                "<",
+                "<a",
+                "<1",
+                "</",
+                "<a x=\"",
+                "<a x='",
+                "\"",
+                "'",
+                "=",
+                " ",
+                ">",
+                "<!--",
+                "-->",
+                "<td>",
+                "<tr>",
+                "<script>",
+                "</script>",
+                "<!",
+                "<?",
+            ]),
+            1..6,
+        );
+        let pages = (units, 100usize..400, any::<bool>()).prop_map(|(units, times, closed)| {
+            let soup = units.concat().repeat(times);
+            let end = if closed { "</td></tr></table>" } else { "" };
+            format!("{HEADER}{soup}{end}")
+        });
+        crate::fuzz::run(pages, |page| {
+            let (_, scanned) = bytes_scanned(|| parse_table(page));
+            assert!(
+                scanned <= linear(page.len()),
+                "{scanned} bytes scanned for a page of {}: {:?}",
+                page.len(),
+                &page[..page.len().min(200)]
+            );
+            same_in_any_reads(page);
+        });
     }
 
     #[test]
