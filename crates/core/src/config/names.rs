@@ -162,6 +162,14 @@ impl Roles {
     }
 }
 
+/// A double-quoted identifier naming exactly `name` (an embedded `"` is
+/// doubled): the one identifier quoter, for role names that are not plain
+/// lowercase and for column names that may be keywords (`order`). Both
+/// dialects read `"…"` the same way.
+pub(crate) fn quoted_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// A SQL identifier, double-quoted unless it is a plain lowercase one.
 fn quote_identifier(name: &str) -> String {
     let plain = name
@@ -171,7 +179,7 @@ fn quote_identifier(name: &str) -> String {
     if plain {
         name.to_string()
     } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        quoted_identifier(name)
     }
 }
 
@@ -207,4 +215,18 @@ pub fn logical_id(name: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identifier_with_an_embedded_quote_is_doubled() {
+        assert_eq!(quoted_identifier("order"), "\"order\"");
+        assert_eq!(quoted_identifier("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quoted_identifier("\""), "\"\"\"\"");
+        assert_eq!(quote_identifier("pricewatch_owner"), "pricewatch_owner");
+        assert_eq!(quote_identifier("Owner\"1"), "\"Owner\"\"1\"");
+    }
 }
