@@ -29,10 +29,12 @@ use anyhow::Context as _;
 
 use pricewatch_aws::{CfnStacks, Context, S3Objects};
 use pricewatch_core::bundle::Bundle;
+use pricewatch_core::catalog::Facts;
 use pricewatch_core::config::{Environment, Environments};
 use pricewatch_ops::deploy::artifacts::{self, Artifact};
 use pricewatch_ops::deploy::{Engine, Options};
 use pricewatch_ops::services::{Services, Warehouse};
+use pricewatch_ops::warehouse::Statements;
 
 use crate::cli::{Cli, Command, OutputFormat};
 use crate::error::{ExitStatus, UsageError};
@@ -74,6 +76,20 @@ impl Session {
             },
             reporter,
             started: Instant::now(),
+        }
+    }
+
+    /// Reads the facts; a warehouse that does not answer is a warning, not a
+    /// failure: the catalog is useful without it.
+    pub(crate) async fn catalog_facts(&self, warehouse: &impl Statements) -> Option<Facts> {
+        match pricewatch_ops::catalog_facts::facts(warehouse).await {
+            Ok(facts) => Some(facts),
+            Err(e) => {
+                self.reporter.warn(&format!(
+                    "the catalog has no column types or check results: {e}"
+                ));
+                None
+            }
         }
     }
 
