@@ -4,8 +4,12 @@
 //! publication, the dashboard's reconciler and SPICE ingestions, the item
 //! clusters, the report's data and publication, the catalog's facts,
 //! `backfill` from the snapshot archive, and the operational cycle the
-//! CLI and the operator Lambda share.
+//! CLI and the operator Lambda share. Two features bring the SDKs only the
+//! CLI needs: `backfill` (S3) and `bootstrap` (Redshift Serverless and
+//! Secrets Manager for `Services::connect_admin`); without
+//! them the crate links what the cycle calls.
 
+#[cfg(feature = "backfill")]
 pub mod backfill;
 pub mod catalog_facts;
 pub mod checks_run;

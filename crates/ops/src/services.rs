@@ -7,10 +7,16 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use pricewatch_aws::{redshift_serverless, secrets, Context, RedshiftDataApi};
+// The administrator's session (feature `bootstrap`) needs these only.
+#[cfg(feature = "bootstrap")]
+use {
+    anyhow::Context as _,
+    pricewatch_aws::{redshift_serverless, secrets},
+    pricewatch_core::cloud::Login,
+};
+
+use pricewatch_aws::{Context, RedshiftDataApi};
 use pricewatch_core::cloud::stacks::Stacks as _;
-use pricewatch_core::cloud::Login;
 use pricewatch_core::config::{Dialect, Environment};
 use pricewatch_core::reporter::Reporter;
 
@@ -96,6 +102,7 @@ impl<'a> Services<'a> {
     /// --bootstrap`, and the login the bootstrap sets up for QuickSight
     /// (Redshift): the URL's user on PostgreSQL; on Redshift the namespace
     /// admin, through the secret Redshift keeps for it.
+    #[cfg(feature = "bootstrap")]
     pub async fn connect_admin(&self) -> anyhow::Result<(Warehouse, Option<Login>)> {
         match self.env.dialect() {
             Dialect::Postgres => Ok((self.connect_one().await?, None)),
