@@ -5,16 +5,11 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-use pricewatch_aws::QuickSightApi;
 use pricewatch_core::config::ImportMode;
-use pricewatch_core::dashboard::spec;
-use pricewatch_ops::dashboard::reconcile::{
-    AssetAction, PermissionStatus, PublishReport, Publisher,
-};
+use pricewatch_ops::dashboard::publish;
+use pricewatch_ops::dashboard::reconcile::{AssetAction, PermissionStatus, PublishReport};
 use pricewatch_ops::dashboard::refresh::RefreshReport;
-use pricewatch_ops::dashboard::spice::{spice_refresh, warehouse_access};
-use pricewatch_ops::wait::Polling;
+use pricewatch_ops::dashboard::spice::spice_refresh;
 use serde::Serialize;
 
 use super::{with_services, Session};
@@ -41,23 +36,14 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
     let bundle = session.load_bundle("dashboard publish")?;
     let env = &bundle.env;
     let (desired, report) = with_services(env, async |services| {
-        let (connection, secret_arn) = warehouse_access(services).await?;
-        let desired = spec::desired(env, &bundle.dashboard, connection, secret_arn);
-        let api = QuickSightApi::new(
-            services.aws.quicksight().await?.clone(),
-            &env.settings.account_id,
-        );
-        let publisher = Publisher {
-            api: &api,
-            reporter: session.reporter.as_ref(),
-            polling: Polling::standard(Duration::from_secs(args.timeout * 60)),
-            dry_run: args.dry_run,
-        };
-        let report = publisher
-            .publish(&desired)
-            .await
-            .with_context(|| format!("dashboard publish for env `{}` failed", env.name))?;
-        Ok((desired, report))
+        publish::publish(
+            services,
+            &bundle,
+            Duration::from_secs(args.timeout * 60),
+            args.dry_run,
+            session.reporter.as_ref(),
+        )
+        .await
     })?;
     let not_checked: Vec<String> = report
         .permissions

@@ -1,6 +1,7 @@
 //! pricewatch's operations, over the core's ports and the AWS adapters:
 //! the deploy engine, the warehouse (its sessions, `sql apply`, refresh,
-//! the lease, the bootstrap, the local stream load), check runs and their
+//! the lease, the bootstrap, the local stream load), `sql apply`'s
+//! sequence (owner, setup, models under the lease), check runs and their
 //! publication, the dashboard's reconciler and SPICE ingestions, the item
 //! clusters, the report's data and publication, the catalog's facts,
 //! `backfill` from the snapshot archive, and the operational cycle the
@@ -21,6 +22,7 @@ pub mod refresh_run;
 pub mod report_data;
 pub mod report_publish;
 pub mod services;
+pub mod sql_apply;
 pub mod wait;
 pub mod warehouse;
 
