@@ -8,6 +8,6 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
-pub mod output;
+pub(crate) mod output;
 pub(crate) mod owned_dir;
 pub(crate) mod print;

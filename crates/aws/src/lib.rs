@@ -209,12 +209,6 @@ impl Context {
             .get_or_init(|| StsIdentity::new(aws_sdk_sts::Client::new(&self.config)))
     }
 
-    /// STS: who the credentials are.
-    pub async fn identity(&self) -> Result<&StsIdentity, AwsError> {
-        self.checked().await?;
-        Ok(self.identity_client())
-    }
-
     #[cfg(feature = "cloudformation")]
     pub async fn stacks(&self) -> Result<&CfnStacks, AwsError> {
         self.checked().await?;
@@ -304,7 +298,10 @@ impl Context {
 }
 
 /// Refuses to go on unless the credentials belong to the env's account.
-pub async fn guard_account(identity: &impl Identity, env: &Environment) -> Result<(), AwsError> {
+pub(crate) async fn guard_account(
+    identity: &impl Identity,
+    env: &Environment,
+) -> Result<(), AwsError> {
     let actual = identity.account_id().await?;
     if actual == env.settings.account_id {
         Ok(())

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Nodes grouped so each group only depends on the groups before it.
-pub type Waves = Vec<Vec<String>>;
+pub(crate) type Waves = Vec<Vec<String>>;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DagError {
@@ -30,11 +30,11 @@ impl Dag {
         self.deps.entry(node.into()).or_default().extend(deps);
     }
 
-    pub fn nodes(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &str> {
         self.deps.keys().map(String::as_str)
     }
 
-    pub fn deps_of(&self, node: &str) -> impl Iterator<Item = &str> {
+    pub(crate) fn deps_of(&self, node: &str) -> impl Iterator<Item = &str> {
         self.deps
             .get(node)
             .into_iter()
@@ -43,7 +43,7 @@ impl Dag {
     }
 
     /// Every dependency names a node of the graph.
-    pub fn check_known(&self) -> Result<(), DagError> {
+    pub(crate) fn check_known(&self) -> Result<(), DagError> {
         for (node, deps) in &self.deps {
             if let Some(missing) = deps.iter().find(|d| !self.deps.contains_key(*d)) {
                 return Err(DagError::Unknown {

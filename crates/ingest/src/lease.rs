@@ -14,7 +14,7 @@ use pricewatch_core::time::utc_timestamps;
 
 /// What the lease object holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Holder {
+pub(crate) struct Holder {
     /// Who runs the ingest (`pricewatch ingest (pid 123 on host)`, the
     /// Lambda's request id).
     pub holder: String,
@@ -26,15 +26,15 @@ pub struct Holder {
 
 /// A lease this run holds, released with [`Held::release`].
 #[derive(Debug)]
-pub struct Held {
+pub(crate) struct Held {
     key: String,
     etag: String,
     /// The holder of the expired lease this run took over, if any.
-    pub took_over: Option<Holder>,
+    pub(crate) took_over: Option<Holder>,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LeaseError {
+pub(crate) enum LeaseError {
     #[error("another ingest of the {page} page is running: {} holds its lease since {}; this run sent nothing — if that run died, its lease expires at {} and the next run takes it over", .holder.holder, time(.holder.acquired_at), time(.holder.expires_at))]
     Busy { page: &'static str, holder: Holder },
     #[error(
@@ -52,12 +52,12 @@ fn time(unix: u64) -> String {
     utc_timestamps(unix).0
 }
 
-pub fn key(prefix: &str, source: Source) -> String {
+pub(crate) fn key(prefix: &str, source: Source) -> String {
     format!("{}/{}.lease", prefix.trim_end_matches('/'), source.name())
 }
 
 /// Takes the source's lease for `seconds`, or says who holds it.
-pub async fn acquire(
+pub(crate) async fn acquire(
     store: &impl ConditionalObjects,
     bucket: &str,
     prefix: &str,
@@ -145,7 +145,7 @@ pub async fn acquire(
 impl Held {
     /// Gives the lease back; only this run's copy is deleted (If-Match), so
     /// a run that overran its lease cannot remove its successor's.
-    pub async fn release(
+    pub(crate) async fn release(
         self,
         store: &impl ConditionalObjects,
         bucket: &str,

@@ -14,7 +14,7 @@
 pub mod backfill;
 pub mod catalog_facts;
 pub mod checks_run;
-pub mod clusters;
+pub(crate) mod clusters;
 pub mod cycle;
 pub mod dashboard;
 pub mod deploy;
@@ -23,7 +23,7 @@ pub mod report_data;
 pub mod report_publish;
 pub mod services;
 pub mod sql_apply;
-pub mod wait;
+pub(crate) mod wait;
 pub mod warehouse;
 
 /// Runs a future to completion in unit tests.

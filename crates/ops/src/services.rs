@@ -42,7 +42,7 @@ impl<'a> Services<'a> {
     }
 
     /// The warehouse stack's outputs, read on first use only.
-    pub async fn warehouse_outputs(&self) -> anyhow::Result<&WarehouseOutputs> {
+    pub(crate) async fn warehouse_outputs(&self) -> anyhow::Result<&WarehouseOutputs> {
         self.outputs
             // Boxed: SDK futures are deep, and every command awaits this one.
             .get_or_try_init(|| Box::pin(WarehouseOutputs::read(self.env, self.aws)))
@@ -103,7 +103,7 @@ impl<'a> Services<'a> {
     /// (Redshift): the URL's user on PostgreSQL; on Redshift the namespace
     /// admin, through the secret Redshift keeps for it.
     #[cfg(feature = "bootstrap")]
-    pub async fn connect_admin(&self) -> anyhow::Result<(Warehouse, Option<Login>)> {
+    pub(crate) async fn connect_admin(&self) -> anyhow::Result<(Warehouse, Option<Login>)> {
         match self.env.dialect() {
             Dialect::Postgres => Ok((self.connect_one().await?, None)),
             Dialect::Redshift => {
@@ -185,7 +185,7 @@ impl Statements for Warehouse {
 }
 
 /// The env's PostgreSQL URL; an error naming both places to set it.
-pub fn postgres_url(env: &Environment) -> anyhow::Result<String> {
+pub(crate) fn postgres_url(env: &Environment) -> anyhow::Result<String> {
     postgres::database_url(env).ok_or_else(|| {
         anyhow::anyhow!(
             "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
@@ -196,7 +196,7 @@ pub fn postgres_url(env: &Environment) -> anyhow::Result<String> {
 }
 
 /// The outputs of the env's deployed warehouse stack.
-pub struct WarehouseOutputs {
+pub(crate) struct WarehouseOutputs {
     env: String,
     stack: String,
     outputs: BTreeMap<String, String>,
@@ -218,7 +218,7 @@ impl WarehouseOutputs {
         })
     }
 
-    pub fn get(&self, key: &str) -> anyhow::Result<String> {
+    pub(crate) fn get(&self, key: &str) -> anyhow::Result<String> {
         self.outputs.get(key).cloned().ok_or_else(|| {
             anyhow::anyhow!(
                 "stack {} has no output {key}: run `pricewatch deploy --env {}` first",

@@ -15,7 +15,7 @@ use crate::warehouse::bootstrap;
 use crate::warehouse::Statements as _;
 
 /// The plan and the statements that carry it out, in order (context, SQL).
-pub type Applied = (ApplyPlan, Vec<(String, String)>);
+pub(crate) type Applied = (ApplyPlan, Vec<(String, String)>);
 
 /// The plan and its statements without changing anything, and why a real
 /// run would refuse it (an unallowed stateful drop), if it would.

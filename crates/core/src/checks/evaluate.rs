@@ -29,7 +29,7 @@ pub struct CheckResult {
 }
 
 /// `> 10`, `< 1`, `outside [1, 10]`, or `-` when there are no bounds.
-pub fn describe(bounds: &Bounds) -> String {
+pub(crate) fn describe(bounds: &Bounds) -> String {
     let n = |v: f64| format_value(Some(v));
     match (bounds.min, bounds.max) {
         (Some(min), Some(max)) => format!("outside [{}, {}]", n(min), n(max)),
@@ -51,7 +51,7 @@ pub fn format_value(value: Option<f64>) -> String {
     }
 }
 
-pub fn status(check: &Check, observed: Option<f64>) -> CheckStatus {
+pub(crate) fn status(check: &Check, observed: Option<f64>) -> CheckStatus {
     match observed {
         // Nothing to measure: a warn-only check says so without failing.
         None if check.warn_only() => CheckStatus::Warn,

@@ -15,10 +15,9 @@ use serde_yaml_ng::Value;
 
 use crate::diag::Problem;
 
-pub use lines::LineIndex;
+pub(crate) use lines::LineIndex;
 pub use model::*;
 pub use names::Names;
-pub use validate::check_schedule;
 
 const DEFAULTS_FILE: &str = "defaults.yaml";
 

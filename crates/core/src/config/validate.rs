@@ -673,7 +673,7 @@ impl Problems {
 
 /// EventBridge schedule expressions: `rate(1 hour)`, `rate(5 minutes)`,
 /// `cron(0/15 * * * ? *)`.
-pub fn check_schedule(expression: &str) -> Result<(), String> {
+pub(crate) fn check_schedule(expression: &str) -> Result<(), String> {
     if let Some(body) = expression
         .strip_prefix("rate(")
         .and_then(|r| r.strip_suffix(')'))

@@ -10,7 +10,7 @@ pub const TOP_MOVERS: usize = 6;
 /// Anomalies listed, the largest first.
 pub const ANOMALY_ROWS: usize = 200;
 /// Hours of hourly prices and stock history shown, up to the latest.
-pub const HOURS_SHOWN: u32 = 48;
+pub(crate) const HOURS_SHOWN: u32 = 48;
 
 /// The columns each section reads, in the order its table shows them.
 pub const CHECK_COLUMNS: [&str; 7] = [

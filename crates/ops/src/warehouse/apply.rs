@@ -22,7 +22,7 @@ use pricewatch_core::model::{Materialization, Model};
 use pricewatch_core::render::incremental;
 use pricewatch_core::sql_text::{literal, now_utc};
 
-pub const METADATA_TABLE: &str = "pricewatch_meta.applied_models";
+pub(crate) const METADATA_TABLE: &str = "pricewatch_meta.applied_models";
 
 /// A model as the metadata table records it.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,7 +113,7 @@ pub enum ApplyError {
 }
 
 /// Decides what to drop, create and comment; `models` come in DAG order.
-pub fn plan(models: &[Model], applied: &BTreeMap<String, AppliedModel>) -> ApplyPlan {
+pub(crate) fn plan(models: &[Model], applied: &BTreeMap<String, AppliedModel>) -> ApplyPlan {
     let mut dag = Dag::new();
     for model in models {
         dag.add(model.name.clone(), model.depends_on.clone());
@@ -192,7 +192,7 @@ pub fn plan(models: &[Model], applied: &BTreeMap<String, AppliedModel>) -> Apply
 }
 
 /// Refuses a plan that drops a stateful model `allowed` does not name.
-pub fn refuse_stateful(
+pub(crate) fn refuse_stateful(
     plan: &ApplyPlan,
     allowed: &[String],
     bundle: &Bundle,
@@ -296,7 +296,7 @@ fn record_statement(dialect: Dialect, model: &Model) -> String {
 }
 
 /// Reads what was applied; a warehouse never set up has nothing applied.
-pub async fn applied(
+pub(crate) async fn applied(
     warehouse: &impl Statements,
     set_up: bool,
 ) -> Result<BTreeMap<String, AppliedModel>, WarehouseError> {
