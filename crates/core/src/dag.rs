@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) type Waves = Vec<Vec<String>>;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DagError {
+pub(crate) enum DagError {
     #[error("dependency cycle: {}", .0.join(" -> "))]
     Cycle(Vec<String>),
     #[error("`{node}` depends on `{missing}`, which does not exist")]
@@ -57,7 +57,7 @@ impl Dag {
 
     /// Groups nodes into waves: a node's wave is one past the latest wave of
     /// its dependencies, so each wave only needs the waves before it.
-    pub fn waves(&self) -> Result<Waves, DagError> {
+    pub(crate) fn waves(&self) -> Result<Waves, DagError> {
         self.check_known()?;
         let mut wave_of: BTreeMap<&str, usize> = BTreeMap::new();
         let mut remaining: BTreeSet<&str> = self.nodes().collect();
@@ -91,7 +91,7 @@ impl Dag {
     }
 
     /// A topological order: wave by wave, by name within a wave.
-    pub fn order(&self) -> Result<Vec<String>, DagError> {
+    pub(crate) fn order(&self) -> Result<Vec<String>, DagError> {
         Ok(self.waves()?.into_iter().flatten().collect())
     }
 

@@ -12,7 +12,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn new(location: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub fn new(location: impl Into<String>, message: impl Into<String>) -> Problem {
         Problem {
             location: location.into(),
             message: message.into(),

@@ -29,7 +29,7 @@ pub struct CheckResult {
 }
 
 /// `> 10`, `< 1`, `outside [1, 10]`, or `-` when there are no bounds.
-pub(crate) fn describe(bounds: &Bounds) -> String {
+pub fn describe(bounds: &Bounds) -> String {
     let n = |v: f64| format_value(Some(v));
     match (bounds.min, bounds.max) {
         (Some(min), Some(max)) => format!("outside [{}, {}]", n(min), n(max)),

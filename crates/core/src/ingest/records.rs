@@ -26,7 +26,7 @@ pub struct Source(&'static SourceSpec);
 
 /// What ingest reads of a source's declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceSpec {
+pub(crate) struct SourceSpec {
     pub name: String,
     /// Payload key → the page's header text, in declaration order.
     pub columns: Vec<(String, String)>,
@@ -112,10 +112,6 @@ impl Source {
 
     pub fn name(self) -> &'static str {
         &self.0.name
-    }
-
-    pub fn spec(self) -> &'static SourceSpec {
-        self.0
     }
 
     /// Normalised header → payload key, for the declared columns.

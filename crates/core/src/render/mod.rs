@@ -9,7 +9,7 @@ mod functions;
 mod generated;
 pub mod incremental;
 pub mod sql;
-pub mod stacks;
+pub(crate) mod stacks;
 
 use std::collections::{BTreeMap, BTreeSet};
 

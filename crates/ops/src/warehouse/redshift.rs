@@ -25,7 +25,7 @@ const TRANSIENT_FAILURES: [&str; 3] = [
 
 /// How long one statement may run and how it is retried.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
+pub struct Limits {
     pub(crate) polling: Polling,
     /// Extra attempts after a transient failure.
     pub(crate) retries: u32,
@@ -54,7 +54,7 @@ pub struct Redshift<D> {
 }
 
 impl<D: DataApi> Redshift<D> {
-    pub(crate) fn new(api: D, workgroup: &str, database: &str, limits: Limits) -> Self {
+    pub fn new(api: D, workgroup: &str, database: &str, limits: Limits) -> Self {
         Redshift {
             api,
             target: format!("Redshift Serverless workgroup {workgroup}, database {database}"),
