@@ -25,7 +25,7 @@ pub enum Materialization {
 }
 
 impl Materialization {
-    pub fn parse(text: &str) -> Option<Materialization> {
+    pub(crate) fn parse(text: &str) -> Option<Materialization> {
         match text {
             "stream" => Some(Materialization::Stream),
             "view" => Some(Materialization::View),

@@ -14,7 +14,7 @@ use pricewatch_core::time::utc_timestamps;
 
 /// What the lease object holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Holder {
+pub struct Holder {
     /// Who runs the ingest (`pricewatch ingest (pid 123 on host)`, the
     /// Lambda's request id).
     pub holder: String,
@@ -34,7 +34,7 @@ pub(crate) struct Held {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum LeaseError {
+pub enum LeaseError {
     #[error("another ingest of the {page} page is running: {} holds its lease since {}; this run sent nothing — if that run died, its lease expires at {} and the next run takes it over", .holder.holder, time(.holder.acquired_at), time(.holder.expires_at))]
     Busy { page: &'static str, holder: Holder },
     #[error(

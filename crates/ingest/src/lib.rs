@@ -12,7 +12,7 @@ mod archive;
 pub(crate) mod delivery;
 pub mod emf;
 pub(crate) mod heartbeat;
-pub(crate) mod lease;
+pub mod lease;
 pub(crate) mod page;
 
 use std::time::{Duration, Instant};

@@ -311,7 +311,7 @@ pub struct Report {
 
 impl Report {
     /// Names of the checks that failed (and warned, with `fail_on_warn`).
-    pub fn failing(&self, fail_on_warn: bool) -> Vec<&str> {
+    pub(crate) fn failing(&self, fail_on_warn: bool) -> Vec<&str> {
         self.checks
             .iter()
             .filter(|o| {

@@ -10,7 +10,7 @@ use crate::escape::xml as escape;
 
 /// A node of the lineage graph and the nodes it reads from.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Node {
+pub struct Node {
     pub name: String,
     /// `stream`, `view`, `materialized view`, `table` ...
     pub kind: String,

@@ -228,7 +228,7 @@ fn list(names: &[String]) -> String {
 }
 
 /// The catalog as Markdown, lineage as a Mermaid block.
-pub(crate) fn markdown(env: &str, entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
+pub fn markdown(env: &str, entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     let mut out = format!(
         "# Data catalog · {env}\n\n{}; {facts_note}\n\n## Lineage\n\n```mermaid\n{}```\n\n## Models\n",
         counted(entries),
@@ -298,7 +298,7 @@ fn links(names: &[String]) -> String {
 }
 
 /// The catalog as an HTML fragment (no scripts: the lineage is an SVG).
-pub(crate) fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
+pub fn html(entries: &[Entry], nodes: &[Node], facts_note: &str) -> String {
     let mut out = format!(
         "<h2>Data catalog</h2>\n<p>{}; {}</p>\n<section><figure><figcaption>Lineage</figcaption><p>Each box links to its entry below; on a narrow screen the graph scrolls sideways.</p><div class=\"scroll-x\">{}</div><p class=\"muted\">{}</p></figure></section>\n",
         counted(entries),

@@ -51,7 +51,7 @@ pub fn format_value(value: Option<f64>) -> String {
     }
 }
 
-pub(crate) fn status(check: &Check, observed: Option<f64>) -> CheckStatus {
+pub fn status(check: &Check, observed: Option<f64>) -> CheckStatus {
     match observed {
         // Nothing to measure: a warn-only check says so without failing.
         None if check.warn_only() => CheckStatus::Warn,

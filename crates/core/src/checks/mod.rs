@@ -166,7 +166,7 @@ impl Check {
 }
 
 /// Parses `sql/checks.yaml` for `env`: every problem, each with its line.
-pub fn parse(
+pub(crate) fn parse(
     text: &str,
     env: &str,
     env_names: &[String],

@@ -77,7 +77,8 @@ pub struct ApplyPlan {
 }
 
 impl ApplyPlan {
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.create.is_empty() && self.removed.is_empty() && self.commented.is_empty()
     }
 
@@ -113,7 +114,7 @@ pub enum ApplyError {
 }
 
 /// Decides what to drop, create and comment; `models` come in DAG order.
-pub(crate) fn plan(models: &[Model], applied: &BTreeMap<String, AppliedModel>) -> ApplyPlan {
+pub fn plan(models: &[Model], applied: &BTreeMap<String, AppliedModel>) -> ApplyPlan {
     let mut dag = Dag::new();
     for model in models {
         dag.add(model.name.clone(), model.depends_on.clone());
@@ -325,7 +326,7 @@ pub(crate) async fn applied(
 }
 
 /// The statements `apply` runs for a plan, in order, each with what it is for.
-pub fn statements(
+pub(crate) fn statements(
     bundle: &Bundle,
     plan: &ApplyPlan,
     applied: &BTreeMap<String, AppliedModel>,

@@ -21,7 +21,7 @@ use pricewatch_core::sql_text::{literal, now_utc};
 pub(crate) const MARKER_TABLE: &str = "pricewatch_meta.bootstrap";
 
 #[derive(Debug, thiserror::Error)]
-pub enum BootstrapError {
+pub(crate) enum BootstrapError {
     #[error("{who} may not bootstrap the warehouse: it takes an administrator (PostgreSQL: a superuser or a role with CREATEROLE; Redshift: the namespace admin, `sql apply --bootstrap` uses its secret)")]
     NotAdministrator { who: String },
     #[error("the warehouse was not bootstrapped{detail}: run `pricewatch sql apply --env {env} --bootstrap` once as an administrator (docs/operations.md, \"Bootstrapping a warehouse\")")]
@@ -183,7 +183,7 @@ pub(crate) async fn is_administrator(warehouse: &impl Statements) -> Result<bool
 }
 
 /// Bootstraps the warehouse as an administrator; returns the statements run.
-pub async fn bootstrap(
+pub(crate) async fn bootstrap(
     warehouse: &impl Statements,
     bundle: &Bundle,
     login: Option<&Login>,

@@ -35,7 +35,7 @@ pub struct LeaseOptions {
 impl LeaseOptions {
     pub const DEFAULT_WAIT: Duration = Duration::from_secs(5 * 60);
 
-    pub fn new(wait: Duration) -> LeaseOptions {
+    pub(crate) fn new(wait: Duration) -> LeaseOptions {
         LeaseOptions {
             wait,
             ttl: Duration::from_secs(5 * 60),

@@ -6,7 +6,7 @@ pub mod apply;
 pub mod bootstrap;
 pub mod lease;
 pub mod postgres;
-pub mod redshift;
+pub(crate) mod redshift;
 pub mod refresh;
 pub(crate) mod stream_load;
 

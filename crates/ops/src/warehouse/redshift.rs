@@ -25,7 +25,7 @@ const TRANSIENT_FAILURES: [&str; 3] = [
 
 /// How long one statement may run and how it is retried.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     pub(crate) polling: Polling,
     /// Extra attempts after a transient failure.
     pub(crate) retries: u32,
@@ -54,7 +54,7 @@ pub struct Redshift<D> {
 }
 
 impl<D: DataApi> Redshift<D> {
-    pub fn new(api: D, workgroup: &str, database: &str, limits: Limits) -> Self {
+    pub(crate) fn new(api: D, workgroup: &str, database: &str, limits: Limits) -> Self {
         Redshift {
             api,
             target: format!("Redshift Serverless workgroup {workgroup}, database {database}"),
