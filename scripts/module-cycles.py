@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Fails when the top-level modules of a crate import each other in a cycle
-(test code aside): each crate must read bottom-up. Prints every cycle."""
+(test code aside): each crate must read bottom-up. Prints every cycle.
+
+Also fails when a command of the CLI (a module under src/commands/) imports
+another command: a command is arguments -> an operation -> a printer, and
+what two commands share lives outside the commands (src/print.rs, the
+operations) or in src/commands/mod.rs."""
 import os
 import re
 import sys
@@ -52,7 +57,57 @@ def cycles(graph):
     return found
 
 
+def top_level_names(group):
+    """`a`, `{a, b::c, d as e}` -> the first segment of each path."""
+    if not group.startswith("{"):
+        return [group]
+    depth, part, parts = 0, "", []
+    for ch in group[1:-1]:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append(part)
+            part = ""
+        else:
+            part += ch
+    parts.append(part)
+    return [re.match(r"\s*(\w*)", p).group(1) for p in parts if p.strip()]
+
+
+def command_imports():
+    """(file, command it belongs to, other command it names) for every path
+    from a command's file into a sibling command's module."""
+    root = os.path.join(ROOT, "src", "commands")
+    commands = set(modules(root)) - {"mod"}
+    found = []
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            if not f.endswith(".rs") or (dirpath == root and f == "mod.rs"):
+                continue
+            path = os.path.join(dirpath, f)
+            parts = os.path.relpath(path, root)[:-3].split(os.sep)
+            own = parts[0]
+            # The module path of this file below `commands`
+            # (mod.rs is its folder's module).
+            depth = len(parts) - (1 if parts[-1] == "mod" else 0)
+            text = code(open(path, encoding="utf-8").read())
+            # Paths that resolve to `commands`: `crate::commands::` or as
+            # many `super::` as the file is deep.
+            prefix = r"(?:crate::commands::|\b(?:super::){%d}(?!super::))" % depth
+            group = r"(\{(?:[^{}]|\{[^{}]*\})*\}|\w+)"
+            for match in re.finditer(prefix + group, text):
+                for name in top_level_names(match.group(1)):
+                    if name in commands and name != own:
+                        found.append((os.path.relpath(path, ROOT), own, name))
+    return found
+
+
 failed = False
+for path, own, other in command_imports():
+    failed = True
+    print(f"{path}: the command `{own}` imports the command `{other}`", file=sys.stderr)
 for src in CRATES:
     if not os.path.isdir(src):
         continue

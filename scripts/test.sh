@@ -4,8 +4,9 @@
 # in .venv-checkov; PostgreSQL and Chromium from Debian packages), then
 # runs, failing on the first problem:
 #   1. cargo fmt --check and clippy -D warnings; actionlint over the workflows;
-#      the ingest Lambda's dependencies and the module graph of every crate
-#      and zizmor (offline): no finding of medium severity or worse
+#      the two Lambdas' dependencies; the module graph of every crate (and
+#      no command importing another); zizmor (offline): no finding of
+#      medium severity or worse
 #   2. render every env (and dev of a copy that declares one more source);
 #      cfn-lint must report 0 errors on every template
 #      (and the CI role template), checkov 0 failed checks (suppressions only
@@ -45,6 +46,16 @@ log "the ingest Lambda links only the AWS SDKs it calls"
 heavy="$(cargo tree -p pricewatch-lambda-ingest -e normal --prefix none | grep -E '^aws-sdk-(quicksight|cloudformation|redshiftdata) ' || true)"
 if [[ -n "$heavy" ]]; then
     echo "pricewatch-lambda-ingest depends on: $heavy" >&2
+    exit 1
+fi
+log "the operator Lambda links only the AWS SDKs the cycle calls"
+# The cycle reads the warehouse stack (CloudFormation), runs SQL (Data API),
+# publishes check metrics (CloudWatch), refreshes SPICE (QuickSight) and, in
+# `local`, loads the streams (Kinesis); S3 (backfill), Redshift Serverless
+# and Secrets Manager (bootstrap) are the CLI's alone.
+heavy="$(cargo tree -p pricewatch-lambda-operator -e normal --prefix none | grep -E '^aws-sdk-(s3|secretsmanager|redshiftserverless) ' || true)"
+if [[ -n "$heavy" ]]; then
+    echo "pricewatch-lambda-operator depends on: $heavy" >&2
     exit 1
 fi
 log "no import cycle between the top-level modules of any crate"

@@ -36,11 +36,11 @@ pub struct GlobalArgs {
 
     /// More detail on stderr (repeat for more)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Plain progress lines even on a terminal
     #[arg(long, global = true)]
-    pub no_progress: bool,
+    pub(crate) no_progress: bool,
 
     /// The pricewatch project (holds environments/, templates/, sql/)
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
@@ -99,7 +99,7 @@ pub struct StatusArgs {
 
     /// Minutes to wait for the drift detections (they keep running after)
     #[arg(long, default_value_t = 5, value_name = "MINUTES", requires = "detect_drift", value_parser = clap::value_parser!(u64).range(1..=60))]
-    pub drift_timeout: u64,
+    pub(crate) drift_timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -128,7 +128,7 @@ pub struct ReportArgs {
 
     /// Hours the presigned URLs stay valid (at most 7 days; temporary credentials may end them sooner)
     #[arg(long, default_value_t = 24, value_name = "HOURS", value_parser = clap::value_parser!(u32).range(1..=168))]
-    pub expires_hours: u32,
+    pub(crate) expires_hours: u32,
 }
 
 #[derive(Debug, Args)]
@@ -139,7 +139,7 @@ pub struct DocsArgs {
 
     /// Do not ask the warehouse for column types and check results
     #[arg(long)]
-    pub no_warehouse: bool,
+    pub(crate) no_warehouse: bool,
 }
 
 #[derive(Debug, Args)]
@@ -185,7 +185,7 @@ pub struct RenderArgs {
 pub struct ValidateArgs {
     /// Validate every env in environments/ instead of --env
     #[arg(long, conflicts_with = "env")]
-    pub all_envs: bool,
+    pub(crate) all_envs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -207,7 +207,7 @@ pub struct PlanArgs {
 
     /// Exit 0 when nothing would change, 2 when something would, 1 on error
     #[arg(long)]
-    pub detailed_exitcode: bool,
+    pub(crate) detailed_exitcode: bool,
 
     #[command(flatten)]
     pub artifacts: ArtifactArgs,
@@ -221,7 +221,7 @@ pub struct DeployArgs {
 
     /// Deploy without asking (required when not on a terminal)
     #[arg(long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
 
     /// Delete stacks whose creation failed and continue failed rollbacks first
     #[arg(long)]
@@ -239,11 +239,11 @@ pub struct DeployArgs {
 pub struct DestroyArgs {
     /// Really delete (required)
     #[arg(long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
 
     /// Also required for protected envs (deploy.protect_stacks, e.g. prod)
     #[arg(long)]
-    pub i_mean_prod: bool,
+    pub(crate) i_mean_prod: bool,
 
     /// Turn termination protection off before deleting
     #[arg(long)]
@@ -268,7 +268,7 @@ pub struct IngestArgs {
     /// not accept are retried until then, and no record is sent after it
     /// (only the run's heartbeat, within 5 s)
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
-    pub retry_for: u64,
+    pub(crate) retry_for: u64,
 
     /// Fetch, read, archive to a temporary file and batch each page, print its rows, batches and snapshot id; send nothing, take no lease, read and store no state (needs no AWS)
     #[arg(long)]
@@ -398,7 +398,7 @@ pub struct CheckArgs {
     pub fail_on_warn: bool,
     /// Dry run: publish no CloudWatch metrics and record no history
     #[arg(long)]
-    pub no_publish: bool,
+    pub(crate) no_publish: bool,
 
     #[command(flatten)]
     pub lease: LeaseArgs,

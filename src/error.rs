@@ -33,7 +33,7 @@ impl From<ExitStatus> for ExitCode {
 /// A mistake in how pricewatch was called, not in the project or in AWS.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct UsageError(pub String);
+pub(crate) struct UsageError(pub String);
 
 pub use pricewatch_ops::checks_run::ChecksNotRun;
 

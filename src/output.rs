@@ -11,23 +11,23 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
-pub use pricewatch_core::reporter::{Reporter, StderrReporter};
+pub(crate) use pricewatch_core::reporter::{Reporter, StderrReporter};
 
 /// Results on stdout.
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     pub format: OutputFormat,
     /// The spinner to keep out of the way of results, on a terminal.
-    pub progress: Option<ProgressBar>,
+    pub(crate) progress: Option<ProgressBar>,
 }
 
 impl Printer {
-    pub fn is_json(&self) -> bool {
+    pub(crate) fn is_json(&self) -> bool {
         self.format == OutputFormat::Json
     }
 
     /// Prints the text form, or the JSON form, of a result.
-    pub fn result<T: Serialize>(&self, text: impl FnOnce() -> String, json: &T) {
+    pub(crate) fn result<T: Serialize>(&self, text: impl FnOnce() -> String, json: &T) {
         let mut stdout = std::io::stdout().lock();
         let out = match self.format {
             OutputFormat::Text => text(),
@@ -46,13 +46,13 @@ impl Printer {
 
 /// A spinner on stderr showing the latest step and the time since the
 /// command started; every step also stays as a line above it.
-pub struct ProgressReporter {
+pub(crate) struct ProgressReporter {
     bar: ProgressBar,
     level: u8,
 }
 
 impl ProgressReporter {
-    pub fn new(level: u8) -> ProgressReporter {
+    pub(crate) fn new(level: u8) -> ProgressReporter {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {elapsed:>4} {wide_msg}")
@@ -64,7 +64,7 @@ impl ProgressReporter {
     }
 
     /// The bar, for the printer to write results around it.
-    pub fn bar(&self) -> ProgressBar {
+    pub(crate) fn bar(&self) -> ProgressBar {
         self.bar.clone()
     }
 }

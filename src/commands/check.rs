@@ -5,13 +5,14 @@
 //! `--fail-on-warn`, or publishing failed), 2 the checks could not run.
 
 use anyhow::Context as _;
-use pricewatch_core::checks::evaluate::{format_value, junit, CheckStatus};
-use pricewatch_ops::checks_run::{self as run, run_checks, Report};
+use pricewatch_core::checks::evaluate::junit;
+use pricewatch_ops::checks_run::{self as run, run_checks};
 use pricewatch_ops::warehouse::lease::LeaseError;
 
 use super::{with_services, Session};
 use crate::cli::CheckArgs;
 use crate::error::{ChecksNotRun, ExitStatus, UsageError};
+use crate::print;
 
 pub(super) fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("check")?;
@@ -49,52 +50,10 @@ pub(super) fn run(session: &Session, args: CheckArgs) -> anyhow::Result<ExitStat
             .reporter
             .info(&format!("wrote JUnit results to {}", path.display()));
     }
-    session.printer.result(|| text(&report), &report);
+    session.printer.result(|| print::checks(&report), &report);
     Ok(if report.needs_action(args.fail_on_warn) {
         ExitStatus::Failure
     } else {
         ExitStatus::Success
     })
-}
-
-pub(super) fn text(report: &Report) -> String {
-    let mut lines = vec![format!(
-        "{:<30} {:>12}  {:<18} {:<18} {}",
-        "check", "observed", "warn when", "fail when", "status"
-    )];
-    for o in &report.checks {
-        let status = match o.status {
-            CheckStatus::Pass => "pass",
-            CheckStatus::Warn => "WARN",
-            CheckStatus::Fail => "FAIL",
-        };
-        lines.push(format!(
-            "{:<30} {:>12}  {:<18} {:<18} {status}",
-            o.check,
-            format_value(o.observed),
-            o.warn,
-            o.fail
-        ));
-        if o.status != CheckStatus::Pass {
-            lines.push(format!(
-                "    {} (owner {}): {}",
-                o.model, o.owner, o.runbook
-            ));
-        }
-    }
-    lines.push(format!(
-        "env {}: {} pass, {} warn, {} fail ({} checks in one statement, {:.3}s){}",
-        report.env,
-        report.pass,
-        report.warn,
-        report.fail,
-        report.checks.len(),
-        report.seconds,
-        if report.published {
-            "; metrics and history published"
-        } else {
-            ""
-        }
-    ));
-    lines.join("\n")
 }

@@ -5,21 +5,17 @@
 
 use std::time::Duration;
 
-use anyhow::Context as _;
-use pricewatch_aws::QuickSightApi;
 use pricewatch_core::config::ImportMode;
-use pricewatch_core::dashboard::spec;
-use pricewatch_ops::dashboard::reconcile::{
-    AssetAction, PermissionStatus, PublishReport, Publisher,
-};
-use pricewatch_ops::dashboard::refresh::{IngestionResult, RefreshReport};
-use pricewatch_ops::dashboard::spice::{spice_refresh, warehouse_access};
-use pricewatch_ops::wait::Polling;
+use pricewatch_ops::dashboard::publish;
+use pricewatch_ops::dashboard::reconcile::{AssetAction, PermissionStatus, PublishReport};
+use pricewatch_ops::dashboard::refresh::RefreshReport;
+use pricewatch_ops::dashboard::spice::spice_refresh;
 use serde::Serialize;
 
 use super::{with_services, Session};
 use crate::cli::{DashboardArgs, DashboardCommand, DashboardPublishArgs, DashboardRefreshArgs};
 use crate::error::ExitStatus;
+use crate::print;
 
 pub(super) fn run(session: &Session, args: DashboardArgs) -> anyhow::Result<ExitStatus> {
     match args.command {
@@ -40,23 +36,14 @@ fn publish(session: &Session, args: DashboardPublishArgs) -> anyhow::Result<Exit
     let bundle = session.load_bundle("dashboard publish")?;
     let env = &bundle.env;
     let (desired, report) = with_services(env, async |services| {
-        let (connection, secret_arn) = warehouse_access(services).await?;
-        let desired = spec::desired(env, &bundle.dashboard, connection, secret_arn);
-        let api = QuickSightApi::new(
-            services.aws.quicksight().await?.clone(),
-            &env.settings.account_id,
-        );
-        let publisher = Publisher {
-            api: &api,
-            reporter: session.reporter.as_ref(),
-            polling: Polling::standard(Duration::from_secs(args.timeout * 60)),
-            dry_run: args.dry_run,
-        };
-        let report = publisher
-            .publish(&desired)
-            .await
-            .with_context(|| format!("dashboard publish for env `{}` failed", env.name))?;
-        Ok((desired, report))
+        publish::publish(
+            services,
+            &bundle,
+            Duration::from_secs(args.timeout * 60),
+            args.dry_run,
+            session.reporter.as_ref(),
+        )
+        .await
     })?;
     let not_checked: Vec<String> = report
         .permissions
@@ -179,52 +166,10 @@ fn refresh(session: &Session, args: DashboardRefreshArgs) -> anyhow::Result<Exit
     };
     session
         .printer
-        .result(|| refresh_text(&env.name, report.as_ref()), &result);
+        .result(|| print::spice_refresh(&env.name, report.as_ref()), &result);
     Ok(if report.as_ref().is_none_or(RefreshReport::succeeded) {
         ExitStatus::Success
     } else {
         ExitStatus::Failure
     })
-}
-
-/// The SPICE refresh in words; None: the env has nothing to refresh.
-pub(super) fn refresh_text(env: &str, report: Option<&RefreshReport>) -> String {
-    let Some(report) = report else {
-        return format!(
-            "env {env}: the dashboard queries the warehouse directly (DIRECT_QUERY); no SPICE data set to refresh"
-        );
-    };
-    let mut lines: Vec<String> = report
-        .data_sets
-        .iter()
-        .map(|d| {
-            let result = match d.result {
-                IngestionResult::Completed => "completed",
-                IngestionResult::Failed => "FAILED",
-                IngestionResult::Cancelled => "CANCELLED",
-                IngestionResult::LimitReached => "LIMIT REACHED",
-                IngestionResult::AlreadyRunning => "ALREADY RUNNING",
-                IngestionResult::TimedOut => "TIMED OUT",
-            };
-            let mut line = format!("{:<44} {result}", d.data_set);
-            if let Some(rows) = d.rows_ingested {
-                line.push_str(&format!(" ({rows} rows)"));
-            }
-            if let Some(message) = &d.message {
-                line.push_str(&format!("\n    {message}"));
-            }
-            line
-        })
-        .collect();
-    let ok = report.succeeded();
-    lines.push(format!(
-        "env {env}: SPICE ingestion {} {}",
-        report.ingestion_id,
-        if ok {
-            "completed for every data set"
-        } else {
-            "did not complete for every data set (see above)"
-        }
-    ));
-    lines.join("\n")
 }

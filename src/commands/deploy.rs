@@ -8,7 +8,8 @@ use anyhow::Context as _;
 use super::{with_engine, Session};
 use crate::cli::DeployArgs;
 use crate::error::{ExitStatus, UsageError};
-use pricewatch_ops::deploy::{DeployReport, Options, PlanFile, StackOutcome, Target};
+use crate::print;
+use pricewatch_ops::deploy::{Options, PlanFile, Target};
 
 pub(super) fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("deploy")?;
@@ -44,7 +45,7 @@ pub(super) fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitSta
             };
             let mut answer = Ok(true);
             session.reporter.suspended(&mut || {
-                eprintln!("{}", super::plan::plan_text(&preview));
+                eprintln!("{}", print::plan(&preview));
                 answer = if preview.has_changes() {
                     confirm(&format!(
                         "Deploy env {} to account {}?",
@@ -63,7 +64,7 @@ pub(super) fn run(session: &Session, args: DeployArgs) -> anyhow::Result<ExitSta
         Ok(engine.deploy(&target, planned).await)
     })?;
     session.printer.result(
-        || report_text(&report, "deployed", &session.elapsed()),
+        || print::stacks(&report, "deployed", &session.elapsed()),
         &report,
     );
     Ok(if report.ok() {
@@ -98,45 +99,4 @@ fn confirm(question: &str) -> anyhow::Result<bool> {
         .read_line(&mut answer)
         .context("cannot read the answer")?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
-/// The per-stack table and a one-line summary (`elapsed`: ` in 12.3s`).
-pub(super) fn report_text(report: &DeployReport, verb: &str, elapsed: &str) -> String {
-    let mut lines = vec![format!(
-        "{:<12} {:<11} {:>8}",
-        "stack", "outcome", "seconds"
-    )];
-    for stack in &report.stacks {
-        lines.push(format!(
-            "{:<12} {:<11} {:>8.1}",
-            stack.stack,
-            pricewatch_ops::deploy::engine_outcome_text(stack.outcome),
-            stack.seconds
-        ));
-        if let Some(detail) = &stack.detail {
-            for line in detail.lines() {
-                lines.push(format!("    {line}"));
-            }
-        }
-    }
-    let count = |o: StackOutcome| report.stacks.iter().filter(|s| s.outcome == o).count();
-    let summary = if report.ok() {
-        format!(
-            "{verb} env {}: {} created, {} updated, {} deleted, {} unchanged",
-            report.env,
-            count(StackOutcome::Created),
-            count(StackOutcome::Updated),
-            count(StackOutcome::Deleted),
-            count(StackOutcome::Unchanged)
-        )
-    } else {
-        format!(
-            "env {} FAILED: {} failed, {} not started (see above)",
-            report.env,
-            count(StackOutcome::Failed),
-            count(StackOutcome::NotStarted)
-        )
-    };
-    lines.push(format!("{summary}{elapsed}"));
-    lines.join("\n")
 }

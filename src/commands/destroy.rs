@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::{with_engine, Session};
 use crate::cli::DestroyArgs;
 use crate::error::{ExitStatus, UsageError};
+use crate::print;
 use pricewatch_ops::deploy::{Options, Target};
 
 pub(super) fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitStatus> {
@@ -35,7 +36,7 @@ pub(super) fn run(session: &Session, args: DestroyArgs) -> anyhow::Result<ExitSt
         Ok(engine.destroy(&target, args.force).await)
     })?;
     session.printer.result(
-        || super::deploy::report_text(&report, "destroyed", &session.elapsed()),
+        || print::stacks(&report, "destroyed", &session.elapsed()),
         &report,
     );
     Ok(if report.ok() {

@@ -11,9 +11,8 @@ use super::{with_services, Session};
 use crate::cli::DocsArgs;
 use crate::error::ExitStatus;
 use crate::owned_dir::OwnedDir;
-use pricewatch_core::catalog::{Catalog, Entry, Facts};
+use pricewatch_core::catalog::{Catalog, Entry};
 use pricewatch_core::time::utc_text;
-use pricewatch_ops::warehouse::Statements;
 
 /// Marks a folder `pricewatch docs` wrote and lists its files.
 const MARKER: &str = ".pricewatch-docs";
@@ -28,20 +27,6 @@ struct Written {
     from_warehouse: bool,
     note: String,
     entries: Vec<Entry>,
-}
-
-/// Reads the facts; a warehouse that does not answer is a warning, not a
-/// failure: the catalog is useful without it.
-pub(super) async fn try_facts(session: &Session, warehouse: &impl Statements) -> Option<Facts> {
-    match pricewatch_ops::catalog_facts::facts(warehouse).await {
-        Ok(facts) => Some(facts),
-        Err(e) => {
-            session.reporter.warn(&format!(
-                "the catalog has no column types or check results: {e}"
-            ));
-            None
-        }
-    }
 }
 
 pub(super) fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatus> {
@@ -60,7 +45,7 @@ pub(super) fn run(session: &Session, args: DocsArgs) -> anyhow::Result<ExitStatu
     } else {
         let read = with_services(env, async |services| {
             let warehouse = services.connect_one().await?;
-            Ok(try_facts(session, &warehouse).await)
+            Ok(session.catalog_facts(&warehouse).await)
         });
         read.unwrap_or_else(|e| {
             session.reporter.warn(&format!(

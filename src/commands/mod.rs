@@ -29,20 +29,22 @@ use anyhow::Context as _;
 
 use pricewatch_aws::{CfnStacks, Context, S3Objects};
 use pricewatch_core::bundle::Bundle;
+use pricewatch_core::catalog::Facts;
 use pricewatch_core::config::{Environment, Environments};
 use pricewatch_ops::deploy::artifacts::{self, Artifact};
 use pricewatch_ops::deploy::{Engine, Options};
-use pricewatch_ops::services::{Services, Warehouse};
+use pricewatch_ops::services::Services;
+use pricewatch_ops::warehouse::Statements;
 
 use crate::cli::{Cli, Command, OutputFormat};
 use crate::error::{ExitStatus, UsageError};
 use crate::output::{Printer, ProgressReporter, Reporter, StderrReporter};
 
 /// What every command gets: the project, where results and logs go, and the env asked for.
-pub struct Session {
+pub(crate) struct Session {
     pub project_dir: PathBuf,
     pub env_name: Option<String>,
-    pub printer: Printer,
+    pub(crate) printer: Printer,
     pub reporter: Box<dyn Reporter>,
     pub started: Instant,
 }
@@ -77,17 +79,31 @@ impl Session {
         }
     }
 
+    /// Reads the facts; a warehouse that does not answer is a warning, not a
+    /// failure: the catalog is useful without it.
+    pub(crate) async fn catalog_facts(&self, warehouse: &impl Statements) -> Option<Facts> {
+        match pricewatch_ops::catalog_facts::facts(warehouse).await {
+            Ok(facts) => Some(facts),
+            Err(e) => {
+                self.reporter.warn(&format!(
+                    "the catalog has no column types or check results: {e}"
+                ));
+                None
+            }
+        }
+    }
+
     /// ` in 12.3s`: the command's wall time, for summaries.
-    pub fn elapsed(&self) -> String {
+    pub(crate) fn elapsed(&self) -> String {
         format!(" in {:.1}s", self.started.elapsed().as_secs_f64())
     }
 
-    pub fn environments(&self) -> Environments {
+    pub(crate) fn environments(&self) -> Environments {
         Environments::new(&self.project_dir)
     }
 
     /// The env named by `--env`; a usage error (listing the envs) when missing.
-    pub fn env_name(&self, command: &str) -> anyhow::Result<&str> {
+    pub(crate) fn env_name(&self, command: &str) -> anyhow::Result<&str> {
         match &self.env_name {
             Some(name) => Ok(name),
             None => {
@@ -107,14 +123,14 @@ impl Session {
 
     /// Loads the env and renders it: every input is checked here, before
     /// any AWS call.
-    pub fn load_bundle(&self, command: &str) -> anyhow::Result<Bundle> {
+    pub(crate) fn load_bundle(&self, command: &str) -> anyhow::Result<Bundle> {
         let env = self.load_env(command)?;
         Ok(pricewatch_core::bundle::load(&self.project_dir, &env)?)
     }
 
     /// Packs the artifacts the bundle's stacks need from `dir` (default
     /// `build/artifacts`).
-    pub fn artifacts(
+    pub(crate) fn artifacts(
         &self,
         bundle: &Bundle,
         dir: Option<&Path>,
@@ -127,7 +143,7 @@ impl Session {
     }
 
     /// Loads and validates the env named by `--env`.
-    pub fn load_env(&self, command: &str) -> anyhow::Result<Environment> {
+    pub(crate) fn load_env(&self, command: &str) -> anyhow::Result<Environment> {
         let name = self.env_name(command)?;
         self.environments()
             .load(name)
@@ -159,7 +175,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
 }
 
 /// Runs the deploy engine with the env's AWS clients (account checked first).
-pub fn with_engine<T>(
+pub(crate) fn with_engine<T>(
     session: &Session,
     env: &Environment,
     options: &Options,
@@ -187,22 +203,12 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// first use, after the account check (so work that makes no AWS call, like
 /// the local env's PostgreSQL, needs no credentials, and no AWS call can
 /// skip the check); the warehouse stack is read at most once.
-pub fn with_services<T>(
+pub(crate) fn with_services<T>(
     env: &Environment,
     work: impl AsyncFnOnce(&Services<'_>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     runtime()?.block_on(async {
         let aws = Context::for_env(env).await;
         work(&Services::new(env, &aws)).await
-    })
-}
-
-/// Runs async work on one session of the env's warehouse.
-pub fn with_warehouse<T>(
-    env: &Environment,
-    work: impl AsyncFnOnce(&Warehouse) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    with_services(env, async |services| {
-        work(&services.connect_one().await?).await
     })
 }

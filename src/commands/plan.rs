@@ -5,7 +5,8 @@ use anyhow::Context as _;
 use super::{with_engine, Session};
 use crate::cli::PlanArgs;
 use crate::error::ExitStatus;
-use pricewatch_ops::deploy::{Options, PlanFile, StackAction, Target};
+use crate::print;
+use pricewatch_ops::deploy::{Options, Target};
 
 pub(super) fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("plan")?;
@@ -34,7 +35,7 @@ pub(super) fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatu
             path.display()
         ));
     }
-    session.printer.result(|| plan_text(&plan), &plan);
+    session.printer.result(|| print::plan(&plan), &plan);
     Ok(if plan.has_blocked() {
         ExitStatus::Failure
     } else if args.detailed_exitcode && plan.has_changes() {
@@ -42,54 +43,4 @@ pub(super) fn run(session: &Session, args: PlanArgs) -> anyhow::Result<ExitStatu
     } else {
         ExitStatus::Success
     })
-}
-
-pub(super) fn plan_text(plan: &PlanFile) -> String {
-    let mut lines = vec![format!(
-        "env {} (account {}, {})",
-        plan.env, plan.account_id, plan.region
-    )];
-    let count = |action: StackAction| plan.stacks.iter().filter(|s| s.action == action).count();
-    for stack in &plan.stacks {
-        let action = match stack.action {
-            StackAction::Create => "create",
-            StackAction::Update => "update",
-            StackAction::Unchanged => "unchanged",
-            StackAction::Blocked => "BLOCKED",
-        };
-        let detail = match stack.action {
-            StackAction::Create | StackAction::Update => {
-                format!("{} resource change(s)", stack.changes.len())
-            }
-            _ => String::new(),
-        };
-        lines.push(format!("  {:<12} {:<10} {detail}", stack.name, action));
-        for change in &stack.changes {
-            let sign = match change.action.as_str() {
-                "Add" => "+",
-                "Remove" => "-",
-                _ => "~",
-            };
-            lines.push(format!("      {sign} {change}"));
-        }
-        for refusal in &stack.refusals {
-            lines.push(format!(
-                "      ! refused: {refusal} (allow with --allow-replace)"
-            ));
-        }
-        if let Some(note) = &stack.note {
-            lines.push(format!("      note: {note}"));
-        }
-    }
-    lines.push(format!(
-        "Plan: {} to create, {} to update, {} unchanged{}.",
-        count(StackAction::Create),
-        count(StackAction::Update),
-        count(StackAction::Unchanged),
-        match count(StackAction::Blocked) {
-            0 => String::new(),
-            n => format!(", {n} blocked"),
-        }
-    ));
-    lines.join("\n")
 }

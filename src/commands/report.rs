@@ -53,7 +53,7 @@ pub(super) fn run(session: &Session, args: ReportArgs) -> anyhow::Result<ExitSta
         let data = pricewatch_ops::report_data::gather(&warehouse, &env.name, now_unix())
             .await
             .context("cannot read the gold models: run `pricewatch sql apply` and `pricewatch refresh` first")?;
-        let facts = super::docs::try_facts(session, &warehouse).await;
+        let facts = session.catalog_facts(&warehouse).await;
         let catalog = Catalog::new(&bundle.models, &bundle.checks, facts.as_ref()).html();
         let pages = report::build(&data, Some(&catalog), &|file| file.to_string())?;
         // On disk first: a failed upload still leaves the site to open.

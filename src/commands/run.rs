@@ -6,10 +6,10 @@
 
 use pricewatch_ops::cycle::{cycle, Cycle, CycleOptions, StepStatus};
 
-use super::dashboard::refresh_text;
-use super::{check, refresh, with_services, Session};
+use super::{with_services, Session};
 use crate::cli::RunArgs;
 use crate::error::ExitStatus;
+use crate::print;
 
 pub(super) fn run(session: &Session, args: RunArgs) -> anyhow::Result<ExitStatus> {
     let bundle = session.load_bundle("run")?;
@@ -38,18 +38,18 @@ fn status_word(status: StepStatus) -> &'static str {
     }
 }
 
-pub(super) fn text(cycle: &Cycle) -> String {
+fn text(cycle: &Cycle) -> String {
     let mut lines = vec!["== refresh".to_string()];
     if let Some(r) = &cycle.refresh {
-        lines.push(refresh::text(r));
+        lines.push(print::refresh(r));
     }
     lines.push("== check".into());
     if let Some(c) = &cycle.checks {
-        lines.push(check::text(c));
+        lines.push(print::checks(c));
     }
     lines.push("== dashboard".into());
     match &cycle.dashboard {
-        Some(report) => lines.push(refresh_text(&cycle.env, Some(report))),
+        Some(report) => lines.push(print::spice_refresh(&cycle.env, Some(report))),
         None => lines.push(format!(
             "{} (see below)",
             status_word(cycle.dashboard_status)

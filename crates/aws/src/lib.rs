@@ -19,11 +19,11 @@ mod local_endpoint;
 mod quicksight;
 #[cfg(feature = "redshift")]
 mod redshift_data;
-#[cfg(feature = "redshift")]
+#[cfg(feature = "redshift-admin")]
 pub mod redshift_serverless;
 #[cfg(feature = "s3")]
 mod s3;
-#[cfg(feature = "redshift")]
+#[cfg(feature = "redshift-admin")]
 pub mod secrets;
 mod sts;
 
@@ -138,9 +138,9 @@ pub struct Context {
     metrics: OnceLock<CloudWatchMetrics>,
     #[cfg(feature = "redshift")]
     redshift_data: OnceLock<aws_sdk_redshiftdata::Client>,
-    #[cfg(feature = "redshift")]
+    #[cfg(feature = "redshift-admin")]
     redshift_serverless: OnceLock<aws_sdk_redshiftserverless::Client>,
-    #[cfg(feature = "redshift")]
+    #[cfg(feature = "redshift-admin")]
     secrets: OnceLock<aws_sdk_secretsmanager::Client>,
     #[cfg(feature = "quicksight")]
     quicksight: OnceLock<aws_sdk_quicksight::Client>,
@@ -184,9 +184,9 @@ impl Context {
             metrics: OnceLock::new(),
             #[cfg(feature = "redshift")]
             redshift_data: OnceLock::new(),
-            #[cfg(feature = "redshift")]
+            #[cfg(feature = "redshift-admin")]
             redshift_serverless: OnceLock::new(),
-            #[cfg(feature = "redshift")]
+            #[cfg(feature = "redshift-admin")]
             secrets: OnceLock::new(),
             #[cfg(feature = "quicksight")]
             quicksight: OnceLock::new(),
@@ -207,12 +207,6 @@ impl Context {
     fn identity_client(&self) -> &StsIdentity {
         self.identity
             .get_or_init(|| StsIdentity::new(aws_sdk_sts::Client::new(&self.config)))
-    }
-
-    /// STS: who the credentials are.
-    pub async fn identity(&self) -> Result<&StsIdentity, AwsError> {
-        self.checked().await?;
-        Ok(self.identity_client())
     }
 
     #[cfg(feature = "cloudformation")]
@@ -266,7 +260,7 @@ impl Context {
             .get_or_init(|| aws_sdk_redshiftdata::Client::new(&self.config)))
     }
 
-    #[cfg(feature = "redshift")]
+    #[cfg(feature = "redshift-admin")]
     pub async fn redshift_serverless(
         &self,
     ) -> Result<&aws_sdk_redshiftserverless::Client, AwsError> {
@@ -276,7 +270,7 @@ impl Context {
             .get_or_init(|| aws_sdk_redshiftserverless::Client::new(&self.config)))
     }
 
-    #[cfg(feature = "redshift")]
+    #[cfg(feature = "redshift-admin")]
     pub async fn secrets(&self) -> Result<&aws_sdk_secretsmanager::Client, AwsError> {
         self.checked().await?;
         Ok(self
@@ -304,7 +298,10 @@ impl Context {
 }
 
 /// Refuses to go on unless the credentials belong to the env's account.
-pub async fn guard_account(identity: &impl Identity, env: &Environment) -> Result<(), AwsError> {
+pub(crate) async fn guard_account(
+    identity: &impl Identity,
+    env: &Environment,
+) -> Result<(), AwsError> {
     let actual = identity.account_id().await?;
     if actual == env.settings.account_id {
         Ok(())

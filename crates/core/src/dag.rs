@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Nodes grouped so each group only depends on the groups before it.
-pub type Waves = Vec<Vec<String>>;
+pub(crate) type Waves = Vec<Vec<String>>;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DagError {
+pub(crate) enum DagError {
     #[error("dependency cycle: {}", .0.join(" -> "))]
     Cycle(Vec<String>),
     #[error("`{node}` depends on `{missing}`, which does not exist")]
@@ -30,11 +30,11 @@ impl Dag {
         self.deps.entry(node.into()).or_default().extend(deps);
     }
 
-    pub fn nodes(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn nodes(&self) -> impl Iterator<Item = &str> {
         self.deps.keys().map(String::as_str)
     }
 
-    pub fn deps_of(&self, node: &str) -> impl Iterator<Item = &str> {
+    pub(crate) fn deps_of(&self, node: &str) -> impl Iterator<Item = &str> {
         self.deps
             .get(node)
             .into_iter()
@@ -43,7 +43,7 @@ impl Dag {
     }
 
     /// Every dependency names a node of the graph.
-    pub fn check_known(&self) -> Result<(), DagError> {
+    pub(crate) fn check_known(&self) -> Result<(), DagError> {
         for (node, deps) in &self.deps {
             if let Some(missing) = deps.iter().find(|d| !self.deps.contains_key(*d)) {
                 return Err(DagError::Unknown {
@@ -57,7 +57,7 @@ impl Dag {
 
     /// Groups nodes into waves: a node's wave is one past the latest wave of
     /// its dependencies, so each wave only needs the waves before it.
-    pub fn waves(&self) -> Result<Waves, DagError> {
+    pub(crate) fn waves(&self) -> Result<Waves, DagError> {
         self.check_known()?;
         let mut wave_of: BTreeMap<&str, usize> = BTreeMap::new();
         let mut remaining: BTreeSet<&str> = self.nodes().collect();
@@ -91,7 +91,7 @@ impl Dag {
     }
 
     /// A topological order: wave by wave, by name within a wave.
-    pub fn order(&self) -> Result<Vec<String>, DagError> {
+    pub(crate) fn order(&self) -> Result<Vec<String>, DagError> {
         Ok(self.waves()?.into_iter().flatten().collect())
     }
 

@@ -3,7 +3,7 @@
 //! string value in a YAML document (every config value in a stack
 //! template goes through it, as the `yaml_string` filter).
 
-pub fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -17,7 +17,7 @@ pub fn xml(text: &str) -> String {
 /// breaks, folded into a space), the byte-order mark, U+FFFE and U+FFFF —
 /// escaped as `\uXXXX` too. No value can end the scalar, start a key or
 /// turn into another character (`\x41` stays four characters).
-pub fn yaml_string(text: &str) -> String {
+pub(crate) fn yaml_string(text: &str) -> String {
     let json = serde_json::to_string(text).expect("a string always encodes");
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {

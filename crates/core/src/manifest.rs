@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::bundle::Bundle;
 use crate::hash::sha256_hex;
 
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub(crate) const MANIFEST_FILE: &str = "manifest.json";
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {

@@ -88,7 +88,7 @@ impl Model {
     }
 
     /// The rendered file: the description as a comment, then the DDL.
-    pub fn file_text(&self) -> String {
+    pub(crate) fn file_text(&self) -> String {
         format!(
             "-- {}\n{}",
             self.description.replace(['\n', '\r'], " "),

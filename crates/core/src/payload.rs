@@ -8,7 +8,7 @@
 pub const RECORD_TYPE_KEY: &str = "record_type";
 
 /// Payload keys ingest writes itself; no source column may be named so.
-pub const RESERVED_PAYLOAD_KEYS: [&str; 9] = [
+pub(crate) const RESERVED_PAYLOAD_KEYS: [&str; 9] = [
     RECORD_TYPE_KEY,
     "source",
     "snapshot_id",
@@ -21,16 +21,16 @@ pub const RESERVED_PAYLOAD_KEYS: [&str; 9] = [
 ];
 
 /// `record_type` of a page row.
-pub const ROW: &str = "row";
+pub(crate) const ROW: &str = "row";
 
 /// Payload key of a row's snapshot size: the warehouse accepts a snapshot
 /// once that many distinct rows of it arrived.
-pub const SNAPSHOT_ROWS_KEY: &str = "snapshot_rows";
+pub(crate) const SNAPSHOT_ROWS_KEY: &str = "snapshot_rows";
 /// Payload key of the page hash every row of a snapshot carries.
-pub const PAGE_HASH_KEY: &str = "page_hash";
+pub(crate) const PAGE_HASH_KEY: &str = "page_hash";
 
 /// Lowercase words: "Sale  Price" and "sale_price" both read "sale price".
-pub fn normalise_header(header: &str) -> String {
+pub(crate) fn normalise_header(header: &str) -> String {
     header
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -12,22 +12,22 @@ use crate::dashboard::definition;
 use crate::diag::Problem;
 
 /// The stacks and their wiring (which output feeds which parameter).
-pub const WIRING_FILE: &str = "templates/stacks.yaml";
+pub(crate) const WIRING_FILE: &str = "templates/stacks.yaml";
 /// `sql/bootstrap.sql`: what an administrator runs once per warehouse.
-pub const BOOTSTRAP_TEMPLATE: &str = "bootstrap.sql";
+pub(crate) const BOOTSTRAP_TEMPLATE: &str = "bootstrap.sql";
 /// `sql/setup.sql`: what `sql apply` runs as the owner before the models.
-pub const SETUP_TEMPLATE: &str = "setup.sql";
+pub(crate) const SETUP_TEMPLATE: &str = "setup.sql";
 
 /// Everything a render reads, as text.
 #[derive(Debug, Clone)]
 pub struct Project {
     pub dir: PathBuf,
     /// The env names (`environments/<name>.yaml`).
-    pub env_names: Vec<String>,
+    pub(crate) env_names: Vec<String>,
     /// `templates/stacks.yaml`.
-    pub wiring: String,
+    pub(crate) wiring: String,
     /// `templates/stacks/<stack>.yaml.tera`, by stack name.
-    pub stack_templates: BTreeMap<String, String>,
+    pub(crate) stack_templates: BTreeMap<String, String>,
     /// `sql/<schema>/<name>.sql`, by model name.
     pub models: Vec<ModelFile>,
     pub bootstrap_sql: String,
@@ -126,7 +126,7 @@ pub struct ModelFile {
 }
 
 /// Finds `sql/<schema>/<name>.sql`; the directory is the schema.
-pub fn discover(sql_dir: &Path) -> Result<Vec<ModelFile>, Vec<Problem>> {
+pub(crate) fn discover(sql_dir: &Path) -> Result<Vec<ModelFile>, Vec<Problem>> {
     let read_dir = |dir: &Path| {
         std::fs::read_dir(dir).map_err(|e| {
             vec![Problem::new(

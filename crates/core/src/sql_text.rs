@@ -38,7 +38,7 @@ pub fn now_utc(dialect: Dialect) -> &'static str {
 }
 
 /// The text with everything that is not code replaced by spaces.
-pub fn mask(sql: &str, dialect: Dialect) -> String {
+pub(crate) fn mask(sql: &str, dialect: Dialect) -> String {
     let bytes = sql.as_bytes();
     let mut out = bytes.to_vec();
     let mut blank = |from: usize, to: usize| out[from..to.min(bytes.len())].fill(b' ');

@@ -9,15 +9,15 @@ use pricewatch_core::backoff::{Backoff, Jitter};
 use pricewatch_core::cloud::{AwsErrorKind, RecordSink};
 use pricewatch_core::ingest::records::Record;
 
-pub const MAX_RECORDS_PER_CALL: usize = 500;
-pub const MAX_BYTES_PER_CALL: usize = 5 * 1024 * 1024;
+pub(crate) const MAX_RECORDS_PER_CALL: usize = 500;
+pub(crate) const MAX_BYTES_PER_CALL: usize = 5 * 1024 * 1024;
 /// Data plus partition key of one record.
-pub const MAX_BYTES_PER_RECORD: usize = 1024 * 1024;
+pub(crate) const MAX_BYTES_PER_RECORD: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
-    pub first_backoff: Duration,
-    pub max_backoff: Duration,
+    pub(crate) first_backoff: Duration,
+    pub(crate) max_backoff: Duration,
     /// When the run must stop sending: no call starts after it, a call
     /// still running at it is abandoned (its records count as failed), and
     /// no retry is scheduled past it. Set once per run, so the first batch
@@ -38,14 +38,14 @@ impl RetryPolicy {
 /// What happened to a snapshot's records.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Delivery {
-    pub accepted: usize,
+    pub(crate) accepted: usize,
     /// Never accepted (failed until the deadline, or too large to send).
     pub failed: usize,
     pub calls: usize,
     /// Record sends beyond the first for each record.
-    pub retried: usize,
+    pub(crate) retried: usize,
     /// Why the last failure happened.
-    pub last_error: Option<String>,
+    pub(crate) last_error: Option<String>,
 }
 
 impl Delivery {
@@ -71,7 +71,7 @@ fn size(record: &Record) -> usize {
 
 /// Groups record indices into calls that respect the PutRecords limits;
 /// records over the per-record limit are returned apart (they can never go).
-pub fn batches(records: &[Record], indices: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
+pub(crate) fn batches(records: &[Record], indices: &[usize]) -> (Vec<Vec<usize>>, Vec<usize>) {
     let mut batches: Vec<Vec<usize>> = Vec::new();
     let mut too_large = Vec::new();
     let mut current: Vec<usize> = Vec::new();
@@ -96,7 +96,7 @@ pub fn batches(records: &[Record], indices: &[usize]) -> (Vec<Vec<usize>>, Vec<u
 }
 
 /// Sends every record, retrying failed ones until the policy's deadline.
-pub async fn deliver(
+pub(crate) async fn deliver(
     sink: &impl RecordSink,
     stream: &str,
     records: &[Record],

@@ -11,17 +11,17 @@ use pricewatch_core::ingest::records::{clean_cell, Record, Source, RECORD_TYPE_K
 use pricewatch_core::time::utc_timestamps;
 
 /// `record_type` of a heartbeat; page rows carry `row`.
-pub const HEARTBEAT: &str = "heartbeat";
+pub(crate) const HEARTBEAT: &str = "heartbeat";
 
 /// What one run did for one source.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Run<'a> {
+pub(crate) struct Run<'a> {
     pub source: Source,
     /// When the run fetched the page (unix seconds).
     pub fetched_at: u64,
     pub outcome: IngestOutcome,
     /// sha256 of the page's table; None when it could not be read.
-    pub page_hash: Option<&'a str>,
+    pub(crate) page_hash: Option<&'a str>,
     /// Set when this run pushed a new snapshot.
     pub snapshot_id: Option<&'a str>,
     pub page_rows: usize,
@@ -31,7 +31,7 @@ pub struct Run<'a> {
 
 /// The heartbeat record of a run. Its partition key is its own, so it never
 /// shares a shard's ordering with a page row.
-pub fn record(run: &Run) -> Record {
+pub(crate) fn record(run: &Run) -> Record {
     let (fetched_at, _) = utc_timestamps(run.fetched_at);
     let text = |value: Option<&str>| value.map_or(Value::Null, |v| clean_cell(v).0.into());
     let payload = json!({

@@ -26,11 +26,11 @@ pub struct Holder {
 
 /// A lease this run holds, released with [`Held::release`].
 #[derive(Debug)]
-pub struct Held {
+pub(crate) struct Held {
     key: String,
     etag: String,
     /// The holder of the expired lease this run took over, if any.
-    pub took_over: Option<Holder>,
+    pub(crate) took_over: Option<Holder>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,12 +52,12 @@ fn time(unix: u64) -> String {
     utc_timestamps(unix).0
 }
 
-pub fn key(prefix: &str, source: Source) -> String {
+pub(crate) fn key(prefix: &str, source: Source) -> String {
     format!("{}/{}.lease", prefix.trim_end_matches('/'), source.name())
 }
 
 /// Takes the source's lease for `seconds`, or says who holds it.
-pub async fn acquire(
+pub(crate) async fn acquire(
     store: &impl ConditionalObjects,
     bucket: &str,
     prefix: &str,
@@ -145,7 +145,7 @@ pub async fn acquire(
 impl Held {
     /// Gives the lease back; only this run's copy is deleted (If-Match), so
     /// a run that overran its lease cannot remove its successor's.
-    pub async fn release(
+    pub(crate) async fn release(
         self,
         store: &impl ConditionalObjects,
         bucket: &str,

@@ -9,11 +9,11 @@
 //! ingest is alive.
 
 mod archive;
-pub mod delivery;
+pub(crate) mod delivery;
 pub mod emf;
-pub mod heartbeat;
+pub(crate) mod heartbeat;
 pub mod lease;
-pub mod page;
+pub(crate) mod page;
 
 use std::time::{Duration, Instant};
 
@@ -79,7 +79,7 @@ pub struct SourceReport {
     /// Rows sent without their cells because their record was too large.
     pub records_oversize: usize,
     /// sha256 of the page's table (None when it could not be read).
-    pub page_hash: Option<String>,
+    pub(crate) page_hash: Option<String>,
     pub snapshot_id: Option<String>,
     /// The snapshot's archive object, once written.
     pub archive_key: Option<String>,
@@ -88,7 +88,7 @@ pub struct SourceReport {
     /// Why the run failed, or (busy) which run holds the lease.
     pub error: Option<String>,
     /// Rows of the source's last pushed snapshot, when known.
-    pub previous_rows: Option<usize>,
+    pub(crate) previous_rows: Option<usize>,
     /// A pushed page that looks wrong without being invalid: an empty
     /// table, or far fewer rows than the last snapshot (metric PageWarnings).
     pub warnings: Vec<String>,
@@ -170,7 +170,7 @@ fn rows_key(prefix: &str, source: Source) -> String {
 /// lease, then sends the run's heartbeat. A heartbeat the stream did not
 /// take fails the run: the warehouse would not see it, and its freshness
 /// check pages on exactly that.
-pub async fn ingest_page(
+pub(crate) async fn ingest_page(
     plan: &Plan,
     source: &SourcePlan,
     page: Result<PageFile, String>,
@@ -449,7 +449,7 @@ pub struct DryRun {
     pub rows: usize,
     /// PutRecords calls the snapshot would take (before retries).
     pub batches: usize,
-    pub page_hash: Option<String>,
+    pub(crate) page_hash: Option<String>,
     pub snapshot_id: Option<String>,
     /// Size of the snapshot's archive object.
     pub archive_bytes: u64,

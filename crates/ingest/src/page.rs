@@ -33,7 +33,7 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest page fetched over http(s). Pages go to a temporary file
 /// (the Lambda's /tmp, 512 MiB by default), together with their archive
 /// object, so this bounds disk, not memory.
-pub const MAX_PAGE_BYTES: u64 = 256 * 1024 * 1024;
+pub(crate) const MAX_PAGE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A fetched page: a temporary file for a URL, the file itself for a path.
 pub struct PageFile {
@@ -45,7 +45,7 @@ pub struct PageFile {
 impl PageFile {
     /// Fetches a page: http(s) URLs over the network into a temporary
     /// file, anything else read from disk where it is.
-    pub fn fetch(location: &str, timeout: Duration) -> Result<PageFile, String> {
+    pub(crate) fn fetch(location: &str, timeout: Duration) -> Result<PageFile, String> {
         if location.starts_with("http://") || location.starts_with("https://") {
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .timeout_global(Some(timeout.min(FETCH_TIMEOUT)))
@@ -107,7 +107,7 @@ impl PageFile {
 /// What the first pass learns: the header row, how many rows follow and
 /// what the table hashes to.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Scan {
+pub(crate) struct Scan {
     pub headers: Vec<String>,
     pub rows: usize,
     pub content_hash: String,
@@ -115,7 +115,7 @@ pub struct Scan {
 
 /// The first pass: refuses a table whose columns cannot be read before
 /// reading its rows.
-pub fn scan(page: &PageFile, source: Source) -> Result<Scan, String> {
+pub(crate) fn scan(page: &PageFile, source: Source) -> Result<Scan, String> {
     let mut table = page.table()?;
     let headers = table.headers().to_vec();
     column_keys(source, &headers).map_err(|e| e.to_string())?;
@@ -133,7 +133,7 @@ pub fn scan(page: &PageFile, source: Source) -> Result<Scan, String> {
 }
 
 /// A snapshot's archive object in a temporary file.
-pub struct Archive {
+pub(crate) struct Archive {
     file: tempfile::TempPath,
     pub snapshot_id: String,
     pub records: usize,
@@ -145,7 +145,7 @@ pub struct Archive {
 
 /// The second pass: the snapshot's records into its archive object. The
 /// page must read as the scan saw it (a file changed in between is an error).
-pub fn build(
+pub(crate) fn build(
     page: &PageFile,
     source: Source,
     scan: &Scan,
@@ -191,13 +191,13 @@ pub fn build(
 }
 
 impl Archive {
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.file
     }
 
     /// The archived records again, in order, in groups within the
     /// PutRecords limits of one call.
-    pub fn batches(&self) -> Result<Batches<impl Read>, String> {
+    pub(crate) fn batches(&self) -> Result<Batches<impl Read>, String> {
         let file = File::open(&self.file)
             .map_err(|e| format!("cannot read the archive's temporary file: {e}"))?;
         Ok(Batches {
@@ -210,7 +210,7 @@ impl Archive {
 /// Groups of records, each within MAX_RECORDS_PER_CALL and
 /// MAX_BYTES_PER_CALL (a record too large for any call travels alone and is
 /// refused by delivery).
-pub struct Batches<R: Read> {
+pub(crate) struct Batches<R: Read> {
     records: Decoder<R>,
     /// The record that did not fit the last batch.
     next: Option<Record>,

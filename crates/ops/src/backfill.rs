@@ -32,7 +32,7 @@ use crate::services::Services;
 use crate::warehouse::{Statements, WarehouseError};
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum BackfillError {
+pub enum BackfillError {
     #[error("listing s3://{bucket}/{prefix}: {source}")]
     List {
         bucket: String,
@@ -243,14 +243,14 @@ async fn read_snapshot(
 /// Where archived snapshots come from: the archive bucket, and the role
 /// of the namespace Redshift's COPY reads it with (PostgreSQL: pricewatch
 /// reads the objects itself and ignores the role).
-pub(crate) struct Target<'a> {
+pub struct Target<'a> {
     pub(crate) bucket: &'a str,
     pub(crate) role_arn: &'a str,
 }
 
 /// Decides per snapshot and, unless `dry_run`, loads what the warehouse
 /// lacks. `log` hears progress.
-pub(crate) async fn apply(
+pub async fn apply(
     warehouse: &impl Statements,
     objects: &impl ArchiveObjects,
     target: &Target<'_>,

@@ -27,7 +27,7 @@ use pricewatch_core::sql_text::literal;
 #[error("the checks could not run")]
 pub struct ChecksNotRun;
 
-pub const HISTORY_TABLE: &str = "pricewatch_meta.check_results";
+pub(crate) const HISTORY_TABLE: &str = "pricewatch_meta.check_results";
 /// Data points per PutMetricData call (the API takes up to 1,000).
 const METRICS_PER_CALL: usize = 500;
 
@@ -71,7 +71,7 @@ pub async fn run(
 }
 
 /// Each check's observed value and 0/1 failure flag, dimensions Env and Check.
-pub fn metric_points(env: &str, outcomes: &[CheckResult]) -> Vec<MetricPoint> {
+pub(crate) fn metric_points(env: &str, outcomes: &[CheckResult]) -> Vec<MetricPoint> {
     let dimensions = |check: &str| {
         vec![
             ("Env".to_string(), env.to_string()),
@@ -123,7 +123,7 @@ pub struct RunId {
 }
 
 impl RunId {
-    pub fn now() -> RunId {
+    pub(crate) fn now() -> RunId {
         let seconds = pricewatch_core::time::now_unix();
         let (_, compact) = pricewatch_core::time::utc_timestamps(seconds);
         RunId {
@@ -134,7 +134,11 @@ impl RunId {
 }
 
 /// One INSERT appending the run's results to the history table.
-pub fn history_sql(run: &RunId, outcomes: &[CheckResult], dialect: Dialect) -> Option<String> {
+pub(crate) fn history_sql(
+    run: &RunId,
+    outcomes: &[CheckResult],
+    dialect: Dialect,
+) -> Option<String> {
     let lit = |text: &str| literal(text, dialect);
     if outcomes.is_empty() {
         return None;
@@ -298,7 +302,7 @@ pub struct Report {
     pub published: bool,
     /// Why publishing failed (the checks themselves ran).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub publish_error: Option<String>,
+    pub(crate) publish_error: Option<String>,
     pub pass: usize,
     pub warn: usize,
     pub fail: usize,
@@ -307,7 +311,7 @@ pub struct Report {
 
 impl Report {
     /// Names of the checks that failed (and warned, with `fail_on_warn`).
-    pub fn failing(&self, fail_on_warn: bool) -> Vec<&str> {
+    pub(crate) fn failing(&self, fail_on_warn: bool) -> Vec<&str> {
         self.checks
             .iter()
             .filter(|o| {
@@ -317,7 +321,7 @@ impl Report {
             .collect()
     }
 
-    pub fn publish_error(&self) -> Option<&str> {
+    pub(crate) fn publish_error(&self) -> Option<&str> {
         self.publish_error.as_deref()
     }
 

@@ -8,7 +8,7 @@ use pricewatch_core::clusters::{
 use crate::warehouse::{Statements, WarehouseError};
 
 /// Reads the features, clusters them and rewrites the table.
-pub async fn recompute(
+pub(crate) async fn recompute(
     warehouse: &impl Statements,
     k: usize,
     computed_at: &str,

@@ -58,7 +58,7 @@ impl Refreshed {
             .all(|m| m.status == RefreshStatus::Refreshed)
     }
 
-    pub fn failed_models(&self) -> Vec<&str> {
+    pub(crate) fn failed_models(&self) -> Vec<&str> {
         self.models
             .iter()
             .filter(|m| m.status == RefreshStatus::Failed)

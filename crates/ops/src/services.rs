@@ -7,10 +7,16 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
-use anyhow::Context as _;
-use pricewatch_aws::{redshift_serverless, secrets, Context, RedshiftDataApi};
+// The administrator's session (feature `bootstrap`) needs these only.
+#[cfg(feature = "bootstrap")]
+use {
+    anyhow::Context as _,
+    pricewatch_aws::{redshift_serverless, secrets},
+    pricewatch_core::cloud::Login,
+};
+
+use pricewatch_aws::{Context, RedshiftDataApi};
 use pricewatch_core::cloud::stacks::Stacks as _;
-use pricewatch_core::cloud::Login;
 use pricewatch_core::config::{Dialect, Environment};
 use pricewatch_core::reporter::Reporter;
 
@@ -36,7 +42,7 @@ impl<'a> Services<'a> {
     }
 
     /// The warehouse stack's outputs, read on first use only.
-    pub async fn warehouse_outputs(&self) -> anyhow::Result<&WarehouseOutputs> {
+    pub(crate) async fn warehouse_outputs(&self) -> anyhow::Result<&WarehouseOutputs> {
         self.outputs
             // Boxed: SDK futures are deep, and every command awaits this one.
             .get_or_try_init(|| Box::pin(WarehouseOutputs::read(self.env, self.aws)))
@@ -96,7 +102,8 @@ impl<'a> Services<'a> {
     /// --bootstrap`, and the login the bootstrap sets up for QuickSight
     /// (Redshift): the URL's user on PostgreSQL; on Redshift the namespace
     /// admin, through the secret Redshift keeps for it.
-    pub async fn connect_admin(&self) -> anyhow::Result<(Warehouse, Option<Login>)> {
+    #[cfg(feature = "bootstrap")]
+    pub(crate) async fn connect_admin(&self) -> anyhow::Result<(Warehouse, Option<Login>)> {
         match self.env.dialect() {
             Dialect::Postgres => Ok((self.connect_one().await?, None)),
             Dialect::Redshift => {
@@ -178,7 +185,7 @@ impl Statements for Warehouse {
 }
 
 /// The env's PostgreSQL URL; an error naming both places to set it.
-pub fn postgres_url(env: &Environment) -> anyhow::Result<String> {
+pub(crate) fn postgres_url(env: &Environment) -> anyhow::Result<String> {
     postgres::database_url(env).ok_or_else(|| {
         anyhow::anyhow!(
             "env `{}` names no PostgreSQL database: set {} or warehouse.postgres_url",
@@ -189,7 +196,7 @@ pub fn postgres_url(env: &Environment) -> anyhow::Result<String> {
 }
 
 /// The outputs of the env's deployed warehouse stack.
-pub struct WarehouseOutputs {
+pub(crate) struct WarehouseOutputs {
     env: String,
     stack: String,
     outputs: BTreeMap<String, String>,
@@ -211,7 +218,7 @@ impl WarehouseOutputs {
         })
     }
 
-    pub fn get(&self, key: &str) -> anyhow::Result<String> {
+    pub(crate) fn get(&self, key: &str) -> anyhow::Result<String> {
         self.outputs.get(key).cloned().ok_or_else(|| {
             anyhow::anyhow!(
                 "stack {} has no output {key}: run `pricewatch deploy --env {}` first",

@@ -8,14 +8,14 @@ use pricewatch_core::backoff::Backoff;
 /// How often and how long to poll.
 #[derive(Debug, Clone, Copy)]
 pub struct Polling {
-    pub first_interval: Duration,
-    pub max_interval: Duration,
+    pub(crate) first_interval: Duration,
+    pub(crate) max_interval: Duration,
     /// How long one stack operation may take.
     pub timeout: Duration,
 }
 
 impl Polling {
-    pub fn standard(timeout: Duration) -> Polling {
+    pub(crate) fn standard(timeout: Duration) -> Polling {
         Polling {
             first_interval: Duration::from_secs(1),
             max_interval: Duration::from_secs(10),
@@ -24,7 +24,8 @@ impl Polling {
     }
 
     /// For fakes: no sleeping, a short deadline.
-    pub fn immediate() -> Polling {
+    #[cfg(test)]
+    pub(crate) fn immediate() -> Polling {
         Polling {
             first_interval: Duration::ZERO,
             max_interval: Duration::ZERO,
@@ -32,7 +33,7 @@ impl Polling {
         }
     }
 
-    pub fn start(&self) -> Poller {
+    pub(crate) fn start(&self) -> Poller {
         Poller {
             deadline: Instant::now() + self.timeout,
             backoff: Backoff::new(self.first_interval, self.max_interval),
@@ -41,7 +42,7 @@ impl Polling {
     }
 }
 
-pub struct Poller {
+pub(crate) struct Poller {
     deadline: Instant,
     backoff: Backoff,
     started: Instant,
@@ -49,7 +50,7 @@ pub struct Poller {
 
 impl Poller {
     /// Sleeps before the next poll; false once the deadline has passed.
-    pub async fn next(&mut self) -> bool {
+    pub(crate) async fn next(&mut self) -> bool {
         if Instant::now() >= self.deadline {
             return false;
         }
@@ -62,7 +63,7 @@ impl Poller {
         true
     }
 
-    pub fn waited(&self) -> Duration {
+    pub(crate) fn waited(&self) -> Duration {
         self.started.elapsed()
     }
 }

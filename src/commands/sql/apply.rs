@@ -7,9 +7,8 @@ use serde::Serialize;
 use super::super::{with_services, Session};
 use crate::cli::SqlApplyArgs;
 use crate::error::{ExitStatus, UsageError};
+use pricewatch_ops::sql_apply;
 use pricewatch_ops::warehouse::apply::{self, ApplyPlan, ModelAction};
-use pricewatch_ops::warehouse::bootstrap;
-use pricewatch_ops::warehouse::Statements as _;
 
 #[derive(Serialize)]
 struct Applied<'a> {
@@ -56,34 +55,19 @@ pub(super) fn run(session: &Session, args: SqlApplyArgs) -> anyhow::Result<ExitS
     }
     let reporter = session.reporter.as_ref();
     let outcome = with_services(env, async |services| {
-        let warehouse = services.connect_one().await?;
         if args.dry_run {
-            let planned = apply::apply(&warehouse, &bundle, &args.allow_replace, true).await?;
-            let refused = apply::refuse_stateful(&planned.0, &args.allow_replace, &bundle)
-                .err()
-                .map(|e| e.to_string());
-            return Ok((planned, refused));
-        }
-        match bootstrap::act_as_owner(&warehouse, &bundle).await {
-            // An administrator's apply bootstraps what is missing first.
-            Err(bootstrap::BootstrapError::NotBootstrapped { .. })
-                if bootstrap::is_administrator(&warehouse).await? =>
-            {
-                reporter.info("the warehouse is not bootstrapped (or its bootstrap changed): bootstrapping it as the administrator first");
-                bootstrap::bootstrap(&warehouse, &bundle, None).await?;
-                bootstrap::act_as_owner(&warehouse, &bundle).await?;
-            }
-            other => other?,
-        }
-        warehouse
-            .execute("setup (sql/setup.sql)", &bundle.setup_sql)
+            sql_apply::dry_run(services, &bundle, &args.allow_replace).await
+        } else {
+            let applied = sql_apply::apply(
+                services,
+                &bundle,
+                &args.allow_replace,
+                args.lease.wait,
+                reporter,
+            )
             .await?;
-        let planned = services
-            .holding_lease("sql apply", args.lease.wait, reporter, async {
-                Ok(apply::apply(&warehouse, &bundle, &args.allow_replace, false).await?)
-            })
-            .await?;
-        Ok((planned, None))
+            Ok((applied, None))
+        }
     })?;
     let ((plan, statements), refused) = outcome;
     for name in &args.allow_replace {
@@ -129,8 +113,7 @@ fn bootstrap(
 ) -> anyhow::Result<ExitStatus> {
     let env = &bundle.env;
     let statements = with_services(env, async |services| {
-        let (admin, login) = services.connect_admin().await?;
-        Ok(bootstrap::bootstrap(&admin, bundle, login.as_ref()).await?)
+        sql_apply::bootstrap_as_admin(services, bundle).await
     })?;
     session.printer.result(
         || {

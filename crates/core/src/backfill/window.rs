@@ -24,7 +24,7 @@ impl Window {
         }
     }
 
-    pub fn contains(&self, time: u64) -> bool {
+    pub(crate) fn contains(&self, time: u64) -> bool {
         self.since.is_none_or(|s| time >= s) && self.until.is_none_or(|u| time < u)
     }
 

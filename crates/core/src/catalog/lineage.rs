@@ -24,7 +24,7 @@ fn mermaid_id(name: &str) -> String {
 }
 
 /// `flowchart LR` with one node per model and an edge per dependency.
-pub fn mermaid(nodes: &[Node]) -> String {
+pub(crate) fn mermaid(nodes: &[Node]) -> String {
     let mut out = String::from("flowchart LR\n");
     for node in nodes {
         let _ = writeln!(
@@ -51,7 +51,7 @@ pub fn mermaid(nodes: &[Node]) -> String {
 /// Each node's layer: 0 for nodes without inputs, else one more than its
 /// deepest input — the dependency graph's waves (inputs that are not nodes
 /// are left out; a cycle, which rendering already refuses, has no layers).
-pub fn layers(nodes: &[Node]) -> BTreeMap<String, usize> {
+pub(crate) fn layers(nodes: &[Node]) -> BTreeMap<String, usize> {
     let mut dag = Dag::new();
     for node in nodes {
         let inputs: Vec<String> = node
@@ -107,7 +107,7 @@ fn box_lines(node: &Node) -> (String, String) {
 /// Not an image: each box is a link to the model's entry, reachable by
 /// keyboard (an `img` role would hide the links); the edges are decoration
 /// for eyes, the same graph is in words under it ([`describe`]).
-pub fn svg(nodes: &[Node]) -> String {
+pub(crate) fn svg(nodes: &[Node]) -> String {
     let layer = layers(nodes);
     let mut rows: BTreeMap<usize, Vec<&Node>> = BTreeMap::new();
     for node in nodes {
@@ -175,7 +175,7 @@ pub fn svg(nodes: &[Node]) -> String {
 }
 
 /// The graph in words, for readers who cannot see it.
-pub fn describe(nodes: &[Node]) -> String {
+pub(crate) fn describe(nodes: &[Node]) -> String {
     let sentences: Vec<String> = nodes
         .iter()
         .map(|n| {
@@ -190,7 +190,7 @@ pub fn describe(nodes: &[Node]) -> String {
 }
 
 /// The anchor of a node in the page.
-pub fn anchor(name: &str) -> String {
+pub(crate) fn anchor(name: &str) -> String {
     mermaid_id(name)
 }
 

@@ -4,7 +4,7 @@
 //! Written as Markdown (Mermaid graph) and as an HTML fragment (SVG graph)
 //! that the report and the standalone page wrap.
 
-pub mod lineage;
+pub(crate) mod lineage;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -39,7 +39,7 @@ pub struct LastResult {
 pub struct Column {
     pub name: String,
     /// None when the warehouse was not asked or does not have the model.
-    pub data_type: Option<String>,
+    pub(crate) data_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,7 +61,7 @@ pub struct Entry {
     /// The template it is rendered from.
     pub source: String,
     pub columns: Vec<Column>,
-    pub upstream: Vec<String>,
+    pub(crate) upstream: Vec<String>,
     pub downstream: Vec<String>,
     pub checks: Vec<CheckEntry>,
 }
@@ -82,7 +82,7 @@ const CLUSTERS_SOURCE: &str = "pricewatch refresh (k-means)";
 /// One entry per model, in DAG order, then the clusters table pricewatch
 /// writes from the features (when the features model exists), so every
 /// node of the lineage has an entry to link to.
-pub fn entries(models: &[Model], checks: &[Check], facts: &Facts) -> Vec<Entry> {
+pub(crate) fn entries(models: &[Model], checks: &[Check], facts: &Facts) -> Vec<Entry> {
     let graph = nodes(models);
     let mut entries: Vec<Entry> = models
         .iter()
@@ -156,7 +156,7 @@ fn checks_of(model: &str, checks: &[Check], facts: &Facts) -> Vec<CheckEntry> {
 }
 
 /// Every model, plus the clusters table pricewatch writes from the features.
-pub fn nodes(models: &[Model]) -> Vec<Node> {
+pub(crate) fn nodes(models: &[Model]) -> Vec<Node> {
     let mut nodes: Vec<Node> = models
         .iter()
         .map(|m| Node {
@@ -178,7 +178,7 @@ pub fn nodes(models: &[Model]) -> Vec<Node> {
 /// An env's catalog, built once and written in every form.
 pub struct Catalog {
     pub entries: Vec<Entry>,
-    pub nodes: Vec<Node>,
+    pub(crate) nodes: Vec<Node>,
     /// Where the types and check results came from (or why they are missing).
     pub note: &'static str,
 }

@@ -17,16 +17,16 @@ pub const FAILED_METRIC: &str = "CheckFailed";
 #[derive(Debug, Clone, Serialize)]
 pub struct Alarm {
     /// CloudFormation logical id.
-    pub logical: String,
-    pub alarm_name: String,
+    pub(crate) logical: String,
+    pub(crate) alarm_name: String,
     pub description: String,
     pub check: String,
     pub metric: &'static str,
-    pub statistic: &'static str,
-    pub comparison: &'static str,
-    pub threshold: f64,
+    pub(crate) statistic: &'static str,
+    pub(crate) comparison: &'static str,
+    pub(crate) threshold: f64,
     /// `breaching` for freshness: no data means the pipeline stopped.
-    pub treat_missing_data: &'static str,
+    pub(crate) treat_missing_data: &'static str,
 }
 
 fn treat_missing_data(check: &Check) -> &'static str {
@@ -54,7 +54,7 @@ pub fn alarms(checks: &[Check], env: &str, alarm_prefix: &str) -> Vec<Alarm> {
         .collect()
 }
 
-pub fn alarm(check: &Check, env: &str, alarm_prefix: &str) -> Alarm {
+pub(crate) fn alarm(check: &Check, env: &str, alarm_prefix: &str) -> Alarm {
     // One bound: alarm on the value itself; both: on the failure flag.
     let (metric, statistic, comparison, threshold) = match (check.fail.min, check.fail.max) {
         (None, Some(max)) => (VALUE_METRIC, "Maximum", "GreaterThanThreshold", max),
@@ -90,7 +90,7 @@ pub fn alarm(check: &Check, env: &str, alarm_prefix: &str) -> Alarm {
 
 /// One alarm per warn bound, on the check's value (a check with both warn
 /// bounds gets a `-low` and a `-high` alarm); none without a warn threshold.
-pub fn warn_alarms(check: &Check, env: &str, alarm_prefix: &str) -> Vec<Alarm> {
+pub(crate) fn warn_alarms(check: &Check, env: &str, alarm_prefix: &str) -> Vec<Alarm> {
     let both = check.warn.min.is_some() && check.warn.max.is_some();
     let sides = [
         (check.warn.min, "Minimum", "LessThanThreshold", "low", "<"),

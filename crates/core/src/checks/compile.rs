@@ -3,6 +3,7 @@
 //! trip; `explain-check` also gets the query listing a check's bad rows.
 
 use super::{Check, Kind};
+use crate::config::names::quoted_identifier;
 use crate::config::Dialect;
 use crate::sql_text::literal;
 
@@ -20,19 +21,15 @@ fn where_clause(conditions: &[String]) -> String {
     }
 }
 
-/// A checked column as a quoted identifier: a declared source's column may
-/// be named like a keyword (`order`), and one check that does not parse
-/// would stop the whole run's single statement. Check columns are validated
-/// against the model's columns (plain lowercase names), so quoting keeps
-/// their meaning in both dialects.
-fn identifier(column: &str) -> String {
-    format!("\"{column}\"")
-}
-
+// Every checked column is a quoted identifier: a declared source's column
+// may be named like a keyword (`order`), and one check that does not parse
+// would stop the whole run's single statement. Check columns are validated
+// against the model's columns (plain lowercase names), so quoting keeps
+// their meaning in both dialects.
 fn identifiers(columns: &[String]) -> String {
     columns
         .iter()
-        .map(|c| identifier(c))
+        .map(|c| quoted_identifier(c))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -57,7 +54,7 @@ fn violation(kind: &Kind, dialect: Dialect) -> Option<String> {
             "({})",
             columns
                 .iter()
-                .map(|c| format!("{} IS NULL", identifier(c)))
+                .map(|c| format!("{} IS NULL", quoted_identifier(c)))
                 .collect::<Vec<_>>()
                 .join(" OR ")
         )),
@@ -68,10 +65,10 @@ fn violation(kind: &Kind, dialect: Dialect) -> Option<String> {
                 .map(|v| literal(v, dialect))
                 .collect::<Vec<_>>()
                 .join(", "),
-            column = identifier(column)
+            column = quoted_identifier(column)
         )),
         Kind::Range { column, min, max } => {
-            let column = identifier(column);
+            let column = quoted_identifier(column);
             let mut outside = Vec::new();
             if let Some(min) = min {
                 outside.push(format!("{column} < {}", number(*min)));
@@ -95,7 +92,7 @@ pub fn observed_sql(check: &Check, dialect: Dialect) -> String {
     let (value, from) = match &check.kind {
         Kind::RowCount => (as_double("COUNT(*)".into()), model.clone()),
         Kind::Freshness { column } => {
-            let column = identifier(column);
+            let column = quoted_identifier(column);
             let minutes = match dialect {
                 Dialect::Postgres => format!(
                     "EXTRACT(EPOCH FROM (CAST(NOW() AT TIME ZONE 'UTC' AS TIMESTAMP) - MAX({column}))) / 60.0"

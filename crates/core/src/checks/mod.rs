@@ -15,7 +15,7 @@ use crate::config::LineIndex;
 use crate::diag::Problem;
 use crate::model::Model;
 
-pub const CHECKS_FILE: &str = "sql/checks.yaml";
+pub(crate) const CHECKS_FILE: &str = "sql/checks.yaml";
 
 /// Bounds an observed value must stay within; a bare number is a maximum.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -53,7 +53,7 @@ impl<'de> Deserialize<'de> for Bounds {
 
 impl Bounds {
     /// Whether `value` is outside the bounds.
-    pub fn breached_by(&self, value: f64) -> bool {
+    pub(crate) fn breached_by(&self, value: f64) -> bool {
         self.min.is_some_and(|min| value < min) || self.max.is_some_and(|max| value > max)
     }
 
@@ -64,7 +64,7 @@ impl Bounds {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CheckType {
+pub(crate) enum CheckType {
     RowCount,
     Freshness,
     NotNull,
@@ -166,7 +166,7 @@ impl Check {
 }
 
 /// Parses `sql/checks.yaml` for `env`: every problem, each with its line.
-pub fn parse(
+pub(crate) fn parse(
     text: &str,
     env: &str,
     env_names: &[String],

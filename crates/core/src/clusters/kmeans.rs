@@ -7,12 +7,12 @@
 /// changing end it much sooner on real data).
 const MAX_ITERATIONS: usize = 100;
 
-pub type Point = [f64; 3];
+pub(crate) type Point = [f64; 3];
 
 /// Each column shifted to mean 0 and scaled to standard deviation 1 (a
 /// column that does not vary becomes all zeros), so no feature dominates
 /// the distance because of its unit.
-pub fn standardise(points: &[Point]) -> Vec<Point> {
+pub(crate) fn standardise(points: &[Point]) -> Vec<Point> {
     let n = points.len().max(1) as f64;
     let mut mean = [0.0; 3];
     let mut std = [0.0; 3];
@@ -88,14 +88,14 @@ fn initial_centroids(points: &[Point], k: usize) -> Vec<Point> {
 /// The clustering: each point's cluster (0-based, ordered by centroid so
 /// cluster 0 has the lowest first coordinate) and the centroids.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Clustering {
-    pub assignments: Vec<usize>,
-    pub centroids: Vec<Point>,
+pub(crate) struct Clustering {
+    pub(crate) assignments: Vec<usize>,
+    pub(crate) centroids: Vec<Point>,
 }
 
 /// Clusters `points` (in a fixed order; the caller sorts) into at most `k`
 /// groups.
-pub fn kmeans(points: &[Point], k: usize) -> Clustering {
+pub(crate) fn kmeans(points: &[Point], k: usize) -> Clustering {
     let mut centroids = initial_centroids(points, k.max(1));
     let mut assignments: Vec<usize> = points.iter().map(|p| nearest(p, &centroids)).collect();
     for _ in 0..MAX_ITERATIONS {

@@ -3,7 +3,7 @@
 //! rewrites `gold.item_clusters` in one transaction, each cluster with a
 //! label in plain words ("premium & stable").
 
-pub mod kmeans;
+pub(crate) mod kmeans;
 
 use serde::Serialize;
 
@@ -22,11 +22,11 @@ const ROWS_PER_INSERT: usize = 500;
 pub struct ItemFeatures {
     pub item: String,
     /// Average price over the category's median item price (1 = median).
-    pub price_level: f64,
+    pub(crate) price_level: f64,
     /// Coefficient of variation of the average price across snapshots.
-    pub volatility: f64,
+    pub(crate) volatility: f64,
     /// Share of vendors with the item in stock.
-    pub availability: f64,
+    pub(crate) availability: f64,
 }
 
 impl ItemFeatures {
@@ -38,7 +38,7 @@ impl ItemFeatures {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItemCluster {
     #[serde(flatten)]
-    pub features: ItemFeatures,
+    pub(crate) features: ItemFeatures,
     /// 1-based, numbered from the cheapest cluster up.
     pub cluster: u32,
     pub label: String,

@@ -10,14 +10,14 @@ use yaml_rust2::scanner::Marker;
 
 /// Key path → 1-based line of that key (or sequence item) in one file.
 #[derive(Debug, Default, Clone)]
-pub struct LineIndex {
+pub(crate) struct LineIndex {
     lines: BTreeMap<String, usize>,
 }
 
 impl LineIndex {
     /// Builds the index; a file that does not parse yields an empty index
     /// (the syntax error itself is reported by the loader).
-    pub fn build(text: &str) -> LineIndex {
+    pub(crate) fn build(text: &str) -> LineIndex {
         let mut recorder = Recorder::default();
         let mut parser = Parser::new_from_str(text);
         if parser.load(&mut recorder, false).is_err() {
@@ -29,7 +29,7 @@ impl LineIndex {
     }
 
     /// The line of `path`, or of its nearest ancestor that is written in the file.
-    pub fn line_of(&self, path: &str) -> Option<usize> {
+    pub(crate) fn line_of(&self, path: &str) -> Option<usize> {
         let mut candidate = path;
         loop {
             if let Some(line) = self.lines.get(candidate) {
@@ -40,7 +40,7 @@ impl LineIndex {
     }
 
     /// Whether `path` itself is written in the file.
-    pub fn contains(&self, path: &str) -> bool {
+    pub(crate) fn contains(&self, path: &str) -> bool {
         self.lines.contains_key(path)
     }
 }

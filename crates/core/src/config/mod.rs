@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::Value;
 
-pub use lines::LineIndex;
+use crate::diag::Problem;
+
+pub(crate) use lines::LineIndex;
 pub use model::*;
 pub use names::Names;
-pub use validate::check_schedule;
 
 const DEFAULTS_FILE: &str = "defaults.yaml";
 
@@ -270,7 +271,11 @@ fn load_from(
     for (file, value) in [(defaults, &base), (env_file, &overlay)] {
         let mut secrets = Vec::new();
         validate::find_secrets(value, "", &mut secrets);
-        issues.extend(secrets.into_iter().map(|(key, msg)| file.issue(&key, msg)));
+        issues.extend(
+            secrets
+                .into_iter()
+                .map(|p| file.issue(&p.location, p.message)),
+        );
     }
 
     let blame = |key: &str, message: String| -> ConfigIssue {
@@ -288,18 +293,23 @@ fn load_from(
     } = deserialize_all(merge::deep_merge(base, overlay));
     if let Some(settings) = &settings {
         // Rules on placeholder values would only repeat a schema problem.
-        let patched: Vec<String> = problems.iter().map(|(key, _)| key.clone()).collect();
+        let patched: Vec<String> = problems.iter().map(|p| p.location.clone()).collect();
         problems.extend(
             validate::check_settings(settings)
                 .into_iter()
-                .filter(|(key, _)| {
+                .filter(|problem| {
+                    let key = &problem.location;
                     !patched
                         .iter()
                         .any(|p| key == p || key.starts_with(&format!("{p}.")))
                 }),
         );
     }
-    for (key, message) in problems {
+    for Problem {
+        location: key,
+        message,
+    } in problems
+    {
         // The env file's own "missing account_id" already covers serde's.
         if !issues.iter().any(|i| i.key == key) {
             issues.push(blame(&key, message));
@@ -320,7 +330,7 @@ struct Deserialized {
     /// The settings, with unknown keys removed and mistyped values replaced
     /// by placeholders when there were schema problems.
     settings: Option<Settings>,
-    problems: Vec<validate::Problem>,
+    problems: Vec<Problem>,
 }
 
 /// Deserializes the merged config, collecting every schema error: after an
@@ -328,7 +338,7 @@ struct Deserialized {
 /// placeholder of a fitting type, and deserialization is retried.
 fn deserialize_all(mut merged: Value) -> Deserialized {
     const MAX_ERRORS: usize = 50;
-    let mut problems: Vec<validate::Problem> = Vec::new();
+    let mut problems: Vec<Problem> = Vec::new();
     // The key being patched and which placeholder is tried next.
     let mut patching: Option<(String, usize)> = None;
     loop {
@@ -352,7 +362,7 @@ fn deserialize_all(mut merged: Value) -> Deserialized {
                 ),
                 _ => "missing; this key is required".into(),
             };
-            problems.push((join_key(&key, field), message));
+            problems.push(Problem::new(join_key(&key, field), message));
             return Deserialized {
                 settings: None,
                 problems,
@@ -364,7 +374,7 @@ fn deserialize_all(mut merged: Value) -> Deserialized {
                 *attempt
             }
             _ => {
-                problems.push((key.clone(), friendly(&message)));
+                problems.push(Problem::new(key.clone(), friendly(&message)));
                 patching = Some((key.clone(), 0));
                 0
             }

@@ -14,7 +14,7 @@ pub struct Settings {
     pub account_id: String,
     pub region: String,
     /// First part of every stack and resource name: `<prefix>-<env>-...`.
-    pub stack_prefix: String,
+    pub(crate) stack_prefix: String,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
@@ -79,7 +79,7 @@ pub struct SourceStream {
 
 /// The capacity one source's stream is deployed with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamCapacity {
+pub(crate) struct StreamCapacity {
     pub mode: StreamMode,
     /// Set exactly when `mode` is provisioned (once validated).
     pub shards: Option<u32>,
@@ -90,7 +90,7 @@ impl StreamSettings {
     /// given, the env's otherwise. A source switched to on-demand drops
     /// the env's shard count; one switched to provisioned takes it unless
     /// it names its own.
-    pub fn capacity(&self, source: &str) -> StreamCapacity {
+    pub(crate) fn capacity(&self, source: &str) -> StreamCapacity {
         let own = self.sources.get(source).cloned().unwrap_or_default();
         let mode = own.mode.unwrap_or(self.mode);
         let shards = match mode {
@@ -105,10 +105,10 @@ impl StreamSettings {
 #[serde(deny_unknown_fields)]
 pub struct IngestSettings {
     /// EventBridge schedule expression: `rate(5 minutes)` or `cron(...)`.
-    pub schedule: String,
-    pub memory_mb: u32,
-    pub timeout_seconds: u32,
-    pub log_retention_days: u32,
+    pub(crate) schedule: String,
+    pub(crate) memory_mb: u32,
+    pub(crate) timeout_seconds: u32,
+    pub(crate) log_retention_days: u32,
     /// Key prefix in the artifacts bucket where page hashes are kept.
     pub state_prefix: String,
 }
@@ -156,11 +156,11 @@ pub enum SourceModels {
 pub struct Columns(pub Vec<(String, ColumnSettings)>);
 
 impl Columns {
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &ColumnSettings)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &ColumnSettings)> {
         self.0.iter().map(|(name, column)| (name.as_str(), column))
     }
 
-    pub fn get(&self, name: &str) -> Option<&ColumnSettings> {
+    pub(crate) fn get(&self, name: &str) -> Option<&ColumnSettings> {
         self.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
     }
 }
@@ -226,7 +226,7 @@ pub enum ColumnType {
 
 impl Settings {
     /// The sources this env ingests, by name.
-    pub fn enabled_sources(&self) -> impl Iterator<Item = (&str, &SourceSettings)> {
+    pub(crate) fn enabled_sources(&self) -> impl Iterator<Item = (&str, &SourceSettings)> {
         self.sources
             .iter()
             .filter(|(_, s)| s.enabled)
@@ -242,7 +242,7 @@ pub struct ArchiveSettings {
     /// Days after which archived snapshots move to `storage_class`; none
     /// keeps them in S3 Standard.
     pub transition_days: Option<u32>,
-    pub storage_class: ArchiveStorageClass,
+    pub(crate) storage_class: ArchiveStorageClass,
     /// Days after which archived snapshots are deleted; none keeps them.
     pub expire_days: Option<u32>,
 }
@@ -261,7 +261,7 @@ impl Default for ArchiveSettings {
 /// objects can be read at once, because backfill reads them directly
 /// (Glacier Flexible Retrieval and Deep Archive need a restore first).
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-pub enum ArchiveStorageClass {
+pub(crate) enum ArchiveStorageClass {
     #[serde(rename = "STANDARD_IA")]
     StandardIa,
     #[serde(rename = "INTELLIGENT_TIERING")]
@@ -284,8 +284,8 @@ pub struct WarehouseSettings {
     pub database: String,
     /// Admin user name; its password is generated and kept by Secrets Manager.
     pub admin_username: String,
-    pub base_capacity_rpu: u32,
-    pub max_capacity_rpu: Option<u32>,
+    pub(crate) base_capacity_rpu: u32,
+    pub(crate) max_capacity_rpu: Option<u32>,
     #[serde(default)]
     pub subnet_ids: Vec<String>,
     #[serde(default)]
@@ -315,7 +315,7 @@ pub enum HourBucket {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshSettings {
-    pub schedule: String,
+    pub(crate) schedule: String,
     /// How many models `refresh` runs at once.
     pub parallelism: u32,
 }
@@ -323,8 +323,8 @@ pub struct RefreshSettings {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AlarmSettings {
-    pub evaluation_periods: u32,
-    pub datapoints_to_alarm: u32,
+    pub(crate) evaluation_periods: u32,
+    pub(crate) datapoints_to_alarm: u32,
     /// Who is woken up: fail thresholds, a stopped pipeline, Lambda errors
     /// (SNS topic `<prefix>-<env>-page`).
     #[serde(default)]

@@ -12,7 +12,7 @@ pub const METRICS_NAMESPACE: &str = "Pricewatch";
 
 /// pricewatch's own schema in the warehouse: applied models, lease, check
 /// history, the local env's landing tables.
-pub const META_SCHEMA: &str = "pricewatch_meta";
+pub(crate) const META_SCHEMA: &str = "pricewatch_meta";
 
 /// The schemas the reader role may read (no bronze: raw records stay with
 /// the pipeline).
@@ -20,7 +20,7 @@ pub const READER_SCHEMAS: [&str; 3] = ["silver", "gold", META_SCHEMA];
 
 /// Where the archive bucket keeps the snapshots ingest sends (the only
 /// prefix the ingest role may write to there).
-pub const ARCHIVE_PREFIX: &str = "archive/";
+pub(crate) const ARCHIVE_PREFIX: &str = "archive/";
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Names {
@@ -150,7 +150,7 @@ pub struct Roles {
     /// Reads silver, gold and the check history.
     pub reader: &'static str,
     /// QuickSight's own login (Redshift), a member of the reader role.
-    pub quicksight_user: &'static str,
+    pub(crate) quicksight_user: &'static str,
     /// What precedes a role in `GRANT … TO` (`ROLE ` on Redshift).
     pub grantee: &'static str,
 }
@@ -162,6 +162,14 @@ impl Roles {
     }
 }
 
+/// A double-quoted identifier naming exactly `name` (an embedded `"` is
+/// doubled): the one identifier quoter, for role names that are not plain
+/// lowercase and for column names that may be keywords (`order`). Both
+/// dialects read `"…"` the same way.
+pub(crate) fn quoted_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// A SQL identifier, double-quoted unless it is a plain lowercase one.
 fn quote_identifier(name: &str) -> String {
     let plain = name
@@ -171,7 +179,7 @@ fn quote_identifier(name: &str) -> String {
     if plain {
         name.to_string()
     } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        quoted_identifier(name)
     }
 }
 
@@ -179,12 +187,12 @@ fn quote_identifier(name: &str) -> String {
 /// templates/ci/github-roles.yaml creates it: under the CI path
 /// `/<prefix>-ci/`, out of reach of the `role/<prefix>-<env>-*` and
 /// `policy/<prefix>-<env>-*` patterns the CloudFormation role may change.
-pub fn permissions_boundary_path(prefix: &str, base: &str) -> String {
+pub(crate) fn permissions_boundary_path(prefix: &str, base: &str) -> String {
     format!("{prefix}-ci/{base}-permissions-boundary")
 }
 
 /// The ARN partition of a region.
-pub fn partition(region: &str) -> &'static str {
+pub(crate) fn partition(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "aws-cn"
     } else if region.starts_with("us-gov-") {
@@ -197,7 +205,7 @@ pub fn partition(region: &str) -> &'static str {
 /// A CloudFormation logical id part of a snake_case name (alphanumeric
 /// only): `products` → `Products`, `eu_prices` → `EuPrices`. Two names may
 /// give the same part (`x1`, `x_1`); validate refuses such sources.
-pub fn logical_id(name: &str) -> String {
+pub(crate) fn logical_id(name: &str) -> String {
     name.split('_')
         .map(|word| {
             let mut chars = word.chars();
@@ -207,4 +215,18 @@ pub fn logical_id(name: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identifier_with_an_embedded_quote_is_doubled() {
+        assert_eq!(quoted_identifier("order"), "\"order\"");
+        assert_eq!(quoted_identifier("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quoted_identifier("\""), "\"\"\"\"");
+        assert_eq!(quote_identifier("pricewatch_owner"), "pricewatch_owner");
+        assert_eq!(quote_identifier("Owner\"1"), "\"Owner\"\"1\"");
+    }
 }

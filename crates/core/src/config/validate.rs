@@ -1,6 +1,7 @@
 //! Semantic rules on top of the typed schema: shapes of ids and names,
 //! schedule expressions, ranges, and "no secrets in config". Pure functions
-//! that return every problem found, each as (key path, message).
+//! that return every problem found, each a [`Problem`] whose location is the
+//! key path (the caller ties it to a file and line).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,11 +11,9 @@ use super::model::{
     ArchiveStorageClass, Settings, StreamCapacity, StreamMode, Subscriptions, WarehouseEngine,
 };
 use super::model::{ColumnSettings, SourceSettings};
+use crate::diag::Problem;
 use crate::limits::MAX_AMOUNT;
 use crate::payload::{normalise_header, RESERVED_PAYLOAD_KEYS};
-
-/// A problem at a key path, before it is tied to a file and line.
-pub(super) type Problem = (String, String);
 
 /// Log retention values CloudWatch Logs accepts.
 const LOG_RETENTION_DAYS: &[u32] = &[
@@ -634,9 +633,9 @@ pub(super) fn find_secrets(value: &Value, path: &str, out: &mut Vec<Problem>) {
                 find_secrets(child, &format!("{path}[{i}]"), out);
             }
         }
-        Value::String(text) if looks_like_access_key(text) => out.push((
-            path.to_string(),
-            "looks like an AWS access key; credentials never belong in config".into(),
+        Value::String(text) if looks_like_access_key(text) => out.push(Problem::new(
+            path,
+            "looks like an AWS access key; credentials never belong in config",
         )),
         _ => {}
     }
@@ -647,7 +646,7 @@ struct Problems(Vec<Problem>);
 
 impl Problems {
     fn push(&mut self, key: &str, message: impl Into<String>) {
-        self.0.push((key.to_string(), message.into()));
+        self.0.push(Problem::new(key, message));
     }
 
     fn require(&mut self, ok: bool, key: &str, message: impl FnOnce() -> String) {
@@ -674,7 +673,7 @@ impl Problems {
 
 /// EventBridge schedule expressions: `rate(1 hour)`, `rate(5 minutes)`,
 /// `cron(0/15 * * * ? *)`.
-pub fn check_schedule(expression: &str) -> Result<(), String> {
+pub(crate) fn check_schedule(expression: &str) -> Result<(), String> {
     if let Some(body) = expression
         .strip_prefix("rate(")
         .and_then(|r| r.strip_suffix(')'))
@@ -1101,6 +1100,6 @@ mod tests {
         let mut found = Vec::new();
         find_secrets(&value, "", &mut found);
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].0, "a.b[1]");
+        assert_eq!(found[0].location, "a.b[1]");
     }
 }

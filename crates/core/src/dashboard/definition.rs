@@ -11,7 +11,7 @@ use crate::diag::Problem;
 use crate::model::Model;
 
 /// Project-relative path of the dashboard template.
-pub const TEMPLATE: &str = "templates/dashboard.json.tera";
+pub(crate) const TEMPLATE: &str = "templates/dashboard.json.tera";
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -197,7 +197,7 @@ pub fn parse(rendered: &str) -> Result<Definition, Problem> {
 }
 
 /// Everything wrong with the definition against the env's models.
-pub fn check(definition: &Definition, models: &[Model]) -> Vec<Problem> {
+pub(crate) fn check(definition: &Definition, models: &[Model]) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut problem = |at: String, message: String| {
         problems.push(Problem::new(format!("{TEMPLATE}: {at}"), message));

@@ -45,7 +45,7 @@ pub fn prefix(source: Source, day: Option<(i64, u32, u32)>) -> String {
 }
 
 /// The snapshot id an archive key names, if it is one.
-pub fn snapshot_id_of(source: Source, key: &str) -> Option<&str> {
+pub(crate) fn snapshot_id_of(source: Source, key: &str) -> Option<&str> {
     let rest = key.strip_prefix(&prefix(source, None))?;
     let file = rest.rsplit('/').next()?;
     let id = file.strip_suffix(SUFFIX)?;

@@ -110,7 +110,7 @@ pub struct Spike {
     pub price: String,
 }
 
-pub const VENDORS: [&str; 10] = [
+pub(crate) const VENDORS: [&str; 10] = [
     "Acme Electronics",
     "Böse Elektronik GmbH",
     "Tōkyō Gadgets",
@@ -135,10 +135,10 @@ const CATEGORIES: [(&str, &[&str], f64); 6] = [
 const BRANDS: [&str; 5] = ["Zentro", "Lumina", "Orbix", "Kestrel", "Vanta"];
 
 /// Vendors that sell each item.
-pub const VENDORS_PER_ITEM: usize = 4;
+pub(crate) const VENDORS_PER_ITEM: usize = 4;
 
 /// The case study's vendors.
-pub const CASE_STUDY_VENDORS: [&str; 7] = [
+pub(crate) const CASE_STUDY_VENDORS: [&str; 7] = [
     "TechGiant",
     "ElectroWorld",
     "GadgetUniverse",
@@ -164,7 +164,7 @@ const CASE_STUDY_KINDS: [(&str, &str); 11] = [
 ];
 
 /// Vendors that sell each item on a case-study page.
-pub const CASE_STUDY_VENDORS_PER_ITEM: usize = 5;
+pub(crate) const CASE_STUDY_VENDORS_PER_ITEM: usize = 5;
 
 /// SplitMix64: small, fast and the same everywhere.
 struct Rng(u64);

@@ -494,7 +494,7 @@ fn is_index_header(header: &str) -> bool {
 }
 
 /// Decodes entities and collapses whitespace, as a browser displays text.
-pub fn clean_text(raw: &str) -> String {
+pub(crate) fn clean_text(raw: &str) -> String {
     let decoded = decode_entities(raw);
     decoded.split_whitespace().collect::<Vec<_>>().join(" ")
 }

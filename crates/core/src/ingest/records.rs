@@ -26,7 +26,7 @@ pub struct Source(&'static SourceSpec);
 
 /// What ingest reads of a source's declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceSpec {
+pub(crate) struct SourceSpec {
     pub name: String,
     /// Payload key → the page's header text, in declaration order.
     pub columns: Vec<(String, String)>,
@@ -36,7 +36,7 @@ pub struct SourceSpec {
 
 impl SourceSpec {
     /// The spec of a declared source.
-    pub fn of(name: &str, settings: &SourceSettings) -> SourceSpec {
+    pub(crate) fn of(name: &str, settings: &SourceSettings) -> SourceSpec {
         SourceSpec {
             name: name.to_string(),
             columns: settings
@@ -98,7 +98,7 @@ impl SourceConfig {
 
 impl Source {
     /// The handle of a declared source (see [`Source`] for its lifetime).
-    pub fn declare(spec: SourceSpec) -> Source {
+    pub(crate) fn declare(spec: SourceSpec) -> Source {
         Source(Box::leak(Box::new(spec)))
     }
 
@@ -112,10 +112,6 @@ impl Source {
 
     pub fn name(self) -> &'static str {
         &self.0.name
-    }
-
-    pub fn spec(self) -> &'static SourceSpec {
-        self.0
     }
 
     /// Normalised header → payload key, for the declared columns.
@@ -155,9 +151,8 @@ pub struct Snapshot {
 
 // The payload's contract (keys ingest writes, how a header reads), shared
 // with the config's validation.
-pub use crate::payload::{
-    normalise_header, PAGE_HASH_KEY, RECORD_TYPE_KEY, RESERVED_PAYLOAD_KEYS, ROW, SNAPSHOT_ROWS_KEY,
-};
+pub use crate::payload::RECORD_TYPE_KEY;
+pub(crate) use crate::payload::{normalise_header, PAGE_HASH_KEY, ROW, SNAPSHOT_ROWS_KEY};
 
 /// A cell as the warehouse can store it: control characters other than
 /// tab and line breaks dropped (PostgreSQL rejects NUL in text and JSON,
@@ -198,7 +193,7 @@ pub enum ColumnError {
 }
 
 /// The hash of what a page shows: its header and every cell.
-pub fn content_hash(table: &Table) -> String {
+pub(crate) fn content_hash(table: &Table) -> String {
     let mut hasher = PageHasher::new(&table.headers);
     for row in &table.rows {
         hasher.row(row);

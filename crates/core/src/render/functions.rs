@@ -14,18 +14,18 @@ use crate::sql_text::literal;
 
 /// What a model template declared while it rendered.
 #[derive(Debug, Default, Clone)]
-pub struct Recorded {
-    pub refs: Vec<String>,
-    pub configs: Vec<HashMap<String, Value>>,
+pub(crate) struct Recorded {
+    pub(crate) refs: Vec<String>,
+    pub(crate) configs: Vec<HashMap<String, Value>>,
 }
 
 /// Shared with the registered `ref`/`config` functions; the SQL renderer
 /// takes its content after each model.
 #[derive(Clone, Default)]
-pub struct Recorder(Arc<Mutex<Recorded>>);
+pub(crate) struct Recorder(Arc<Mutex<Recorded>>);
 
 impl Recorder {
-    pub fn take(&self) -> Recorded {
+    pub(crate) fn take(&self) -> Recorded {
         std::mem::take(&mut *self.0.lock().expect("recorder lock"))
     }
 }

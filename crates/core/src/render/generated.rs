@@ -7,6 +7,10 @@
 
 use crate::config::{ColumnSettings, ColumnType, SourceModels, SourceSettings};
 use crate::project::ModelFile;
+// A column name as SQL is always quoted, so a column may be named like a
+// keyword (`order`); names are lowercase identifiers, so the quotes change
+// nothing else on either dialect.
+use crate::config::names::quoted_identifier;
 
 /// A decimal column's SQL type: 14 digits before the point, 4 after.
 const DECIMAL_TYPE: &str = "NUMERIC(18, 4)";
@@ -45,13 +49,6 @@ fn model(source: &str, schema: &str, table: &str, text: String) -> ModelFile {
     }
 }
 
-/// A column name as SQL: always quoted, so a column may be named like a
-/// keyword (`order`); names are lowercase identifiers, so the quotes change
-/// nothing else on either dialect.
-fn quoted(column: &str) -> String {
-    format!("\"{column}\"")
-}
-
 /// The working column of a column's raw text (names hold no `__`).
 fn raw(column: &str) -> String {
     format!("{column}__raw")
@@ -79,7 +76,7 @@ FROM {{{{ stream_source(source="{name}") }}}}
 
 fn validated(name: &str, source: &SourceSettings) -> String {
     let columns: Vec<(&str, &ColumnSettings)> = source.columns.iter().collect();
-    let key: Vec<String> = source.key.iter().map(|k| quoted(k)).collect();
+    let key: Vec<String> = source.key.iter().map(|k| quoted_identifier(k)).collect();
     let key = key.join(", ");
     let extracted: String = columns
         .iter()
@@ -109,15 +106,15 @@ fn validated(name: &str, source: &SourceSettings) -> String {
     let typed: String = columns
         .iter()
         .map(|(c, column)| match column.kind {
-            ColumnType::Text => format!("        {} AS {},\n", raw(c), quoted(c)),
+            ColumnType::Text => format!("        {} AS {},\n", raw(c), quoted_identifier(c)),
             ColumnType::Decimal => format!(
                 "        CASE WHEN {t} ~ '{DECIMAL_PATTERN}' THEN CAST({t} AS {DECIMAL_TYPE}) END AS {},\n",
-                quoted(c),
+                quoted_identifier(c),
                 t = compact(c)
             ),
             ColumnType::Integer => format!(
                 "        CASE WHEN {t} ~ '{INTEGER_PATTERN}' THEN CAST({t} AS BIGINT) END AS {},\n",
-                quoted(c),
+                quoted_identifier(c),
                 t = compact(c)
             ),
         })
@@ -161,9 +158,12 @@ fn validated(name: &str, source: &SourceSettings) -> String {
         .map(|(c, column)| match column.kind {
             ColumnType::Text => format!(
                 "COALESCE(CAST(LENGTH({c}) AS VARCHAR(12)) || '=' || {c}, '-')",
-                c = quoted(c)
+                c = quoted_identifier(c)
             ),
-            _ => format!("COALESCE('=' || CAST({} AS VARCHAR(40)), '-')", quoted(c)),
+            _ => format!(
+                "COALESCE('=' || CAST({} AS VARCHAR(40)), '-')",
+                quoted_identifier(c)
+            ),
         })
         .collect();
     let signature = if signature.is_empty() {
@@ -173,7 +173,7 @@ fn validated(name: &str, source: &SourceSettings) -> String {
     };
     let outputs: String = columns
         .iter()
-        .map(|(c, _)| format!("    {},\n", quoted(c)))
+        .map(|(c, _)| format!("    {},\n", quoted_identifier(c)))
         .collect();
     format!(
         r#"{{{{ config(materialized="incremental", description="Every {name} row of every complete snapshot (generated from sources.{name}), typed, with the reason it is invalid (NULL when valid): a required value missing, a number that does not parse, a value ingest had to cut; then duplicates of the key within the snapshot: copies that differ are all conflicting duplicates, an exact copy beyond the first is a duplicate. silver.{name} and silver.quarantine read from it, so page rows = silver rows + quarantined rows.") }}}}
@@ -271,7 +271,7 @@ fn valid(name: &str, source: &SourceSettings) -> String {
     let outputs: String = source
         .columns
         .iter()
-        .map(|(c, _)| format!("    {},\n", quoted(c)))
+        .map(|(c, _)| format!("    {},\n", quoted_identifier(c)))
         .collect();
     let key = source.key.join(", ");
     format!(

@@ -28,18 +28,19 @@ pub const SNAPSHOTS_MODEL: &str = "silver.snapshots";
 /// What the state of a snapshot is made of (silver.snapshots' columns):
 /// bronze records are only ever added, so a snapshot whose records changed
 /// has another count, arrival or observation time.
-pub const STATE_COLUMNS: &str = "source, snapshot_id, observed_at, records, last_arrival, complete";
+pub(crate) const STATE_COLUMNS: &str =
+    "source, snapshot_id, observed_at, records, last_arrival, complete";
 /// The column every incremental model's rows are keyed by.
-pub const KEY: &str = "snapshot_id";
+pub(crate) const KEY: &str = "snapshot_id";
 /// Above this many changed snapshots a refresh rebuilds the whole table:
 /// one statement is cheaper than a long key list, and the list of quoted
 /// keys stays within a Redshift VARCHAR (LISTAGG's result).
-pub const MAX_KEYS: usize = 500;
+pub(crate) const MAX_KEYS: usize = 500;
 /// The same bound in bytes of the quoted key list.
-pub const MAX_KEY_BYTES: usize = 60_000;
+pub(crate) const MAX_KEY_BYTES: usize = 60_000;
 
 /// The procedure that refreshes `model`.
-pub fn procedure(model: &str) -> String {
+pub(crate) fn procedure(model: &str) -> String {
     format!("pricewatch_meta.incremental__{}", model.replace('.', "__"))
 }
 
@@ -59,7 +60,7 @@ pub fn refresh_call(model: &str, full: bool) -> String {
 
 /// The input state of a model reading `inputs`: each is silver.snapshots
 /// or an incremental model. None when it reads neither.
-pub fn input_state(inputs: &[(&str, bool)], dialect: Dialect) -> Option<String> {
+pub(crate) fn input_state(inputs: &[(&str, bool)], dialect: Dialect) -> Option<String> {
     let parts: Vec<String> = inputs
         .iter()
         .filter_map(|(name, incremental)| {
@@ -98,7 +99,7 @@ fn changed_keys(model: &str, input: &str, dialect: Dialect) -> String {
 /// [`rewritten_since`]).
 /// `timed`: it has an `observed_at` column, which the models reading
 /// earlier snapshots bound their reads by (indexed on PostgreSQL too).
-pub fn ddl(
+pub(crate) fn ddl(
     dialect: Dialect,
     name: &str,
     input: &str,
@@ -198,7 +199,7 @@ END;
 
 /// Where a `reads_earlier` model keeps, inside its refresh's transaction,
 /// the snapshots that refresh rewrites.
-pub fn scope_model(model: &str) -> String {
+pub(crate) fn scope_model(model: &str) -> String {
     format!("{model}:rewriting")
 }
 
@@ -207,7 +208,7 @@ pub fn scope_model(model: &str) -> String {
 /// query bounds what it reads by it. Outside the refresh's transaction
 /// there are no such rows, and the bound is the beginning: the query means
 /// all snapshots.
-pub fn rewritten_since(model: &str, column: &str, dialect: Dialect) -> Option<String> {
+pub(crate) fn rewritten_since(model: &str, column: &str, dialect: Dialect) -> Option<String> {
     let beginning = match column {
         KEY => "''",
         "observed_at" => BEGINNING,
@@ -223,7 +224,7 @@ pub fn rewritten_since(model: &str, column: &str, dialect: Dialect) -> Option<St
 /// next refresh looks for records (see [`arrival_ddl`]): a record that was
 /// not in bronze when that arrival was read must have arrived later than
 /// this before it — a slack for records put while bronze was being read.
-pub const ARRIVAL_LOOKBACK: &str = "1 hour";
+pub(crate) const ARRIVAL_LOOKBACK: &str = "1 hour";
 /// A date before any record: "from the beginning" as a timestamp both
 /// dialects compare with (Redshift has no '-infinity').
 const BEGINNING: &str = "CAST('1970-01-01 00:00:00' AS TIMESTAMP)";
@@ -232,7 +233,7 @@ const BEGINNING: &str = "CAST('1970-01-01 00:00:00' AS TIMESTAMP)";
 /// column (`column`) for `source`: the lower bound its refresh procedure
 /// writes to the state table inside its own transaction. Outside that
 /// transaction there is no bound row, so the query means all records.
-pub fn arrived_since(column: &str, source: &str, dialect: Dialect) -> String {
+pub(crate) fn arrived_since(column: &str, source: &str, dialect: Dialect) -> String {
     format!(
         "{column} >= (SELECT COALESCE(MIN(last_arrival), {BEGINNING}) FROM {STATE_TABLE} WHERE model = {} AND source = {})",
         literal(SNAPSHOTS_MODEL, dialect),
@@ -249,7 +250,7 @@ pub fn arrived_since(column: &str, source: &str, dialect: Dialect) -> String {
 /// first arrival it holds, or are new. Its query bounds its scan with
 /// [`arrived_since`]; the bounds and the changed snapshots are rows of the
 /// state table that live only inside the procedure's one transaction.
-pub fn arrival_ddl(dialect: Dialect, query: &str) -> String {
+pub(crate) fn arrival_ddl(dialect: Dialect, query: &str) -> String {
     let name = SNAPSHOTS_MODEL;
     let model = literal(name, dialect);
     let (header, footer) = procedure_wrapping(dialect);

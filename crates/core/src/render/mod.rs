@@ -9,7 +9,7 @@ mod functions;
 mod generated;
 pub mod incremental;
 pub mod sql;
-pub mod stacks;
+pub(crate) mod stacks;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,7 +23,7 @@ use crate::ingest::records::SourceConfig;
 use crate::model::Model;
 use crate::project::{ModelFile, Project, BOOTSTRAP_TEMPLATE, SETUP_TEMPLATE};
 pub(crate) use functions::{json_integer, json_text};
-pub use stacks::{OutputRef, RenderedStack};
+pub use stacks::RenderedStack;
 
 /// Tera's error plus its causes, which carry the template line.
 pub(crate) fn tera_message(error: &tera::Error) -> String {
@@ -55,7 +55,7 @@ struct Source<'s> {
 }
 
 /// The project's templates in one Tera instance, with an env's context.
-pub struct Renderer<'p> {
+pub(crate) struct Renderer<'p> {
     tera: Tera,
     context: Context,
     recorder: functions::Recorder,
@@ -68,7 +68,10 @@ pub struct Renderer<'p> {
 impl<'p> Renderer<'p> {
     /// Registers pricewatch's functions and adds every template (a syntax
     /// error names its file).
-    pub fn new(project: &'p Project, env: &'p Environment) -> Result<Renderer<'p>, Vec<Problem>> {
+    pub(crate) fn new(
+        project: &'p Project,
+        env: &'p Environment,
+    ) -> Result<Renderer<'p>, Vec<Problem>> {
         let names = env.names();
         let dialect = env.dialect();
         let recorder = functions::Recorder::default();
@@ -104,7 +107,7 @@ impl<'p> Renderer<'p> {
     }
 
     /// Every model, rendered and in DAG order.
-    pub fn models(&self) -> Result<Vec<Model>, Vec<Problem>> {
+    pub(crate) fn models(&self) -> Result<Vec<Model>, Vec<Problem>> {
         sql::render_models(
             &self.tera,
             &self.context,
@@ -115,12 +118,12 @@ impl<'p> Renderer<'p> {
     }
 
     /// Adds a value every later render sees (e.g. the check alarms).
-    pub fn insert(&mut self, key: &str, value: &impl Serialize) {
+    pub(crate) fn insert(&mut self, key: &str, value: &impl Serialize) {
         self.context.insert(key, value);
     }
 
     /// Every stack template rendered, by stack name.
-    pub fn stacks(&self) -> Result<BTreeMap<String, String>, Vec<Problem>> {
+    pub(crate) fn stacks(&self) -> Result<BTreeMap<String, String>, Vec<Problem>> {
         let mut rendered = BTreeMap::new();
         let mut problems = Vec::new();
         for stack in self.project.stack_templates.keys() {
@@ -140,14 +143,14 @@ impl<'p> Renderer<'p> {
     }
 
     /// The dashboard template rendered (JSON text).
-    pub fn dashboard(&self) -> Result<String, Problem> {
+    pub(crate) fn dashboard(&self) -> Result<String, Problem> {
         self.tera
             .render(DASHBOARD_TEMPLATE, &self.context)
             .map_err(|e| Problem::new(definition::TEMPLATE, tera_message(&e)))
     }
 
     /// `sql/bootstrap.sql` or `sql/setup.sql` rendered.
-    pub fn sql(&self, template: &str) -> Result<String, Problem> {
+    pub(crate) fn sql(&self, template: &str) -> Result<String, Problem> {
         self.tera
             .render(template, &self.context)
             .map(|text| text.trim().to_string() + "\n")
@@ -227,7 +230,7 @@ fn context(models: &[ModelFile], env: &Environment) -> Context {
 
 /// The checks of the env's generated models (sql/checks.yaml's format),
 /// if any source has them.
-pub fn generated_checks(settings: &crate::config::Settings) -> Option<String> {
+pub(crate) fn generated_checks(settings: &crate::config::Settings) -> Option<String> {
     generated::checks_yaml(settings.sources.iter().map(|(n, s)| (n.as_str(), s)))
 }
 

@@ -15,7 +15,7 @@ use crate::model::{Materialization, Model};
 use crate::project::ModelFile;
 
 /// Renders every model and returns them in DAG order.
-pub fn render_models(
+pub(crate) fn render_models(
     tera: &Tera,
     context: &Context,
     recorder: &Recorder,
@@ -260,7 +260,7 @@ fn model_config(configs: &[HashMap<String, Value>]) -> Result<Config, String> {
 }
 
 /// The CREATE statement for a model, with a header saying what it is.
-pub fn ddl(
+pub(crate) fn ddl(
     dialect: Dialect,
     name: &str,
     materialized: Materialization,

@@ -15,7 +15,7 @@ use crate::project::WIRING_FILE;
 /// One stack's entry in the wiring file.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StackSpec {
+pub(crate) struct StackSpec {
     /// Parameter → `<stack>.<Output>`.
     #[serde(default)]
     pub parameters: BTreeMap<String, String>,
@@ -53,12 +53,12 @@ pub struct RenderedStack {
     pub info: TemplateInfo,
 }
 
-pub fn template_name(stack: &str) -> String {
+pub(crate) fn template_name(stack: &str) -> String {
     format!("stacks/{stack}.yaml.tera")
 }
 
 /// Parses `templates/stacks.yaml`.
-pub fn parse_wiring(text: &str) -> Result<BTreeMap<String, StackSpec>, Vec<Problem>> {
+pub(crate) fn parse_wiring(text: &str) -> Result<BTreeMap<String, StackSpec>, Vec<Problem>> {
     let wiring: BTreeMap<String, StackSpec> = serde_yaml_ng::from_str(text).map_err(|e| {
         let at = match e.location() {
             Some(loc) => format!("{WIRING_FILE}:{}", loc.line()),
@@ -73,7 +73,7 @@ pub fn parse_wiring(text: &str) -> Result<BTreeMap<String, StackSpec>, Vec<Probl
 }
 
 /// Checks the wiring against the rendered templates and orders the stacks.
-pub fn wire(
+pub(crate) fn wire(
     wiring: &BTreeMap<String, StackSpec>,
     rendered: BTreeMap<String, (String, TemplateInfo)>,
     stack_name: impl Fn(&str) -> String,
@@ -185,7 +185,7 @@ pub fn wire(
 }
 
 /// Every stack in the wiring must have a template, and every template a wiring entry.
-pub fn check_templates_match(
+pub(crate) fn check_templates_match(
     wiring: &BTreeMap<String, StackSpec>,
     template_files: &BTreeSet<String>,
 ) -> Vec<Problem> {
@@ -212,7 +212,7 @@ pub fn check_templates_match(
 }
 
 /// Parses each rendered template, collecting problems per template.
-pub fn analyze_all(
+pub(crate) fn analyze_all(
     rendered: BTreeMap<String, String>,
 ) -> Result<BTreeMap<String, (String, TemplateInfo)>, Vec<Problem>> {
     let mut problems = Vec::new();

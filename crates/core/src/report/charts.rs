@@ -13,7 +13,7 @@ use super::svg::{self, Caption, Dot, Series};
 use crate::time::epoch_seconds;
 
 /// What a change-over-time chart shows before there is a second snapshot.
-pub const ONE_SNAPSHOT: &str = "One snapshot so far: changes appear after the next.";
+pub(crate) const ONE_SNAPSHOT: &str = "One snapshot so far: changes appear after the next.";
 
 /// What an hourly chart shows while every snapshot falls in one hour.
 pub const ONE_HOUR: &str =
@@ -21,13 +21,13 @@ pub const ONE_HOUR: &str =
 
 /// A chart as the page shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct Chart {
+pub(crate) struct Chart {
     pub title: String,
     /// The `<svg>` element; None when there is nothing to draw yet and
     /// `desc` says why.
     pub svg: Option<String>,
     /// The same information in words, under the chart.
-    pub desc: String,
+    pub(crate) desc: String,
 }
 
 fn chart(id: &str, title: &str, desc: String, draw: impl FnOnce(&Caption) -> String) -> Chart {
@@ -84,7 +84,7 @@ fn snapshots(history: &Table) -> usize {
 
 /// Every vendor's price over time, one chart per item that moved most;
 /// none before a second snapshot (the price index says so).
-pub fn price_evolution(data: &ReportData) -> Vec<Chart> {
+pub(crate) fn price_evolution(data: &ReportData) -> Vec<Chart> {
     if snapshots(&data.history) < 2 {
         return Vec::new();
     }
@@ -114,7 +114,7 @@ pub fn price_evolution(data: &ReportData) -> Vec<Chart> {
 
 /// The movers' average price as an index (first snapshot = 100), so items
 /// of very different prices share one axis.
-pub fn price_index(data: &ReportData) -> Chart {
+pub(crate) fn price_index(data: &ReportData) -> Chart {
     const TITLE: &str = "Items that moved most: price index";
     let movers = &data.movers;
     if movers.rows.is_empty() || snapshots(&data.history) < 2 {
@@ -178,7 +178,7 @@ pub fn price_index(data: &ReportData) -> Chart {
 }
 
 /// One bar per vendor of a scorecard column.
-pub fn scorecard_bars(data: &ReportData, column: &str, title: &str) -> Chart {
+pub(crate) fn scorecard_bars(data: &ReportData, column: &str, title: &str) -> Chart {
     let card = &data.scorecard;
     let bars: Vec<(String, f64)> = (0..card.rows.len())
         .filter_map(|r| Some((card.text(r, "vendor").to_string(), card.number(r, column)?)))
@@ -206,7 +206,7 @@ pub fn scorecard_bars(data: &ReportData, column: &str, title: &str) -> Chart {
 }
 
 /// Items per stock status, one stacked bar per vendor.
-pub fn stock_status(data: &ReportData) -> Chart {
+pub(crate) fn stock_status(data: &ReportData) -> Chart {
     let stock = &data.stock;
     let mut parts: Vec<String> = (0..stock.rows.len())
         .map(|r| stock.text(r, "stock_status").to_string())
@@ -298,7 +298,7 @@ fn sentence(title: &str, desc: &str) -> Chart {
 }
 
 /// The average hourly price per category (gold.hourly_prices).
-pub fn hourly_prices(data: &ReportData) -> Chart {
+pub(crate) fn hourly_prices(data: &ReportData) -> Chart {
     const TITLE: &str = "Average hourly price per category";
     let (series, hours) = hourly_series(&data.hourly, "category", "avg_price");
     match hours {
@@ -318,7 +318,7 @@ pub fn hourly_prices(data: &ReportData) -> Chart {
 
 /// Items in each stock status per hour, over all vendors
 /// (gold.vendor_stock_status: each hour's last snapshot).
-pub fn stock_history(data: &ReportData) -> Chart {
+pub(crate) fn stock_history(data: &ReportData) -> Chart {
     const TITLE: &str = "Stock status per hour, all vendors";
     let (series, hours) = hourly_series(&data.stock_history, "stock_status", "items");
     let count = |v: f64| format::cell("items", Some(&v.to_string()));
@@ -339,7 +339,7 @@ pub fn stock_history(data: &ReportData) -> Chart {
 
 /// Items by price level and volatility (both as percentages), one colour
 /// and marker per cluster.
-pub fn clusters(data: &ReportData) -> Chart {
+pub(crate) fn clusters(data: &ReportData) -> Chart {
     let table = &data.clusters;
     let mut groups: BTreeMap<(i64, String), Vec<Dot>> = BTreeMap::new();
     for r in 0..table.rows.len() {

@@ -10,7 +10,7 @@ pub const TOP_MOVERS: usize = 6;
 /// Anomalies listed, the largest first.
 pub const ANOMALY_ROWS: usize = 200;
 /// Hours of hourly prices and stock history shown, up to the latest.
-pub const HOURS_SHOWN: u32 = 48;
+pub(crate) const HOURS_SHOWN: u32 = 48;
 
 /// The columns each section reads, in the order its table shows them.
 pub const CHECK_COLUMNS: [&str; 7] = [
@@ -96,7 +96,7 @@ impl Table {
     }
 
     /// A cell as text ("" for NULL).
-    pub fn text(&self, row: usize, column: &str) -> &str {
+    pub(crate) fn text(&self, row: usize, column: &str) -> &str {
         self.rows[row][self.column(column)].as_deref().unwrap_or("")
     }
 
@@ -219,7 +219,7 @@ pub const OVERVIEW_SQL: &str = "SELECT
 pub mod tests {
     use super::*;
 
-    pub fn table(columns: &[&str], rows: &[&[&str]]) -> Table {
+    pub(crate) fn table(columns: &[&str], rows: &[&[&str]]) -> Table {
         Table {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows: rows
@@ -367,7 +367,8 @@ pub mod tests {
     }
 
     /// A warehouse with the models but no rows.
-    pub fn empty() -> ReportData {
+    #[cfg(test)]
+    pub(crate) fn empty() -> ReportData {
         let mut data = sample();
         for t in [
             &mut data.checks,

@@ -5,7 +5,7 @@
 
 /// How a column's values are shown.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// As the warehouse printed it.
     Text,
     /// A code in words: `out_of_stock` → `out of stock`.
@@ -25,7 +25,7 @@ pub enum Kind {
 }
 
 /// Header and kind of a report column (by its name in the query).
-pub fn column(name: &str) -> (&'static str, Kind) {
+pub(crate) fn column(name: &str) -> (&'static str, Kind) {
     match name {
         "check_name" => ("check", Kind::Text),
         "model" => ("model", Kind::Text),
@@ -75,7 +75,7 @@ pub fn column(name: &str) -> (&'static str, Kind) {
 }
 
 /// The header of a column: its plain words, or its name when it has none.
-pub fn header(name: &str) -> String {
+pub(crate) fn header(name: &str) -> String {
     match column(name).0 {
         "" => name.replace('_', " "),
         words => words.to_string(),
@@ -84,7 +84,7 @@ pub fn header(name: &str) -> String {
 
 /// Whether the column holds numbers (right-aligned): a check's observed
 /// value too, already formatted by the check.
-pub fn numeric(name: &str) -> bool {
+pub(crate) fn numeric(name: &str) -> bool {
     name == "observed" || !matches!(column(name).1, Kind::Text | Kind::Words | Kind::Time)
 }
 

@@ -10,8 +10,8 @@
 pub mod charts;
 pub mod data;
 pub mod format;
-pub mod scale;
-pub mod svg;
+pub(crate) mod scale;
+pub(crate) mod svg;
 
 use serde::Serialize;
 use tera::{Context, Tera};
@@ -120,7 +120,7 @@ struct Captioned {
 }
 
 /// `45 min`, `3 h 5 min`, `2 d 4 h`.
-pub fn age(minutes: i64) -> String {
+pub(crate) fn age(minutes: i64) -> String {
     match minutes {
         m if m < 0 => "in the future (check the clocks)".into(),
         m if m < 60 => format!("{m} min"),

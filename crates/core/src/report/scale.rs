@@ -9,28 +9,28 @@ use crate::time::utc_timestamps;
 
 /// Beyond this a value cannot be placed: the arithmetic of a domain around
 /// it would overflow. Charts leave such values (and NaN, ±inf) out.
-pub const LIMIT: f64 = 1e300;
+pub(crate) const LIMIT: f64 = 1e300;
 
 /// Whether a value can be drawn on a linear axis.
-pub fn plottable(value: f64) -> bool {
+pub(crate) fn plottable(value: f64) -> bool {
     value.is_finite() && value.abs() <= LIMIT
 }
 
 /// Whether a time (unix seconds) can be drawn on a time axis: snapshots are
 /// never before 1970 nor after the year 3000.
-pub fn plottable_time(seconds: f64) -> bool {
+pub(crate) fn plottable_time(seconds: f64) -> bool {
     seconds.is_finite() && (0.0..=32_503_680_000.0).contains(&seconds)
 }
 
 /// A plotted range and its ticks.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Axis {
+pub(crate) struct Axis {
     /// The first tick: at or below every value.
-    pub lo: f64,
+    pub(crate) lo: f64,
     /// The last tick: at or above every value.
-    pub hi: f64,
+    pub(crate) hi: f64,
     /// Ascending positions and their labels, the labels all different.
-    pub ticks: Vec<(f64, String)>,
+    pub(crate) ticks: Vec<(f64, String)>,
     /// What the labels leave unsaid (the date of a time axis), for the
     /// axis title.
     pub note: Option<String>,
@@ -39,7 +39,7 @@ pub struct Axis {
 impl Axis {
     /// Where `value` falls between `lo` (0) and `hi` (1). Exact at the
     /// ends, so a value equal to a bound lands on the frame's edge.
-    pub fn fraction(&self, value: f64) -> f64 {
+    pub(crate) fn fraction(&self, value: f64) -> f64 {
         // Halves: the difference of two values within ±LIMIT cannot overflow.
         let span = self.hi / 2.0 - self.lo / 2.0;
         if span > 0.0 {
@@ -50,7 +50,7 @@ impl Axis {
     }
 
     /// The widest label, in characters.
-    pub fn widest(&self) -> usize {
+    pub(crate) fn widest(&self) -> usize {
         self.ticks
             .iter()
             .map(|(_, l)| l.chars().count())
@@ -118,7 +118,7 @@ fn span_of(values: &[f64]) -> (f64, f64) {
 
 /// Round ticks covering every plottable value, at most about `max_ticks`
 /// of them (never fewer than two).
-pub fn linear(values: &[f64], max_ticks: usize) -> Axis {
+pub(crate) fn linear(values: &[f64], max_ticks: usize) -> Axis {
     let (lo, hi) = span_of(values);
     let intervals = max_ticks.max(2) - 1;
     let step = Step::at_least((hi / 2.0 - lo / 2.0) * 2.0 / intervals as f64);
@@ -254,7 +254,7 @@ fn time_labels(positions: &[f64], step: f64) -> (Vec<String>, Option<String>) {
 /// A time axis over unix seconds: the finest round step whose labels fit
 /// `width` when each character takes `char_width` (labels need a gap of two
 /// characters between them).
-pub fn time(values: &[f64], width: f64, char_width: f64) -> Axis {
+pub(crate) fn time(values: &[f64], width: f64, char_width: f64) -> Axis {
     let (lo, hi) = values
         .iter()
         .copied()

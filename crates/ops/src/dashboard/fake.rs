@@ -32,13 +32,13 @@ pub(super) struct State {
 #[derive(Default)]
 pub(crate) struct FakeQuickSight {
     pub(super) state: Mutex<State>,
-    pub cannot_describe_data_sets: bool,
+    pub(crate) cannot_describe_data_sets: bool,
     /// CreateIngestion answers LimitExceededException.
-    pub ingestion_limit_reached: bool,
+    pub(crate) ingestion_limit_reached: bool,
     /// Ingestions of this data set end FAILED.
-    pub failing_data_set: Option<String>,
+    pub(crate) failing_data_set: Option<String>,
     /// Polls an ingestion stays RUNNING.
-    pub ingestion_polls: usize,
+    pub(crate) ingestion_polls: usize,
 }
 
 fn key(asset: Asset<'_>) -> String {

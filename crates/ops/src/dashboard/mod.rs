@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod publish;
 pub mod reconcile;
 pub mod refresh;
 pub mod spice;

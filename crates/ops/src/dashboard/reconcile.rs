@@ -76,7 +76,7 @@ impl PublishReport {
 }
 
 /// Create when missing, update when different (naming what differs).
-pub fn decide<T: Serialize + PartialEq>(
+pub(crate) fn decide<T: Serialize + PartialEq>(
     desired: &T,
     actual: Option<&T>,
 ) -> (AssetAction, Option<String>) {
@@ -105,7 +105,7 @@ fn differences<T: Serialize>(desired: &T, actual: &T) -> String {
 }
 
 /// The dashboard's published version either holds this definition or not.
-pub fn decide_dashboard(
+pub(crate) fn decide_dashboard(
     desired: &DashboardSpec,
     actual: Option<&pricewatch_core::dashboard::quicksight::DashboardState>,
 ) -> (AssetAction, Option<String>) {
@@ -136,7 +136,7 @@ pub fn decide_dashboard(
 }
 
 /// Grants for what is missing, revocations for what is extra.
-pub fn permission_changes(desired: &Permissions, actual: &Permissions) -> PermissionChanges {
+pub(crate) fn permission_changes(desired: &Permissions, actual: &Permissions) -> PermissionChanges {
     let mut changes = PermissionChanges::default();
     for (principal, actions) in desired {
         let missing: std::collections::BTreeSet<String> = match actual.get(principal) {
@@ -159,15 +159,15 @@ pub fn permission_changes(desired: &Permissions, actual: &Permissions) -> Permis
     changes
 }
 
-pub struct Publisher<'a, Q> {
+pub(crate) struct Publisher<'a, Q> {
     pub api: &'a Q,
     pub reporter: &'a dyn Reporter,
-    pub polling: Polling,
+    pub(crate) polling: Polling,
     pub dry_run: bool,
 }
 
 impl<Q: QuickSight> Publisher<'_, Q> {
-    pub async fn publish(&self, desired: &Desired) -> Result<PublishReport, DashboardError> {
+    pub(crate) async fn publish(&self, desired: &Desired) -> Result<PublishReport, DashboardError> {
         let mut report = PublishReport {
             dry_run: self.dry_run,
             changes: Vec::new(),

@@ -22,7 +22,7 @@ const REDSHIFT_PORT: i32 = 5439;
 
 /// How QuickSight reaches the env's warehouse, and the secret with its
 /// credentials (none for the local PostgreSQL, which trusts loopback).
-pub async fn warehouse_access(
+pub(crate) async fn warehouse_access(
     services: &Services<'_>,
 ) -> anyhow::Result<(Connection, Option<String>)> {
     let env = services.env;

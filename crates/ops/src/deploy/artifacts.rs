@@ -41,8 +41,8 @@ pub enum ArtifactError {
 /// The operator Lambda runs `pricewatch run` in AWS: it renders the env
 /// itself, from these project folders packed under `project/` beside its
 /// binary, so it always runs the models and checks that were deployed.
-pub const OPERATOR_ARTIFACT: &str = "operator-lambda";
-pub const PROJECT_FOLDERS: [&str; 3] = ["environments", "sql", "templates"];
+pub(crate) const OPERATOR_ARTIFACT: &str = "operator-lambda";
+pub(crate) const PROJECT_FOLDERS: [&str; 3] = ["environments", "sql", "templates"];
 
 /// Packs every artifact the bundle's stacks need from `<dir>/<name>/`
 /// (the operator's also gets the project folders of `project_dir`).
@@ -73,7 +73,7 @@ pub fn collect(
 
 /// Zips the files of one artifact directory, plus `extra` (path in the
 /// zip, file), deterministically.
-pub fn package(
+pub(crate) fn package(
     name: &str,
     dir: &Path,
     extra: Vec<(String, PathBuf)>,
@@ -163,7 +163,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// Uploads an artifact unless its content-addressed key is already there.
 /// Returns whether it uploaded.
-pub async fn upload(
+pub(crate) async fn upload(
     store: &impl ObjectStore,
     bucket: &str,
     artifact: &Artifact,

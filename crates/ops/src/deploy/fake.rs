@@ -17,33 +17,33 @@ pub(super) struct FakeStack {
     pub policy: Option<String>,
     pub events: Vec<StackEvent>,
     /// Describes that still report an operation in progress.
-    pub busy_for: usize,
+    pub(crate) busy_for: usize,
     pub last_updated: String,
 }
 
 #[derive(Default)]
 pub(super) struct State {
     pub stacks: BTreeMap<String, FakeStack>,
-    pub change_sets: BTreeMap<String, (String, String, BTreeMap<String, String>)>,
+    pub(crate) change_sets: BTreeMap<String, (String, String, BTreeMap<String, String>)>,
     pub calls: Vec<String>,
-    pub clock: u64,
+    pub(crate) clock: u64,
     pub objects: BTreeSet<(String, String)>,
     /// Drift detection id → polls answered so far.
-    pub drift_polls: BTreeMap<String, usize>,
+    pub(crate) drift_polls: BTreeMap<String, usize>,
 }
 
 #[derive(Default)]
 pub(super) struct FakeCloud {
     pub state: Mutex<State>,
     /// Stack name → (logical id, reason): its create fails on that resource.
-    pub fail_create: BTreeMap<String, (String, String)>,
+    pub(crate) fail_create: BTreeMap<String, (String, String)>,
     /// Stack name → the changes its change sets report.
     pub changes: BTreeMap<String, Vec<ResourceChange>>,
     /// Stack name → how its drift detection ends (after one poll in
     /// progress); `InProgress` never ends. Unlisted stacks are in sync.
     pub drift: BTreeMap<String, DriftDetection>,
     /// DetectStackDrift is not implemented (like moto).
-    pub drift_unsupported: bool,
+    pub(crate) drift_unsupported: bool,
 }
 
 impl FakeCloud {

@@ -9,7 +9,7 @@ pub mod artifacts;
 mod destroy;
 mod engine;
 mod plan;
-pub mod rules;
+pub(crate) mod rules;
 mod status;
 
 pub use engine::{

@@ -27,8 +27,8 @@ pub struct PlannedStack {
     pub name: String,
     pub stack_name: String,
     pub action: StackAction,
-    pub template_sha256: String,
-    pub deployed_fingerprint: Option<String>,
+    pub(crate) template_sha256: String,
+    pub(crate) deployed_fingerprint: Option<String>,
     pub last_updated: Option<String>,
     /// Kept only with `plan --out`, for `deploy --plan`.
     pub change_set_id: Option<String>,

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use super::api::{ResourceChange, StackEvent};
 
 /// Output that carries a deployed stack's fingerprint.
-pub const FINGERPRINT_OUTPUT: &str = "PricewatchFingerprint";
+pub(crate) const FINGERPRINT_OUTPUT: &str = "PricewatchFingerprint";
 
 /// Resource types whose replacement or removal loses data or breaks every
 /// consumer: refused unless explicitly allowed.
-pub const STATEFUL_TYPES: &[&str] = &[
+pub(crate) const STATEFUL_TYPES: &[&str] = &[
     "AWS::Kinesis::Stream",
     "AWS::RedshiftServerless::Namespace",
     "AWS::S3::Bucket",
@@ -20,7 +20,7 @@ pub const STATEFUL_TYPES: &[&str] = &[
 
 /// What a stack's status means for the next deploy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Condition {
+pub(crate) enum Condition {
     /// Not there (or only a REVIEW_IN_PROGRESS shell from a change set never executed).
     Missing,
     /// Stable; can be updated.
@@ -35,7 +35,7 @@ pub enum Condition {
     DeleteFailed,
 }
 
-pub fn condition(status: &str) -> Condition {
+pub(crate) fn condition(status: &str) -> Condition {
     match status {
         "REVIEW_IN_PROGRESS" | "DELETE_COMPLETE" => Condition::Missing,
         "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED" => Condition::FailedCreate,
@@ -48,23 +48,23 @@ pub fn condition(status: &str) -> Condition {
 
 /// A change set created for a new stack but never executed: an empty
 /// shell that blocks creating the stack.
-pub fn is_review_shell(status: &str) -> bool {
+pub(crate) fn is_review_shell(status: &str) -> bool {
     status == "REVIEW_IN_PROGRESS"
 }
 
 /// Whether the status reports a failure (worth reading the events for).
-pub fn is_failure(status: &str) -> bool {
+pub(crate) fn is_failure(status: &str) -> bool {
     status.contains("ROLLBACK") || status.ends_with("_FAILED")
 }
 
 /// Drift detection needs a settled stack that has resources: not one being
 /// changed, never created, or left empty by a failed create.
-pub fn drift_detectable(status: &str) -> bool {
+pub(crate) fn drift_detectable(status: &str) -> bool {
     status.ends_with("_COMPLETE") && !matches!(status, "DELETE_COMPLETE" | "ROLLBACK_COMPLETE")
 }
 
 /// Whether a finished operation succeeded.
-pub fn succeeded(status: &str) -> bool {
+pub(crate) fn succeeded(status: &str) -> bool {
     matches!(
         status,
         "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
@@ -72,7 +72,7 @@ pub fn succeeded(status: &str) -> bool {
 }
 
 /// The command that gets a stuck stack going again, if any.
-pub fn recovery_command(condition: Condition, env: &str) -> Option<String> {
+pub(crate) fn recovery_command(condition: Condition, env: &str) -> Option<String> {
     match condition {
         Condition::FailedCreate | Condition::RollbackFailed => {
             Some(format!("pricewatch deploy --env {env} --recover"))
@@ -87,7 +87,7 @@ pub fn recovery_command(condition: Condition, env: &str) -> Option<String> {
 
 /// Everything that decides what a stack becomes, hashed: if it equals the
 /// deployed fingerprint the stack is unchanged and needs no change set.
-pub fn fingerprint(
+pub(crate) fn fingerprint(
     template: &str,
     parameters: &BTreeMap<String, String>,
     tags: &BTreeMap<String, String>,
@@ -108,7 +108,7 @@ pub fn fingerprint(
 /// The template actually submitted: the rendered one plus an output holding
 /// its fingerprint (an output, not a tag, so a change does not re-tag
 /// every resource).
-pub fn with_fingerprint_output(template: &str, fingerprint: &str) -> Result<String, String> {
+pub(crate) fn with_fingerprint_output(template: &str, fingerprint: &str) -> Result<String, String> {
     let mut root: serde_yaml_ng::Value =
         serde_yaml_ng::from_str(template).map_err(|e| format!("template is not YAML: {e}"))?;
     let mapping = root.as_mapping_mut().ok_or("template is not a mapping")?;
@@ -139,7 +139,7 @@ pub struct Refusal {
 }
 
 /// Replacements and removals of stateful resources not in `allowed`.
-pub fn dangerous_changes(changes: &[ResourceChange], allowed: &[String]) -> Vec<Refusal> {
+pub(crate) fn dangerous_changes(changes: &[ResourceChange], allowed: &[String]) -> Vec<Refusal> {
     changes
         .iter()
         .filter(|c| STATEFUL_TYPES.contains(&c.resource_type.as_str()))
@@ -173,7 +173,7 @@ pub fn dangerous_changes(changes: &[ResourceChange], allowed: &[String]) -> Vec<
 
 /// Stack policy for protected envs: updates allowed, but stateful resources
 /// may not be replaced or deleted by any update.
-pub fn protective_policy(stateful_logical_ids: &[String]) -> Option<String> {
+pub(crate) fn protective_policy(stateful_logical_ids: &[String]) -> Option<String> {
     if stateful_logical_ids.is_empty() {
         return None;
     }
@@ -192,12 +192,12 @@ pub fn protective_policy(stateful_logical_ids: &[String]) -> Option<String> {
 
 /// A policy that allows everything, set for the duration of an update that
 /// was explicitly allowed to replace a protected resource.
-pub const ALLOW_ALL_POLICY: &str =
+pub(crate) const ALLOW_ALL_POLICY: &str =
     r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"Update:*","Resource":"*"}]}"#;
 
 /// The events that explain a failure: the first resources that failed since
 /// `since`, oldest first, without the "cancelled" noise that follows them.
-pub fn root_causes(events: &[StackEvent], since: &str) -> Vec<StackEvent> {
+pub(crate) fn root_causes(events: &[StackEvent], since: &str) -> Vec<StackEvent> {
     let mut failed: Vec<StackEvent> = events
         .iter()
         .filter(|e| e.timestamp.as_str() >= since)

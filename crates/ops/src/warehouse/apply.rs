@@ -22,7 +22,7 @@ use pricewatch_core::model::{Materialization, Model};
 use pricewatch_core::render::incremental;
 use pricewatch_core::sql_text::{literal, now_utc};
 
-pub const METADATA_TABLE: &str = "pricewatch_meta.applied_models";
+pub(crate) const METADATA_TABLE: &str = "pricewatch_meta.applied_models";
 
 /// A model as the metadata table records it.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +77,8 @@ pub struct ApplyPlan {
 }
 
 impl ApplyPlan {
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.create.is_empty() && self.removed.is_empty() && self.commented.is_empty()
     }
 
@@ -192,7 +193,7 @@ pub fn plan(models: &[Model], applied: &BTreeMap<String, AppliedModel>) -> Apply
 }
 
 /// Refuses a plan that drops a stateful model `allowed` does not name.
-pub fn refuse_stateful(
+pub(crate) fn refuse_stateful(
     plan: &ApplyPlan,
     allowed: &[String],
     bundle: &Bundle,
@@ -296,7 +297,7 @@ fn record_statement(dialect: Dialect, model: &Model) -> String {
 }
 
 /// Reads what was applied; a warehouse never set up has nothing applied.
-pub async fn applied(
+pub(crate) async fn applied(
     warehouse: &impl Statements,
     set_up: bool,
 ) -> Result<BTreeMap<String, AppliedModel>, WarehouseError> {
@@ -325,7 +326,7 @@ pub async fn applied(
 }
 
 /// The statements `apply` runs for a plan, in order, each with what it is for.
-pub fn statements(
+pub(crate) fn statements(
     bundle: &Bundle,
     plan: &ApplyPlan,
     applied: &BTreeMap<String, AppliedModel>,

@@ -18,10 +18,10 @@ use pricewatch_core::config::Dialect;
 use pricewatch_core::hash::sha256_hex;
 use pricewatch_core::sql_text::{literal, now_utc};
 
-pub const MARKER_TABLE: &str = "pricewatch_meta.bootstrap";
+pub(crate) const MARKER_TABLE: &str = "pricewatch_meta.bootstrap";
 
 #[derive(Debug, thiserror::Error)]
-pub enum BootstrapError {
+pub(crate) enum BootstrapError {
     #[error("{who} may not bootstrap the warehouse: it takes an administrator (PostgreSQL: a superuser or a role with CREATEROLE; Redshift: the namespace admin, `sql apply --bootstrap` uses its secret)")]
     NotAdministrator { who: String },
     #[error("the warehouse was not bootstrapped{detail}: run `pricewatch sql apply --env {env} --bootstrap` once as an administrator (docs/operations.md, \"Bootstrapping a warehouse\")")]
@@ -34,12 +34,12 @@ pub enum BootstrapError {
 
 /// What identifies this bootstrap: `sql apply` refuses to run on a
 /// warehouse bootstrapped with a different one.
-pub fn checksum(bundle: &Bundle) -> String {
+pub(crate) fn checksum(bundle: &Bundle) -> String {
     sha256_hex(bundle.bootstrap_sql.as_bytes())
 }
 
 /// `current_user`, for messages and the owner check.
-pub async fn current_user(warehouse: &impl Statements) -> Result<String, WarehouseError> {
+pub(crate) async fn current_user(warehouse: &impl Statements) -> Result<String, WarehouseError> {
     let rows = warehouse
         .query(
             "reading the current user",
@@ -169,7 +169,7 @@ pub fn statements(
 }
 
 /// Whether this session's login may create roles (an administrator's).
-pub async fn is_administrator(warehouse: &impl Statements) -> Result<bool, WarehouseError> {
+pub(crate) async fn is_administrator(warehouse: &impl Statements) -> Result<bool, WarehouseError> {
     let admin = warehouse
         .query("checking the administrator", admin_sql(warehouse.dialect()))
         .await?;
@@ -183,7 +183,7 @@ pub async fn is_administrator(warehouse: &impl Statements) -> Result<bool, Wareh
 }
 
 /// Bootstraps the warehouse as an administrator; returns the statements run.
-pub async fn bootstrap(
+pub(crate) async fn bootstrap(
     warehouse: &impl Statements,
     bundle: &Bundle,
     login: Option<&Login>,
@@ -224,7 +224,7 @@ pub async fn bootstrap(
 /// Makes this session the owner's, after checking the bootstrap: on
 /// PostgreSQL by `SET ROLE` (deployers are members of the owner role), on
 /// Redshift by checking that the caller is the owner (the deploy role).
-pub async fn act_as_owner(
+pub(crate) async fn act_as_owner(
     warehouse: &impl Statements,
     bundle: &Bundle,
 ) -> Result<(), BootstrapError> {

@@ -16,7 +16,7 @@ use super::{Statements, WarehouseError};
 use pricewatch_core::config::Dialect;
 use pricewatch_core::sql_text::{literal, now_utc};
 
-pub const LEASE_TABLE: &str = "pricewatch_meta.lease";
+pub(crate) const LEASE_TABLE: &str = "pricewatch_meta.lease";
 /// The one lease per warehouse.
 const NAME: &str = "warehouse";
 
@@ -27,15 +27,15 @@ pub struct LeaseOptions {
     pub wait: Duration,
     /// How long the lease lasts without renewal (a crashed holder's lease
     /// is free again after this).
-    pub ttl: Duration,
+    pub(crate) ttl: Duration,
     /// Pause between two attempts while waiting.
-    pub retry_every: Duration,
+    pub(crate) retry_every: Duration,
 }
 
 impl LeaseOptions {
     pub const DEFAULT_WAIT: Duration = Duration::from_secs(5 * 60);
 
-    pub fn new(wait: Duration) -> LeaseOptions {
+    pub(crate) fn new(wait: Duration) -> LeaseOptions {
         LeaseOptions {
             wait,
             ttl: Duration::from_secs(5 * 60),
@@ -83,7 +83,7 @@ pub fn holder_id() -> String {
 }
 
 /// Takes the lease if it is free or expired; one transaction.
-pub fn acquire_sql(dialect: Dialect, holder: &str, command: &str, ttl: Duration) -> String {
+pub(crate) fn acquire_sql(dialect: Dialect, holder: &str, command: &str, ttl: Duration) -> String {
     let now = now_utc(dialect);
     let name = literal(NAME, dialect);
     let body = format!(
@@ -106,7 +106,7 @@ pub fn acquire_sql(dialect: Dialect, holder: &str, command: &str, ttl: Duration)
     }
 }
 
-pub fn renew_sql(dialect: Dialect, holder: &str, ttl: Duration) -> String {
+pub(crate) fn renew_sql(dialect: Dialect, holder: &str, ttl: Duration) -> String {
     format!(
         "UPDATE {LEASE_TABLE} SET expires_at = {} + INTERVAL '{} seconds' WHERE name = {} AND holder = {};",
         now_utc(dialect),
@@ -116,7 +116,7 @@ pub fn renew_sql(dialect: Dialect, holder: &str, ttl: Duration) -> String {
     )
 }
 
-pub fn release_sql(dialect: Dialect, holder: &str) -> String {
+pub(crate) fn release_sql(dialect: Dialect, holder: &str) -> String {
     format!(
         "DELETE FROM {LEASE_TABLE} WHERE name = {} AND holder = {};",
         literal(NAME, dialect),
@@ -147,7 +147,7 @@ pub async fn current(warehouse: &impl Statements) -> Result<Option<Holder>, Ware
 }
 
 /// Takes the lease, waiting up to `options.wait` for its holder.
-pub async fn acquire(
+pub(crate) async fn acquire(
     warehouse: &impl Statements,
     holder: &str,
     command: &str,
@@ -200,7 +200,7 @@ pub async fn acquire(
 /// Runs `work` holding the lease: taken first (waiting as `options` say),
 /// renewed while `work` runs, released after. `warehouse` is a session of
 /// its own, so renewals never wait behind the work's statements.
-pub async fn with_lease<T>(
+pub(crate) async fn with_lease<T>(
     warehouse: &impl Statements,
     command: &str,
     options: LeaseOptions,

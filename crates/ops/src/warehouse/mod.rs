@@ -6,8 +6,8 @@ pub mod apply;
 pub mod bootstrap;
 pub mod lease;
 pub mod postgres;
-pub mod redshift;
+pub(crate) mod redshift;
 pub mod refresh;
-pub mod stream_load;
+pub(crate) mod stream_load;
 
 pub use pricewatch_core::cloud::{Statements, WarehouseError};

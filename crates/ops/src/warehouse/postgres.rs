@@ -14,7 +14,7 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 use super::{Statements, WarehouseError};
 use pricewatch_core::config::{Environment, TimeoutSettings};
 
-pub const DATABASE_URL_VARIABLE: &str = "PRICEWATCH_DATABASE_URL";
+pub(crate) const DATABASE_URL_VARIABLE: &str = "PRICEWATCH_DATABASE_URL";
 
 /// How much longer than `statement_timeout` the client waits for an
 /// answer before it gives up on the server itself: the server cancels a
@@ -36,7 +36,7 @@ pub struct Postgres {
 
 /// The connection URL: `PRICEWATCH_DATABASE_URL`, else the env's
 /// `warehouse.postgres_url`.
-pub fn database_url(env: &Environment) -> Option<String> {
+pub(crate) fn database_url(env: &Environment) -> Option<String> {
     std::env::var(DATABASE_URL_VARIABLE)
         .ok()
         .filter(|v| !v.is_empty())

@@ -25,15 +25,15 @@ const TRANSIENT_FAILURES: [&str; 3] = [
 
 /// How long one statement may run and how it is retried.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub polling: Polling,
+pub(crate) struct Limits {
+    pub(crate) polling: Polling,
     /// Extra attempts after a transient failure.
-    pub retries: u32,
-    pub retry_delay: Duration,
+    pub(crate) retries: u32,
+    pub(crate) retry_delay: Duration,
 }
 
 impl Limits {
-    pub fn standard() -> Limits {
+    pub(crate) fn standard() -> Limits {
         Limits {
             polling: Polling {
                 first_interval: Duration::from_millis(200),
@@ -54,7 +54,7 @@ pub struct Redshift<D> {
 }
 
 impl<D: DataApi> Redshift<D> {
-    pub fn new(api: D, workgroup: &str, database: &str, limits: Limits) -> Self {
+    pub(crate) fn new(api: D, workgroup: &str, database: &str, limits: Limits) -> Self {
         Redshift {
             api,
             target: format!("Redshift Serverless workgroup {workgroup}, database {database}"),

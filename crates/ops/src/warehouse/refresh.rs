@@ -173,7 +173,11 @@ fn upstream_targets<'m>(models: &'m [Model], name: &str, targets: &BTreeSet<&str
 /// since only a materialized view's owner may refresh it (sql/setup.sql),
 /// or an incremental model's own procedure (only the changed snapshots, or
 /// everything when `full`). A materialized view is always recomputed whole.
-pub fn refresh_sql(model: &Model, dialect: pricewatch_core::config::Dialect, full: bool) -> String {
+pub(crate) fn refresh_sql(
+    model: &Model,
+    dialect: pricewatch_core::config::Dialect,
+    full: bool,
+) -> String {
     match model.materialized {
         Materialization::Incremental => incremental::refresh_call(&model.name, full),
         _ => format!(
@@ -184,7 +188,7 @@ pub fn refresh_sql(model: &Model, dialect: pricewatch_core::config::Dialect, ful
 }
 
 /// Refreshes one model with its own statement.
-pub async fn refresh_statement(
+pub(crate) async fn refresh_statement(
     warehouse: &impl Statements,
     model: &Model,
     full: bool,

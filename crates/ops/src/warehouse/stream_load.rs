@@ -18,7 +18,7 @@ fn sql_string(text: &str) -> String {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     #[error("reading stream {stream}: {source}")]
     Stream {
         stream: String,
@@ -71,7 +71,11 @@ fn values(record: &StreamRecord) -> String {
 }
 
 /// The statements that load one shard's records and move its checkpoint.
-pub fn load_statements(stream: &str, table: &str, records: &[StreamRecord]) -> Option<String> {
+pub(crate) fn load_statements(
+    stream: &str,
+    table: &str,
+    records: &[StreamRecord],
+) -> Option<String> {
     let last = records.last()?;
     let mut sql = String::from("BEGIN;\n");
     for chunk in records.chunks(ROWS_PER_STATEMENT) {
@@ -91,7 +95,7 @@ pub fn load_statements(stream: &str, table: &str, records: &[StreamRecord]) -> O
 }
 
 /// Loads what arrived in `stream` since the last load; returns how many records.
-pub async fn load(
+pub(crate) async fn load(
     source: &impl RecordSource,
     warehouse: &impl Statements,
     stream: &str,

@@ -9,15 +9,15 @@ use super::{escape, text_width, CHAR, LEGEND_ROW, WIDTH};
 /// and apart under simulated protan, deutan and tritan vision (tested):
 /// the Okabe–Ito colours that reach 3:1 on white, black, then violet,
 /// brown and wine. Series also differ by marker [`Shape`].
-pub const PALETTE: [&str; 8] = [
+pub(crate) const PALETTE: [&str; 8] = [
     "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#9124FF", "#6E3D1C", "#910868",
 ];
 /// What the charts are drawn on.
-pub const BACKGROUND: &str = "#FFFFFF";
+pub(crate) const BACKGROUND: &str = "#FFFFFF";
 
 /// Marker shapes, so series differ by more than colour (WCAG 1.4.1).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Shape {
+pub(crate) enum Shape {
     Circle,
     Square,
     Diamond,

@@ -12,7 +12,7 @@
 
 mod key;
 #[cfg(test)]
-pub mod tests;
+pub(crate) mod tests;
 
 use std::fmt::Write as _;
 
@@ -20,13 +20,13 @@ use crate::escape::xml as escape;
 
 use super::scale::{self, Axis};
 use key::{legend, legend_height, marker, style, Swatch};
-pub use key::{Shape, BACKGROUND, PALETTE};
+pub(crate) use key::{BACKGROUND, PALETTE};
 
 /// viewBox width. Pages show a chart between about 340 px (a 375 px phone)
 /// and 560 px (its largest, base.html) wide, so [`FONT`] units of text are
 /// 13.5 to 22 px: never the 8 px of a wider viewBox.
-pub const WIDTH: f64 = 400.0;
-pub const FONT: f64 = 16.0;
+pub(crate) const WIDTH: f64 = 400.0;
+pub(crate) const FONT: f64 = 16.0;
 /// A generous estimate of a character's width, for fitting labels.
 const CHAR: f64 = 0.6 * FONT;
 /// Height of a legend row.
@@ -35,11 +35,11 @@ const LEGEND_ROW: f64 = 24.0;
 const PLOT_HEIGHT: f64 = 200.0;
 
 /// What every chart needs to be understood without seeing it.
-pub struct Caption<'a> {
+pub(crate) struct Caption<'a> {
     /// Unique in the page: the ids of the title and description.
     pub id: &'a str,
     pub title: &'a str,
-    pub desc: &'a str,
+    pub(crate) desc: &'a str,
 }
 
 fn open(out: &mut String, caption: &Caption, height: f64) {
@@ -57,7 +57,7 @@ fn text_width(text: &str) -> f64 {
 }
 
 /// A named series of (x, y) points.
-pub struct Series {
+pub(crate) struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
 }
@@ -149,7 +149,7 @@ fn xy_height(names: &[String]) -> f64 {
 /// Lines over time (x in unix seconds), one colour and marker per series,
 /// so a series of one point still shows. Points that cannot be placed (see
 /// [`scale::plottable`]) are left out.
-pub fn time_chart(
+pub(crate) fn time_chart(
     caption: &Caption,
     y_title: &str,
     series: &[Series],
@@ -262,7 +262,7 @@ fn rows(count: usize, widest_value: &str) -> Rows {
 /// One horizontal bar per label, the value printed at its end. Bars start
 /// at zero; a negative or unplottable value draws no bar but keeps its
 /// label.
-pub fn bar_chart(
+pub(crate) fn bar_chart(
     caption: &Caption,
     value_title: &str,
     bars: &[(String, f64)],
@@ -332,7 +332,7 @@ fn value_axis(out: &mut String, left: f64, top: f64, height: f64, title: &str) {
 }
 
 /// One horizontal bar per row, split into parts (one colour per part name).
-pub fn stacked_bar_chart(
+pub(crate) fn stacked_bar_chart(
     caption: &Caption,
     value_title: &str,
     parts: &[String],
@@ -417,10 +417,10 @@ fn number(value: f64) -> String {
 }
 
 /// A labelled point of a scatter group.
-pub struct Dot {
+pub(crate) struct Dot {
     pub name: String,
     pub x: f64,
-    pub y: f64,
+    pub(crate) y: f64,
 }
 
 /// An x axis whose labels fit the plot: fewer ticks until they do.
@@ -438,7 +438,7 @@ fn fitting_linear(values: &[f64], width: f64) -> Axis {
 
 /// Points in groups, one colour and marker (and legend entry) per group.
 /// `format` turns an x or y value into the text of the tooltips.
-pub fn scatter_chart(
+pub(crate) fn scatter_chart(
     caption: &Caption,
     (x_title, y_title): (&str, &str),
     groups: &[(String, Vec<Dot>)],

@@ -39,7 +39,7 @@ fn frame_of(svg: &str) -> (f64, f64, f64, f64) {
 
 /// Every point of every mark and line inside the frame; every tick label
 /// of an axis different. Returns how many points were checked.
-pub fn assert_inside(svg: &str) -> usize {
+pub(crate) fn assert_inside(svg: &str) -> usize {
     let (x, y, w, h) = frame_of(svg);
     let inside = |px: f64, py: f64| px >= x && px <= x + w && py >= y && py <= y + h;
     let mut checked = 0;
