@@ -17,6 +17,8 @@ set -euo pipefail
 
 bin="${PRICEWATCH_BIN:-dist/pricewatch}"
 target="${TARGET:-}"
+# TARGET's words are split but never globbed against the files here.
+set -f
 
 usage() {
     echo "operate: $*" >&2

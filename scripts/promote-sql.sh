@@ -12,6 +12,9 @@
 set -euo pipefail
 
 bin="${PRICEWATCH_BIN:-dist/pricewatch}"
+# The words of ALLOW_REPLACE are split but never globbed (`bronze.*` is
+# refused, not matched against the files here).
+set -f
 args=()
 for model in ${ALLOW_REPLACE:-}; do
     if [[ ! "$model" =~ ^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$ ]]; then

@@ -1029,6 +1029,7 @@ pub(crate) fn promotion_plans_the_sql_it_applies() {
         (Some(0), "--no-progress sql apply".into())
     );
     std::fs::remove_file(&summary).unwrap();
+    std::fs::write(dir.path().join("bronze.x"), "").unwrap();
     let (status, out) = run(&refusing, "plan", "");
     assert_eq!(status, Some(1), "a refused plan fails the job: {out}");
     let page = std::fs::read_to_string(&summary).unwrap();
@@ -1041,6 +1042,8 @@ pub(crate) fn promotion_plans_the_sql_it_applies() {
         ("plan", "bronze.products;id"),
         ("apply", "$(id)"),
         ("apply", "--bootstrap"),
+        // Never globbed against the files in the working directory.
+        ("plan", "bronze.*"),
         ("destroy", ""),
     ] {
         assert_eq!(run(echo, mode, allow).0, Some(2), "{mode} {allow}");
@@ -1050,6 +1053,8 @@ pub(crate) fn promotion_plans_the_sql_it_applies() {
 pub(crate) fn operate_validates_its_inputs_before_running_anything() {
     let script = support::project_dir().join("scripts/operate-command.sh");
     let dir = tempfile::tempdir().unwrap();
+    // A file a glob of a target would match: targets are never globbed.
+    std::fs::write(dir.path().join("silver.x"), "").unwrap();
     let run = |command: &str, target: &str| {
         let out = std::process::Command::new("bash")
             .arg(&script)
@@ -1108,6 +1113,7 @@ pub(crate) fn operate_validates_its_inputs_before_running_anything() {
     );
     for (command, target) in [
         ("explain-check", "x; rm -rf /"),
+        ("refresh", "silver.*"),
         ("explain-check", ""),
         ("refresh", "$(id)"),
         ("backfill", "since=$(id)"),

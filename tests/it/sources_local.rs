@@ -192,6 +192,33 @@ pub(crate) fn a_source_declared_in_defaults_is_streamed_typed_and_quarantined() 
     ] {
         assert!(checked.to_string().contains(name), "{name}: {checked}");
     }
+    // A row lost between the page and silver fails the accounting check.
+    let lost = db
+        .execute(
+            "DELETE FROM silver.prices WHERE ctid IN (SELECT ctid FROM silver.prices LIMIT 1)",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(lost, 1);
+    let unaccounted = support::pricewatch_with_warehouse(
+        project.path(),
+        &moto,
+        &pg,
+        &[
+            "--env",
+            "local",
+            "check",
+            "--no-publish",
+            "--select",
+            "prices_rows_accounted",
+        ],
+    );
+    assert_eq!(
+        unaccounted.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&unaccounted.stdout)
+    );
     let complete: bool = db
         .query_one(
             "SELECT complete FROM silver.snapshots WHERE source = 'prices'",

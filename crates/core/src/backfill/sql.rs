@@ -10,6 +10,7 @@
 use super::window::Window;
 use crate::config::Dialect;
 use crate::ingest::records::{Record, Source};
+use crate::limits::MAX_RECORD_BYTES;
 use crate::render::{json_integer, json_text};
 use crate::sql_text::{literal, now_utc};
 
@@ -47,7 +48,11 @@ pub fn present_rows(dialect: Dialect, source: Source, window: &Window) -> String
         bounds.push(format!("snapshot_id < {}", literal(&upper, dialect)));
     }
     let payloads = match dialect {
-        Dialect::Postgres => format!("SELECT payload FROM pricewatch_meta.kinesis_{name}"),
+        // As bronze reads the landing table: a record over the size limit
+        // has no payload there (it is quarantined), so it is not held.
+        Dialect::Postgres => format!(
+            "SELECT payload FROM pricewatch_meta.kinesis_{name} WHERE OCTET_LENGTH(kinesis_data) <= {MAX_RECORD_BYTES}"
+        ),
         Dialect::Redshift => format!(
             "SELECT payload FROM bronze.{name}\n        \
              UNION ALL\n        \
@@ -128,7 +133,10 @@ pub fn postgres_load(source: Source, snapshot_id: &str, records: &[(u64, &Record
 /// history table. The staging table is emptied first (a run that stopped
 /// half-way leaves rows behind) and after. COPY reads S3 with `role_arn`, a
 /// role of the namespace; the objects are gzip NDJSON, one JSON document
-/// per line. The move is one INSERT: a snapshot lands whole or not at all.
+/// per line. The move is one INSERT: a snapshot lands whole or not at all,
+/// and rows the history table already holds (an earlier backfill of a
+/// snapshot whose stream copy disagrees, so it is loaded on every run)
+/// are not added again.
 pub fn redshift_load(
     source: Source,
     bucket: &str,
@@ -157,7 +165,8 @@ pub fn redshift_load(
              record.\"data\" AS payload\n    \
              FROM {staging}\n\
              ) AS archived\n\
-             WHERE snapshot_id IN ({});",
+             WHERE snapshot_id IN ({})\n\
+             AND NOT EXISTS (SELECT 1 FROM bronze.{name}_history AS h WHERE h.snapshot_id = archived.snapshot_id AND h.page_row = archived.page_row);",
             ids.join(", "),
             name = source.name(),
             now = now_utc(Dialect::Redshift),
@@ -242,9 +251,14 @@ mod tests {
         );
         assert!(insert.contains("record.\"data\" AS payload"), "{insert}");
         assert!(
-            insert.ends_with(
-                "WHERE snapshot_id IN ('20261125T010203Z-ab12cd34', '20261125T020203Z-00ff00ff');"
+            insert.contains(
+                "WHERE snapshot_id IN ('20261125T010203Z-ab12cd34', '20261125T020203Z-00ff00ff')\n"
             ),
+            "{insert}"
+        );
+        // Loading a snapshot again adds nothing to the history.
+        assert!(
+            insert.ends_with("AND NOT EXISTS (SELECT 1 FROM bronze.vendors_history AS h WHERE h.snapshot_id = archived.snapshot_id AND h.page_row = archived.page_row);"),
             "{insert}"
         );
         assert!(
@@ -275,7 +289,9 @@ mod tests {
         assert_eq!(split_statements(&redshift, Dialect::Redshift).len(), 1);
         let postgres = present_rows(Dialect::Postgres, Source::products(), &Window::default());
         assert!(
-            postgres.contains("SELECT payload FROM pricewatch_meta.kinesis_products\n"),
+            postgres.contains(
+                "SELECT payload FROM pricewatch_meta.kinesis_products WHERE OCTET_LENGTH(kinesis_data) <= 60000\n"
+            ),
             "{postgres}"
         );
         assert!(

@@ -169,19 +169,30 @@ impl Environments {
         }
         let defaults = self.read(DEFAULTS_FILE)?;
         let env_file = self.read(&format!("{name}.yaml"))?;
-        let mut env = load_from(name, &defaults, &env_file);
-        if let Some(clash) = validate::env_name_clash(name, &available) {
-            let issue = env_file.issue("", clash);
-            env = match env {
-                Ok(_) => Err(ConfigError::Invalid(vec![issue])),
-                Err(ConfigError::Invalid(mut issues)) => {
-                    issues.insert(0, issue);
-                    Err(ConfigError::Invalid(issues))
-                }
-                Err(other) => Err(other),
-            };
+        let env = load_from(name, &defaults, &env_file)?;
+        let others = self.bases(&defaults, &available);
+        match validate::env_name_clash(name, &env.names().base, &others) {
+            Some(clash) => Err(ConfigError::Invalid(vec![env_file.issue("", clash)])),
+            None => Ok(env),
         }
-        env
+    }
+
+    /// Each env's resource-name base (`<stack_prefix>-<env>`), read from
+    /// its file's own `stack_prefix` or the defaults'; an env whose file
+    /// does not parse is left out (its own load reports it).
+    fn bases(&self, defaults: &SourceFile, envs: &[String]) -> Vec<(String, String)> {
+        let prefix_of = |file: &SourceFile| -> Option<String> {
+            let value = file.parse_mapping().ok()?;
+            value.get("stack_prefix")?.as_str().map(str::to_string)
+        };
+        let default_prefix = prefix_of(defaults).unwrap_or_default();
+        envs.iter()
+            .filter_map(|env| {
+                let file = self.read(&format!("{env}.yaml")).ok()?;
+                let prefix = prefix_of(&file).unwrap_or_else(|| default_prefix.clone());
+                Some((env.clone(), format!("{prefix}-{env}")))
+            })
+            .collect()
     }
 
     fn read(&self, file_name: &str) -> Result<SourceFile, ConfigError> {

@@ -203,36 +203,58 @@ fn shipped_environments_load() {
     }
 }
 
-/// An env file named like another env plus a hyphen (or like an on-call
-/// twin) is refused when loaded, naming the file; its siblings still load.
+/// Env files whose resource names nest (`pricewatch-prod` and
+/// `pricewatch-prod-eu`, through the env name or a stack_prefix of its
+/// own) are both refused, naming the file; an env named like an on-call
+/// twin is refused; the others still load.
 #[test]
 fn an_env_inside_another_envs_names_is_refused() {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
-    let dir = tempfile::tempdir().unwrap();
-    let envs_dir = dir.path().join("environments");
-    std::fs::create_dir(&envs_dir).unwrap();
-    for file in ["defaults.yaml", "prod.yaml"] {
-        std::fs::copy(root.join("environments").join(file), envs_dir.join(file)).unwrap();
-    }
-    for twin in ["prod-eu", "prod-operate"] {
+    let prod = std::fs::read_to_string(root.join("environments/prod.yaml")).unwrap();
+    let project = |files: &[(&str, String)]| {
+        let dir = tempfile::tempdir().unwrap();
+        let envs_dir = dir.path().join("environments");
+        std::fs::create_dir(&envs_dir).unwrap();
         std::fs::copy(
-            root.join("environments/prod.yaml"),
-            envs_dir.join(format!("{twin}.yaml")),
+            root.join("environments/defaults.yaml"),
+            envs_dir.join("defaults.yaml"),
         )
         .unwrap();
-    }
-    let envs = Environments::new(dir.path());
-    envs.load("prod").unwrap_or_else(|e| panic!("prod: {e}"));
-    for twin in ["prod-eu", "prod-operate"] {
-        let ConfigError::Invalid(found) = envs.load(twin).unwrap_err() else {
-            panic!("{twin}: not a config issue");
+        for (name, text) in files {
+            std::fs::write(envs_dir.join(format!("{name}.yaml")), text).unwrap();
+        }
+        dir
+    };
+    let refused = |envs: &Environments, name: &str| {
+        let ConfigError::Invalid(found) = envs.load(name).unwrap_err() else {
+            panic!("{name}: not a config issue");
         };
         assert_eq!(
             found[0].file,
-            Path::new("environments").join(format!("{twin}.yaml")),
+            Path::new("environments").join(format!("{name}.yaml")),
             "{found:?}"
         );
-        assert!(found[0].message.contains(&format!("`{twin}`")), "{found:?}");
+        found[0].message.clone()
+    };
+    let twins = project(&[
+        ("prod", prod.clone()),
+        ("qa-operate", prod.clone()),
+        ("test", prod.clone()),
+    ]);
+    let envs = Environments::new(twins.path());
+    envs.load("prod").unwrap_or_else(|e| panic!("prod: {e}"));
+    envs.load("test").unwrap_or_else(|e| panic!("test: {e}"));
+    assert!(refused(&envs, "qa-operate").contains("ends in `-operate`"));
+
+    let nested = project(&[
+        ("prod", prod.clone()),
+        ("eu", format!("{prod}\nstack_prefix: pricewatch-prod\n")),
+        ("prod-us", prod.clone()),
+    ]);
+    let envs = Environments::new(nested.path());
+    for name in ["eu", "prod", "prod-us"] {
+        let message = refused(&envs, name);
+        assert!(message.contains("`pricewatch-prod-*`"), "{name}: {message}");
     }
 }
 

@@ -740,28 +740,41 @@ fn is_region(s: &str) -> bool {
         && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
 }
 
-/// Lowercase name for stacks and resources: letters, digits, single hyphens.
-/// Why env `name` cannot sit beside the envs `all` (its file's siblings),
-/// if it cannot. Every IAM policy scopes an env by name patterns
-/// (`<prefix>-<env>-*`, `secret:<prefix>-<env>-*`), so `prod-eu` would
-/// fall inside prod's; and `<env>-operate` is the GitHub environment of
-/// each env's unreviewed on-call twin, so an env named `prod-operate`
-/// would get a deploy role that trusts prod's twin.
-pub(super) fn env_name_clash(name: &str, all: &[String]) -> Option<String> {
+/// Why env `name`, whose resources are named `base-*` (`<stack_prefix>-
+/// <env>`), cannot sit beside the other envs (env, base), if it cannot.
+/// Every IAM policy scopes an env by name patterns (`<base>-*`,
+/// `secret:<base>-*`, bucket names, which are global), so a base that is
+/// another env's base plus a hyphen (`pricewatch-prod-eu`, whether from the
+/// env name `prod-eu` or a `stack_prefix` of `pricewatch-prod`) falls
+/// inside the other env's patterns, in any account; and `<env>-operate`
+/// is the GitHub environment of each env's unreviewed on-call twin, so an
+/// env named `prod-operate` would get a deploy role that trusts prod's twin.
+pub(super) fn env_name_clash(
+    name: &str,
+    base: &str,
+    others: &[(String, String)],
+) -> Option<String> {
     if name.ends_with("-operate") {
         return Some(format!(
             "the env name `{name}` ends in `-operate`, the suffix of each env's on-call GitHub environment (`<env>-operate`, no reviewers): its deploy role would trust that environment; rename the file"
         ));
     }
-    let shorter = all.iter().find(|other| {
-        name.strip_prefix(other.as_str())
+    let clash = |longer: &str, shorter: &str| {
+        longer
+            .strip_prefix(shorter)
             .is_some_and(|rest| rest.starts_with('-'))
-    })?;
+    };
+    let (other, other_base) = others
+        .iter()
+        .filter(|(other, _)| other != name)
+        .find(|(_, other_base)| clash(base, other_base) || clash(other_base, base))?;
     Some(format!(
-        "the env name `{name}` begins with the env `{shorter}` and a hyphen: {shorter}'s IAM policies scope its resources by the pattern `<prefix>-{shorter}-*`, which would reach {name}'s; rename the file (e.g. without the hyphen)"
+        "env `{name}` names its resources `{base}-*` and env `{other}` names its `{other_base}-*`: one is the other plus a hyphen, so the IAM policies of `{}` (which scope by the pattern `<stack_prefix>-<env>-*`) would reach the other's resources; rename the env file or change its stack_prefix",
+        if base.len() < other_base.len() { name } else { other.as_str() }
     ))
 }
 
+/// Lowercase name for stacks and resources: letters, digits, single hyphens.
 pub(super) fn is_name(s: &str, max_len: usize) -> bool {
     (2..=max_len).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
@@ -922,27 +935,32 @@ mod tests {
 
     #[test]
     fn env_names_that_reach_into_another_env_are_refused() {
-        let all: Vec<String> = [
-            "dev",
-            "prod",
-            "prod-eu",
-            "prod-operate",
-            "production",
-            "test",
+        let all: Vec<(String, String)> = [
+            ("dev", "pricewatch-dev"),
+            ("prod", "pricewatch-prod"),
+            ("production", "pricewatch-production"),
+            ("test", "pricewatch-test"),
         ]
-        .map(String::from)
+        .map(|(e, b)| (e.to_string(), b.to_string()))
         .to_vec();
-        let clash = |name: &str| env_name_clash(name, &all);
-        assert!(clash("prod-eu")
+        let clash = |name: &str, base: &str| env_name_clash(name, base, &all);
+        assert!(clash("prod-eu", "pricewatch-prod-eu")
             .unwrap()
-            .contains("begins with the env `prod`"));
-        assert!(clash("prod-operate")
+            .contains("env `prod` names its `pricewatch-prod-*`"));
+        // The same clash through a stack_prefix of its own.
+        assert!(clash("eu", "pricewatch-prod-eu").is_some());
+        // And the other way round: an existing env's base inside the new one's.
+        assert!(clash("x", "pricewatch-dev-x").is_some());
+        // A base every other env's extends: its policies would reach all.
+        assert!(clash("pw", "pricewatch").is_some());
+        assert!(clash("prod-operate", "other-prod-operate")
             .unwrap()
             .contains("ends in `-operate`"));
-        for fine in ["dev", "prod", "production", "test"] {
-            assert_eq!(clash(fine), None, "{fine}");
+        for (fine, base) in &all {
+            assert_eq!(clash(fine, base), None, "{fine}");
         }
-        assert_eq!(env_name_clash("prod-eu", &["dev".to_string()]), None);
+        assert_eq!(clash("eu", "pricewatch-eu"), None);
+        assert_eq!(clash("prod-eu", "other-prod-eu"), None, "another prefix");
     }
 
     #[test]
