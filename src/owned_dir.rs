@@ -7,6 +7,12 @@
 //! its marker, a marker it cannot read as its own, and a listed file whose
 //! content is not what it wrote (edited since, or listed by a planted
 //! marker) — before it writes anything.
+//!
+//! Each file, and the marker, is written to a temporary sibling
+//! (`.<name>.pricewatch-tmp`) and renamed over its name, so a file never
+//! holds part of what a run wrote: a run killed at any point leaves each
+//! listed file with its old or its new content, both listed, and at most
+//! temporary files the next run removes.
 
 use std::path::{Path, PathBuf};
 
@@ -20,12 +26,16 @@ use serde::{Deserialize, Serialize};
 struct Marker {
     written_by: String,
     files: Vec<Listed>,
+    /// The temporary files a run in progress may have left (never in the
+    /// marker of a finished run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    temporary: Vec<String>,
 }
 
 /// A file of the marker. While a run writes, a file it overwrites is
 /// listed twice, with the old content's hash and the new one's, so that a
 /// run interrupted half way leaves a marker that still owns the file
-/// whichever content it holds.
+/// whichever content it holds (a rename swaps one for the other whole).
 #[derive(Serialize, Deserialize, Clone)]
 #[serde(untagged)]
 enum Listed {
@@ -56,6 +66,25 @@ pub(crate) struct OwnedDir {
     /// The files the previous run listed that the folder still holds, all
     /// with the content it wrote (none for a new folder).
     previous: Vec<Listed>,
+    /// Temporary files an interrupted run left (regular files only), which
+    /// the next write removes first.
+    leftovers: Vec<PathBuf>,
+}
+
+/// The suffix of the temporary files: no command writes a file named so.
+const TEMP_SUFFIX: &str = ".pricewatch-tmp";
+
+/// Where `name` is written before it is renamed over `name`.
+fn temp_name(name: &str) -> String {
+    format!(".{name}{TEMP_SUFFIX}")
+}
+
+fn is_temp_name(name: &str) -> bool {
+    is_plain_name(name)
+        && name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(TEMP_SUFFIX))
+            .is_some_and(is_plain_name)
 }
 
 /// A file the folder may hold: one plain name, no separators.
@@ -89,18 +118,38 @@ impl OwnedDir {
             );
         }
         let mut previous = Vec::new();
+        let mut leftovers = Vec::new();
+        // The marker's own temporary file is the command's by its name: it
+        // is left only by a run killed while writing the marker, before or
+        // after a marker exists.
+        let marker_temp = dir.join(temp_name(marker));
+        if is_regular_file(&marker_temp) {
+            leftovers.push(marker_temp.clone());
+        }
         match std::fs::read_dir(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
-            Ok(mut entries) => {
+            Ok(entries) => {
                 let marker_path = dir.join(marker);
                 if std::fs::symlink_metadata(&marker_path).is_ok() {
-                    let listed = Self::read_marker(&marker_path, command)?;
+                    let (listed, temporary) = Self::read_marker(&marker_path, command)?;
                     previous = Self::still_owned(dir, &marker_path, command, listed)?;
-                } else if entries.next().is_some() {
-                    anyhow::bail!(
-                        "{shown} is not empty and holds no earlier output of {command} ({marker}): choose another --out or empty it"
+                    leftovers.extend(
+                        temporary
+                            .iter()
+                            .map(|t| dir.join(t))
+                            .filter(|t| is_regular_file(t)),
                     );
+                } else {
+                    let mut others = entries
+                        .map(|e| e.map(|e| dir.join(e.file_name())))
+                        .filter(|p| !p.as_ref().is_ok_and(|p| leftovers.contains(p)));
+                    if let Some(other) = others.next() {
+                        other.with_context(|| format!("cannot read {shown}"))?;
+                        anyhow::bail!(
+                            "{shown} is not empty and holds no earlier output of {command} ({marker}): choose another --out or empty it"
+                        );
+                    }
                 }
             }
         }
@@ -109,11 +158,13 @@ impl OwnedDir {
             marker,
             command,
             previous,
+            leftovers,
         })
     }
 
-    /// The files an earlier run wrote, from a marker it wrote itself.
-    fn read_marker(path: &Path, command: &str) -> anyhow::Result<Vec<Listed>> {
+    /// The files an earlier run wrote, from a marker it wrote itself, and
+    /// the temporary files it may have left.
+    fn read_marker(path: &Path, command: &str) -> anyhow::Result<(Vec<Listed>, Vec<String>)> {
         let refuse = |why: &str| {
             anyhow::anyhow!(
                 "{} {why}, so {command} did not write it: remove it (and the files you know {command} wrote) or choose another --out",
@@ -139,7 +190,12 @@ impl OwnedDir {
                 bad.name()
             )));
         }
-        Ok(marker.files)
+        if let Some(bad) = marker.temporary.iter().find(|t| !is_temp_name(t)) {
+            return Err(refuse(&format!(
+                "lists `{bad}` as a temporary file, which is not a name {command} gives its temporary files"
+            )));
+        }
+        Ok((marker.files, marker.temporary))
     }
 
     /// The listed files the folder still holds, once each is known to hold
@@ -196,25 +252,51 @@ impl OwnedDir {
     pub(crate) fn write(&self, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
         let context = || format!("cannot write to {}", self.dir.display());
         let was_written = |name: &str| self.previous.iter().any(|p| p.name() == name);
+        let is_leftover = |path: &Path| self.leftovers.iter().any(|l| l == path);
+        let refuse_link = |path: &Path| {
+            anyhow::anyhow!(
+                "{} is a symbolic link: {} does not write through links; remove it",
+                path.display(),
+                self.command
+            )
+        };
+        let refuse_foreign = |path: &Path| {
+            anyhow::anyhow!(
+                "{} exists and was not written by {}: move it away or choose another --out",
+                path.display(),
+                self.command
+            )
+        };
         for (name, _) in files {
             assert!(is_plain_name(name), "{name} is one file name");
             let path = self.dir.join(name);
             if is_link(&path) {
-                anyhow::bail!(
-                    "{} is a symbolic link: {} does not write through links; remove it",
-                    path.display(),
-                    self.command
-                );
+                return Err(refuse_link(&path));
             }
             if path.exists() && !was_written(name) {
-                anyhow::bail!(
-                    "{} exists and was not written by {}: move it away or choose another --out",
-                    path.display(),
-                    self.command
-                );
+                return Err(refuse_foreign(&path));
+            }
+        }
+        let temps = files
+            .iter()
+            .map(|(name, _)| temp_name(name))
+            .chain([temp_name(self.marker)]);
+        for temp in temps {
+            let path = self.dir.join(temp);
+            if is_link(&path) {
+                return Err(refuse_link(&path));
+            }
+            if std::fs::symlink_metadata(&path).is_ok() && !is_leftover(&path) {
+                return Err(refuse_foreign(&path));
             }
         }
         std::fs::create_dir_all(&self.dir).with_context(context)?;
+        for leftover in &self.leftovers {
+            match std::fs::remove_file(leftover) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                r => r.with_context(|| format!("cannot remove {}", leftover.display()))?,
+            }
+        }
         let mut listed: Vec<Listed> = files
             .iter()
             .map(|(name, content)| Listed::Written {
@@ -230,11 +312,14 @@ impl OwnedDir {
         // The marker first, listing both runs' files with both contents: an
         // interrupted run leaves a marker that still covers everything it
         // may have written, whichever content each file holds by then.
+        // It also lists the temporary files, so that the next run removes
+        // the one a kill leaves.
         let mut during = listed.clone();
         during.extend(self.previous.iter().cloned());
-        self.write_marker(during)?;
+        let temporary = files.iter().map(|(name, _)| temp_name(name)).collect();
+        self.write_marker(during, temporary)?;
         for (name, content) in files {
-            std::fs::write(self.dir.join(name), content).with_context(context)?;
+            self.replace(name, content)?;
         }
         for stale in stale {
             let path = self.dir.join(stale.name());
@@ -244,17 +329,35 @@ impl OwnedDir {
             }
         }
         listed.sort_by(|a, b| a.name().cmp(b.name()));
-        self.write_marker(listed)
+        self.write_marker(listed, Vec::new())
     }
 
-    fn write_marker(&self, files: Vec<Listed>) -> anyhow::Result<()> {
+    fn write_marker(&self, files: Vec<Listed>, temporary: Vec<String>) -> anyhow::Result<()> {
         let marker = Marker {
             written_by: self.command.to_string(),
             files,
+            temporary,
         };
-        let path = self.dir.join(self.marker);
         let json = serde_json::to_string_pretty(&marker).expect("the marker serializes") + "\n";
-        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))
+        self.replace(self.marker, json.as_bytes())
+    }
+
+    /// Writes `content` to `name`'s temporary file, then renames it over
+    /// `name`: a kill leaves `name` whole, old or new. The temporary file is
+    /// created new, so nothing that appeared there since the checks (a link
+    /// included) is written through or over.
+    fn replace(&self, name: &str, content: &[u8]) -> anyhow::Result<()> {
+        use std::io::Write as _;
+        let path = self.dir.join(name);
+        let temp = self.dir.join(temp_name(name));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .and_then(|mut f| f.write_all(content))
+            .with_context(|| format!("cannot write {}", temp.display()))?;
+        std::fs::rename(&temp, &path)
+            .with_context(|| format!("cannot rename {} to {}", temp.display(), path.display()))
     }
 }
 
@@ -454,6 +557,107 @@ mod tests {
         assert!(!dir.join("index.html").exists());
     }
 
+    /// The names the folder holds.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_file_write_killed_half_way_is_cleaned_up_by_the_next_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("site");
+        write(&dir, &["index.html", "old.html"]).unwrap();
+        // What a run writing "v2" to index.html leaves when killed while
+        // writing the temporary file: the marker it wrote first, the file
+        // unchanged, and part of "v2" in the temporary file.
+        std::fs::write(
+            dir.join(MARKER),
+            serde_json::json!({
+                "written_by": COMMAND,
+                "files": [
+                    {"name": "index.html", "sha256": sha256_hex(b"v2")},
+                    {"name": "index.html", "sha256": sha256_hex(b"page index.html")},
+                    {"name": "old.html", "sha256": sha256_hex(b"page old.html")},
+                ],
+                "temporary": [temp_name("index.html")],
+            })
+            .to_string(),
+        )
+        .unwrap();
+        std::fs::write(dir.join(temp_name("index.html")), "v").unwrap();
+        write(&dir, &["index.html", "new.html"]).unwrap();
+        assert_eq!(names(&dir), [MARKER, "index.html", "new.html"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("index.html")).unwrap(),
+            "page index.html"
+        );
+        assert_eq!(
+            marker(&dir),
+            serde_json::json!({
+                "written_by": COMMAND,
+                "files": [
+                    {"name": "index.html", "sha256": sha256_hex(b"page index.html")},
+                    {"name": "new.html", "sha256": sha256_hex(b"page new.html")},
+                ],
+            })
+        );
+        // A file under a temporary name the marker does not list is not
+        // the command's: refused, and kept.
+        std::fs::write(dir.join(temp_name("index.html")), "mine").unwrap();
+        let err = write(&dir, &["index.html"]).unwrap_err().to_string();
+        assert!(
+            err.contains("exists and was not written by pricewatch report"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join(temp_name("index.html"))).unwrap(),
+            "mine"
+        );
+        // Nor may a marker name any other file as its temporary one.
+        std::fs::remove_file(dir.join(temp_name("index.html"))).unwrap();
+        std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+        std::fs::write(
+            dir.join(MARKER),
+            serde_json::json!({"written_by": COMMAND, "files": [], "temporary": ["notes.txt"]})
+                .to_string(),
+        )
+        .unwrap();
+        let err = write(&dir, &["index.html"]).unwrap_err().to_string();
+        assert!(err.contains("did not write it"), "{err}");
+        assert!(err.contains("as a temporary file"), "{err}");
+        assert!(dir.join("notes.txt").exists());
+    }
+
+    #[test]
+    fn a_marker_write_killed_half_way_does_not_block_the_next_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("site");
+        write(&dir, &["index.html"]).unwrap();
+        // Killed while writing the marker: the old marker stays whole and
+        // the new one is half in its temporary file.
+        std::fs::write(dir.join(temp_name(MARKER)), r#"{"written_by": "pri"#).unwrap();
+        write(&dir, &["index.html", "new.html"]).unwrap();
+        assert_eq!(names(&dir), [MARKER, "index.html", "new.html"]);
+        // Killed while writing the first marker into a new folder.
+        let fresh = tmp.path().join("fresh");
+        std::fs::create_dir(&fresh).unwrap();
+        std::fs::write(fresh.join(temp_name(MARKER)), "{").unwrap();
+        write(&fresh, &["index.html"]).unwrap();
+        assert_eq!(names(&fresh), [MARKER, "index.html"]);
+        // Any other file still makes a folder without a marker foreign.
+        let foreign = tmp.path().join("foreign");
+        std::fs::create_dir(&foreign).unwrap();
+        std::fs::write(foreign.join(temp_name(MARKER)), "{").unwrap();
+        std::fs::write(foreign.join("a.txt"), "a").unwrap();
+        let err = write(&foreign, &["index.html"]).unwrap_err().to_string();
+        assert!(err.contains("is not empty"), "{err}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn links_are_never_followed() {
@@ -470,6 +674,15 @@ mod tests {
         std::fs::write(&target, "keep").unwrap();
         std::fs::remove_file(real.join("index.html")).unwrap();
         std::os::unix::fs::symlink(&target, real.join("index.html")).unwrap();
+        let err = write(&real, &["index.html"]).unwrap_err().to_string();
+        assert!(err.contains("does not write through links"), "{err}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep"); // A link planted under a temporary name.
+        std::fs::remove_file(real.join("index.html")).unwrap();
+        std::os::unix::fs::symlink(&target, real.join(temp_name("index.html"))).unwrap();
+        let err = write(&real, &["index.html"]).unwrap_err().to_string();
+        assert!(err.contains("does not write through links"), "{err}");
+        std::fs::remove_file(real.join(temp_name("index.html"))).unwrap();
+        std::os::unix::fs::symlink(&target, real.join(temp_name(MARKER))).unwrap();
         let err = write(&real, &["index.html"]).unwrap_err().to_string();
         assert!(err.contains("does not write through links"), "{err}");
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
