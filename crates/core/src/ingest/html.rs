@@ -72,11 +72,24 @@ enum TagEnd {
     OpenQuote,
 }
 
-/// Finds the `>` that closes the tag starting at `tag[0] == '<'`, skipping
-/// quoted attribute values (`title="a>b"`) as browsers do. A quote starts a
-/// value only right after `=` (spaces allowed between).
+/// Finds the `>` that closes the tag starting at `tag[0] == '<'`, as the
+/// HTML tokenizer does: `<!…>` and `<?…>` (doctype, bogus comments) end at
+/// the first `>`; in other tags a quote starts a value only where an
+/// attribute's value starts (after its name and `=`, spaces allowed), so
+/// `title="a>b"` is one tag, while a quote in a tag name, an attribute
+/// name or an unquoted value is an ordinary character. Anything looser
+/// would let a page hide rows a browser shows.
 fn tag_end(tag: &[u8]) -> TagEnd {
-    let mut after_equals = false;
+    if matches!(tag.get(1), Some(b'!' | b'?')) {
+        let end = tag.iter().position(|&b| b == b'>');
+        scanned(end.map_or(tag.len(), |gt| gt + 1));
+        return end.map_or(TagEnd::Never, TagEnd::At);
+    }
+    let mut in_tag_name = true;
+    // An attribute name was read (and maybe spaces): `=` starts its value.
+    let mut named = false;
+    let mut before_value = false;
+    let mut in_unquoted_value = false;
     let mut i = 1;
     while i < tag.len() {
         match tag[i] {
@@ -84,8 +97,12 @@ fn tag_end(tag: &[u8]) -> TagEnd {
                 scanned(i + 1);
                 return TagEnd::At(i);
             }
-            b'=' => after_equals = true,
-            quote @ (b'"' | b'\'') if after_equals => {
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {
+                in_tag_name = false;
+                in_unquoted_value = false;
+            }
+            _ if in_tag_name || in_unquoted_value => {}
+            quote @ (b'"' | b'\'') if before_value => {
                 match tag[i + 1..].iter().position(|&b| b == quote) {
                     Some(close) => i += close + 1,
                     None => {
@@ -93,10 +110,20 @@ fn tag_end(tag: &[u8]) -> TagEnd {
                         return TagEnd::OpenQuote;
                     }
                 }
-                after_equals = false;
+                before_value = false;
             }
-            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {}
-            _ => after_equals = false,
+            _ if before_value => {
+                before_value = false;
+                in_unquoted_value = true;
+            }
+            b'=' if named => {
+                named = false;
+                before_value = true;
+            }
+            b'/' => named = false,
+            // Any other character (`=` and quotes included) starts or
+            // continues an attribute name.
+            _ => named = true,
         }
         i += 1;
     }
@@ -370,12 +397,17 @@ impl Parser {
                 TagEnd::At(gt) => gt,
                 TagEnd::OpenQuote | TagEnd::Never if !eof => break,
                 TagEnd::OpenQuote => return Err(unclosed("quoted attribute")),
+                // The page ends before this tag does. With no `>` after it at
+                // all, nothing after it can be markup: the rest of the page
+                // is text, taken in one step (one `<` at a time would scan
+                // the rest again from each `<` in it). A `>` inside one of its
+                // quoted values is different: a browser drops the tag and all
+                // it holds, rows included, so the page is refused rather than
+                // read with rows missing.
+                TagEnd::Never if rest[1..].contains('>') => {
+                    return Err(unclosed("tag (a quoted value runs to the end of the page)"))
+                }
                 TagEnd::Never => {
-                    // The page ends before this tag does, and every quoted
-                    // value in it closes: no `>` follows outside them, so
-                    // nothing after it can be markup and the rest of the page
-                    // is text, taken in one step. (One `<` at a time would
-                    // scan the rest again from each `<` in it.)
                     if let Some(text) = text_target {
                         text.push_str(rest);
                     }
@@ -662,6 +694,22 @@ mod tests {
 
     const HEADER: &str = "<table><tr><th>h</th></tr><tr><td>";
 
+    /// Quotes that a browser does not treat as an attribute value cannot
+    /// hide the rows after them: `<!…>` ends at the first `>`, and a quote
+    /// after a bare `=`, in a tag name or in an unquoted value is text.
+    #[test]
+    fn quotes_a_browser_ignores_hide_no_rows() {
+        for trick in [r#"<!x=""#, r#"<?x=""#, r#"<a =""#, r#"<a="x"#, r#"<a b=c""#] {
+            let page = format!("{HEADER}in{trick}></td></tr><tr><td>C</td></tr></table>\"> tail");
+            let parsed = parse_table(&page).unwrap_or_else(|e| panic!("{trick}: {e}"));
+            assert_eq!(parsed.rows.len(), 2, "{trick}: {:?}", parsed.rows);
+            assert_eq!(parsed.rows[1], ["C"], "{trick}");
+        }
+        // A real attribute value still holds a `>`.
+        let page = format!("{HEADER}<span title=\"a>b\">in</span></td></tr></table>");
+        assert_eq!(parse_table(&page).unwrap().rows, [vec!["in"]]);
+    }
+
     /// Pages full of `<` that were quadratic: every `<` scanned to the
     /// next `>` even when it starts no markup, and a tag that never closes
     /// rescanned the rest of the page from each `<` after it (a MiB took
@@ -680,9 +728,14 @@ mod tests {
                 format!("{HEADER}{}", cell("</")),
                 Ok(vec![vec![cell("</")]]),
             ),
+            // A `>` inside a quoted value of a tag the page ends inside: a
+            // browser drops it all, so the page is refused.
             (
                 format!("{HEADER}{}", cell(r#"<a x="y>" "#)),
-                Ok(vec![vec![cell(r#"<a x="y>" "#).trim_end().to_string()]]),
+                Err(ParseError::Unclosed {
+                    what: "tag (a quoted value runs to the end of the page)",
+                    rows: 1,
+                }),
             ),
             // `<` that starts no markup, then tags.
             (
