@@ -340,10 +340,14 @@ mod tests {
         assert_eq!(delivery.accepted, 8);
         assert_eq!(delivery.failed, 2);
         assert!(!delivery.complete());
-        assert!(delivery
-            .last_error
-            .unwrap()
-            .contains("ProvisionedThroughputExceeded"));
+        // The last round either saw the throttling again or (a pause that
+        // overslept on a busy machine) found the deadline already passed.
+        let error = delivery.last_error.unwrap();
+        assert!(
+            error.contains("ProvisionedThroughputExceeded")
+                || error.contains("deadline passed with 2 record(s)"),
+            "{error}"
+        );
     }
 
     #[test]
