@@ -190,7 +190,7 @@ impl Environments {
             .filter_map(|env| {
                 let file = self.read(&format!("{env}.yaml")).ok()?;
                 let prefix = prefix_of(&file).unwrap_or_else(|| default_prefix.clone());
-                Some((env.clone(), format!("{prefix}-{env}")))
+                Some((env.clone(), names::base(&prefix, env)))
             })
             .collect()
     }

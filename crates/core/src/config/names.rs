@@ -55,9 +55,15 @@ pub struct Names {
     pub permissions_boundary: Option<String>,
 }
 
+/// What every resource name of an env begins with, `<stack_prefix>-<env>`
+/// (the IAM policies scope an env by `<base>-*`).
+pub(crate) fn base(stack_prefix: &str, env: &str) -> String {
+    format!("{stack_prefix}-{env}")
+}
+
 impl Names {
     pub fn new(env: &str, settings: &Settings) -> Names {
-        let base = format!("{}-{}", settings.stack_prefix, env);
+        let base = base(&settings.stack_prefix, env);
         let streaming_role = format!("{base}-redshift-streaming");
         let archive_role = format!("{base}-redshift-archive");
         let role_arn = |name: &str| {
